@@ -1,0 +1,752 @@
+// The fabricks JavaScript runtime: built once into the runtime layer with componentize-js
+// (StarlingMonkey). It holds no user code. On `wasi:cli/run` it reads the bundled entrypoint
+// from the module layer (fabricks:app/source), gives it a small Node-like environment and runs it
+// until nothing is left to do, as Node would.
+//
+// This file's top level runs at build time (wizer pre-initialization), so it must not call any
+// import there; everything that talks to the host happens inside run().
+
+import { entrypoint, list, read } from 'fabricks:app/source@0.1.0';
+import { getArguments, getEnvironment } from 'wasi:cli/environment@0.2.10';
+import { exit as wasiExit } from 'wasi:cli/exit@0.2.10';
+import { getStdin } from 'wasi:cli/stdin@0.2.10';
+import { getStdout } from 'wasi:cli/stdout@0.2.10';
+import { getStderr } from 'wasi:cli/stderr@0.2.10';
+
+const encoder = new TextEncoder();
+const nativeSetTimeout = globalThis.setTimeout;
+const nativeClearTimeout = globalThis.clearTimeout;
+const nativeSetInterval = globalThis.setInterval;
+const nativeClearInterval = globalThis.clearInterval;
+const nativeFetch = globalThis.fetch;
+
+// ---------------------------------------------------------------------------------------------
+// Liveness: the program ends when its main script has settled and nothing that can call back
+// into it is left (timers, stdin being read, requests in flight), like Node's event loop.
+
+let refs = 0;
+let mainSettled = false;
+let finished = false;
+let finishRun = () => {};
+let checkQueued = false;
+
+function ref() {
+  refs++;
+}
+function unref() {
+  refs--;
+  queueCheck();
+}
+function queueCheck() {
+  if (checkQueued) return;
+  checkQueued = true;
+  // A macrotask, so that promise chains woken by the last callback run first.
+  nativeSetTimeout(() => {
+    checkQueued = false;
+    if (!finished && mainSettled && refs === 0) finish();
+  }, 0);
+}
+
+function finish() {
+  if (finished) return;
+  emitProcess('beforeExit', process.exitCode ?? 0);
+  if (refs > 0) return; // a beforeExit listener scheduled more work
+  exitWith(process.exitCode ?? 0);
+}
+
+function exitWith(code) {
+  code = Number(code) || 0;
+  if (!finished) {
+    finished = true;
+    process.exitCode = code;
+    emitProcess('exit', code);
+  }
+  if (code === 0) {
+    finishRun();
+    return;
+  }
+  // WASI 0.2's exit carries success or failure only: any non-zero code ends as status 1.
+  wasiExit({ tag: 'err' });
+  throw new ProcessExit(code); // only reached on a host whose exit returns
+}
+
+class ProcessExit extends Error {}
+
+function guard(fn) {
+  try {
+    fn();
+  } catch (e) {
+    fatal(e);
+  }
+}
+
+function fatal(e) {
+  if (e instanceof ProcessExit) throw e;
+  writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+  exitWith(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers that keep the program alive, with Node's Timeout object (ref/unref/hasRef).
+
+class Timeout {
+  constructor(kind, fn, ms, args) {
+    this._kind = kind;
+    this._ref = true;
+    this._live = true;
+    ref();
+    const cb = () => {
+      if (!this._live) return;
+      if (kind === 'timeout') this._close();
+      guard(() => fn(...args));
+    };
+    this._id = kind === 'timeout' ? nativeSetTimeout(cb, ms) : nativeSetInterval(cb, ms);
+  }
+  _close() {
+    if (!this._live) return;
+    this._live = false;
+    if (this._ref) unref();
+  }
+  ref() {
+    if (!this._ref && this._live) ref();
+    this._ref = true;
+    return this;
+  }
+  unref() {
+    if (this._ref && this._live) unref();
+    this._ref = false;
+    return this;
+  }
+  hasRef() {
+    return this._ref;
+  }
+  refresh() {
+    return this;
+  }
+  [Symbol.toPrimitive]() {
+    return this._id;
+  }
+}
+
+function clearTimer(t) {
+  if (t instanceof Timeout) {
+    if (t._kind === 'timeout') nativeClearTimeout(t._id);
+    else nativeClearInterval(t._id);
+    t._close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small EventEmitter (also served to bundles that import 'events' / 'node:events').
+
+class EventEmitter {
+  constructor() {
+    this._events = new Map();
+  }
+  on(name, fn) {
+    if (!this._events.has(name)) this._events.set(name, []);
+    this._events.get(name).push(fn);
+    return this;
+  }
+  addListener(name, fn) {
+    return this.on(name, fn);
+  }
+  prependListener(name, fn) {
+    if (!this._events.has(name)) this._events.set(name, []);
+    this._events.get(name).unshift(fn);
+    return this;
+  }
+  once(name, fn) {
+    const wrapper = (...args) => {
+      this.off(name, wrapper);
+      fn.apply(this, args);
+    };
+    wrapper.listener = fn;
+    return this.on(name, wrapper);
+  }
+  off(name, fn) {
+    const list = this._events.get(name);
+    if (list) {
+      const i = list.findIndex((l) => l === fn || l.listener === fn);
+      if (i >= 0) list.splice(i, 1);
+    }
+    return this;
+  }
+  removeListener(name, fn) {
+    return this.off(name, fn);
+  }
+  removeAllListeners(name) {
+    if (name === undefined) this._events.clear();
+    else this._events.delete(name);
+    return this;
+  }
+  emit(name, ...args) {
+    const list = this._events.get(name);
+    if (!list || list.length === 0) {
+      if (name === 'error') throw args[0];
+      return false;
+    }
+    for (const fn of [...list]) fn.apply(this, args);
+    return true;
+  }
+  listenerCount(name) {
+    return this._events.get(name)?.length ?? 0;
+  }
+  listeners(name) {
+    return [...(this._events.get(name) ?? [])];
+  }
+  setMaxListeners() {
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard streams. Writes are synchronous (blocking-write-and-flush), so output appears as it
+// is written and in order with console.*.
+
+let stdoutHandle;
+let stderrHandle;
+let stdinHandle;
+const stdoutStream = () => (stdoutHandle ??= getStdout());
+const stderrStream = () => (stderrHandle ??= getStderr());
+const stdinStream = () => (stdinHandle ??= getStdin());
+
+function writeAll(stream, bytes) {
+  // blocking-write-and-flush takes at most 4096 bytes per call.
+  for (let off = 0; off < bytes.length; off += 4096) {
+    try {
+      stream.blockingWriteAndFlush(bytes.subarray(off, off + 4096));
+    } catch {
+      return false; // the reader went away; like EPIPE, later writes are dropped
+    }
+  }
+  return true;
+}
+
+function toBytes(chunk, encoding) {
+  if (typeof chunk === 'string') {
+    if (encoding && !/^utf-?8$/i.test(encoding)) throw new TypeError(`encoding "${encoding}" is not supported; use utf8`);
+    return encoder.encode(chunk);
+  }
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError('The "chunk" argument must be a string or Uint8Array');
+}
+
+class Writable extends EventEmitter {
+  constructor(handle, fd) {
+    super();
+    this._handle = handle;
+    this.fd = fd;
+    this.isTTY = false;
+    this.writable = true;
+  }
+  write(chunk, encoding, cb) {
+    if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];
+    const ok = writeAll(this._handle(), toBytes(chunk, encoding));
+    if (cb) queueMicrotask(() => guard(() => cb(ok ? null : new Error('write after the reader closed'))));
+    return true;
+  }
+  end(chunk, encoding, cb) {
+    if (typeof chunk === 'function') [cb, chunk] = [chunk, undefined];
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    if (cb) queueMicrotask(() => guard(() => cb()));
+    return this;
+  }
+}
+
+/** A chunk read from stdin: bytes that print as text, as Node's Buffer does. */
+class Chunk extends Uint8Array {
+  toString(encoding = 'utf8') {
+    if (!/^utf-?8$/i.test(encoding)) throw new TypeError(`encoding "${encoding}" is not supported; use utf8`);
+    return new TextDecoder().decode(this);
+  }
+}
+
+let stdinBuffered = new Uint8Array(0); // read by the sync API, not yet consumed
+let stdinEnded = false;
+
+/** Reads the next chunk: bytes, an empty chunk when none is ready (non-blocking), or null at the end. */
+function readStdin(blocking) {
+  if (stdinBuffered.length > 0) {
+    const b = stdinBuffered;
+    stdinBuffered = new Uint8Array(0);
+    return b;
+  }
+  if (stdinEnded) return null;
+  try {
+    const s = stdinStream();
+    const bytes = blocking ? s.blockingRead(65536n) : s.read(65536n);
+    return bytes;
+  } catch (e) {
+    stdinEnded = true; // closed, or failed: both end the input
+    return null;
+  }
+}
+
+class Stdin extends EventEmitter {
+  constructor() {
+    super();
+    this.fd = 0;
+    this.isTTY = false;
+    this._encoding = undefined;
+    this._decoder = undefined;
+    this._flowing = false;
+    this._ended = false;
+  }
+  setEncoding(encoding = 'utf8') {
+    if (!/^utf-?8$/i.test(encoding)) throw new TypeError(`encoding "${encoding}" is not supported; use utf8`);
+    this._encoding = 'utf8';
+    this._decoder = new TextDecoder();
+    return this;
+  }
+  on(name, fn) {
+    super.on(name, fn);
+    if (name === 'data' || name === 'readable') this.resume();
+    return this;
+  }
+  resume() {
+    if (!this._flowing && !this._ended) {
+      this._flowing = true;
+      ref();
+      nativeSetTimeout(() => this._pump(), 0);
+    }
+    return this;
+  }
+  pause() {
+    if (this._flowing) {
+      this._flowing = false;
+      unref();
+    }
+    return this;
+  }
+  unref() {
+    return this.pause();
+  }
+  ref() {
+    return this;
+  }
+  _pump() {
+    if (!this._flowing) return;
+    // Block on stdin only when nothing else could wake the program (no timers, no requests);
+    // otherwise poll so that timers and fetches keep running while input is idle.
+    const blocking = refs === 1;
+    const bytes = readStdin(blocking);
+    if (bytes === null) {
+      this._ended = true;
+      this._flowing = false;
+      const rest = this._decoder?.decode();
+      if (rest) guard(() => this.emit('data', rest));
+      guard(() => this.emit('end'));
+      guard(() => this.emit('close'));
+      unref();
+      return;
+    }
+    if (bytes.length > 0) {
+      const chunk = this._decoder ? this._decoder.decode(bytes, { stream: true }) : new Chunk(bytes);
+      if (!this._decoder || chunk.length > 0) guard(() => this.emit('data', chunk));
+    }
+    nativeSetTimeout(() => this._pump(), bytes.length > 0 || blocking ? 0 : 5);
+  }
+  async *[Symbol.asyncIterator]() {
+    const queue = [];
+    let wake;
+    let done = false;
+    const onData = (c) => {
+      queue.push(c);
+      wake?.();
+    };
+    const onEnd = () => {
+      done = true;
+      wake?.();
+    };
+    this.on('data', onData);
+    this.on('end', onEnd);
+    try {
+      for (;;) {
+        if (queue.length > 0) yield queue.shift();
+        else if (done) return;
+        else await new Promise((r) => (wake = r));
+      }
+    } finally {
+      this.off('data', onData);
+      this.off('end', onEnd);
+    }
+  }
+}
+
+/** Synchronous stdin: fabricks.stdin.readLine() and readAll(). */
+const syncStdin = {
+  readLine() {
+    const decoder = new TextDecoder();
+    let line = '';
+    for (;;) {
+      const bytes = readStdin(true);
+      if (bytes === null) return line === '' ? null : line;
+      const nl = bytes.indexOf(10);
+      if (nl < 0) {
+        line += decoder.decode(bytes, { stream: true });
+        continue;
+      }
+      line += decoder.decode(bytes.subarray(0, nl));
+      stdinBuffered = bytes.subarray(nl + 1);
+      return line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+  },
+  readAll() {
+    const parts = [];
+    let total = 0;
+    for (let b = readStdin(true); b !== null; b = readStdin(true)) {
+      parts.push(b);
+      total += b.length;
+    }
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    return new TextDecoder().decode(all);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// readline: createInterface({ input }) with 'line' / 'close' events and `for await (const line of rl)`.
+
+class Interface extends EventEmitter {
+  constructor(input) {
+    super();
+    this._buffer = '';
+    this._closed = false;
+    input.setEncoding('utf8');
+    input.on('data', (text) => {
+      this._buffer += text;
+      let nl;
+      while (!this._closed && (nl = this._buffer.indexOf('\n')) >= 0) {
+        let line = this._buffer.slice(0, nl);
+        this._buffer = this._buffer.slice(nl + 1);
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        this.emit('line', line);
+      }
+    });
+    input.on('end', () => {
+      if (this._buffer !== '' && !this._closed) this.emit('line', this._buffer);
+      this._buffer = '';
+      this.close();
+    });
+    this._input = input;
+  }
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._input.pause();
+    this.emit('close');
+  }
+  async *[Symbol.asyncIterator]() {
+    const queue = [];
+    let wake;
+    this.on('line', (l) => {
+      queue.push(l);
+      wake?.();
+    });
+    this.on('close', () => wake?.());
+    for (;;) {
+      if (queue.length > 0) yield queue.shift();
+      else if (this._closed) return;
+      else await new Promise((r) => (wake = r));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The user's files in the module layer.
+
+function normalizePath(path) {
+  return String(path).replace(/\\/g, '/').replace(/^(\.\/|\/)+/, '');
+}
+
+function readPacked(path) {
+  const bytes = read(normalizePath(path));
+  if (bytes === undefined || bytes === null) {
+    const err = new Error(`ENOENT: no such file in the module layer, open '${path}'`);
+    err.code = 'ENOENT';
+    throw err;
+  }
+  return bytes;
+}
+
+function decodeText(bytes, encoding) {
+  if (encoding && !/^utf-?8$/i.test(typeof encoding === 'string' ? encoding : encoding.encoding ?? 'utf8')) {
+    throw new TypeError(`encoding "${encoding}" is not supported; use utf8`);
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+const fabricksApi = Object.freeze({
+  files: () => list(),
+  exists: (path) => {
+    const bytes = read(normalizePath(path));
+    return bytes !== undefined && bytes !== null;
+  },
+  readFile: (path) => readPacked(path),
+  readText: (path) => decodeText(readPacked(path)),
+  stdin: syncStdin,
+});
+
+const fsShim = {
+  readFileSync(path, options) {
+    const bytes = readPacked(path);
+    const enc = typeof options === 'string' ? options : options?.encoding;
+    return enc ? decodeText(bytes, enc) : new Chunk(bytes);
+  },
+  existsSync: (path) => fabricksApi.exists(path),
+  writeSync(fd, chunk) {
+    const out = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
+    if (!out) throw new Error(`EBADF: fabricks can only write to fd 1 and 2, not ${fd}`);
+    out.write(chunk);
+    return chunk.length;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// process
+
+const processEvents = new EventEmitter();
+function emitProcess(name, ...args) {
+  try {
+    processEvents.emit(name, ...args);
+  } catch (e) {
+    if (e instanceof ProcessExit) throw e;
+  }
+}
+
+const process = {
+  argv: [],
+  argv0: 'fabricks',
+  env: {},
+  exitCode: undefined,
+  platform: 'wasi',
+  arch: 'wasm32',
+  pid: 1,
+  version: 'v20.0.0',
+  versions: { fabricks: '0.1' },
+  release: { name: 'fabricks' },
+  execArgv: [],
+  title: 'fabricks',
+  stdout: new Writable(stdoutStream, 1),
+  stderr: new Writable(stderrStream, 2),
+  stdin: new Stdin(),
+  exit(code) {
+    exitWith(code ?? process.exitCode ?? 0);
+  },
+  cwd: () => '/',
+  chdir() {
+    throw new Error('process.chdir() is not supported in the fabricks runtime');
+  },
+  nextTick(fn, ...args) {
+    queueMicrotask(() => guard(() => fn(...args)));
+  },
+  hrtime: Object.assign(
+    (prev) => {
+      const ns = BigInt(Math.round(performance.now() * 1e6));
+      const t = [Number(ns / 1000000000n), Number(ns % 1000000000n)];
+      if (!prev) return t;
+      let s = t[0] - prev[0];
+      let n = t[1] - prev[1];
+      if (n < 0) {
+        s--;
+        n += 1e9;
+      }
+      return [s, n];
+    },
+    { bigint: () => BigInt(Math.round(performance.now() * 1e6)) },
+  ),
+  uptime: () => performance.now() / 1000,
+  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+  emitWarning(warning) {
+    process.stderr.write(`(fabricks) Warning: ${warning instanceof Error ? warning.message : warning}\n`);
+  },
+  on(name, fn) {
+    processEvents.on(name, fn);
+    return process;
+  },
+  once(name, fn) {
+    processEvents.once(name, fn);
+    return process;
+  },
+  off(name, fn) {
+    processEvents.off(name, fn);
+    return process;
+  },
+  addListener(name, fn) {
+    return process.on(name, fn);
+  },
+  removeListener(name, fn) {
+    return process.off(name, fn);
+  },
+  removeAllListeners(name) {
+    processEvents.removeAllListeners(name);
+    return process;
+  },
+  emit: (name, ...args) => processEvents.emit(name, ...args),
+  listenerCount: (name) => processEvents.listenerCount(name),
+};
+
+// Modules a bundle may import by Node's names; the build maps them to these (see src/build/bundle.ts).
+const nodeModules = {
+  process,
+  events: Object.assign(EventEmitter, { EventEmitter, default: EventEmitter, once: eventsOnce }),
+  readline: { createInterface: (opts) => new Interface(opts.input ?? opts), Interface },
+  fs: fsShim,
+};
+
+function eventsOnce(emitter, name) {
+  return new Promise((resolve) => emitter.once(name, (...args) => resolve(args)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: SpiderMonkey stacks ("fn@file:line:col") mapped through the bundle's source map back
+// to the user's files, printed the way Node prints them.
+
+const WRAPPER = '(async () => {';
+let sourceMap;
+let entryName = '';
+
+function formatError(e) {
+  if (!(e instanceof Error)) {
+    let shown;
+    try {
+      shown = typeof e === 'string' ? e : JSON.stringify(e);
+    } catch {
+      shown = String(e);
+    }
+    return `Uncaught ${shown}`;
+  }
+  const head = `${e.name || 'Error'}: ${e.message}`;
+  const frames = [];
+  for (const line of String(e.stack || '').split('\n')) {
+    const m = /^(.*)@(.*?):(\d+):(\d+)$/.exec(line);
+    if (!m || m[2] !== entryName) continue; // runtime frames are not the user's concern
+    let lineNo = Number(m[3]);
+    let col = Number(m[4]);
+    if (lineNo === 1) col = Math.max(1, col - WRAPPER.length);
+    const pos = mapPosition(lineNo, col - 1);
+    const where = pos ? `${pos.source}:${pos.line}:${pos.column + 1}` : `${entryName}:${lineNo}:${col}`;
+    const fn = m[1].replace(/\/<$/, '').replace(/^async\*/, '');
+    frames.push(fn && !fn.startsWith('@') ? `    at ${fn} (${where})` : `    at ${where}`);
+  }
+  const cause = e.cause !== undefined ? `\n  [cause]: ${e.cause instanceof Error ? formatError(e.cause) : String(e.cause)}` : '';
+  return [head, ...frames].join('\n') + cause;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function decodeMappings(mappings) {
+  const lines = [];
+  let src = 0;
+  let oLine = 0;
+  let oCol = 0;
+  for (const lineText of mappings.split(';')) {
+    const segs = [];
+    let gCol = 0;
+    for (const seg of lineText.split(',')) {
+      if (!seg) continue;
+      const values = [];
+      let value = 0;
+      let shift = 0;
+      for (const ch of seg) {
+        const digit = B64.indexOf(ch);
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      gCol += values[0];
+      if (values.length >= 4) {
+        src += values[1];
+        oLine += values[2];
+        oCol += values[3];
+        segs.push([gCol, src, oLine, oCol]);
+      }
+    }
+    lines.push(segs);
+  }
+  return lines;
+}
+
+function mapPosition(line, col) {
+  if (!sourceMap) return undefined;
+  if (!sourceMap.lines) sourceMap.lines = decodeMappings(sourceMap.mappings || '');
+  const segs = sourceMap.lines[line - 1];
+  if (!segs || segs.length === 0) return undefined;
+  let best = segs[0];
+  for (const s of segs) if (s[0] <= col) best = s;
+  return { source: sourceMap.sources[best[1]], line: best[2] + 1, column: best[3] };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function install(args, env) {
+  process.argv = [args[0] ?? 'fabricks', `/${entryName}`, ...args.slice(1)];
+  process.argv0 = process.argv[0];
+  process.env = env;
+  globalThis.process = process;
+  globalThis.fabricks = fabricksApi;
+  globalThis.__fabricksNode = nodeModules;
+  globalThis.global = globalThis;
+  globalThis.setTimeout = (fn, ms, ...a) => new Timeout('timeout', fn, ms, a);
+  globalThis.setInterval = (fn, ms, ...a) => new Timeout('interval', fn, ms, a);
+  globalThis.setImmediate = (fn, ...a) => new Timeout('timeout', fn, 0, a);
+  globalThis.clearTimeout = clearTimer;
+  globalThis.clearInterval = clearTimer;
+  globalThis.clearImmediate = clearTimer;
+  if (nativeFetch) {
+    globalThis.fetch = (...a) => {
+      ref();
+      return nativeFetch(...a).finally(unref);
+    };
+  }
+}
+
+export const run = {
+  run() {
+    return new Promise((resolve) => {
+      finishRun = resolve;
+      entryName = entrypoint();
+      const code = read(entryName);
+      if (code === undefined || code === null) {
+        writeAll(stderrStream(), encoder.encode(`fabricks: the module layer has no entrypoint "${entryName}"\n`));
+        exitWith(1);
+        return;
+      }
+      const map = read(`${entryName}.map`);
+      if (map) {
+        try {
+          sourceMap = JSON.parse(new TextDecoder().decode(map));
+        } catch {
+          sourceMap = undefined;
+        }
+      }
+      install(getArguments(), Object.fromEntries(getEnvironment()));
+      let main;
+      try {
+        // Wrapped in an async function so that top-level await works; the wrapper shares the
+        // bundle's first line, so line numbers stay those of the bundle.
+        main = (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})()\n//# sourceURL=${entryName}`);
+      } catch (e) {
+        fatal(e);
+        return;
+      }
+      main.then(
+        () => {
+          mainSettled = true;
+          queueCheck();
+        },
+        (e) => fatal(e),
+      );
+    });
+  },
+};

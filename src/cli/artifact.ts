@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { FabricksError } from '../errors.js';
+import type { Descriptor, ImageManifest } from '../oci/content.js';
+import type { LayoutStore } from '../oci/layout-store.js';
+import { fetchJson, fetchManifest } from '../oci/manifest.js';
+import { MediaType } from '../oci/media-types.js';
+import type { AppConfig } from '../build/app-artifact.js';
+
+export interface StoredApp {
+  reference: string;
+  manifestDesc: Descriptor;
+  manifest: ImageManifest;
+  config: AppConfig;
+  runtimeLayer: Descriptor;
+  moduleLayer: Descriptor;
+}
+
+/** A fabricks app artifact from the local store, by name:version. */
+export async function loadStoredApp(store: LayoutStore, reference: string): Promise<StoredApp> {
+  let manifestDesc: Descriptor;
+  try {
+    manifestDesc = await store.resolve(reference);
+  } catch (e) {
+    throw new FabricksError('NOT_FOUND', `${reference} is not in the local store (${store.root})`, {
+      hint: 'build it first with fabricks build, or check the name and version in its fabricks.toml',
+      cause: e,
+    });
+  }
+  const manifest = await fetchManifest(store, manifestDesc);
+  if (manifest.config.mediaType !== MediaType.appConfig) {
+    throw new FabricksError('NOT_FOUND', `${reference} is not a fabricks app (its config is ${manifest.config.mediaType})`);
+  }
+  const config = await fetchJson<AppConfig>(store, manifest.config);
+  const runtimeLayer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
+  const moduleLayer = manifest.layers.find((l) => l.mediaType === MediaType.moduleLayer);
+  if (!runtimeLayer || !moduleLayer) throw new FabricksError('STORE_CORRUPT', `${reference} lacks a runtime or module layer`);
+  return { reference, manifestDesc, manifest, config, runtimeLayer, moduleLayer };
+}
+
+export const componentOutput = (dir: string) => join(dir, '.fabricks', 'app.wasm');

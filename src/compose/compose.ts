@@ -1,0 +1,35 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FabricksError } from '../errors.js';
+import { sha256, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/content.js';
+import type { LayoutStore } from '../oci/layout-store.js';
+import { wacPlug } from '../build/wac.js';
+
+/**
+ * Composes a runtime layer and a module layer from the store into one component with wac plug.
+ * Composition is deterministic, so the result can be checked against a recorded digest.
+ */
+export async function composeLayers(
+  store: LayoutStore,
+  runtime: Descriptor,
+  module: Descriptor,
+  scratchDir: string,
+  expect?: Digest,
+): Promise<{ bytes: Uint8Array; digest: Digest }> {
+  const dir = await mkdtemp(join(scratchDir, '.compose-'));
+  try {
+    const out = join(dir, 'app.wasm');
+    await wacPlug(store.blobPath(runtime.digest), store.blobPath(module.digest), out);
+    const bytes = await readFile(out);
+    const digest = sha256(bytes);
+    if (expect && digest !== expect) {
+      throw new FabricksError('DIGEST_MISMATCH', `recomposing ${runtime.digest.slice(0, 19)} + ${module.digest.slice(0, 19)} gave ${digest}, not the recorded ${expect}`, {
+        hint: 'the wac version may differ from the one the artifact was built with; run npm run setup',
+      });
+    }
+    return { bytes, digest };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,254 @@
+import { readFile, stat, realpath } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { FabricksError } from '../errors.js';
+import { parseReference, type Reference } from './reference.js';
+import { closest } from './suggest.js';
+import { patternEscapes } from './glob.js';
+
+export const CONFIG_FILE = 'fabricks.toml';
+
+export interface ProjectConfig {
+  /** Absolute path of fabricks.toml. */
+  file: string;
+  /** The project folder (holds fabricks.toml). */
+  dir: string;
+  name: string;
+  version: string;
+  from: { image: string; reference: Reference };
+  source: {
+    /** As written, relative to the project folder. */
+    path: string;
+    /** Absolute. */
+    dir: string;
+    /** Relative to the source folder, '/'-separated. */
+    entrypoint: string;
+    include: string[];
+    exclude: string[];
+  };
+  capabilities: { network: { listen: number[] } };
+}
+
+type Table = Record<string, unknown>;
+
+/** What fabricks.toml may hold: table name to its keys (a nested table is a key whose value is a schema). */
+const SCHEMA: Record<string, Record<string, 'string' | 'string[]' | 'int[]' | Record<string, string>>> = {
+  package: { name: 'string', version: 'string' },
+  from: { image: 'string' },
+  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]' },
+  capabilities: { network: { listen: 'int[]' } },
+};
+
+const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const VERSION_RE = /^[\w][\w.-]{0,127}$/;
+
+class Problems {
+  readonly list: string[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly text: string,
+  ) {}
+
+  add(field: string, message: string): void {
+    const line = locateField(this.text, field);
+    this.list.push(`${this.file}${line ? `:${line}` : ''}: ${field}: ${message}`);
+  }
+}
+
+/** Finds the folder holding fabricks.toml and loads it. */
+export async function loadProject(dirOrFile = '.'): Promise<ProjectConfig> {
+  const abs = resolve(dirOrFile);
+  const file = abs.endsWith('.toml') ? abs : join(abs, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FabricksError('CONFIG_MISSING', `no ${CONFIG_FILE} in ${resolve(file, '..')}${code === 'ENOENT' ? '' : ` (${code})`}`, {
+      hint: `create one (fabricks.example.toml documents every field), or pass the project folder: fabricks build path/to/project`,
+    });
+  }
+  return parseProject(text, file);
+}
+
+export async function parseProject(text: string, file: string): Promise<ProjectConfig> {
+  const display = relative(process.cwd(), file) || file;
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+      throw new FabricksError('CONFIG_INVALID', `${display}:${e.line}:${e.column}: TOML syntax error: ${reason}`, {
+        hint: 'fix the syntax at that line and column; fabricks.example.toml shows every field',
+      });
+    }
+    throw e;
+  }
+  const problems = new Problems(display, text);
+  checkShape(doc, problems);
+
+  const dir = resolve(file, '..');
+  const pkg = (doc.package ?? {}) as Table;
+  const from = (doc.from ?? {}) as Table;
+  const source = (doc.source ?? {}) as Table;
+  const network = (((doc.capabilities ?? {}) as Table).network ?? {}) as Table;
+
+  const name = typeof pkg.name === 'string' ? pkg.name : defaultName(dir);
+  if (typeof pkg.name === 'string' && !NAME_RE.test(pkg.name)) {
+    problems.add('[package] name', `"${pkg.name}" must be lowercase letters and digits, with ".", "_" or "-" between them`);
+  }
+  const version = typeof pkg.version === 'string' ? pkg.version : '0.1.0';
+  if (!VERSION_RE.test(version)) {
+    problems.add('[package] version', `"${version}" must be letters, digits, "_", "." and "-" (it becomes an OCI tag)`);
+  }
+
+  let reference: Reference | undefined;
+  if (doc.from === undefined) problems.add('[from]', 'missing; add [from] with image = "fabricks.dev/runtimes/node"');
+  else if (typeof from.image !== 'string') {
+    if (from.image === undefined) problems.add('[from] image', 'missing; for example image = "fabricks.dev/runtimes/node"');
+  } else {
+    const r = parseReference(from.image);
+    if ('error' in r) problems.add('[from] image', `"${from.image}" is not a valid OCI reference: ${r.error}`);
+    else reference = r;
+  }
+
+  const sourcePath = typeof source.path === 'string' ? source.path : '.';
+  const sourceDir = resolve(dir, sourcePath);
+  let sourceOk = true;
+  if (isAbsolute(sourcePath) || !within(dir, sourceDir)) {
+    problems.add('[source] path', `"${sourcePath}" leaves the project folder; use a folder inside ${dir}`);
+    sourceOk = false;
+  } else if (!(await isDir(sourceDir))) {
+    problems.add('[source] path', `"${sourcePath}" is not a folder`);
+    sourceOk = false;
+  } else if (!within(await realpath(dir), await realpath(sourceDir))) {
+    problems.add('[source] path', `"${sourcePath}" is a link that leaves the project folder`);
+    sourceOk = false;
+  }
+
+  let entrypoint = '';
+  if (doc.source === undefined) problems.add('[source]', 'missing; add [source] with entrypoint = "main.js"');
+  else if (typeof source.entrypoint !== 'string') {
+    if (source.entrypoint === undefined) problems.add('[source] entrypoint', 'missing; name the file that starts the program, e.g. "main.js"');
+  } else {
+    entrypoint = source.entrypoint.replace(/\\/g, '/').replace(/^\.\//, '');
+    const why = patternEscapes(entrypoint);
+    if (why) problems.add('[source] entrypoint', `"${source.entrypoint}" ${why}; name a file inside the source folder`);
+    else if (sourceOk && !(await isFile(join(sourceDir, entrypoint)))) {
+      problems.add('[source] entrypoint', `"${source.entrypoint}" does not exist in ${relative(process.cwd(), sourceDir) || '.'}`);
+    }
+  }
+
+  const include = (source.include as string[] | undefined) ?? ['**'];
+  const exclude = (source.exclude as string[] | undefined) ?? [];
+  for (const [field, list] of [['include', include], ['exclude', exclude]] as const) {
+    if (!Array.isArray(list)) continue;
+    for (const p of list) {
+      const why = typeof p === 'string' ? patternEscapes(p) : undefined;
+      if (why) problems.add(`[source] ${field}`, `pattern "${p}" ${why}: patterns are relative to the source folder and cannot leave it`);
+    }
+  }
+
+  const listen = (network.listen as number[] | undefined) ?? [];
+  if (Array.isArray(listen)) {
+    for (const port of listen) {
+      if (typeof port === 'number' && (port < 1 || port > 65535)) problems.add('[capabilities.network] listen', `port ${port} is not between 1 and 65535`);
+    }
+  }
+
+  if (problems.list.length > 0) {
+    const n = problems.list.length;
+    throw new FabricksError('CONFIG_INVALID', `${display} has ${n} problem${n === 1 ? '' : 's'}`, { problems: problems.list });
+  }
+  return {
+    file,
+    dir,
+    name,
+    version,
+    from: { image: from.image as string, reference: reference! },
+    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude },
+    capabilities: { network: { listen } },
+  };
+}
+
+/** Stage one: every table and key is known and has the right type. */
+function checkShape(doc: Table, problems: Problems): void {
+  for (const [table, value] of Object.entries(doc)) {
+    const schema = SCHEMA[table];
+    if (!schema) {
+      const s = closest(table, Object.keys(SCHEMA));
+      problems.add(`[${table}]`, `unknown table${s ? `; did you mean [${s}]?` : `; fabricks.toml has ${Object.keys(SCHEMA).map((k) => `[${k}]`).join(', ')}`}`);
+      continue;
+    }
+    checkTable(`[${table}]`, value, schema, problems);
+  }
+}
+
+function checkTable(where: string, value: unknown, schema: Record<string, unknown>, problems: Problems): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.add(where, 'must be a table');
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const type = schema[key];
+    if (type === undefined) {
+      const s = closest(key, Object.keys(schema));
+      problems.add(`${where} ${key}`, `unknown key${s ? `; did you mean "${s}"?` : `; ${where} has ${Object.keys(schema).join(', ')}`}`);
+    } else if (typeof type === 'object') {
+      checkTable(`[${where.slice(1, -1)}.${key}]`, v, type as Record<string, unknown>, problems);
+    } else if (type === 'string' && typeof v !== 'string') {
+      problems.add(`${where} ${key}`, `must be a string, not ${describe(v)}`);
+    } else if (type === 'string[]' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
+      problems.add(`${where} ${key}`, `must be a list of strings, not ${describe(v)}`);
+    } else if (type === 'int[]' && !(Array.isArray(v) && v.every((x) => Number.isInteger(x) || typeof x === 'bigint'))) {
+      problems.add(`${where} ${key}`, `must be a list of whole numbers, not ${describe(v)}`);
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `a list (${JSON.stringify(v)})`;
+  if (v instanceof Date || (typeof v === 'object' && v !== null)) return 'a table or date';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** The line of `key` inside `[table]` (or of the table header), for messages. Best effort. */
+export function locateField(text: string, field: string): number | undefined {
+  const m = /^\[([^\]]+)\](?: (.+))?$/.exec(field);
+  if (!m) return undefined;
+  const [, table, key] = m;
+  const lines = text.split(/\r?\n/);
+  let current = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    const header = /^\[\s*([^\]]+?)\s*\]/.exec(line);
+    if (header) {
+      current = header[1]!.replace(/\s+/g, '');
+      if (!key && current === table) return i + 1;
+      continue;
+    }
+    if (key && current === table && new RegExp(`^"?${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?\\s*=`).test(line)) return i + 1;
+  }
+  return undefined;
+}
+
+function defaultName(dir: string): string {
+  const n = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return n || 'app';
+}
+
+export function within(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isDirectory(), () => false);
+}
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}

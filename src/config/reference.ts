@@ -1,0 +1,60 @@
+import { FabricksError } from '../errors.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+
+/** A parsed OCI reference: `[registry/]repository[:tag][@digest]`. */
+export interface Reference {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: Digest;
+}
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+export const DEFAULT_REGISTRY = 'docker.io';
+
+/** Returns the reason a reference is invalid, or the parsed reference. */
+export function parseReference(input: string): Reference | { error: string } {
+  if (input.trim() !== input || input === '') return { error: 'a reference cannot be empty or have spaces around it' };
+  let rest = input;
+  let digest: Digest | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    const d = rest.slice(at + 1);
+    if (!isDigest(d)) return { error: `"${d}" is not a sha256 digest (sha256: and 64 lowercase hex digits)` };
+    digest = d;
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) return { error: `tag "${tag}" may only hold letters, digits, "_", "." and "-" (at most 128)` };
+  }
+  const parts = rest.split('/');
+  let registry = DEFAULT_REGISTRY;
+  const first = parts[0] ?? '';
+  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    registry = first;
+    parts.shift();
+  }
+  for (const p of parts) {
+    if (!COMPONENT.test(p)) {
+      return { error: `"${p}" is not a valid repository name part (lowercase letters, digits, and ".", "_", "-" between them)` };
+    }
+  }
+  return { registry, repository: parts.join('/'), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+export function mustParseReference(input: string, what: string): Reference {
+  const r = parseReference(input);
+  if ('error' in r) throw new FabricksError('REFERENCE_INVALID', `${what} "${input}" is not a valid OCI reference: ${r.error}`);
+  return r;
+}
+
+export function formatReference(r: Reference): string {
+  const base = r.registry === DEFAULT_REGISTRY ? r.repository : `${r.registry}/${r.repository}`;
+  return `${base}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
+}

@@ -1,0 +1,29 @@
+import { homedir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The user's cache folder, following the XDG convention (and macOS's Library/Caches). */
+function userCacheDir(): string {
+  if (process.env.XDG_CACHE_HOME) return process.env.XDG_CACHE_HOME;
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches');
+  return join(homedir(), '.cache');
+}
+
+/** `$FABRICKS_HOME`: the local OCI store and the caches keyed by content. */
+export function fabricksHome(): string {
+  return resolve(process.env.FABRICKS_HOME || join(userCacheDir(), 'fabricks'));
+}
+
+export const storeDir = (home = fabricksHome()) => join(home, 'store');
+export const cacheDir = (home = fabricksHome()) => join(home, 'cache');
+
+/**
+ * Native tools (wac) installed by scripts/install-tools. Kept apart from FABRICKS_HOME so that
+ * pointing FABRICKS_HOME at a fresh folder (tests, CI) does not mean compiling them again.
+ */
+export function toolsDir(): string {
+  return resolve(process.env.FABRICKS_TOOLS_DIR || join(userCacheDir(), 'fabricks-tools'));
+}
+
+/** The installed fabricks package (holds runtimes/ and scripts/). */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

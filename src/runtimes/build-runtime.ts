@@ -1,0 +1,162 @@
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { FabricksError } from '../errors.js';
+import { sha256, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/content.js';
+import type { LayoutStore } from '../oci/layout-store.js';
+import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.js';
+import { Annotation, MediaType } from '../oci/media-types.js';
+import { withFileLock } from '../util/file-lock.js';
+import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../build/componentize-js.js';
+import { readComponentWorld } from '../compose/component-info.js';
+import type { Reporter } from '../progress.js';
+import { builtinReference, type BuiltinRuntime } from './catalogue.js';
+
+export interface RuntimeConfig {
+  runtime: string;
+  language: string;
+  builder: Record<string, string>;
+  /** Digest of everything the runtime was built from: a changed input means a rebuild. */
+  inputs: Digest;
+  wit: { imports: string[]; exports: string[] };
+}
+
+/** The StarlingMonkey engine in componentize-js 0.23 speaks this WASI version. */
+const WASI_VERSION = '0.2.10';
+
+/**
+ * Fixed build folder: componentize-js keeps the paths it builds in inside the snapshot, so the
+ * same folder on every machine gives the same bytes. One build at a time holds it.
+ */
+const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
+
+/** jco's WASI 0.2 definitions, shipped in its npm package. */
+function jcoWasiDir(): string {
+  const require = createRequire(import.meta.url);
+  const api = require.resolve('@bytecodealliance/jco');
+  return resolve(dirname(api), '..', 'lib', 'wit', 'builtin', '0.2.12');
+}
+
+/**
+ * The wasi:* WIT packages the bootstrap world needs, at the engine's version. jco ships 0.2.12;
+ * the interfaces the runtime imports are the same in 0.2.10 except exit-with-code, which was
+ * still unstable then and is left out so that any WASI 0.2 host can run the result.
+ */
+async function wasiPackages(): Promise<Array<{ dir: string; text: string }>> {
+  const base = jcoWasiDir();
+  const out = [];
+  for (const dir of (await readdir(base)).sort()) {
+    const text = (await readFile(join(base, dir, 'package.wit'), 'utf8'))
+      .replaceAll('0.2.12', WASI_VERSION)
+      .replace(/^\s*exit-with-code: func\(status-code: u8\);\n/m, '');
+    out.push({ dir, text });
+  }
+  return out;
+}
+
+async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; files: Array<[string, string]> }> {
+  const files: Array<[string, string]> = [];
+  async function walk(rel: string): Promise<void> {
+    for (const e of (await readdir(join(rt.sourceDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(p);
+      else if (/\.(js|wit)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
+    }
+  }
+  await walk('');
+  for (const w of await wasiPackages()) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
+  const digest = sha256(JSON.stringify({ builder: `componentize-js@${COMPONENTIZE_JS_VERSION}`, files }));
+  return { digest, files };
+}
+
+export interface StoredRuntime {
+  reference: string;
+  layer: Descriptor;
+  manifest: Descriptor;
+  built: boolean;
+}
+
+/** The built-in runtime in the store, built first if it is not there or its sources changed. */
+export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStore, reporter: Reporter, options: { force?: boolean } = {}): Promise<StoredRuntime> {
+  const reference = builtinReference(rt);
+  const inputs = await runtimeInputs(rt);
+  if (!options.force) {
+    const existing = await findStored(store, reference, inputs.digest);
+    if (existing) return { reference, ...existing, built: false };
+  }
+  return withFileLock(
+    `${BUILD_ROOT}.lock`,
+    async () => {
+      if (!options.force) {
+        const existing = await findStored(store, reference, inputs.digest);
+        if (existing) return { reference, ...existing, built: false };
+      }
+      const started = Date.now();
+      reporter({ kind: 'start', step: 'runtime', message: `building runtime ${reference} with componentize-js ${COMPONENTIZE_JS_VERSION} (once per machine, about 20 s)` });
+      const root = join(BUILD_ROOT, rt.name);
+      await rm(root, { recursive: true, force: true });
+      const src = join(root, 'src');
+      await mkdir(join(root, 'tmp'), { recursive: true });
+      await mkdir(src, { recursive: true });
+      for (const [p, text] of inputs.files) {
+        await mkdir(dirname(join(src, p)), { recursive: true });
+        await writeFile(join(src, p), text);
+      }
+      const out = join(root, 'runtime.wasm');
+      try {
+        await componentizeJs({
+          sourcePath: join(src, 'bootstrap.js'),
+          witPath: join(src, 'wit'),
+          worldName: 'runtime',
+          outPath: out,
+          tmpDir: join(root, 'tmp'),
+          disableFeatures: ['fetch-event'],
+        });
+      } catch (e) {
+        throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
+      }
+      const bytes = await readFile(out);
+      const world = readComponentWorld(bytes, `runtime ${reference}`);
+      const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: `${rt.name}:${rt.tag}`, [Annotation.title]: 'runtime.wasm' });
+      const config: RuntimeConfig = {
+        runtime: reference,
+        language: rt.language,
+        builder: { 'componentize-js': COMPONENTIZE_JS_VERSION },
+        inputs: inputs.digest,
+        wit: world,
+      };
+      const configBytes = encodeJson(config);
+      const configDesc = describe(MediaType.runtimeConfig, configBytes);
+      await store.push(configDesc, configBytes);
+      const manifestBytes = encodeJson({
+        schemaVersion: 2,
+        mediaType: MediaType.imageManifest,
+        artifactType: MediaType.runtimeConfig,
+        config: configDesc,
+        layers: [layer],
+      });
+      const manifest = describe(MediaType.imageManifest, manifestBytes, { artifactType: MediaType.runtimeConfig });
+      await store.push(manifest, manifestBytes);
+      await store.tag(manifest, reference);
+      await rm(root, { recursive: true, force: true });
+      reporter({ kind: 'done', step: 'runtime', message: `built runtime ${reference}: ${layer.size.toLocaleString('en')} bytes, ${layer.digest.slice(0, 19)}`, ms: Date.now() - started });
+      return { reference, layer, manifest, built: true };
+    },
+    { onWait: () => reporter({ kind: 'info', message: 'waiting for another runtime build to finish' }) },
+  );
+}
+
+async function findStored(store: LayoutStore, reference: string, inputs: Digest): Promise<{ layer: Descriptor; manifest: Descriptor } | undefined> {
+  try {
+    const manifestDesc = await store.resolve(reference);
+    const manifest = await fetchManifest(store, manifestDesc);
+    const config = await fetchJson<RuntimeConfig>(store, manifest.config);
+    const layer = manifest.layers[0];
+    if (config.inputs !== inputs || !layer || !(await store.exists(layer))) return undefined;
+    return { layer, manifest: manifestDesc };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { Reference } from '../config/reference.js';
+
+/** A runtime fabricks can build itself from runtimes/<name>. */
+export interface BuiltinRuntime {
+  name: string;
+  /** The registry/repository users write in [from] image. */
+  repository: string;
+  tag: string;
+  language: 'javascript';
+  /** Entrypoint file extensions this runtime runs. */
+  extensions: string[];
+  sourceDir: string;
+  description: string;
+}
+
+export const BUILTIN_REGISTRY = 'fabricks.dev';
+
+export const BUILTIN_RUNTIMES: BuiltinRuntime[] = [
+  {
+    name: 'node',
+    repository: 'runtimes/node',
+    tag: '0.1',
+    language: 'javascript',
+    extensions: ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx'],
+    sourceDir: join(packageRoot, 'runtimes', 'node'),
+    description: 'JavaScript on StarlingMonkey (SpiderMonkey), built with componentize-js 0.23.0',
+  },
+];
+
+export function builtinReference(rt: BuiltinRuntime): string {
+  return `${BUILTIN_REGISTRY}/${rt.repository}:${rt.tag}`;
+}
+
+export const isBuiltinRegistry = (ref: Reference) => ref.registry === BUILTIN_REGISTRY;
+
+/** The built-in runtime a reference names; no tag (or "latest") means the newest. */
+export function findBuiltin(ref: Reference): BuiltinRuntime | undefined {
+  if (!isBuiltinRegistry(ref)) return undefined;
+  const candidates = BUILTIN_RUNTIMES.filter((r) => r.repository === ref.repository);
+  if (!ref.tag || ref.tag === 'latest') return candidates[candidates.length - 1];
+  return candidates.find((r) => r.tag === ref.tag);
+}

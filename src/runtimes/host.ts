@@ -1,0 +1,83 @@
+/**
+ * The host side of `fabricks run`: WASI 0.2 imports for one instance, deny by default. Streams,
+ * clocks and randomness come from preview2-shim; arguments are the ones given; the environment
+ * is empty; there are no preopened folders; outgoing HTTP and sockets are refused.
+ */
+import * as cli from '@bytecodealliance/preview2-shim/cli';
+import * as clocks from '@bytecodealliance/preview2-shim/clocks';
+import * as filesystem from '@bytecodealliance/preview2-shim/filesystem';
+import * as io from '@bytecodealliance/preview2-shim/io';
+import * as random from '@bytecodealliance/preview2-shim/random';
+import * as http from '@bytecodealliance/preview2-shim/http';
+import { FabricksError } from '../errors.js';
+
+/** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
+export class ExitSignal {
+  constructor(readonly code: number) {}
+}
+
+export interface Grants {
+  args: string[];
+  env: Array<[string, string]>;
+}
+
+const denied = (code: string) => () => {
+  throw code;
+};
+
+export function hostImports(grants: Grants): Record<string, Record<string, unknown>> {
+  const shim = cli as unknown as Record<string, Record<string, unknown>>;
+  return {
+    'wasi:cli/environment': {
+      getEnvironment: () => grants.env,
+      getArguments: () => grants.args,
+      initialCwd: () => undefined,
+    },
+    'wasi:cli/exit': {
+      exit(status: { tag: 'ok' | 'err' }) {
+        throw new ExitSignal(status.tag === 'err' ? 1 : 0);
+      },
+      exitWithCode(code: number) {
+        throw new ExitSignal(code);
+      },
+    },
+    'wasi:cli/stdin': shim.stdin!,
+    'wasi:cli/stdout': shim.stdout!,
+    'wasi:cli/stderr': shim.stderr!,
+    'wasi:cli/terminal-input': shim.terminalInput!,
+    'wasi:cli/terminal-output': shim.terminalOutput!,
+    'wasi:cli/terminal-stdin': shim.terminalStdin!,
+    'wasi:cli/terminal-stdout': shim.terminalStdout!,
+    'wasi:cli/terminal-stderr': shim.terminalStderr!,
+    'wasi:clocks/monotonic-clock': clocks.monotonicClock as never,
+    'wasi:clocks/wall-clock': clocks.wallClock as never,
+    'wasi:random/random': random.random as never,
+    'wasi:random/insecure': (random as never as Record<string, Record<string, unknown>>).insecure!,
+    'wasi:random/insecure-seed': (random as never as Record<string, Record<string, unknown>>).insecureSeed!,
+    'wasi:io/error': io.error as never,
+    'wasi:io/poll': io.poll as never,
+    'wasi:io/streams': io.streams as never,
+    // No folder is granted: the types exist so the component links, but nothing can be opened.
+    'wasi:filesystem/preopens': { getDirectories: () => [] },
+    'wasi:filesystem/types': filesystem.types as never,
+    'wasi:http/types': http.types as never,
+    'wasi:http/outgoing-handler': { handle: denied('HTTP-request-denied') },
+  };
+}
+
+/** The imports object for jco's instantiate(), failing clearly on an import fabricks does not grant. */
+export function importsFor(required: string[], grants: Grants): Record<string, unknown> {
+  const available = hostImports(grants);
+  const out: Record<string, unknown> = {};
+  for (const name of required) {
+    const unversioned = name.replace(/@.*$/, '');
+    const impl = available[unversioned];
+    if (!impl) {
+      throw new FabricksError('RUN_FAILED', `the component imports ${name}, which fabricks run does not grant`, {
+        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, and (denied) wasi:filesystem and wasi:http are provided',
+      });
+    }
+    out[unversioned] = impl;
+  }
+  return out;
+}
