@@ -1,5 +1,6 @@
 // Child process for componentize-js (see componentize-js.ts). Reads one JSON request on stdin.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const request = JSON.parse(readFileSync(0, 'utf8')) as {
   sourcePath: string;
@@ -7,6 +8,8 @@ const request = JSON.parse(readFileSync(0, 'utf8')) as {
   worldName: string;
   outPath: string;
   disableFeatures: string[];
+  /** A shared object to preload into wizer (runtimes/node/build/fixed-entropy.c). */
+  preload?: string;
 };
 
 // componentize-js names its work folder sha256(Math.random()); a constant makes it a fixed path.
@@ -18,11 +21,21 @@ const { _setPreopens } = (await import('@bytecodealliance/preview2-shim/filesyst
 };
 _setPreopens({ '/': '/' });
 
+let wizerBin: string | undefined;
+if (request.preload) {
+  // componentize-js starts wizer with an environment of its own making, so the preload is set
+  // by a wrapper script given as its wizer binary.
+  const { default: wizer } = (await import('@bytecodealliance/wizer' as string)) as { default: string };
+  wizerBin = join(dirname(request.outPath), 'wizer-fixed-entropy.sh');
+  writeFileSync(wizerBin, `#!/bin/sh\nLD_PRELOAD=${JSON.stringify(request.preload)} exec ${JSON.stringify(wizer)} "$@"\n`, { mode: 0o755 });
+}
+
 const { componentize } = await import('@bytecodealliance/componentize-js');
 const { component } = await componentize({
   sourcePath: request.sourcePath,
   witPath: request.witPath,
   worldName: request.worldName,
   disableFeatures: request.disableFeatures as never,
+  ...(wizerBin ? { wizerBin } : {}),
 });
 writeFileSync(request.outPath, component);

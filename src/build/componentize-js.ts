@@ -12,6 +12,8 @@ export interface ComponentizeJsOptions {
   /** Fixed scratch folder: componentize-js embeds its paths in the snapshot. */
   tmpDir: string;
   disableFeatures?: string[];
+  /** Shared object preloaded into wizer to pin its entropy and clocks (reproducible snapshots). */
+  preload?: string;
   signal?: AbortSignal;
 }
 
@@ -28,6 +30,7 @@ export async function componentizeJs(o: ComponentizeJsOptions): Promise<void> {
     worldName: o.worldName,
     outPath: o.outPath,
     disableFeatures: o.disableFeatures ?? [],
+    ...(o.preload ? { preload: o.preload } : {}),
   });
   await runTool(`componentize-js ${COMPONENTIZE_JS_VERSION}`, process.execPath, [worker], {
     cwd: fileURLToPath(new URL('.', `file://${o.sourcePath}`)),

@@ -10,6 +10,7 @@ import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { withFileLock } from '../util/file-lock.js';
 import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../build/componentize-js.js';
+import { runTool } from '../build/tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
 import type { Reporter } from '../progress.js';
 import { builtinReference, type BuiltinRuntime } from './catalogue.js';
@@ -62,7 +63,7 @@ async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; file
     for (const e of (await readdir(join(rt.sourceDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(p);
-      else if (/\.(js|wit)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
+      else if (/\.(js|wit|c)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
     }
   }
   await walk('');
@@ -105,6 +106,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         await writeFile(join(src, p), text);
       }
       const out = join(root, 'runtime.wasm');
+      const preload = await buildPreload(join(src, 'build', 'fixed-entropy.c'), join(root, 'fixed-entropy.so'), reporter);
       try {
         await componentizeJs({
           sourcePath: join(src, 'bootstrap.js'),
@@ -113,6 +115,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
           outPath: out,
           tmpDir: join(root, 'tmp'),
           disableFeatures: ['fetch-event'],
+          ...(preload ? { preload } : {}),
         });
       } catch (e) {
         throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
@@ -157,6 +160,25 @@ async function findStored(store: LayoutStore, reference: string, inputs: Digest)
     if (config.inputs !== inputs || !layer || !(await store.exists(layer))) return undefined;
     return { layer, manifest: manifestDesc };
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compiles the wizer preload that pins entropy and clocks during pre-initialization
+ * (runtimes/node/build/fixed-entropy.c). Linux only (LD_PRELOAD); elsewhere, or without a C
+ * compiler, the runtime still builds but two builds may differ in a few bytes.
+ */
+async function buildPreload(source: string, out: string, reporter: Reporter): Promise<string | undefined> {
+  if (process.platform !== 'linux') {
+    reporter({ kind: 'info', message: 'note: runtime builds are byte-reproducible on Linux only' });
+    return undefined;
+  }
+  try {
+    await runTool('cc', process.env.CC || 'cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
+    return out;
+  } catch (e) {
+    reporter({ kind: 'info', message: `note: no C compiler (${(e as Error).message.split('\n')[0]}); this runtime build will not be byte-reproducible` });
     return undefined;
   }
 }
