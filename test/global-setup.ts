@@ -1,0 +1,30 @@
+import { mkdtemp, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+import { wacPath } from '../src/build/wac.js';
+
+/**
+ * One FABRICKS_HOME for the run, with the JavaScript runtime built into it once (a real
+ * componentize-js build). A missing tool fails the run here rather than skipping tests.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  try {
+    await access(wacPath());
+  } catch {
+    throw new Error(`wac is not installed at ${wacPath()}: run npm run setup first`);
+  }
+  const home = await mkdtemp(join(tmpdir(), 'fabricks-test-home-'));
+  await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', '-q'], {
+    env: { ...process.env, FABRICKS_HOME: home },
+  });
+  project.provide('fabricksHome', home);
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    fabricksHome: string;
+  }
+}

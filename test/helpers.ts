@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(repoRoot, 'bin', 'fabricks.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI as a child process. */
+export function fabricks(
+  args: string[],
+  options: { cwd?: string; input?: string; env?: Record<string, string>; home?: string; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, FABRICKS_HOME: options.home ?? inject('fabricksHome'), ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(d.toString(), child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else if (!options.onStdout) child.stdin.end();
+  });
+}
+
+/** A project in a new temporary folder. */
+export async function project(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fabricks-test-'));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+export const jsToml = (entry = 'main.js', extra = '') =>
+  `[from]\nimage = "fabricks.dev/runtimes/node"\n\n[source]\nentrypoint = "${entry}"\n${extra}`;
+
+/** Everything in a store: index.json and the blob names, to check that nothing changed. */
+export async function storeSnapshot(home: string): Promise<string> {
+  const root = join(home, 'store');
+  const index = await readFile(join(root, 'index.json'), 'utf8').catch(() => '');
+  const blobs = await readdir(join(root, 'blobs', 'sha256')).catch(() => []);
+  return JSON.stringify({ index, blobs: blobs.sort() });
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
