@@ -21,8 +21,9 @@ export interface Grants {
   env: Array<[string, string]>;
 }
 
-const denied = (code: string) => () => {
-  throw code;
+/** An import that fails with the given error-code variant case. */
+const denied = (tag: string) => () => {
+  throw { tag };
 };
 
 export function hostImports(grants: Grants): Record<string, Record<string, unknown>> {

@@ -1,0 +1,42 @@
+import { describe, expect, it, inject } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fabricks, project, jsToml } from '../helpers.js';
+
+describe('fabricks runtime build node', () => {
+  it('gives the same bytes on a second build (a fresh store, a real componentize-js build)', async () => {
+    const shared = await fabricks(['runtime', 'build', 'node', '--json']);
+    expect(shared.status, shared.stderr).toBe(0);
+    const a = JSON.parse(shared.stdout);
+    expect(a.built).toBe(false); // the suite's store has it already
+
+    const home = await mkdtemp(join(tmpdir(), 'fabricks-home-'));
+    const fresh = await fabricks(['runtime', 'build', 'node', '--json'], { home });
+    expect(fresh.status, fresh.stderr).toBe(0);
+    const b = JSON.parse(fresh.stdout);
+    expect(b.built).toBe(true);
+    expect(fresh.stderr).toMatch(/building runtime fabricks\.dev\/runtimes\/node:0\.1 with componentize-js 0\.23\.0/);
+    expect(b.digest).toBe(a.digest);
+    expect(b.size).toBe(a.size);
+    expect(inject('fabricksHome')).not.toBe(home);
+  });
+
+  it('builds the runtime first, with progress, when a project build needs it', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'fabricks-home-'));
+    const list = await fabricks(['runtime', 'list', '--json'], { home });
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ reference: 'fabricks.dev/runtimes/node:0.1', stored: null });
+    const dir = await project({ 'fabricks.toml': jsToml(), 'main.js': 'console.log(1)' });
+    const r = await fabricks(['build', dir, '--json'], { home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/building runtime fabricks\.dev\/runtimes\/node:0\.1/);
+    expect(r.stderr).toMatch(/built runtime/);
+  });
+
+  it('rejects a runtime it does not know, listing the ones there are', async () => {
+    const r = await fabricks(['runtime', 'build', 'ruby']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/"ruby" is not a runtime fabricks builds/);
+    expect(r.stderr).toMatch(/node:0\.1/);
+  });
+});
