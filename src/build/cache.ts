@@ -11,6 +11,8 @@ export interface BuildRecord {
   component: { digest: Digest; size: number };
   /** Files the bundle read from outside the packed set (e.g. node_modules), with their digests. */
   external: Array<[string, Digest]>;
+  /** Size and mtime of .fabricks/app.wasm when this build wrote it: unchanged means no need to hash it. */
+  output?: { size: number; mtimeMs: number };
 }
 
 export class BuildCache {

@@ -67,11 +67,13 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
 
   const record = await cache.get(key);
   if (record && (await store.exists(record.manifest))) {
-    await store.tag(record.manifest, reference);
-    if (!(await sameFile(outPath, record.component.digest, record.component.size))) {
+    const tagged = await store.resolve(reference).then((d) => d.digest, () => undefined);
+    if (tagged !== record.manifest.digest) await store.tag(record.manifest, reference);
+    if (!(await sameFile(outPath, record))) {
       const moduleDesc = { mediaType: MediaType.moduleLayer, ...record.module };
       const { bytes } = await composeLayers(store, runtime.layer, moduleDesc, home, record.component.digest);
-      await writeOutput(config, bytes);
+      record.output = await writeOutput(config, bytes);
+      await cache.put(key, record);
     }
     await updateLock(config, lock, runtime);
     return result(reference, record, runtime, outPath, true);
@@ -119,7 +121,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   await store.push(artifact.configDesc, artifact.configBytes);
   await store.push(artifact.manifest, artifact.manifestBytes);
   await store.tag(artifact.manifest, reference);
-  await writeOutput(config, componentBytes);
+  const output = await writeOutput(config, componentBytes);
   await updateLock(config, lock, runtime);
 
   const newRecord: BuildRecord = {
@@ -127,6 +129,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
     module: { digest: moduleDesc.digest, size: moduleDesc.size },
     component: appConfig.component,
     external,
+    output,
   };
   await cache.put(key, newRecord);
   reporter({ kind: 'done', step: 'build', message: `built ${reference}: module layer ${moduleDesc.size.toLocaleString('en')} bytes`, ms: Date.now() - started });
@@ -159,16 +162,22 @@ async function updateLock(config: ProjectConfig, lock: Awaited<ReturnType<typeof
 }
 
 /** .fabricks/app.wasm is replaced whole (rename), never left half-written. */
-async function writeOutput(config: ProjectConfig, bytes: Uint8Array): Promise<void> {
+async function writeOutput(config: ProjectConfig, bytes: Uint8Array): Promise<{ size: number; mtimeMs: number }> {
   const dir = join(config.dir, OUTPUT_DIR);
   await mkdir(dir, { recursive: true });
-  await writeAtomic(join(dir, OUTPUT_COMPONENT), bytes);
+  const path = join(dir, OUTPUT_COMPONENT);
+  await writeAtomic(path, bytes);
+  const s = await stat(path);
+  return { size: s.size, mtimeMs: s.mtimeMs };
 }
 
-async function sameFile(path: string, digest: Digest, size: number): Promise<boolean> {
+/** Whether app.wasm is the recorded component: same size and mtime as written, or else same digest. */
+async function sameFile(path: string, record: BuildRecord): Promise<boolean> {
   try {
-    if ((await stat(path)).size !== size) return false;
-    return (await sha256File(path)).digest === digest;
+    const s = await stat(path);
+    if (s.size !== record.component.size) return false;
+    if (record.output && s.mtimeMs === record.output.mtimeMs && s.size === record.output.size) return true;
+    return (await sha256File(path)).digest === record.component.digest;
   } catch {
     return false;
   }

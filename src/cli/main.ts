@@ -1,11 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FabricksError } from '../errors.js';
 import { silentReporter, stderrReporter, type Reporter } from '../progress.js';
-import { buildCommand, buildJson, formatBuild } from './commands/build.js';
-import { runCommand } from './commands/run.js';
-import { formatInspect, inspectCommand } from './commands/inspect.js';
-import { runtimeBuildCommand, runtimeListCommand } from './commands/runtime.js';
 import { parseTarget } from './target.js';
+// Commands are loaded when used: a no-op build must not pay for loading the engine host.
+const commands = {
+  build: () => import('./commands/build.js'),
+  run: () => import('./commands/run.js'),
+  inspect: () => import('./commands/inspect.js'),
+  runtime: () => import('./commands/runtime.js'),
+};
 import { fabricksHome } from '../paths.js';
 
 const VERSION = '0.1.0';
@@ -38,6 +41,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .option('--json', 'print the result as JSON on stdout')
     .addOption(quiet)
     .action(async (dir: string, opts: { json?: boolean; quiet?: boolean }) => {
+      const { buildCommand, buildJson, formatBuild } = await commands.build();
       const r = await buildCommand(dir, reporterFor(opts));
       outcome({ stdout: opts.json ? json(buildJson(r)) : formatBuild(r) });
     });
@@ -49,6 +53,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .addOption(quiet)
     .addHelpText('after', '\nArguments after -- are passed to the program (process.argv.slice(2)).')
     .action(async (target: string, opts: { quiet?: boolean }) => {
+      const { runCommand } = await commands.run();
       const status = await runCommand(await parseTarget(target), passthrough, reporterFor(opts));
       outcome({ status });
     });
@@ -58,6 +63,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .argument('[target]', 'project folder or name:version', '.')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (target: string, opts: { json?: boolean }) => {
+      const { inspectCommand, formatInspect } = await commands.inspect();
       const r = await inspectCommand(await parseTarget(target));
       outcome({ stdout: opts.json ? json(r) : formatInspect(r) });
     });
@@ -71,6 +77,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .option('--json', 'print the result as JSON on stdout')
     .addOption(quiet)
     .action(async (name: string, opts: { force?: boolean; json?: boolean; quiet?: boolean }) => {
+      const { runtimeBuildCommand } = await commands.runtime();
       const r = await runtimeBuildCommand(name, Boolean(opts.force), reporterFor(opts));
       outcome({ stdout: opts.json ? json(r) : `${r.built ? 'built' : 'up to date'} ${r.reference}  ${r.size.toLocaleString('en')} bytes  ${r.digest}` });
     });
@@ -79,6 +86,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .description('list the runtimes fabricks provides and which are built on this machine')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (opts: { json?: boolean }) => {
+      const { runtimeListCommand } = await commands.runtime();
       const list = await runtimeListCommand();
       outcome({
         stdout: opts.json

@@ -45,7 +45,7 @@ function jcoWasiDir(): string {
  * the interfaces the runtime imports are the same in 0.2.10 except exit-with-code, which was
  * still unstable then and is left out so that any WASI 0.2 host can run the result.
  */
-async function wasiPackages(): Promise<Array<{ dir: string; text: string }>> {
+export async function wasiPackages(): Promise<Array<{ dir: string; text: string }>> {
   const base = jcoWasiDir();
   const out = [];
   for (const dir of (await readdir(base)).sort()) {
