@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile, readdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, writeFile, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +65,16 @@ export async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** A copy of examples/<name> without build outputs, optionally under another package name
+ * (name:version tags are shared in the suite's store). */
+export async function copyExample(name: string, rename?: string): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'fabricks-example-')), name);
+  await cp(join(repoRoot, 'examples', name), dir, { recursive: true, filter: (s) => !s.includes('.fabricks') && !s.endsWith('fabricks.lock') });
+  if (rename) {
+    const toml = join(dir, 'fabricks.toml');
+    await writeFile(toml, (await readFile(toml, 'utf8')).replace(`name = "${name}"`, `name = "${rename}"`));
+  }
+  return dir;
 }

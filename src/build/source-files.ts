@@ -14,7 +14,8 @@ export interface SourceFile {
 
 /** Never packed: version control, dependencies (bundled instead), fabricks' own files. */
 const ALWAYS_SKIPPED_DIRS = new Set(['.git', 'node_modules', '.fabricks', '__pycache__']);
-const ALWAYS_SKIPPED_FILES = new Set(['fabricks.toml', 'fabricks.lock', '.DS_Store']);
+const PROJECT_FILES = new Set(['fabricks.toml', 'fabricks.lock']);
+const ALWAYS_SKIPPED_FILES = new Set(['.DS_Store']);
 
 /** The files under [source] path that include/exclude select, sorted by path. */
 export async function collectSourceFiles(config: ProjectConfig): Promise<SourceFile[]> {
@@ -48,8 +49,7 @@ export async function collectSourceFiles(config: ProjectConfig): Promise<SourceF
       if (isDir) {
         if (!ALWAYS_SKIPPED_DIRS.has(entry.name) && !matchesAny(rel, exclude)) await walk(abs);
       } else if (isFile) {
-        if (dir === config.dir && ALWAYS_SKIPPED_FILES.has(entry.name)) continue;
-        if (ALWAYS_SKIPPED_FILES.has(entry.name) && entry.name === '.DS_Store') continue;
+        if (ALWAYS_SKIPPED_FILES.has(entry.name) || (dir === config.dir && PROJECT_FILES.has(entry.name))) continue;
         if (!matchesAny(rel, include) || matchesAny(rel, exclude)) continue;
         files.push({ path: rel, abs, size: (await lstat(abs)).size });
       }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { FabricksError } from '../errors.js';
 import type { Descriptor, ImageManifest } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
@@ -36,5 +35,3 @@ export async function loadStoredApp(store: LayoutStore, reference: string): Prom
   if (!runtimeLayer || !moduleLayer) throw new FabricksError('STORE_CORRUPT', `${reference} lacks a runtime or module layer`);
   return { reference, manifestDesc, manifest, config, runtimeLayer, moduleLayer };
 }
-
-export const componentOutput = (dir: string) => join(dir, '.fabricks', 'app.wasm');

@@ -1,26 +1,15 @@
 import { describe, expect, it, inject, beforeAll } from 'vitest';
-import { cp, mkdtemp, readFile, writeFile, stat, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, stat, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { fabricks, repoRoot, exists } from '../helpers.js';
+import { fabricks, exists, copyExample } from '../helpers.js';
 import { readComponentWorld } from '../../src/compose/component-info.js';
 import { wacPath } from '../../src/build/wac.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** A copy of an example, optionally under another package name (tags are shared in the store). */
-async function copyExample(name: string, rename?: string): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'fabricks-it-')), name);
-  await cp(join(repoRoot, 'examples', name), dir, { recursive: true, filter: (s) => !s.includes('.fabricks') && !s.endsWith('fabricks.lock') });
-  if (rename) {
-    const toml = join(dir, 'fabricks.toml');
-    await writeFile(toml, (await readFile(toml, 'utf8')).replace(`name = "${name}"`, `name = "${rename}"`));
-  }
-  return dir;
-}
 
 async function buildJson(dir: string) {
   const r = await fabricks(['build', dir, '--json']);

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fabricks, project, jsToml, repoRoot } from '../helpers.js';
-
-async function example(name: string): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'fabricks-run-')), name);
-  await cp(join(repoRoot, 'examples', name), dir, { recursive: true, filter: (s) => !s.includes('.fabricks') && !s.endsWith('fabricks.lock') });
-  return dir;
-}
+import { rm } from 'node:fs/promises';
+import { fabricks, project, jsToml, copyExample } from '../helpers.js';
 
 /** Builds and runs a one-off JavaScript project. */
 async function runJs(files: Record<string, string>, args: string[] = [], options: { input?: string; env?: Record<string, string> } = {}) {
@@ -19,13 +11,13 @@ async function runJs(files: Record<string, string>, args: string[] = [], options
 
 describe('fabricks run (JavaScript)', () => {
   it('runs examples/hello-js with its arguments', async () => {
-    const r = await fabricks(['run', '-q', await example('hello-js'), '--', 'Ada', '--flag', 'x y']);
+    const r = await fabricks(['run', '-q', await copyExample('hello-js'), '--', 'Ada', '--flag', 'x y']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('Hello, Ada, from a WebAssembly component!\narguments: ["Ada","--flag","x y"]\n');
   });
 
   it('echoes stdin line by line until end of input (examples/echo-js)', async () => {
-    const r = await fabricks(['run', '-q', await example('echo-js'), '--', 'said'], { input: 'one\ntwo\r\n\nlast without newline' });
+    const r = await fabricks(['run', '-q', await copyExample('echo-js'), '--', 'said'], { input: 'one\ntwo\r\n\nlast without newline' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('said: one\nsaid: two\nsaid: \nsaid: last without newline\n');
     expect(r.stderr).toContain('echoed 4 lines');
