@@ -25,7 +25,8 @@ async function instantiate(bytes: Uint8Array): Promise<Record<string, any>> {
   await writeFile(join(dir, 'package.json'), '{"type":"module"}');
   const mod = await import(pathToFileURL(join(dir, 'm.js')).href);
   const { readFile } = await import('node:fs/promises');
-  return mod.instantiate(async (n: string) => WebAssembly.compile(await readFile(join(dir, n))), {});
+  const wasm = (globalThis as any).WebAssembly;
+  return mod.instantiate(async (n: string) => wasm.compile(await readFile(join(dir, n))), {});
 }
 
 describe('module layer', () => {
