@@ -5,16 +5,20 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { wacPath } from '../src/build/wac.js';
+import { toolsDir } from '../src/paths.js';
 
 /**
  * One FABRICKS_HOME for the run, with the JavaScript runtime built into it once (a real
  * componentize-js build). A missing tool fails the run here rather than skipping tests.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  try {
-    await access(wacPath());
-  } catch {
-    throw new Error(`wac is not installed at ${wacPath()}: run npm run setup first`);
+  const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
+  for (const [tool, path] of [['wac', wacPath()], ['wasmtime-py', wasmtimePy]] as const) {
+    try {
+      await access(path);
+    } catch {
+      throw new Error(`${tool} is not installed at ${path}: run npm run setup first`);
+    }
   }
   const home = await mkdtemp(join(tmpdir(), 'fabricks-test-home-'));
   await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', '-q'], {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { toolsDir } from '../../src/paths.js';
+import { fabricks, project, jsToml, copyExample, repoRoot } from '../helpers.js';
+
+/** wasmtime-py, installed by scripts/install-tools: a WASI 0.2 host that is not jco. */
+const python = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
+
+function wasmtime(component: string, args: string[] = [], input = '') {
+  const r = spawnSync(python, [join(repoRoot, 'test', 'hosts', 'wasmtime_run.py'), component, ...args], { input, encoding: 'utf8' });
+  if (r.error) throw new Error(`wasmtime-py is not installed at ${python}: run npm run setup (${r.error.message})`);
+  return r;
+}
+
+async function built(dir: string): Promise<string> {
+  const r = await fabricks(['build', '-q', dir, '--json']);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).component.path;
+}
+
+describe('.fabricks/app.wasm on wasmtime, a standard WASI 0.2 host', () => {
+  it('runs examples/hello-js with its arguments', async () => {
+    const r = wasmtime(await built(await copyExample('hello-js')), ['Grace']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Hello, Grace, from a WebAssembly component!\narguments: ["Grace"]\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('echoes stdin (examples/echo-js)', async () => {
+    const r = wasmtime(await built(await copyExample('echo-js')), [], 'a\nb\n');
+    expect(r.stdout).toBe('echo: a\necho: b\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('gives a failing exit status for process.exit(1) and an uncaught error', async () => {
+    const exit = wasmtime(await built(await project({ 'fabricks.toml': jsToml(), 'main.js': 'console.log("x"); process.exit(1);' })));
+    expect(exit.stdout).toBe('x\n');
+    expect(exit.status).toBe(1);
+    const thrown = wasmtime(await built(await project({ 'fabricks.toml': jsToml(), 'main.js': '\nthrow new Error("bad");' })));
+    expect(thrown.stderr).toMatch(/^Error: bad\n {4}at main\.js:2:7/);
+    expect(thrown.status).toBe(1);
+  });
+});
