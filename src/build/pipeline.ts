@@ -26,6 +26,8 @@ export const OUTPUT_COMPONENT = 'app.wasm';
 
 export interface BuildResult {
   reference: string;
+  name: string;
+  capabilities: ProjectConfig['capabilities'];
   manifest: { digest: Digest; size: number };
   runtime: { ref: string; digest: Digest; size: number };
   module: { digest: Digest; size: number };
@@ -76,7 +78,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
       await cache.put(key, record);
     }
     await updateLock(config, lock, runtime);
-    return result(reference, record, runtime, outPath, true);
+    return result(config, record, runtime, outPath, true);
   }
 
   const started = Date.now();
@@ -133,12 +135,14 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   };
   await cache.put(key, newRecord);
   reporter({ kind: 'done', step: 'build', message: `built ${reference}: module layer ${moduleDesc.size.toLocaleString('en')} bytes`, ms: Date.now() - started });
-  return result(reference, newRecord, runtime, outPath, false);
+  return result(config, newRecord, runtime, outPath, false);
 }
 
-function result(reference: string, record: BuildRecord, runtime: ResolvedRuntime, outPath: string, cached: boolean): BuildResult {
+function result(config: ProjectConfig, record: BuildRecord, runtime: ResolvedRuntime, outPath: string, cached: boolean): BuildResult {
   return {
-    reference,
+    reference: `${config.name}:${config.version}`,
+    name: config.name,
+    capabilities: config.capabilities,
     manifest: { digest: record.manifest.digest, size: record.manifest.size },
     runtime: { ref: runtime.reference, digest: runtime.layer.digest, size: runtime.layer.size },
     module: record.module,

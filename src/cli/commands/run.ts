@@ -3,7 +3,6 @@ import { LayoutStore } from '../../oci/layout-store.js';
 import { cacheDir, fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
 import { build } from '../../build/pipeline.js';
-import { loadProject } from '../../config/project.js';
 import { FabricksError } from '../../errors.js';
 import { composeLayers } from '../../compose/compose.js';
 import { runComponent, transpiled } from '../../runtimes/run.js';
@@ -23,10 +22,9 @@ export async function runCommand(target: Target, args: string[], reporter: Repor
   let listen: number[];
   if (target.kind === 'project') {
     const built = await build(target.dir, { reporter });
-    const config = await loadProject(target.dir);
-    name = config.name;
+    name = built.name;
     digest = built.component.digest;
-    listen = config.capabilities.network.listen;
+    listen = built.capabilities.network.listen;
     bytes = () => readFile(built.component.path);
   } else {
     const app = await loadStoredApp(store, target.reference);
