@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { FabricksError } from '../errors.js';
-import { loadProject, type ProjectConfig } from '../config/project.js';
+import { appReference, loadProject, type ProjectConfig } from '../config/project.js';
 import { readLock, writeLock } from '../config/lock.js';
 import { sha256, sha256File, type Digest } from '../oci/digest.js';
 import { LayoutStore, writeAtomic } from '../oci/layout-store.js';
@@ -64,7 +64,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
     }),
   );
   const cache = new BuildCache(join(cacheDir(home), 'builds'));
-  const reference = `${config.name}:${config.version}`;
+  const reference = appReference(config);
   const outPath = join(config.dir, OUTPUT_DIR, OUTPUT_COMPONENT);
 
   const record = await cache.get(key);
@@ -140,7 +140,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
 
 function result(config: ProjectConfig, record: BuildRecord, runtime: ResolvedRuntime, outPath: string, cached: boolean): BuildResult {
   return {
-    reference: `${config.name}:${config.version}`,
+    reference: appReference(config),
     name: config.name,
     capabilities: config.capabilities,
     manifest: { digest: record.manifest.digest, size: record.manifest.size },
@@ -180,7 +180,7 @@ async function sameFile(path: string, record: BuildRecord): Promise<boolean> {
   try {
     const s = await stat(path);
     if (s.size !== record.component.size) return false;
-    if (record.output && s.mtimeMs === record.output.mtimeMs && s.size === record.output.size) return true;
+    if (record.output?.mtimeMs === s.mtimeMs) return true;
     return (await sha256File(path)).digest === record.component.digest;
   } catch {
     return false;

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { FabricksError } from '../errors.js';
 import { silentReporter, stderrReporter, type Reporter } from '../progress.js';
 import { parseTarget } from './target.js';
+import { fabricksHome } from '../paths.js';
+
 // Commands are loaded when used: a no-op build must not pay for loading the engine host.
 const commands = {
   build: () => import('./commands/build.js'),
@@ -9,7 +11,6 @@ const commands = {
   inspect: () => import('./commands/inspect.js'),
   runtime: () => import('./commands/runtime.js'),
 };
-import { fabricksHome } from '../paths.js';
 
 const VERSION = '0.1.0';
 

@@ -29,6 +29,11 @@ export interface ProjectConfig {
   capabilities: { network: { listen: number[] } };
 }
 
+/** The tag a project's builds carry in the local store: name:version. */
+export function appReference(config: Pick<ProjectConfig, 'name' | 'version'>): string {
+  return `${config.name}:${config.version}`;
+}
+
 type Table = Record<string, unknown>;
 
 /** What fabricks.toml may hold: table name to its keys (a nested table is a key whose value is a schema). */

@@ -13,7 +13,7 @@ import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../build/componentize-j
 import { runTool } from '../build/tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
 import type { Reporter } from '../progress.js';
-import { builtinReference, type BuiltinRuntime } from './catalogue.js';
+import { builtinReference, builtinShortName, type BuiltinRuntime } from './catalogue.js';
 
 export interface RuntimeConfig {
   runtime: string;
@@ -122,7 +122,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
       }
       const bytes = await readFile(out);
       const world = readComponentWorld(bytes, `runtime ${reference}`);
-      const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: `${rt.name}:${rt.tag}`, [Annotation.title]: 'runtime.wasm' });
+      const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: builtinShortName(rt), [Annotation.title]: 'runtime.wasm' });
       const config: RuntimeConfig = {
         runtime: reference,
         language: rt.language,

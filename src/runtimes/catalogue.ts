@@ -33,6 +33,11 @@ export function builtinReference(rt: BuiltinRuntime): string {
   return `${BUILTIN_REGISTRY}/${rt.repository}:${rt.tag}`;
 }
 
+/** The short name in a runtime layer's fabricks.runtime annotation, e.g. node:0.1. */
+export function builtinShortName(rt: BuiltinRuntime): string {
+  return `${rt.name}:${rt.tag}`;
+}
+
 export const isBuiltinRegistry = (ref: Reference) => ref.registry === BUILTIN_REGISTRY;
 
 /** The built-in runtime a reference names; no tag (or "latest") means the newest. */

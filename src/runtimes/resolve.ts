@@ -8,7 +8,7 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Reporter } from '../progress.js';
-import { BUILTIN_RUNTIMES, builtinReference, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
+import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
 import { ensureBuiltinRuntime } from './build-runtime.js';
 
 export interface ResolvedRuntime {
@@ -40,7 +40,7 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
   if (lock && lock.runtime.image === config.from.image) {
     const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
     const reference = builtin ? builtinReference(builtin) : formatReference(ref);
-    const name = builtin ? `${builtin.name}:${builtin.tag}` : shortName(reference);
+    const name = builtin ? builtinShortName(builtin) : shortName(reference);
     if (await store.exists(layer)) return { image: config.from.image, reference, name, layer, via: 'lock' };
     if (builtin) {
       const built = await ensureBuiltinRuntime(builtin, store, reporter);
@@ -56,7 +56,7 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
 
   if (builtin) {
     const stored = await ensureBuiltinRuntime(builtin, store, reporter);
-    return { image: config.from.image, reference: stored.reference, name: `${builtin.name}:${builtin.tag}`, layer: stored.layer, via: stored.built ? 'built' : 'store' };
+    return { image: config.from.image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, via: stored.built ? 'built' : 'store' };
   }
   // Any other registry: a runtime already in the local store (e.g. from `fabricks runtime build`).
   const reference = formatReference(ref);

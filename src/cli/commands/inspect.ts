@@ -1,6 +1,6 @@
 import { LayoutStore } from '../../oci/layout-store.js';
 import { fabricksHome, storeDir } from '../../paths.js';
-import { loadProject } from '../../config/project.js';
+import { appReference, loadProject } from '../../config/project.js';
 import { loadStoredApp } from '../artifact.js';
 import type { Target } from '../target.js';
 
@@ -20,8 +20,7 @@ export async function inspectCommand(target: Target): Promise<InspectResult> {
   const store = await LayoutStore.open(storeDir(fabricksHome()));
   let reference: string;
   if (target.kind === 'project') {
-    const config = await loadProject(target.dir);
-    reference = `${config.name}:${config.version}`;
+    reference = appReference(await loadProject(target.dir));
   } else reference = target.reference;
   const app = await loadStoredApp(store, reference);
   return {

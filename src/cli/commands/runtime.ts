@@ -2,7 +2,7 @@ import { FabricksError } from '../../errors.js';
 import { LayoutStore } from '../../oci/layout-store.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
-import { BUILTIN_RUNTIMES, builtinReference } from '../../runtimes/catalogue.js';
+import { BUILTIN_RUNTIMES, builtinReference, builtinShortName } from '../../runtimes/catalogue.js';
 import { ensureBuiltinRuntime } from '../../runtimes/build-runtime.js';
 import { fetchManifest } from '../../oci/manifest.js';
 
@@ -20,7 +20,7 @@ export async function runtimeBuildCommand(name: string, force: boolean, reporter
   const rt = tag ? candidates.find((r) => r.tag === tag) : candidates[candidates.length - 1];
   if (!rt) {
     throw new FabricksError('RUNTIME_UNKNOWN', `"${name}" is not a runtime fabricks builds`, {
-      hint: `the runtimes there are: ${BUILTIN_RUNTIMES.map((r) => `${r.name}:${r.tag}`).join(', ')}`,
+      hint: `the runtimes there are: ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')}`,
     });
   }
   const store = await LayoutStore.open(storeDir(fabricksHome()));
