@@ -1,7 +1,7 @@
 /**
  * The host side of `fabricks run`: WASI 0.2 imports for one instance, deny by default. Streams,
  * clocks and randomness come from preview2-shim; arguments are the ones given; the environment
- * is empty; there are no preopened folders; outgoing HTTP and sockets are refused.
+ * is empty; there are no preopened folders; outgoing HTTP, sockets and name lookups are refused.
  */
 import * as cli from '@bytecodealliance/preview2-shim/cli';
 import * as clocks from '@bytecodealliance/preview2-shim/clocks';
@@ -9,6 +9,7 @@ import * as filesystem from '@bytecodealliance/preview2-shim/filesystem';
 import * as io from '@bytecodealliance/preview2-shim/io';
 import * as random from '@bytecodealliance/preview2-shim/random';
 import * as http from '@bytecodealliance/preview2-shim/http';
+import * as sockets from '@bytecodealliance/preview2-shim/sockets';
 import { FabricksError } from '../errors.js';
 
 /** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
@@ -24,6 +25,11 @@ export interface Grants {
 /** An import that fails with the given error-code variant case. */
 const denied = (tag: string) => () => {
   throw { tag };
+};
+
+/** An import that fails with the given error-code enum case (jco lowers enums from strings). */
+const deniedEnum = (name: string) => () => {
+  throw name;
 };
 
 export function hostImports(grants: Grants): Record<string, Record<string, unknown>> {
@@ -63,6 +69,15 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:filesystem/types': filesystem.types as never,
     'wasi:http/types': http.types as never,
     'wasi:http/outgoing-handler': { handle: denied('HTTP-request-denied') },
+    // Sockets (CPython links them through wasi-libc): the types exist, but no socket can be
+    // created and no name resolved.
+    'wasi:sockets/network': sockets.network as never,
+    'wasi:sockets/instance-network': sockets.instanceNetwork as never,
+    'wasi:sockets/tcp': sockets.tcp as never,
+    'wasi:sockets/udp': sockets.udp as never,
+    'wasi:sockets/tcp-create-socket': { createTcpSocket: deniedEnum('access-denied') },
+    'wasi:sockets/udp-create-socket': { createUdpSocket: deniedEnum('access-denied') },
+    'wasi:sockets/ip-name-lookup': { ...(sockets.ipNameLookup as object), resolveAddresses: deniedEnum('access-denied') },
   };
 }
 
@@ -75,7 +90,7 @@ export function importsFor(required: string[], grants: Grants): Record<string, u
     const impl = available[unversioned];
     if (!impl) {
       throw new FabricksError('RUN_FAILED', `the component imports ${name}, which fabricks run does not grant`, {
-        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, and (denied) wasi:filesystem and wasi:http are provided',
+        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, and (denied) wasi:filesystem, wasi:sockets and wasi:http are provided',
       });
     }
     out[unversioned] = impl;
