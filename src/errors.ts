@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'SOURCE_INVALID'
   | 'JS_SYNTAX'
   | 'JS_RESOLVE'
+  | 'PY_SYNTAX'
   | 'RUNTIME_UNKNOWN'
   | 'RUNTIME_UNSUPPORTED'
   | 'RUNTIME_BUILD_FAILED'

@@ -395,6 +395,10 @@ class Run(exports.Run):
             _check(layer)
             return
         _install(layer, entrypoint)
+        # The snapshot holds the generator state seeded at build time: seed it from the host.
+        import random
+
+        random.seed()
         status = _run_main(layer, entrypoint)
         try:
             _finish()

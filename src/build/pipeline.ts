@@ -15,7 +15,8 @@ import { composeLayers } from '../compose/compose.js';
 import { readComponentWorld } from '../compose/component-info.js';
 import { bundleEntrypoint } from './bundle.js';
 import { BuildCache, type BuildRecord } from './cache.js';
-import { collectSourceFiles } from './source-files.js';
+import { collectSourceFiles, type SourceFile } from './source-files.js';
+import { checkPythonSyntax, formatSyntaxProblems } from './python-check.js';
 import { appManifest, createdTime, type AppConfig } from './app-artifact.js';
 
 /** Bumped when the build's outputs change for the same inputs, so old cache entries are not used. */
@@ -82,25 +83,21 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   }
 
   const started = Date.now();
-  // Bundle: the entrypoint and what it imports become one script, which replaces them in the layer.
-  reporter({ kind: 'start', step: 'bundle', message: `bundling ${config.source.entrypoint}` });
-  const bundle = await bundleEntrypoint(config.source.dir, config.source.entrypoint);
-  const bundled = new Set(bundle.inputs);
-  const packed: PackedFile[] = hashed.filter((f) => !bundled.has(f.abs)).map((f) => ({ path: f.path, bytes: f.bytes }));
-  packed.push({ path: config.source.entrypoint, bytes: bundle.code }, { path: `${config.source.entrypoint}.map`, bytes: bundle.map });
-  const dupes = dedupe(packed);
-  if (dupes) throw new FabricksError('SOURCE_INVALID', `${dupes} is both a source file and a name the build uses for the bundle`, { hint: `rename it or add it to [source] exclude` });
-  const packedPaths = new Set(hashed.map((f) => f.abs));
-  const external: Array<[string, Digest]> = [];
-  for (const input of bundle.inputs) {
-    if (!packedPaths.has(input)) external.push([input, sha256(await readFile(input))]);
-  }
-
+  const { packed, external } = runtime.language === 'python' ? pythonFiles(hashed) : await bundledFiles(config, hashed, reporter);
   const moduleBytes = await generateModuleLayer(config.source.entrypoint, packed);
   const moduleDesc = describe(MediaType.moduleLayer, moduleBytes);
-  await store.push(moduleDesc, moduleBytes);
 
-  const { bytes: componentBytes, digest: componentDigest } = await composeLayers(store, runtime.layer, moduleDesc, home);
+  // Python sources are checked by the runtime's own interpreter while wac composes.
+  const [{ bytes: componentBytes, digest: componentDigest }, syntax] = await Promise.all([
+    composeLayers(store, runtime.layer, moduleDesc, home, undefined, moduleBytes),
+    runtime.language === 'python' ? checkPythonSyntax(store, runtime.layer, home, packed, reporter) : [],
+  ]);
+  if (syntax.length > 0) {
+    throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(config.source.dir)})`, {
+      problems: formatSyntaxProblems(syntax),
+      hint: 'fix the syntax errors above and build again',
+    });
+  }
   const world = readComponentWorld(componentBytes, 'the composed component');
   if (!world.exports.some((e) => e.startsWith('wasi:cli/run@'))) {
     throw new FabricksError('COMPONENT_INVALID', `the composed component does not export wasi:cli/run (it exports ${world.exports.join(', ') || 'nothing'})`);
@@ -108,6 +105,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   if (world.imports.some((i) => i.startsWith('fabricks:app/'))) {
     throw new FabricksError('COMPONENT_INVALID', 'the module layer did not satisfy the runtime\'s fabricks:app/source import');
   }
+  await store.push(moduleDesc, moduleBytes);
   const created = createdTime();
   const appConfig: AppConfig = {
     name: config.name,
@@ -149,6 +147,28 @@ function result(config: ProjectConfig, record: BuildRecord, runtime: ResolvedRun
     component: { path: outPath, ...record.component },
     cached,
   };
+}
+
+/** JavaScript: the entrypoint and what it imports become one script, which replaces them in the layer. */
+async function bundledFiles(config: ProjectConfig, hashed: Array<SourceFile & { bytes: Uint8Array }>, reporter: Reporter): Promise<{ packed: PackedFile[]; external: Array<[string, Digest]> }> {
+  reporter({ kind: 'start', step: 'bundle', message: `bundling ${config.source.entrypoint}` });
+  const bundle = await bundleEntrypoint(config.source.dir, config.source.entrypoint);
+  const bundled = new Set(bundle.inputs);
+  const packed: PackedFile[] = hashed.filter((f) => !bundled.has(f.abs)).map((f) => ({ path: f.path, bytes: f.bytes }));
+  packed.push({ path: config.source.entrypoint, bytes: bundle.code }, { path: `${config.source.entrypoint}.map`, bytes: bundle.map });
+  const dupes = dedupe(packed);
+  if (dupes) throw new FabricksError('SOURCE_INVALID', `${dupes} is both a source file and a name the build uses for the bundle`, { hint: `rename it or add it to [source] exclude` });
+  const packedPaths = new Set(hashed.map((f) => f.abs));
+  const external: Array<[string, Digest]> = [];
+  for (const input of bundle.inputs) {
+    if (!packedPaths.has(input)) external.push([input, sha256(await readFile(input))]);
+  }
+  return { packed, external };
+}
+
+/** Python: the files are packed as they are; the runtime imports them from the layer. */
+function pythonFiles(hashed: Array<SourceFile & { bytes: Uint8Array }>): { packed: PackedFile[]; external: Array<[string, Digest]> } {
+  return { packed: hashed.map((f) => ({ path: f.path, bytes: f.bytes })), external: [] };
 }
 
 function dedupe(files: PackedFile[]): string | undefined {

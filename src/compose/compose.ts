@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FabricksError } from '../errors.js';
 import { sha256, type Digest } from '../oci/digest.js';
@@ -16,11 +16,18 @@ export async function composeLayers(
   module: Descriptor,
   scratchDir: string,
   expect?: Digest,
+  /** The module layer's bytes when they are not in the store yet (a build stores them last). */
+  moduleBytes?: Uint8Array,
 ): Promise<{ bytes: Uint8Array; digest: Digest }> {
   const dir = await mkdtemp(join(scratchDir, '.compose-'));
   try {
     const out = join(dir, 'app.wasm');
-    await wacPlug(store.blobPath(runtime.digest), store.blobPath(module.digest), out);
+    let plug = store.blobPath(module.digest);
+    if (moduleBytes) {
+      plug = join(dir, 'module.wasm');
+      await writeFile(plug, moduleBytes);
+    }
+    await wacPlug(store.blobPath(runtime.digest), plug, out);
     const bytes = await readFile(out);
     const digest = sha256(bytes);
     if (expect && digest !== expect) {

@@ -9,7 +9,9 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { withFileLock } from '../util/file-lock.js';
+import { packageRoot } from '../paths.js';
 import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../build/componentize-js.js';
+import { componentizePy, COMPONENTIZE_PY_VERSION } from '../build/componentize-py.js';
 import { runTool } from '../build/tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
 import type { Reporter } from '../progress.js';
@@ -24,14 +26,23 @@ export interface RuntimeConfig {
   wit: { imports: string[]; exports: string[] };
 }
 
-/** The StarlingMonkey engine in componentize-js 0.23 speaks this WASI version. */
-const WASI_VERSION = '0.2.10';
+/**
+ * The WASI version each builder's output speaks: StarlingMonkey in componentize-js 0.23 uses
+ * 0.2.10; componentize-py 0.25.1's WASI adapter uses 0.2.9 (a world at another version fails to
+ * merge with it).
+ */
+const BUILDERS = {
+  'componentize-js': { version: COMPONENTIZE_JS_VERSION, wasi: '0.2.10' },
+  'componentize-py': { version: COMPONENTIZE_PY_VERSION, wasi: '0.2.9' },
+} as const;
 
 /**
  * Fixed build folder: componentize-js keeps the paths it builds in inside the snapshot, so the
  * same folder on every machine gives the same bytes. One build at a time holds it.
  */
 const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
+
+const FIXED_ENTROPY_C = join(packageRoot, 'runtimes', 'shared', 'fixed-entropy.c');
 
 /** jco's WASI 0.2 definitions, shipped in its npm package. */
 function jcoWasiDir(): string {
@@ -42,15 +53,15 @@ function jcoWasiDir(): string {
 
 /**
  * The wasi:* WIT packages the bootstrap world needs, at the engine's version. jco ships 0.2.12;
- * the interfaces the runtime imports are the same in 0.2.10 except exit-with-code, which was
- * still unstable then and is left out so that any WASI 0.2 host can run the result.
+ * the interfaces the runtimes import are the same in 0.2.9 and 0.2.10 except exit-with-code,
+ * which was still unstable then and is left out so that any WASI 0.2 host can run the result.
  */
-export async function wasiPackages(): Promise<Array<{ dir: string; text: string }>> {
+export async function wasiPackages(version: string): Promise<Array<{ dir: string; text: string }>> {
   const base = jcoWasiDir();
   const out = [];
   for (const dir of (await readdir(base)).sort()) {
     const text = (await readFile(join(base, dir, 'package.wit'), 'utf8'))
-      .replaceAll('0.2.12', WASI_VERSION)
+      .replaceAll('0.2.12', version)
       .replace(/^\s*exit-with-code: func\(status-code: u8\);\n/m, '');
     out.push({ dir, text });
   }
@@ -63,12 +74,15 @@ async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; file
     for (const e of (await readdir(join(rt.sourceDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(p);
-      else if (/\.(js|wit|c)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
+      else if (/\.(js|py|txt|wit|c)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
     }
   }
   await walk('');
-  for (const w of await wasiPackages()) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
-  const digest = sha256(JSON.stringify({ builder: `componentize-js@${COMPONENTIZE_JS_VERSION}`, files }));
+  const builder = BUILDERS[rt.builder];
+  for (const w of await wasiPackages(builder.wasi)) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
+  // The preload that pins entropy and clocks during pre-initialization, for both builders.
+  files.push(['build/fixed-entropy.c', await readFile(FIXED_ENTROPY_C, 'utf8')]);
+  const digest = sha256(JSON.stringify({ builder: `${rt.builder}@${builder.version}`, files }));
   return { digest, files };
 }
 
@@ -95,7 +109,8 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         if (existing) return { reference, ...existing, built: false };
       }
       const started = Date.now();
-      reporter({ kind: 'start', step: 'runtime', message: `building runtime ${reference} with componentize-js ${COMPONENTIZE_JS_VERSION} (once per machine, about 20 s)` });
+      const builder = BUILDERS[rt.builder];
+      reporter({ kind: 'start', step: 'runtime', message: `building runtime ${reference} with ${rt.builder} ${builder.version} (once per machine, about 20 s)` });
       const root = join(BUILD_ROOT, rt.name);
       await rm(root, { recursive: true, force: true });
       const src = join(root, 'src');
@@ -108,16 +123,29 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
       const out = join(root, 'runtime.wasm');
       const preload = await buildPreload(join(src, 'build', 'fixed-entropy.c'), join(root, 'fixed-entropy.so'), reporter);
       try {
-        await componentizeJs({
-          sourcePath: join(src, 'bootstrap.js'),
-          witPath: join(src, 'wit'),
-          worldName: 'runtime',
-          outPath: out,
-          tmpDir: join(root, 'tmp'),
-          disableFeatures: ['fetch-event'],
-          ...(preload ? { preload } : {}),
-        });
+        if (rt.builder === 'componentize-js') {
+          await componentizeJs({
+            sourcePath: join(src, 'bootstrap.js'),
+            witPath: join(src, 'wit'),
+            worldName: 'runtime',
+            outPath: out,
+            tmpDir: join(root, 'tmp'),
+            disableFeatures: ['fetch-event'],
+            ...(preload ? { preload } : {}),
+          });
+        } else {
+          await componentizePy({
+            appDir: src,
+            appModule: 'fabricks_runtime',
+            witPath: join(src, 'wit'),
+            worldName: 'runtime',
+            outPath: out,
+            tmpDir: join(root, 'tmp'),
+            ...(preload ? { preload } : {}),
+          });
+        }
       } catch (e) {
+        if (e instanceof FabricksError && e.code === 'TOOL_MISSING') throw e;
         throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
       }
       const bytes = await readFile(out);
@@ -126,7 +154,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
       const config: RuntimeConfig = {
         runtime: reference,
         language: rt.language,
-        builder: { 'componentize-js': COMPONENTIZE_JS_VERSION },
+        builder: { [rt.builder]: builder.version },
         inputs: inputs.digest,
         wit: world,
       };

@@ -8,7 +8,9 @@ export interface BuiltinRuntime {
   /** The registry/repository users write in [from] image. */
   repository: string;
   tag: string;
-  language: 'javascript';
+  language: 'javascript' | 'python';
+  /** The Bytecode Alliance tool that builds it. */
+  builder: 'componentize-js' | 'componentize-py';
   /** Entrypoint file extensions this runtime runs. */
   extensions: string[];
   sourceDir: string;
@@ -25,7 +27,19 @@ export const BUILTIN_RUNTIMES: BuiltinRuntime[] = [
     language: 'javascript',
     extensions: ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx'],
     sourceDir: join(packageRoot, 'runtimes', 'node'),
+    builder: 'componentize-js',
     description: 'JavaScript on StarlingMonkey (SpiderMonkey), built with componentize-js 0.23.0',
+  },
+  {
+    name: 'python',
+    repository: 'runtimes/python',
+    // The interpreter inside: componentize-py 0.25.1 embeds CPython 3.14 (a test checks).
+    tag: '3.14',
+    language: 'python',
+    extensions: ['.py'],
+    sourceDir: join(packageRoot, 'runtimes', 'python'),
+    builder: 'componentize-py',
+    description: 'CPython 3.14 with a pre-imported standard library, built with componentize-py 0.25.1',
   },
 ];
 

@@ -19,7 +19,14 @@ export interface ResolvedRuntime {
   /** Short name recorded in the layer's fabricks.runtime annotation (e.g. node:0.1). */
   name: string;
   layer: Descriptor;
+  /** What the build does with the sources: bundle them (javascript) or pack them as they are. */
+  language: 'javascript' | 'python';
   via: 'lock' | 'store' | 'built';
+}
+
+/** A runtime fabricks did not build is taken to be Python when its short name says so. */
+function languageOf(builtin: BuiltinRuntime | undefined, name: string): ResolvedRuntime['language'] {
+  return builtin ? builtin.language : name.startsWith('python') ? 'python' : 'javascript';
 }
 
 function knownRuntimes(): string {
@@ -41,7 +48,7 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
     const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
     const reference = builtin ? builtinReference(builtin) : formatReference(ref);
     const name = builtin ? builtinShortName(builtin) : shortName(reference);
-    if (await store.exists(layer)) return { image: config.from.image, reference, name, layer, via: 'lock' };
+    if (await store.exists(layer)) return { image: config.from.image, reference, name, layer, language: languageOf(builtin, name), via: 'lock' };
     if (builtin) {
       const built = await ensureBuiltinRuntime(builtin, store, reporter);
       if (built.layer.digest !== lock.runtime.digest) {
@@ -49,21 +56,21 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
           hint: 'delete fabricks.lock to move to the runtime this fabricks builds (the next build writes the lock again)',
         });
       }
-      return { image: config.from.image, reference, name, layer: built.layer, via: 'built' };
+      return { image: config.from.image, reference, name, layer: built.layer, language: languageOf(builtin, name), via: 'built' };
     }
     throw notAvailable(config);
   }
 
   if (builtin) {
     const stored = await ensureBuiltinRuntime(builtin, store, reporter);
-    return { image: config.from.image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, via: stored.built ? 'built' : 'store' };
+    return { image: config.from.image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, language: builtin.language, via: stored.built ? 'built' : 'store' };
   }
   // Any other registry: a runtime already in the local store (e.g. from `fabricks runtime build`).
   const reference = formatReference(ref);
   try {
     const manifest = await fetchManifest(store, await store.resolve(reference));
     const layer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
-    if (layer) return { image: config.from.image, reference, name: shortName(reference), layer, via: 'store' };
+    if (layer) return { image: config.from.image, reference, name: shortName(reference), layer, language: languageOf(undefined, shortName(reference)), via: 'store' };
   } catch {
     /* not in the store */
   }

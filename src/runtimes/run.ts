@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import v8 from 'node:v8';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FabricksError } from '../errors.js';
@@ -7,10 +8,15 @@ import { digestHex, type Digest } from '../oci/digest.js';
 import type { Reporter } from '../progress.js';
 import { ExitSignal, importsFor, type Grants } from './host.js';
 
+// CPython built by componentize-py uses extended constant expressions, which V8 ships from 11.4
+// on (Node 21); Node 20's V8 11.3 has them behind a flag, set before anything is compiled.
+const [v8Major = 0, v8Minor = 0] = process.versions.v8.split('.').map(Number);
+if (v8Major < 11 || (v8Major === 11 && v8Minor < 4)) v8.setFlagsFromString('--experimental-wasm-extended-const');
+
 /** Node's WebAssembly global (not in the ES library typings). */
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
 
-interface Transpiled {
+export interface Transpiled {
   dir: string;
   imports: string[];
 }
@@ -19,7 +25,7 @@ interface Transpiled {
  * jco's transpiled output for a component, cached by the component's digest: the first run
  * transpiles (about 1 to 2 s for a 12 MB runtime), later runs only load it.
  */
-export async function transpiled(cacheRoot: string, digest: Digest, bytes: () => Promise<Uint8Array>, reporter: Reporter): Promise<Transpiled> {
+export async function transpiled(cacheRoot: string, digest: Digest, bytes: () => Promise<Uint8Array>, reporter: Reporter, what = 'the component'): Promise<Transpiled> {
   const dir = join(cacheRoot, 'transpiled', digestHex(digest));
   const metaFile = join(dir, 'fabricks.json');
   try {
@@ -29,7 +35,7 @@ export async function transpiled(cacheRoot: string, digest: Digest, bytes: () =>
     /* not cached yet */
   }
   const started = Date.now();
-  reporter({ kind: 'start', step: 'transpile', message: 'preparing the component for this machine (once per build)' });
+  reporter({ kind: 'start', step: 'transpile', message: `preparing ${what} to run on this machine (once per build)` });
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
   const result = await transpileBytes(await bytes(), {
     name: 'component',
@@ -54,16 +60,20 @@ export async function transpiled(cacheRoot: string, digest: Digest, bytes: () =>
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  reporter({ kind: 'done', step: 'transpile', message: 'prepared the component', ms: Date.now() - started });
+  reporter({ kind: 'done', step: 'transpile', message: `prepared ${what}`, ms: Date.now() - started });
   return { dir, imports: result.imports };
 }
 
-/** Runs the component's wasi:cli/run export in this process and returns its exit status. */
-export async function runComponent(t: Transpiled, grants: Grants): Promise<number> {
+/**
+ * Runs the component's wasi:cli/run export in this process and returns its exit status.
+ * `provided` implements non-WASI imports (a runtime layer run on its own gets its
+ * fabricks:app/source from the host).
+ */
+export async function runComponent(t: Transpiled, grants: Grants, provided: Record<string, unknown> = {}): Promise<number> {
   const mod = (await import(pathToFileURL(join(t.dir, 'component.js')).href)) as {
     instantiate: (getCore: (name: string) => Promise<unknown>, imports: Record<string, unknown>) => Promise<Record<string, unknown>>;
   };
-  const imports = importsFor(t.imports, grants);
+  const imports = { ...importsFor(t.imports.filter((i) => !(i.replace(/@.*$/, '') in provided)), grants), ...provided };
   const instance = await mod.instantiate(async (name) => wasm.compile(await readFile(join(t.dir, name))), imports);
   const runKey = Object.keys(instance).find((k) => k.startsWith('wasi:cli/run@')) ?? 'run';
   const run = instance[runKey] as { run?: () => unknown } | undefined;

@@ -1,12 +1,14 @@
 /*
- * Preloaded (LD_PRELOAD) into wizer while it pre-initializes the JavaScript runtime.
+ * Preloaded (LD_PRELOAD) into wizer while it pre-initializes the JavaScript runtime, and into
+ * componentize-py while it pre-initializes the Python runtime.
  *
- * SpiderMonkey seeds internal hash tables from WASI randomness during that step and the seeds
- * are kept in the snapshot, so two builds of the same sources differ. wizer's WASI randomness
+ * SpiderMonkey seeds internal hash tables from WASI randomness during that step (CPython seeds
+ * its string hashes) and the seeds are kept in the snapshot, so two builds of the same sources
+ * differ. wizer's (and componentize-py's wasmtime's) WASI randomness
  * comes from the getrandom system call (through syscall(2) or glibc's getrandom); here it gets
  * bytes that depend only on their position in the buffer, whichever thread asks and in whatever
  * order, so every build gives the same snapshot. Nothing random is lost at run time: the
- * runtime reseeds Math.random and crypto from the host when it runs.
+ * runtimes reseed Math.random, crypto and Python's random from the host when they run.
  *
  * Clock readings taken during initialization (start-up timings) are kept in the snapshot too,
  * so clocks stand still here: wall time at 2020-01-01T00:00:00Z, monotonic time at 1 s.

@@ -1,0 +1,1 @@
+"""A package, to show imports from the files packed next to main.py."""

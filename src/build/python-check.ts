@@ -1,0 +1,56 @@
+import { FabricksError } from '../errors.js';
+import type { Descriptor } from '../oci/content.js';
+import type { LayoutStore } from '../oci/layout-store.js';
+import { cacheDir } from '../paths.js';
+import type { Reporter } from '../progress.js';
+import type { PackedFile } from '../compose/module-layer.js';
+import { runComponent, transpiled } from '../runtimes/run.js';
+
+export interface SyntaxProblem {
+  file: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+  text: string;
+}
+
+/** The entrypoint the runtime's bootstrap reads as "check, do not run" (no path holds NUL). */
+const CHECK = '\0check';
+
+/**
+ * Compiles every .py file with the runtime's own interpreter (the Python in the runtime layer,
+ * not the host's), so syntax errors are reported at build time with the version that will run
+ * them. The runtime layer runs on its own, its fabricks:app/source served from here; the
+ * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have.
+ */
+export async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, home: string, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
+  const t = await transpiled(cacheDir(home), runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, 'the Python runtime (it checks the sources)');
+  const byPath = new Map(files.map((f) => [f.path, f.bytes]));
+  let report: SyntaxProblem[] | undefined;
+  const source = {
+    entrypoint: () => CHECK,
+    list: () => [...byPath.keys()],
+    read(path: string): Uint8Array | undefined {
+      if (path.startsWith(`${CHECK}\0`)) {
+        report = JSON.parse(path.slice(CHECK.length + 1)) as SyntaxProblem[];
+        return undefined;
+      }
+      return byPath.get(path);
+    },
+  };
+  const status = await runComponent(t, { args: ['fabricks-check'], env: [] }, { 'fabricks:app/source': source });
+  if (status !== 0 || !report) {
+    throw new FabricksError('RUNTIME_BUILD_FAILED', `the Python runtime could not check the sources (exit status ${status})`, {
+      hint: 'rebuild the runtime with: fabricks runtime build python --force',
+    });
+  }
+  return report;
+}
+
+/** "file:line:column: message" lines, each followed by the offending line. */
+export function formatSyntaxProblems(problems: SyntaxProblem[]): string[] {
+  return problems.map((p) => {
+    const where = [p.file, p.line, p.column].filter((x) => x !== null && x !== undefined).join(':');
+    return `${where}: SyntaxError: ${p.message}${p.text ? `\n      ${p.text.trim()}` : ''}`;
+  });
+}
