@@ -5,15 +5,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { wacPath } from '../src/build/wac.js';
+import { componentizePyPath } from '../src/build/componentize-py.js';
 import { toolsDir } from '../src/paths.js';
 
 /**
- * One FABRICKS_HOME for the run, with the JavaScript runtime built into it once (a real
- * componentize-js build). A missing tool fails the run here rather than skipping tests.
+ * One FABRICKS_HOME for the run, with the JavaScript and Python runtimes built into it once
+ * (real componentize-js and componentize-py builds). A missing tool fails the run here rather
+ * than skipping tests.
  */
 export default async function setup(project: TestProject): Promise<void> {
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
-  for (const [tool, path] of [['wac', wacPath()], ['wasmtime-py', wasmtimePy]] as const) {
+  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy]] as const) {
     try {
       await access(path);
     } catch {
@@ -21,9 +23,11 @@ export default async function setup(project: TestProject): Promise<void> {
     }
   }
   const home = await mkdtemp(join(tmpdir(), 'fabricks-test-home-'));
-  await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', '-q'], {
-    env: { ...process.env, FABRICKS_HOME: home },
-  });
+  for (const runtime of ['node', 'python']) {
+    await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {
+      env: { ...process.env, FABRICKS_HOME: home },
+    });
+  }
   project.provide('fabricksHome', home);
 }
 

@@ -78,3 +78,6 @@ export async function copyExample(name: string, rename?: string): Promise<string
   }
   return dir;
 }
+
+export const pyToml = (entry = 'main.py', extra = '') =>
+  `[from]\nimage = "fabricks.dev/runtimes/python"\n\n[source]\nentrypoint = "${entry}"\n${extra}`;

@@ -8,7 +8,7 @@ const request = JSON.parse(readFileSync(0, 'utf8')) as {
   worldName: string;
   outPath: string;
   disableFeatures: string[];
-  /** A shared object to preload into wizer (runtimes/node/build/fixed-entropy.c). */
+  /** A shared object to preload into wizer (runtimes/shared/reproducible-host.c). */
   preload?: string;
 };
 
@@ -26,7 +26,7 @@ if (request.preload) {
   // componentize-js starts wizer with an environment of its own making, so the preload is set
   // by a wrapper script given as its wizer binary.
   const { default: wizer } = (await import('@bytecodealliance/wizer' as string)) as { default: string };
-  wizerBin = join(dirname(request.outPath), 'wizer-fixed-entropy.sh');
+  wizerBin = join(dirname(request.outPath), 'wizer-reproducible.sh');
   writeFileSync(wizerBin, `#!/bin/sh\nLD_PRELOAD=${JSON.stringify(request.preload)} exec ${JSON.stringify(wizer)} "$@"\n`, { mode: 0o755 });
 }
 

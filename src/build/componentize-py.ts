@@ -33,8 +33,10 @@ export interface ComponentizePyOptions {
   outPath: string;
   /** Scratch folder for componentize-py's temporary files. */
   tmpDir: string;
-  /** Shared object preloaded to pin entropy and clocks while the interpreter pre-initializes. */
+  /** Shared object preloaded to pin entropy, clocks and file metadata while the interpreter pre-initializes. */
   preload?: string;
+  /** The folder whose files' metadata the preload pins (holds the app folder and the scratch folder). */
+  fixedMetadataRoot?: string;
   signal?: AbortSignal;
 }
 
@@ -45,6 +47,7 @@ export async function componentizePy(o: ComponentizePyOptions): Promise<void> {
   // componentize-py looks for site-packages in an active venv; the runtime must not pick up any.
   delete env.VIRTUAL_ENV;
   if (o.preload) env.LD_PRELOAD = o.preload;
+  if (o.preload && o.fixedMetadataRoot) env.FABRICKS_FIXED_TIME_ROOT = o.fixedMetadataRoot;
   await runTool(
     `componentize-py ${COMPONENTIZE_PY_VERSION}`,
     tool,

@@ -73,7 +73,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
   runtime
     .command('build')
     .description('build a runtime fabricks provides into the local store')
-    .argument('[name]', 'runtime name, optionally with a tag (node, node:0.1)', 'node')
+    .argument('[name]', 'runtime name, optionally with a tag (node, node:0.1, python, python:3.14)', 'node')
     .option('--force', 'build again even if the store has it')
     .option('--json', 'print the result as JSON on stdout')
     .addOption(quiet)

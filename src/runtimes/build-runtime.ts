@@ -42,7 +42,7 @@ const BUILDERS = {
  */
 const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
 
-const FIXED_ENTROPY_C = join(packageRoot, 'runtimes', 'shared', 'fixed-entropy.c');
+const REPRODUCIBLE_HOST_C = join(packageRoot, 'runtimes', 'shared', 'reproducible-host.c');
 
 /** jco's WASI 0.2 definitions, shipped in its npm package. */
 function jcoWasiDir(): string {
@@ -80,8 +80,8 @@ async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; file
   await walk('');
   const builder = BUILDERS[rt.builder];
   for (const w of await wasiPackages(builder.wasi)) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
-  // The preload that pins entropy and clocks during pre-initialization, for both builders.
-  files.push(['build/fixed-entropy.c', await readFile(FIXED_ENTROPY_C, 'utf8')]);
+  // The preload that pins entropy, clocks and file metadata during pre-initialization.
+  files.push(['build/reproducible-host.c', await readFile(REPRODUCIBLE_HOST_C, 'utf8')]);
   const digest = sha256(JSON.stringify({ builder: `${rt.builder}@${builder.version}`, files }));
   return { digest, files };
 }
@@ -121,7 +121,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         await writeFile(join(src, p), text);
       }
       const out = join(root, 'runtime.wasm');
-      const preload = await buildPreload(join(src, 'build', 'fixed-entropy.c'), join(root, 'fixed-entropy.so'), reporter);
+      const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reporter);
       try {
         if (rt.builder === 'componentize-js') {
           await componentizeJs({
@@ -141,7 +141,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
             worldName: 'runtime',
             outPath: out,
             tmpDir: join(root, 'tmp'),
-            ...(preload ? { preload } : {}),
+            ...(preload ? { preload, fixedMetadataRoot: root } : {}),
           });
         }
       } catch (e) {
@@ -194,7 +194,7 @@ async function findStored(store: LayoutStore, reference: string, inputs: Digest)
 
 /**
  * Compiles the wizer preload that pins entropy and clocks during pre-initialization
- * (runtimes/node/build/fixed-entropy.c). Linux only (LD_PRELOAD); elsewhere, or without a C
+ * (runtimes/shared/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
  * compiler, the runtime still builds but two builds may differ in a few bytes.
  */
 async function buildPreload(source: string, out: string, reporter: Reporter): Promise<string | undefined> {
