@@ -53,9 +53,11 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:cli/stderr': shim.stderr!,
     'wasi:cli/terminal-input': shim.terminalInput!,
     'wasi:cli/terminal-output': shim.terminalOutput!,
-    'wasi:cli/terminal-stdin': shim.terminalStdin!,
-    'wasi:cli/terminal-stdout': shim.terminalStdout!,
-    'wasi:cli/terminal-stderr': shim.terminalStderr!,
+    // A stream is a terminal only when it is one here (preview2-shim says so always): programs
+    // change how they read and print on a terminal (Python's input(), colored tracebacks).
+    'wasi:cli/terminal-stdin': { getTerminalStdin: () => (process.stdin.isTTY ? terminal(shim, 'terminalStdin', 'getTerminalStdin') : undefined) },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: () => (process.stdout.isTTY ? terminal(shim, 'terminalStdout', 'getTerminalStdout') : undefined) },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: () => (process.stderr.isTTY ? terminal(shim, 'terminalStderr', 'getTerminalStderr') : undefined) },
     'wasi:clocks/monotonic-clock': clocks.monotonicClock as never,
     'wasi:clocks/wall-clock': clocks.wallClock as never,
     'wasi:random/random': random.random as never,
@@ -79,6 +81,10 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:sockets/udp-create-socket': { createUdpSocket: deniedEnum('access-denied') },
     'wasi:sockets/ip-name-lookup': { ...(sockets.ipNameLookup as object), resolveAddresses: deniedEnum('access-denied') },
   };
+}
+
+function terminal(shim: Record<string, Record<string, unknown>>, iface: string, getter: string): unknown {
+  return (shim[iface]![getter] as () => unknown)();
 }
 
 /** The imports object for jco's instantiate(), failing clearly on an import fabricks does not grant. */

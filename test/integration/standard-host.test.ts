@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { toolsDir } from '../../src/paths.js';
-import { fabricks, project, jsToml, copyExample, repoRoot } from '../helpers.js';
+import { fabricks, project, jsToml, pyToml, copyExample, repoRoot } from '../helpers.js';
 
 /** wasmtime-py, installed by scripts/install-tools: a WASI 0.2 host that is not jco. */
 const python = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
@@ -40,5 +40,24 @@ describe('.fabricks/app.wasm on wasmtime, a standard WASI 0.2 host', () => {
     const thrown = wasmtime(await built(await project({ 'fabricks.toml': jsToml(), 'main.js': '\nthrow new Error("bad");' })));
     expect(thrown.stderr).toMatch(/^Error: bad\n {4}at main\.js:2:7/);
     expect(thrown.status).toBe(1);
+  });
+
+  it('runs examples/hello-python and echo-python', async () => {
+    const hello = wasmtime(await built(await copyExample('hello-python')), ['Grace']);
+    expect(hello.stderr).toBe('');
+    expect(hello.stdout).toBe('Hello, Grace, from a WebAssembly component!\narguments: ["Grace"]\n');
+    expect(hello.status).toBe(0);
+    const echo = wasmtime(await built(await copyExample('echo-python')), [], 'a\nb\n');
+    expect(echo.stdout).toBe('echo: a\necho: b\n');
+    expect(echo.status).toBe(0);
+  });
+
+  it('gives a failing exit status for a Python sys.exit(4) and an uncaught exception', async () => {
+    const exit = wasmtime(await built(await project({ 'fabricks.toml': pyToml(), 'main.py': 'import sys\nprint("x")\nsys.exit(4)\n' })));
+    expect(exit.stdout).toBe('x\n');
+    expect(exit.status).toBe(1);
+    const raised = wasmtime(await built(await project({ 'fabricks.toml': pyToml(), 'main.py': '\nraise KeyError("k")\n' })));
+    expect(raised.stderr).toMatch(/File "main\.py", line 2, in <module>\n[\s\S]*KeyError: 'k'\n$/);
+    expect(raised.status).toBe(1);
   });
 });
