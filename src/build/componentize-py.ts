@@ -1,8 +1,6 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FabricksError } from '../errors.js';
 import { toolsDir } from '../paths.js';
-import { runTool } from './tool.js';
+import { ensureTool, runTool } from './tool.js';
 
 /** The componentize-py version the Python runtime is built with; scripts/install-tools installs it. */
 export const COMPONENTIZE_PY_VERSION = '0.25.1';
@@ -12,16 +10,8 @@ export function componentizePyPath(): string {
   return process.env.FABRICKS_COMPONENTIZE_PY || join(toolsDir(), `componentize-py-${COMPONENTIZE_PY_VERSION}`, 'bin', 'fabricks-componentize-py');
 }
 
-export async function ensureComponentizePy(): Promise<string> {
-  const path = componentizePyPath();
-  try {
-    await access(path);
-  } catch {
-    throw new FabricksError('TOOL_MISSING', `componentize-py ${COMPONENTIZE_PY_VERSION} is not installed at ${path}`, {
-      hint: 'run: npm run setup (or scripts/install-tools), which installs it once with pip',
-    });
-  }
-  return path;
+export function ensureComponentizePy(): Promise<string> {
+  return ensureTool(`componentize-py ${COMPONENTIZE_PY_VERSION}`, componentizePyPath(), 'run: npm run setup (or scripts/install-tools), which installs it once with pip');
 }
 
 export interface ComponentizePyOptions {

@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
+import { access } from 'node:fs/promises';
 import { FabricksError } from '../errors.js';
+
+/** The path of an installed native tool, or a TOOL_MISSING error saying how to install it. */
+export async function ensureTool(tool: string, path: string, hint: string): Promise<string> {
+  try {
+    await access(path);
+  } catch {
+    throw new FabricksError('TOOL_MISSING', `${tool} is not installed at ${path}`, { hint });
+  }
+  return path;
+}
 
 export interface ToolRun {
   stdout: string;

@@ -1,8 +1,6 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FabricksError } from '../errors.js';
 import { toolsDir } from '../paths.js';
-import { runTool } from './tool.js';
+import { ensureTool, runTool } from './tool.js';
 
 /** The wac-cli version fabricks composes with; scripts/install-tools installs exactly this one. */
 export const WAC_VERSION = '0.12.0';
@@ -12,16 +10,8 @@ export function wacPath(): string {
   return process.env.FABRICKS_WAC || join(toolsDir(), `wac-${WAC_VERSION}`, 'bin', 'wac');
 }
 
-export async function ensureWac(): Promise<string> {
-  const path = wacPath();
-  try {
-    await access(path);
-  } catch {
-    throw new FabricksError('TOOL_MISSING', `wac ${WAC_VERSION} is not installed at ${path}`, {
-      hint: 'run: npm run setup (or scripts/install-tools), which builds it once with cargo',
-    });
-  }
-  return path;
+export function ensureWac(): Promise<string> {
+  return ensureTool(`wac ${WAC_VERSION}`, wacPath(), 'run: npm run setup (or scripts/install-tools), which builds it once with cargo');
 }
 
 /** `wac plug <socket> --plug <plug> -o <out>`: fills the socket's imports with the plug's exports. */
