@@ -81,3 +81,10 @@ export async function copyExample(name: string, rename?: string): Promise<string
 
 export const pyToml = (entry = 'main.py', extra = '') =>
   `[from]\nimage = "fabricks.dev/runtimes/python"\n\n[source]\nentrypoint = "${entry}"\n${extra}`;
+
+/** Builds and runs a one-off project (fabricks.toml plus files) with arguments after --. */
+export async function runProject(toml: string, files: Record<string, string>, args: string[] = [], options: { input?: string; env?: Record<string, string> } = {}) {
+  const dir = await project({ 'fabricks.toml': toml, ...files });
+  const r = await fabricks(['run', '-q', dir, '--', ...args], options);
+  return { ...r, dir };
+}

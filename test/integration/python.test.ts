@@ -1,17 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fabricks, project, pyToml, copyExample, exists, storeSnapshot, repoRoot } from '../helpers.js';
-import { mkdtemp, cp } from 'node:fs/promises';
+import { describe, expect, it, inject } from 'vitest';
+import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { inject } from 'vitest';
+import { join } from 'node:path';
+import { fabricks, project, pyToml, copyExample, exists, storeSnapshot, repoRoot, runProject } from '../helpers.js';
 
 /** Builds and runs a one-off Python project. */
-async function runPy(files: Record<string, string>, args: string[] = [], options: { input?: string } = {}) {
-  const dir = await project({ 'fabricks.toml': pyToml(), ...files });
-  const r = await fabricks(['run', '-q', dir, '--', ...args], options);
-  return { ...r, dir };
-}
+const runPy = (files: Record<string, string>, args: string[] = [], options: { input?: string } = {}) => runProject(pyToml(), files, args, options);
 
 async function buildJson(dir: string) {
   const r = await fabricks(['build', '-q', dir, '--json']);

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { fabricks, project, jsToml, copyExample } from '../helpers.js';
+import { fabricks, project, jsToml, copyExample, runProject } from '../helpers.js';
 
 /** Builds and runs a one-off JavaScript project. */
-async function runJs(files: Record<string, string>, args: string[] = [], options: { input?: string; env?: Record<string, string> } = {}) {
-  const dir = await project({ 'fabricks.toml': jsToml(), ...files });
-  const r = await fabricks(['run', '-q', dir, '--', ...args], options);
-  return { ...r, dir };
-}
+const runJs = (files: Record<string, string>, args: string[] = [], options: { input?: string; env?: Record<string, string> } = {}) => runProject(jsToml(), files, args, options);
 
 describe('fabricks run (JavaScript)', () => {
   it('runs examples/hello-js with its arguments', async () => {
