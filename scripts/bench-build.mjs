@@ -87,6 +87,22 @@ await mkdir(join(root, 'bench-results'), { recursive: true });
 await writeFile(join(root, 'bench-results', 'build.json'), JSON.stringify(summary, null, 2) + '\n');
 if (results.some((r) => !r.checks.warmAtLeast10xFaster || !r.checks.noopUnder200ms)) process.exitCode = 1;
 
+/**
+ * Turns a copy of a runtime's wit/ folder into the monolithic app's: the WASI packages its
+ * builder speaks are staged as for a runtime build, and the fabricks:app/source import goes
+ * (the app's files are inlined instead).
+ */
+async function worldWithoutModuleLayer(witDir, builder) {
+  const { wasiPackages, BUILDERS } = await import(join(root, 'dist', 'runtimes', 'build-runtime.js'));
+  for (const w of await wasiPackages(BUILDERS[builder].wasi)) {
+    await mkdir(join(witDir, 'deps', w.dir), { recursive: true });
+    await writeFile(join(witDir, 'deps', w.dir, 'package.wit'), w.text);
+  }
+  const world = (await readFile(join(witDir, 'world.wit'), 'utf8')).replace(/^\s*import fabricks:app\/source@0\.1\.0;\n/m, '');
+  await writeFile(join(witDir, 'world.wit'), world);
+  await rm(join(witDir, 'deps', 'fabricks-app'), { recursive: true });
+}
+
 /** The node runtime's bootstrap with the app's packed files inlined, one componentize-js build. */
 async function monolithicJs(dir) {
   const { bundleEntrypoint } = await import(join(root, 'dist', 'build', 'bundle.js'));
@@ -101,19 +117,12 @@ async function monolithicJs(dir) {
   files[`${config.source.entrypoint}.map`] = [...bundle.map];
   const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
   await cp(join(root, 'runtimes', 'node', 'wit'), join(mono, 'wit'), { recursive: true });
-  const { wasiPackages } = await import(join(root, 'dist', 'runtimes', 'build-runtime.js'));
-  for (const w of await wasiPackages('0.2.10')) {
-    await mkdir(join(mono, 'wit', 'deps', w.dir), { recursive: true });
-    await writeFile(join(mono, 'wit', 'deps', w.dir, 'package.wit'), w.text);
-  }
-  const world = (await readFile(join(mono, 'wit', 'world.wit'), 'utf8')).replace(/^\s*import fabricks:app\/source@0\.1\.0;\n/m, '');
-  await writeFile(join(mono, 'wit', 'world.wit'), world);
-  await rm(join(mono, 'wit', 'deps', 'fabricks-app'), { recursive: true });
+  await worldWithoutModuleLayer(join(mono, 'wit'), 'componentize-js');
   const inline = `const __files = ${JSON.stringify(files)};
-  const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
-  const list = () => Object.keys(__files).sort();
-  const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
-  `;
+const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
+const list = () => Object.keys(__files).sort();
+const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
+`;
   const bootstrap = (await readFile(join(root, 'runtimes', 'node', 'bootstrap.js'), 'utf8')).replace(/^import \{ entrypoint, list, read \} from 'fabricks:app\/source@0\.1\.0';$/m, inline);
   await writeFile(join(mono, 'app.js'), bootstrap);
   await mkdir(join(mono, 'tmp'));
@@ -131,20 +140,13 @@ async function monolithicPython(dir) {
   const { componentizePy, COMPONENTIZE_PY_VERSION } = await import(join(root, 'dist', 'build', 'componentize-py.js'));
   const { loadProject } = await import(join(root, 'dist', 'config', 'project.js'));
   const { collectSourceFiles } = await import(join(root, 'dist', 'build', 'source-files.js'));
-  const { wasiPackages } = await import(join(root, 'dist', 'runtimes', 'build-runtime.js'));
   const config = await loadProject(dir);
   const files = {};
   for (const f of await collectSourceFiles(config)) files[f.path] = (await readFile(f.abs)).toString('base64');
   const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
   const src = join(mono, 'src');
   await cp(join(root, 'runtimes', 'python'), src, { recursive: true });
-  for (const w of await wasiPackages('0.2.9')) {
-    await mkdir(join(src, 'wit', 'deps', w.dir), { recursive: true });
-    await writeFile(join(src, 'wit', 'deps', w.dir, 'package.wit'), w.text);
-  }
-  const world = (await readFile(join(src, 'wit', 'world.wit'), 'utf8')).replace(/^\s*import fabricks:app\/source@0\.1\.0;\n/m, '');
-  await writeFile(join(src, 'wit', 'world.wit'), world);
-  await rm(join(src, 'wit', 'deps', 'fabricks-app'), { recursive: true });
+  await worldWithoutModuleLayer(join(src, 'wit'), 'componentize-py');
   await writeFile(
     join(src, 'inline_source.py'),
     `import base64\n_FILES = {k: base64.b64decode(v) for k, v in ${JSON.stringify(files)}.items()}\n` +

@@ -31,7 +31,7 @@ export interface RuntimeConfig {
  * 0.2.10; componentize-py 0.25.1's WASI adapter uses 0.2.9 (a world at another version fails to
  * merge with it).
  */
-const BUILDERS = {
+export const BUILDERS = {
   'componentize-js': { version: COMPONENTIZE_JS_VERSION, wasi: '0.2.10' },
   'componentize-py': { version: COMPONENTIZE_PY_VERSION, wasi: '0.2.9' },
 } as const;
