@@ -16,7 +16,6 @@ import { readComponentWorld } from '../compose/component-info.js';
 import { bundleEntrypoint } from './bundle.js';
 import { BuildCache, type BuildRecord } from './cache.js';
 import { collectSourceFiles, type SourceFile } from './source-files.js';
-import { checkPythonSyntax, formatSyntaxProblems } from './python-check.js';
 import { appManifest, createdTime, type AppConfig } from './app-artifact.js';
 
 /** Bumped when the build's outputs change for the same inputs, so old cache entries are not used. */
@@ -87,17 +86,16 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   const moduleBytes = await generateModuleLayer(config.source.entrypoint, packed);
   const moduleDesc = describe(MediaType.moduleLayer, moduleBytes);
 
-  // Python sources are checked by the runtime's own interpreter while wac composes.
-  const [{ bytes: componentBytes, digest: componentDigest }, syntax] = await Promise.all([
+  // Python sources are checked by the runtime's own interpreter while wac composes. The checker
+  // loads the in-process engine (preview2-shim), so JavaScript builds do not import it.
+  // Both finish before either error is reported, so no composition is left running.
+  const [composed, checked] = await Promise.allSettled([
     composeLayers(store, runtime.layer, moduleDesc, home, undefined, moduleBytes),
-    runtime.language === 'python' ? checkPythonSyntax(store, runtime.layer, home, packed, reporter) : [],
+    runtime.language === 'python' ? checkPython(config, store, runtime, home, packed, reporter) : undefined,
   ]);
-  if (syntax.length > 0) {
-    throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(config.source.dir)})`, {
-      problems: formatSyntaxProblems(syntax),
-      hint: 'fix the syntax errors above and build again',
-    });
-  }
+  if (checked.status === 'rejected') throw checked.reason;
+  if (composed.status === 'rejected') throw composed.reason;
+  const { bytes: componentBytes, digest: componentDigest } = composed.value;
   const world = readComponentWorld(componentBytes, 'the composed component');
   if (!world.exports.some((e) => e.startsWith('wasi:cli/run@'))) {
     throw new FabricksError('COMPONENT_INVALID', `the composed component does not export wasi:cli/run (it exports ${world.exports.join(', ') || 'nothing'})`);
@@ -164,6 +162,17 @@ async function bundledFiles(config: ProjectConfig, hashed: Array<SourceFile & { 
     if (!packedPaths.has(input)) external.push([input, sha256(await readFile(input))]);
   }
   return { packed, external };
+}
+
+async function checkPython(config: ProjectConfig, store: LayoutStore, runtime: ResolvedRuntime, home: string, packed: PackedFile[], reporter: Reporter): Promise<void> {
+  const { checkPythonSyntax, formatSyntaxProblems } = await import('./python-check.js');
+  const syntax = await checkPythonSyntax(store, runtime.layer, home, packed, reporter);
+  if (syntax.length > 0) {
+    throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(config.source.dir)})`, {
+      problems: formatSyntaxProblems(syntax),
+      hint: 'fix the syntax errors above and build again',
+    });
+  }
 }
 
 /** Python: the files are packed as they are; the runtime imports them from the layer. */
