@@ -78,12 +78,15 @@ describe('fabricks run (JavaScript)', () => {
         'setTimeout(() => console.log("second timer"), 1);',
         'setTimeout(() => { console.log("A"); Promise.resolve().then(() => console.log("A job")); }, 2);',
         'setTimeout(() => console.log("B"), 2);',
-        'let n = 0; const iv = setInterval(() => { if (++n === 3) { clearInterval(iv); console.log("interval x3"); } }, 1);',
+        'let n = 0; let intervalDone; const interval = new Promise((r) => (intervalDone = r));',
+        'const iv = setInterval(() => { if (++n === 3) { clearInterval(iv); console.log("interval x3"); intervalDone(); } }, 1);',
         'await first;',
         'console.log("after await");',
         'process.nextTick(() => console.log("next tick"));',
         'setTimeout(() => console.log("never: unref\'d"), 60_000).unref();',
-        'await new Promise((r) => setTimeout(r, 50));',
+        // Waits for the interval itself: a fixed sleep lost the race on a loaded machine.
+        'await interval;',
+        'await new Promise((r) => setTimeout(r, 5));',
         'console.log("end of main");',
       ].join('\n'),
     });
