@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'DIGEST_MISMATCH'
   | 'COMPONENT_INVALID'
   | 'RUN_FAILED'
+  | 'REGISTRY_AUTH'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_ERROR'
   | 'USAGE';
 
 export class FabricksError extends Error {

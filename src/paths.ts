@@ -27,3 +27,14 @@ export function toolsDir(): string {
 
 /** The installed fabricks package (holds runtimes/ and scripts/). */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `$FABRICKS_CONFIG_DIR`: user settings, such as the registry logins `fabricks login` saves. */
+export function configDir(): string {
+  if (process.env.FABRICKS_CONFIG_DIR) return resolve(process.env.FABRICKS_CONFIG_DIR);
+  return resolve(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'fabricks');
+}
+
+/** Docker's config.json, where users' existing registry logins and credential helpers live. */
+export function dockerConfigFile(): string {
+  return join(process.env.DOCKER_CONFIG ? resolve(process.env.DOCKER_CONFIG) : join(homedir(), '.docker'), 'config.json');
+}

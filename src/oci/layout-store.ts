@@ -86,6 +86,17 @@ export class LayoutStore implements Target {
     }
   }
 
+  /** Stores a manifest and points a reference at it. */
+  async pushReference(desc: Descriptor, content: Uint8Array, reference: string): Promise<void> {
+    await this.push(desc, content);
+    await this.tag(desc, reference);
+  }
+
+  async fetchReference(reference: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
+    const desc = await this.resolve(reference);
+    return { desc, bytes: await this.fetch(desc) };
+  }
+
   async resolve(reference: string): Promise<Descriptor> {
     const index = await this.readIndex();
     const found = index.manifests.find((m) => m.annotations?.[Annotation.refName] === reference);
@@ -149,10 +160,10 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Write a whole file so that readers see either the old or the new content, never a part. */
-export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', mode);
     try {
       await fh.writeFile(content);
     } finally {

@@ -1,0 +1,43 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { withFileLock } from '../util/file-lock.js';
+import { writeAtomic } from './layout-store.js';
+
+const KEEP = 8;
+
+/**
+ * Which registry repositories are known to hold a blob (pushed there or pulled from there), so a
+ * push to another repository of the same registry can mount it instead of sending its bytes.
+ * A hint only: a wrong entry costs one refused mount.
+ */
+export class BlobLocations {
+  constructor(readonly file: string) {}
+
+  static at(home: string): BlobLocations {
+    return new BlobLocations(join(home, 'blob-locations.json'));
+  }
+
+  private async read(): Promise<Record<string, string[]>> {
+    try {
+      const value = JSON.parse(await readFile(this.file, 'utf8')) as unknown;
+      return value && typeof value === 'object' ? (value as Record<string, string[]>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** Repositories of `registry` other than `except` that hold `digest`, newest first. */
+  async repositories(digest: string, registry: string, except: string): Promise<string[]> {
+    const all = (await this.read())[digest] ?? [];
+    return all.filter((l) => l.startsWith(`${registry}/`) && l !== `${registry}/${except}`).map((l) => l.slice(registry.length + 1));
+  }
+
+  async record(digests: string[], location: string): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    await withFileLock(`${this.file}.lock`, async () => {
+      const all = await this.read();
+      for (const d of digests) all[d] = [location, ...(all[d] ?? []).filter((l) => l !== location)].slice(0, KEEP);
+      await writeAtomic(this.file, JSON.stringify(all, null, 1) + '\n');
+    });
+  }
+}
