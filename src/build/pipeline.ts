@@ -9,6 +9,7 @@ import { describe } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import { cacheDir, fabricksHome, storeDir } from '../paths.js';
 import type { Reporter } from '../progress.js';
+import type { RegistryOptions } from '../oci/registry/client.js';
 import { resolveRuntime, type ResolvedRuntime } from '../runtimes/resolve.js';
 import { generateModuleLayer, type PackedFile } from '../compose/module-layer.js';
 import { composeLayers } from '../compose/compose.js';
@@ -39,6 +40,8 @@ export interface BuildResult {
 export interface BuildOptions {
   home?: string;
   reporter: Reporter;
+  /** How to reach the registry of a runtime the store does not hold yet. */
+  registry?: RegistryOptions;
 }
 
 export async function build(projectDir: string, options: BuildOptions): Promise<BuildResult> {
@@ -47,7 +50,7 @@ export async function build(projectDir: string, options: BuildOptions): Promise<
   const config = await loadProject(projectDir);
   const lock = await readLock(config.dir);
   const store = await LayoutStore.open(storeDir(home));
-  const runtime = await resolveRuntime(config, lock, store, reporter);
+  const runtime = await resolveRuntime(config, lock, store, reporter, { home, registry: options.registry ?? {} });
 
   const files = await collectSourceFiles(config);
   const hashed = await Promise.all(files.map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));

@@ -6,6 +6,9 @@ export const MediaType = {
   runtimeLayer: 'application/vnd.fabricks.runtime.v1+wasm',
   moduleLayer: 'application/vnd.fabricks.module.v1+wasm',
   runtimeConfig: 'application/vnd.fabricks.runtime.config.v1+json',
+  /** The CNCF Wasm OCI layout: one component, for tools that take only that (wkg, wash). */
+  wasmConfig: 'application/vnd.wasm.config.v0+json',
+  wasmLayer: 'application/wasm',
 } as const;
 
 export const Annotation = {

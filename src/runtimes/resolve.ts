@@ -5,11 +5,13 @@ import type { LockFile } from '../config/lock.js';
 import { formatReference } from '../config/reference.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { fetchManifest } from '../oci/manifest.js';
-import { MediaType } from '../oci/media-types.js';
+import { fetchJson, fetchManifest } from '../oci/manifest.js';
+import { pullToStore } from '../oci/transfer.js';
+import type { RegistryOptions } from '../oci/registry/client.js';
+import { Annotation, MediaType } from '../oci/media-types.js';
 import type { Reporter } from '../progress.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
-import { ensureBuiltinRuntime } from './build-runtime.js';
+import { ensureBuiltinRuntime, type RuntimeConfig } from './build-runtime.js';
 
 export interface ResolvedRuntime {
   /** The reference as written in [from] image. */
@@ -21,7 +23,7 @@ export interface ResolvedRuntime {
   layer: Descriptor;
   /** What the build does with the sources: bundle them (javascript) or pack them as they are. */
   language: 'javascript' | 'python';
-  via: 'lock' | 'store' | 'built';
+  via: 'lock' | 'store' | 'built' | 'pulled';
 }
 
 /** A runtime fabricks did not build is taken to be Python when its short name says so. */
@@ -33,8 +35,17 @@ function knownRuntimes(): string {
   return BUILTIN_RUNTIMES.map(builtinReference).join(', ');
 }
 
-/** DESIGN.md "Resolving a runtime": the lock's digest, the local store, then a local build. */
-export async function resolveRuntime(config: ProjectConfig, lock: LockFile | undefined, store: LayoutStore, reporter: Reporter): Promise<ResolvedRuntime> {
+/**
+ * DESIGN.md "Resolving a runtime": the lock's digest, the local store, the registry the reference
+ * names (pulled once into the store), and for fabricks' own runtimes a local build.
+ */
+export async function resolveRuntime(
+  config: ProjectConfig,
+  lock: LockFile | undefined,
+  store: LayoutStore,
+  reporter: Reporter,
+  remote: { home: string; registry: RegistryOptions },
+): Promise<ResolvedRuntime> {
   const ref = config.from.reference;
   const builtin = findBuiltin(ref);
   if (isBuiltinRegistry(ref) && !builtin) {
@@ -42,56 +53,85 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
       hint: `the runtimes there are: ${knownRuntimes()} (no tag means the newest)`,
     });
   }
-  if (builtin) checkEntrypoint(config, builtin);
+  if (builtin) checkEntrypoint(config, builtin.name, builtin.language);
+  const image = config.from.image;
 
-  if (lock && lock.runtime.image === config.from.image) {
-    const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
-    const reference = builtin ? builtinReference(builtin) : formatReference(ref);
-    const name = builtin ? builtinShortName(builtin) : shortName(reference);
-    if (await store.exists(layer)) return { image: config.from.image, reference, name, layer, language: languageOf(builtin, name), via: 'lock' };
-    if (builtin) {
+  if (builtin) {
+    if (lock && lock.runtime.image === image) {
+      const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
+      const common = { image, reference: builtinReference(builtin), name: builtinShortName(builtin), language: builtin.language };
+      if (await store.exists(layer)) return { ...common, layer, via: 'lock' };
       const built = await ensureBuiltinRuntime(builtin, store, reporter);
       if (built.layer.digest !== lock.runtime.digest) {
-        throw new FabricksError('LOCK_MISMATCH', `fabricks.lock pins runtime ${lock.runtime.digest}, but this fabricks builds ${config.from.image} as ${built.layer.digest}`, {
+        throw new FabricksError('LOCK_MISMATCH', `fabricks.lock pins runtime ${lock.runtime.digest}, but this fabricks builds ${image} as ${built.layer.digest}`, {
           hint: 'delete fabricks.lock to move to the runtime this fabricks builds (the next build writes the lock again)',
         });
       }
-      return { image: config.from.image, reference, name, layer: built.layer, language: languageOf(builtin, name), via: 'built' };
+      return { ...common, layer: built.layer, via: 'built' };
     }
-    throw notAvailable(config);
+    const stored = await ensureBuiltinRuntime(builtin, store, reporter);
+    return { image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, language: builtin.language, via: stored.built ? 'built' : 'store' };
   }
 
-  if (builtin) {
-    const stored = await ensureBuiltinRuntime(builtin, store, reporter);
-    return { image: config.from.image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, language: builtin.language, via: stored.built ? 'built' : 'store' };
+  // A runtime on any other registry: the store, else pulled from there once.
+  const reference = formatReference(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' });
+  const locked = lock && lock.runtime.image === image ? lock.runtime : undefined;
+  let found = await storedRuntime(store, reference);
+  let via: ResolvedRuntime['via'] = locked && found?.layer.digest === locked.digest ? 'lock' : 'store';
+  if (!found || (locked && found.layer.digest !== locked.digest)) {
+    await pullToStore(ref, store, {
+      registry: remote.registry,
+      reporter,
+      home: remote.home,
+      accept: (manifest, where) => {
+        if (manifest.config.mediaType !== MediaType.runtimeConfig) {
+          throw new FabricksError('RUNTIME_UNSUPPORTED', `${where} ([from] image in ${config.file}) is not a fabricks runtime: its config is ${manifest.config.mediaType}`, {
+            hint: `point [from] image at a runtime published with fabricks runtime publish, or at one of ${knownRuntimes()}`,
+          });
+        }
+      },
+    });
+    found = await storedRuntime(store, reference);
+    via = 'pulled';
+    if (!found) throw new FabricksError('RUNTIME_UNSUPPORTED', `${reference} ([from] image in ${config.file}) holds no ${MediaType.runtimeLayer} layer`);
   }
-  // Any other registry: a runtime already in the local store (e.g. from `fabricks runtime build`).
-  const reference = formatReference(ref);
-  try {
-    const manifest = await fetchManifest(store, await store.resolve(reference));
-    const layer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
-    if (layer) return { image: config.from.image, reference, name: shortName(reference), layer, language: languageOf(undefined, shortName(reference)), via: 'store' };
-  } catch {
-    /* not in the store */
+  if (locked && found.layer.digest !== locked.digest) {
+    throw new FabricksError('LOCK_MISMATCH', `fabricks.lock pins runtime ${locked.digest}, but ${reference} is now ${found.layer.digest}`, {
+      hint: 'the tag moved in the registry: delete fabricks.lock to move to the new runtime, or pin the old one with [from] image = "...@sha256:..."',
+    });
   }
-  throw notAvailable(config);
+  const name = found.name ?? shortName(reference);
+  checkEntrypoint(config, name, found.language);
+  return { image, reference, name, layer: found.layer, language: found.language, via };
 }
 
-function notAvailable(config: ProjectConfig): FabricksError {
-  return new FabricksError('RUNTIME_UNSUPPORTED', `runtime ${config.from.image} ([from] image in ${config.file}) is not in the local store`, {
-    hint: `fabricks cannot pull runtimes from registries yet; use one it builds itself: ${knownRuntimes()}`,
-  });
+/** A runtime manifest in the store: its layer and, from its config, the language it runs. */
+async function storedRuntime(store: LayoutStore, reference: string): Promise<{ layer: Descriptor; language: ResolvedRuntime['language']; name?: string } | undefined> {
+  let manifest;
+  try {
+    manifest = await fetchManifest(store, await store.resolve(reference));
+  } catch {
+    return undefined;
+  }
+  const layer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
+  if (!layer || !(await store.exists(layer))) return undefined;
+  const config = await fetchJson<Partial<RuntimeConfig>>(store, manifest.config).catch(() => ({}) as Partial<RuntimeConfig>);
+  const language = config.language === 'python' || config.language === 'javascript' ? config.language : languageOf(undefined, shortName(reference));
+  // the name the runtime was built as (e.g. node:0.1), kept across publish under any repository
+  const name = layer.annotations?.[Annotation.runtime] ?? (config.runtime ? shortName(config.runtime) : undefined);
+  return { layer: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, language, ...(name ? { name } : {}) };
 }
 
 function shortName(reference: string): string {
   return reference.split('/').pop() ?? reference;
 }
 
-function checkEntrypoint(config: ProjectConfig, rt: BuiltinRuntime): void {
+function checkEntrypoint(config: ProjectConfig, runtime: string, language: ResolvedRuntime['language']): void {
   const ext = extname(config.source.entrypoint);
-  if (!rt.extensions.includes(ext)) {
-    throw new FabricksError('CONFIG_INVALID', `${config.file}: [source] entrypoint: "${config.source.entrypoint}" is not a file the ${rt.name} runtime runs (${rt.extensions.join(', ')})`, {
-      hint: `point entrypoint at a ${rt.language} file, or change [from] image`,
+  const extensions = [...new Set(BUILTIN_RUNTIMES.filter((r) => r.language === language).flatMap((r) => r.extensions))];
+  if (!extensions.includes(ext)) {
+    throw new FabricksError('CONFIG_INVALID', `${config.file}: [source] entrypoint: "${config.source.entrypoint}" is not a file the ${runtime} runtime runs (${extensions.join(', ')})`, {
+      hint: `point entrypoint at a ${language} file, or change [from] image`,
     });
   }
 }

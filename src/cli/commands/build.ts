@@ -1,8 +1,9 @@
 import { build, displayPath, type BuildResult } from '../../build/pipeline.js';
 import type { Reporter } from '../../progress.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
 
-export async function buildCommand(dir: string, reporter: Reporter): Promise<BuildResult> {
-  return build(dir, { reporter });
+export async function buildCommand(dir: string, reporter: Reporter, registry: RegistryOptions = {}): Promise<BuildResult> {
+  return build(dir, { reporter, registry });
 }
 
 export function formatBuild(r: BuildResult): string {

@@ -1,7 +1,11 @@
 import { LayoutStore } from '../../oci/layout-store.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import { appReference, loadProject } from '../../config/project.js';
-import { loadStoredApp } from '../artifact.js';
+import { appFromManifest, loadStoredApp, type StoredApp } from '../artifact.js';
+import { formatReference } from '../../config/reference.js';
+import { manifestBlobs } from '../../oci/copy.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { remoteRepository } from '../../oci/transfer.js';
 import type { Target } from '../target.js';
 
 export interface InspectResult {
@@ -16,13 +20,20 @@ export interface InspectResult {
   wit: { imports: string[]; exports: string[] };
 }
 
-export async function inspectCommand(target: Target): Promise<InspectResult> {
-  const store = await LayoutStore.open(storeDir(fabricksHome()));
+/** A project's or stored build's artifact, or a pushed one (only its manifest and config are fetched). */
+export async function inspectCommand(target: Target, registry: RegistryOptions = {}): Promise<InspectResult> {
+  let app: StoredApp;
   let reference: string;
-  if (target.kind === 'project') {
-    reference = appReference(await loadProject(target.dir));
-  } else reference = target.reference;
-  const app = await loadStoredApp(store, reference);
+  if (target.kind === 'remote') {
+    const repo = remoteRepository(target.reference, registry);
+    reference = formatReference(target.reference.tag || target.reference.digest ? target.reference : { ...target.reference, tag: 'latest' });
+    const root = await repo.fetchReference(target.reference.digest ?? target.reference.tag ?? 'latest');
+    app = await appFromManifest(repo, reference, root.desc, manifestBlobs(root.desc, root.bytes, reference).manifest);
+  } else {
+    const store = await LayoutStore.open(storeDir(fabricksHome()));
+    reference = target.kind === 'project' ? appReference(await loadProject(target.dir)) : target.reference;
+    app = await loadStoredApp(store, reference);
+  }
   return {
     reference,
     manifest: {

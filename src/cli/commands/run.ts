@@ -8,12 +8,14 @@ import { composeLayers } from '../../compose/compose.js';
 import { runComponent, transpiled } from '../../runtimes/run.js';
 import { loadStoredApp } from '../artifact.js';
 import type { Target } from '../target.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { pullApp } from './pull.js';
 
 /**
  * Runs a project (built first if anything changed; a no-op build is cheap) or a stored
  * name:version. Returns the program's exit status.
  */
-export async function runCommand(target: Target, args: string[], reporter: Reporter): Promise<number> {
+export async function runCommand(target: Target, args: string[], reporter: Reporter, registry: RegistryOptions = {}): Promise<number> {
   const home = fabricksHome();
   const store = await LayoutStore.open(storeDir(home));
   let name: string;
@@ -21,11 +23,18 @@ export async function runCommand(target: Target, args: string[], reporter: Repor
   let bytes: () => Promise<Uint8Array>;
   let listen: number[];
   if (target.kind === 'project') {
-    const built = await build(target.dir, { reporter });
+    const built = await build(target.dir, { reporter, registry });
     name = built.name;
     digest = built.component.digest;
     listen = built.capabilities.network.listen;
     bytes = () => readFile(built.component.path);
+  } else if (target.kind === 'remote') {
+    // the registry says what the reference points at now; only missing blobs are fetched
+    const pulled = await pullApp(target.reference, registry, reporter);
+    name = pulled.app.config.name;
+    digest = pulled.app.config.component.digest;
+    listen = pulled.app.config.capabilities.network.listen;
+    bytes = async () => pulled.bytes;
   } else {
     const app = await loadStoredApp(store, target.reference);
     name = app.config.name;

@@ -5,6 +5,8 @@ import type { Reporter } from '../../progress.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName } from '../../runtimes/catalogue.js';
 import { ensureBuiltinRuntime } from '../../runtimes/build-runtime.js';
 import { fetchManifest } from '../../oci/manifest.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { parseRemote, pushManifest, type TransferReport } from '../../oci/transfer.js';
 
 export interface RuntimeBuildResult {
   reference: string;
@@ -15,9 +17,7 @@ export interface RuntimeBuildResult {
 }
 
 export async function runtimeBuildCommand(name: string, force: boolean, reporter: Reporter): Promise<RuntimeBuildResult> {
-  const candidates = BUILTIN_RUNTIMES.filter((r) => r.name === name.split(':')[0]);
-  const tag = name.split(':')[1];
-  const rt = tag ? candidates.find((r) => r.tag === tag) : candidates[candidates.length - 1];
+  const rt = findByName(name);
   if (!rt) {
     throw new FabricksError('RUNTIME_UNKNOWN', `"${name}" is not a runtime fabricks builds`, {
       hint: `the runtimes there are: ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')}`,
@@ -49,4 +49,38 @@ export async function runtimeListCommand(): Promise<RuntimeListEntry[]> {
     out.push({ reference, description: rt.description, stored });
   }
   return out;
+}
+
+export interface RuntimePublishResult extends TransferReport {
+  runtime: string;
+  bytesSent: number;
+}
+
+/**
+ * Publishes a runtime fabricks builds (built first if this machine lacks it) to a registry, so
+ * that CI and other machines pull it instead of building it.
+ */
+export async function runtimePublishCommand(destination: string, runtimeName: string | undefined, registry: RegistryOptions, reporter: Reporter): Promise<RuntimePublishResult> {
+  const dest = parseRemote(destination, 'destination');
+  // without --runtime, the destination's last path part and tag name it (…/python:3.14)
+  const name = runtimeName ?? `${dest.repository.split('/').pop()}${dest.tag ? `:${dest.tag}` : ''}`;
+  const rt = findByName(name);
+  if (!rt) {
+    throw new FabricksError('RUNTIME_UNKNOWN', runtimeName ? `"${runtimeName}" is not a runtime fabricks builds` : `cannot tell which runtime to publish from "${destination}"`, {
+      hint: `name it with --runtime (one of ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')})`,
+    });
+  }
+  if (dest.digest) throw new FabricksError('USAGE', `destination "${destination}" has a digest; publish to a tag`);
+  const home = fabricksHome();
+  const store = await LayoutStore.open(storeDir(home));
+  const stored = await ensureBuiltinRuntime(rt, store, reporter);
+  const root = await store.fetchReference(stored.reference);
+  const report = await pushManifest(store, root, dest.tag ? dest : { ...dest, tag: rt.tag }, { registry, reporter, home });
+  return { ...report, runtime: stored.reference, bytesSent: report.bytes };
+}
+
+function findByName(name: string) {
+  const [base, tag] = name.split(':');
+  const candidates = BUILTIN_RUNTIMES.filter((r) => r.name === base);
+  return tag && tag !== 'latest' ? candidates.find((r) => r.tag === tag) : candidates[candidates.length - 1];
 }

@@ -95,7 +95,7 @@ export class RegistryClient {
 
   /** Checks that the registry answers and accepts the credentials (`fabricks login`). */
   async ping(scopes: string[] = []): Promise<void> {
-    await this.expect({ method: 'GET', url: '/v2/', scopes, what: 'check the login' }, [200]);
+    await this.expect({ method: 'GET', url: '/v2/', scopes, what: 'the login' }, [200]);
   }
 
   async failure(res: Response, req: RegistryRequest): Promise<FabricksError> {
@@ -187,7 +187,8 @@ export class RegistryClient {
   private unreachable(e: unknown, req: RegistryRequest): FabricksError {
     const text = causeText(e);
     const tlsOnPlain = /ssl|tls|wrong version number|EPROTO/i.test(text);
-    return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) to ${req.what}: ${text}`, {
+    const shown = tlsOnPlain ? `the TLS handshake failed (${/\(([A-Z_]+)\)/.exec(text)?.[1] ?? 'TLS error'})` : text;
+    return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) to ${req.what}: ${shown}`, {
       hint: tlsOnPlain && !this.options.plainHttp
         ? 'the registry may speak plain HTTP; for a registry on loopback pass --plain-http'
         : 'check the registry address and that it is running; pushes and pulls resume where they stopped when run again',

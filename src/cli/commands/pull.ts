@@ -1,0 +1,84 @@
+import { FabricksError } from '../../errors.js';
+import { composeLayers } from '../../compose/compose.js';
+import type { Reference } from '../../config/reference.js';
+import type { ImageManifest } from '../../oci/content.js';
+import { LayoutStore, writeAtomic } from '../../oci/layout-store.js';
+import { MediaType } from '../../oci/media-types.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { pullToStore, type TransferReport } from '../../oci/transfer.js';
+import { fabricksHome, storeDir } from '../../paths.js';
+import type { Reporter } from '../../progress.js';
+import { loadStoredApp, type StoredApp } from '../artifact.js';
+import { displayPath } from '../../build/pipeline.js';
+import { sha256 } from '../../oci/digest.js';
+
+export interface PullResult extends TransferReport {
+  kind: 'app' | 'runtime' | 'wasm';
+  /** The composed component: recomposed from the two layers and checked against the config. */
+  component?: { digest: string; size: number; path?: string };
+  /** Bytes received from the registry (blobs and manifest). */
+  bytesReceived: number;
+}
+
+const KINDS: Record<string, PullResult['kind']> = {
+  [MediaType.appConfig]: 'app',
+  [MediaType.runtimeConfig]: 'runtime',
+  [MediaType.wasmConfig]: 'wasm',
+};
+
+function acceptArtifact(manifest: ImageManifest, where: string): void {
+  if (!KINDS[manifest.config.mediaType]) {
+    throw new FabricksError('NOT_FOUND', `${where} is not a fabricks artifact: its config is ${manifest.config.mediaType}`, {
+      hint: `fabricks pulls apps (${MediaType.appConfig}), runtimes (${MediaType.runtimeConfig}) and Wasm components (${MediaType.wasmConfig})`,
+    });
+  }
+}
+
+/** Pulls an app into the local store and recomposes it, checking the component's digest. */
+export async function pullApp(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<{ app: StoredApp; bytes: Uint8Array }> {
+  const home = fabricksHome();
+  const store = await LayoutStore.open(storeDir(home));
+  const pulled = await pullToStore(ref, store, { registry, reporter, home, accept: acceptArtifact });
+  const app = await loadStoredApp(store, pulled.storeReference);
+  return { app, bytes: await recompose(store, app, home, reporter) };
+}
+
+async function recompose(store: LayoutStore, app: StoredApp, home: string, reporter: Reporter): Promise<Uint8Array> {
+  const started = Date.now();
+  const { bytes } = await composeLayers(store, app.runtimeLayer, app.moduleLayer, home, app.config.component.digest);
+  reporter({ kind: 'done', step: 'compose', message: `recomposed the component; its digest ${app.config.component.digest.slice(0, 19)} is the one recorded at build time`, ms: Date.now() - started });
+  return bytes;
+}
+
+export async function pullCommand(ref: Reference, output: string | undefined, registry: RegistryOptions, reporter: Reporter): Promise<PullResult> {
+  const home = fabricksHome();
+  const store = await LayoutStore.open(storeDir(home));
+  const pulled = await pullToStore(ref, store, { registry, reporter, home, accept: acceptArtifact });
+  const kind = KINDS[pulled.manifestValue.config.mediaType]!;
+  const base = { ...strip(pulled), kind, bytesReceived: pulled.bytes };
+  if (kind === 'runtime') {
+    if (output) throw new FabricksError('USAGE', `${pulled.reference} is a runtime; -o writes app components only`);
+    return base;
+  }
+  let bytes: Uint8Array;
+  if (kind === 'app') {
+    bytes = await recompose(store, await loadStoredApp(store, pulled.storeReference), home, reporter);
+  } else {
+    const layer = pulled.manifestValue.layers.find((l) => l.mediaType === MediaType.wasmLayer);
+    if (!layer || pulled.manifestValue.layers.length !== 1) throw new FabricksError('NOT_FOUND', `${pulled.reference} has no single ${MediaType.wasmLayer} layer`);
+    bytes = await store.fetch(layer);
+  }
+  if (output) await writeAtomic(output, bytes);
+  return { ...base, component: { digest: sha256(bytes), size: bytes.length, ...(output ? { path: displayPath(output) } : {}) } };
+}
+
+function strip(p: TransferReport & { manifestValue?: unknown; storeReference?: unknown }): TransferReport {
+  const { manifestValue: _m, storeReference: _s, ...rest } = p;
+  return rest;
+}
+
+export function formatPull(r: PullResult): string {
+  const lines = [`pulled ${r.reference}  ${r.manifest.digest}`, `  received ${r.bytesReceived.toLocaleString('en')} bytes`];
+  if (r.component) lines.push(`  component ${r.component.path ?? '(in the local store)'}  ${r.component.size.toLocaleString('en')} bytes  ${r.component.digest.slice(0, 19)}`);
+  return lines.join('\n');
+}

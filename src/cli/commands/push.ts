@@ -1,0 +1,100 @@
+import { FabricksError } from '../../errors.js';
+import { composeLayers } from '../../compose/compose.js';
+import { build } from '../../build/pipeline.js';
+import { mustParseReference, type Reference } from '../../config/reference.js';
+import { LayoutStore } from '../../oci/layout-store.js';
+import { describe, encodeJson } from '../../oci/manifest.js';
+import { Annotation, MediaType } from '../../oci/media-types.js';
+import { MemoryStore } from '../../oci/memory-store.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { isRemoteReference, pushManifest, type TransferReport } from '../../oci/transfer.js';
+import { fabricksHome, storeDir } from '../../paths.js';
+import type { Reporter } from '../../progress.js';
+import { loadStoredApp, type StoredApp } from '../artifact.js';
+import type { Target } from '../target.js';
+import { createdTime } from '../../build/app-artifact.js';
+
+export type PushFormat = 'fabricks' | 'wasm';
+
+export interface PushResult extends TransferReport {
+  format: PushFormat;
+  /** Bytes sent to the registry (blobs and manifest). */
+  bytesSent: number;
+}
+
+/** The artifact to push: a project (built first; a no-op build is cheap) or a stored build. */
+async function sourceApp(target: Target, registry: RegistryOptions, reporter: Reporter): Promise<{ store: LayoutStore; app: StoredApp }> {
+  const store = await LayoutStore.open(storeDir(fabricksHome()));
+  if (target.kind === 'remote') {
+    throw new FabricksError('USAGE', `push takes a project folder or a name:version from the local store, not the registry reference ${target.text}`, {
+      hint: 'to copy between registries, fabricks pull it first, then push its local reference',
+    });
+  }
+  const reference = target.kind === 'project' ? (await build(target.dir, { reporter, registry })).reference : target.reference;
+  return { store, app: await loadStoredApp(store, reference) };
+}
+
+export async function pushCommand(target: Target, destination: string, format: PushFormat, registry: RegistryOptions, reporter: Reporter): Promise<PushResult> {
+  const { store, app } = await sourceApp(target, registry, reporter);
+  const dest = destinationOf(destination, app);
+  const home = fabricksHome();
+  // the registry the runtime came from is a mount source when it is the destination's registry
+  const runtimeRef = app.config.runtime.reference;
+  const mountHints = isRemoteReference(runtimeRef) ? [mustParseReference(runtimeRef, 'runtime reference')].filter((r) => r.registry === dest.registry).map((r) => r.repository) : [];
+  let report: TransferReport;
+  if (format === 'fabricks') {
+    const root = { desc: app.manifestDesc, bytes: await store.fetch(app.manifestDesc) };
+    report = await pushManifest(store, root, dest, { registry, reporter, home, mountHints });
+  } else {
+    const memory = new MemoryStore();
+    const root = await wasmArtifact(store, app, home, memory);
+    report = await pushManifest(memory, root, dest, { registry, reporter, home });
+  }
+  return { ...report, format, bytesSent: report.bytes };
+}
+
+function destinationOf(destination: string, app: StoredApp): Reference {
+  if (!isRemoteReference(destination)) {
+    throw new FabricksError('USAGE', `destination "${destination}" names no registry`, {
+      hint: `write it as registry/repository:tag, e.g. localhost:5000/apps/${app.config.name}:${app.config.version}`,
+    });
+  }
+  const ref = mustParseReference(destination, 'destination');
+  if (ref.digest) throw new FabricksError('USAGE', `destination "${destination}" has a digest; push to a tag (the digest follows from the content)`);
+  // no tag: the app's version, so pushes of new versions never overwrite old ones by accident
+  return ref.tag ? ref : { ...ref, tag: app.config.version };
+}
+
+/**
+ * The composed component in the CNCF Wasm OCI layout (config application/vnd.wasm.config.v0+json,
+ * one application/wasm layer): single-layer by rule, for tools that take only that layout.
+ */
+async function wasmArtifact(store: LayoutStore, app: StoredApp, home: string, memory: MemoryStore) {
+  const { bytes } = await composeLayers(store, app.runtimeLayer, app.moduleLayer, home, app.config.component.digest);
+  const layer = describe(MediaType.wasmLayer, bytes, { annotations: { [Annotation.title]: `${app.config.name}.wasm` } });
+  await memory.push(layer, bytes);
+  const created = createdTime();
+  const config = {
+    ...(created ? { created } : {}),
+    architecture: 'wasm',
+    os: 'wasip2',
+    layerDigests: [layer.digest],
+    component: { exports: app.config.wit.exports, imports: app.config.wit.imports, target: null },
+  };
+  const configBytes = encodeJson(config);
+  const configDesc = describe(MediaType.wasmConfig, configBytes);
+  await memory.push(configDesc, configBytes);
+  const manifestBytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.imageManifest,
+    config: configDesc,
+    layers: [layer],
+    annotations: { 'org.opencontainers.image.title': app.config.name, 'org.opencontainers.image.version': app.config.version, ...(created ? { [Annotation.created]: created } : {}) },
+  });
+  const desc = describe(MediaType.imageManifest, manifestBytes);
+  return { desc, bytes: manifestBytes };
+}
+
+export function formatPush(r: PushResult): string {
+  return [`pushed ${r.reference}  ${r.manifest.digest}`, `  sent ${r.bytesSent.toLocaleString('en')} bytes`].join('\n');
+}

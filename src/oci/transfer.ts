@@ -1,0 +1,178 @@
+import { FabricksError } from '../errors.js';
+import { formatReference, mustParseReference, type Reference } from '../config/reference.js';
+import { formatMs, type Reporter } from '../progress.js';
+import type { Descriptor, ImageManifest } from './content.js';
+import { copyManifest, manifestBlobs, type BlobOutcome, type CopySource } from './copy.js';
+import type { LayoutStore } from './layout-store.js';
+import { BlobLocations } from './locations.js';
+import { Annotation } from './media-types.js';
+import { RegistryClient, type RegistryOptions } from './registry/client.js';
+import { RemoteRepository } from './registry/repository.js';
+
+/** One blob's part in a push or pull, as `--json` prints it. */
+export interface LayerReport {
+  title: string;
+  mediaType: string;
+  digest: string;
+  size: number;
+  action: BlobOutcome['action'];
+  from?: string;
+  /** Bytes of this blob that crossed the network. */
+  bytes: number;
+}
+
+export interface TransferReport {
+  reference: string;
+  manifest: { digest: string; mediaType: string; size: number };
+  layers: LayerReport[];
+  /** Blob and manifest bytes that crossed the network. */
+  bytes: number;
+}
+
+const clients = new Map<string, RegistryClient>();
+
+/** A repository on a registry; one client (and token cache) per registry per process. */
+export function remoteRepository(ref: Reference, options: RegistryOptions = {}): RemoteRepository {
+  const key = `${options.plainHttp ? 'http' : 'https'}://${ref.registry}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = new RegistryClient(ref.registry, options);
+    clients.set(key, client);
+  }
+  return new RemoteRepository(client, ref.repository);
+}
+
+/** `host[:port]/repo[:tag]`: a reference that names a registry (not a local name:version). */
+export function isRemoteReference(arg: string): boolean {
+  const first = arg.split('/')[0] ?? '';
+  return arg.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+}
+
+function title(desc: Descriptor, manifest: ImageManifest): string {
+  if (desc.digest === manifest.config.digest) return 'config';
+  return desc.annotations?.[Annotation.title] ?? desc.mediaType;
+}
+
+function mb(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${n.toLocaleString('en')} bytes`;
+}
+
+/** Progress per blob on stderr: what moved, what was skipped or mounted, and how many bytes. */
+function progressHooks(reporter: Reporter, manifest: ImageManifest, verb: 'sent' | 'received') {
+  const started = new Map<string, number>();
+  const shown = new Map<string, number>();
+  return {
+    onStart: (desc: Descriptor) => started.set(desc.digest, Date.now()),
+    onBytes: (desc: Descriptor, done: number) => {
+      // large blobs report every quarter, so a long transfer shows it is moving
+      const quarter = Math.floor((done / desc.size) * 4);
+      if (desc.size > 4 * 1024 * 1024 && quarter < 4 && quarter > (shown.get(desc.digest) ?? 0)) {
+        shown.set(desc.digest, quarter);
+        reporter({ kind: 'info', message: `${title(desc, manifest)}  ${mb(done)} of ${mb(desc.size)}` });
+      }
+    },
+    onDone: (o: BlobOutcome) => {
+      const name = title(o.desc, manifest);
+      const ms = Date.now() - (started.get(o.desc.digest) ?? Date.now());
+      const what =
+        o.action === 'skipped'
+          ? `skipped (${verb === 'sent' ? 'the registry has it' : 'already in the local store'})`
+          : o.action === 'mounted'
+            ? `mounted from ${o.from} (no bytes sent)`
+            : `${verb} ${o.bytes.toLocaleString('en')} bytes (${formatMs(ms)})`;
+      reporter({ kind: 'info', message: `${name.padEnd(12)} ${o.desc.size.toLocaleString('en').padStart(12)} bytes  ${what}` });
+    },
+  };
+}
+
+function report(reference: string, root: Descriptor, manifest: ImageManifest, outcomes: BlobOutcome[], bytes: number): TransferReport {
+  return {
+    reference,
+    manifest: { digest: root.digest, mediaType: root.mediaType, size: root.size },
+    layers: outcomes.map((o) => ({
+      title: title(o.desc, manifest),
+      mediaType: o.desc.mediaType,
+      digest: o.desc.digest,
+      size: o.desc.size,
+      action: o.action,
+      ...(o.from ? { from: o.from } : {}),
+      bytes: o.bytes,
+    })),
+    bytes,
+  };
+}
+
+export interface PushOptions {
+  registry: RegistryOptions;
+  reporter: Reporter;
+  home: string;
+  /** Other repositories of the destination registry worth trying as mount sources. */
+  mountHints?: string[];
+}
+
+/** Pushes a manifest (and its blobs) from a local source to `destination` (registry/repo:tag). */
+export async function pushManifest(
+  src: CopySource,
+  root: { desc: Descriptor; bytes: Uint8Array },
+  destination: Reference,
+  options: PushOptions,
+): Promise<TransferReport> {
+  const repo = remoteRepository(destination, options.registry);
+  const reference = formatReference(destination);
+  const tag = destination.tag ?? 'latest';
+  const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
+  const locations = BlobLocations.at(options.home);
+  const known = new Map<string, string[]>();
+  for (const b of blobs) {
+    const hinted = (options.mountHints ?? []).filter((r) => r !== destination.repository);
+    known.set(b.digest, [...new Set([...(await locations.repositories(b.digest, destination.registry, destination.repository)), ...hinted])]);
+  }
+  options.reporter({ kind: 'info', message: `pushing ${reference}` });
+  const result = await copyManifest(src, repo, root, tag, reference, {
+    mountFrom: (d) => known.get(d.digest) ?? [],
+    hooks: progressHooks(options.reporter, manifest, 'sent'),
+  });
+  await locations.record(blobs.map((b) => b.digest), repo.location);
+  return report(reference, root.desc, manifest, result.blobs, result.bytes);
+}
+
+export interface PulledManifest extends TransferReport {
+  manifestValue: ImageManifest;
+  /** The reference the local store now holds it under (the full remote reference). */
+  storeReference: string;
+}
+
+/**
+ * Pulls a manifest and its blobs into the local store. Every blob is verified before any is
+ * written, and the reference is tagged last: a failed pull leaves the store as it was.
+ */
+export async function pullToStore(
+  source: Reference,
+  store: LayoutStore,
+  options: { registry: RegistryOptions; reporter: Reporter; home: string; accept?: (manifest: ImageManifest, where: string) => void },
+): Promise<PulledManifest> {
+  const repo = remoteRepository(source, options.registry);
+  const tagOrDigest = source.digest ?? source.tag ?? 'latest';
+  const reference = formatReference({ ...source, ...(source.digest || source.tag ? {} : { tag: 'latest' }) });
+  const root = await repo.fetchReference(tagOrDigest);
+  const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
+  options.accept?.(manifest, reference);
+  options.reporter({ kind: 'info', message: `pulling ${reference}` });
+  const result = await copyManifest(repo, store, root, reference, reference, {
+    stageFirst: true,
+    hooks: progressHooks(options.reporter, manifest, 'received'),
+  });
+  await BlobLocations.at(options.home).record(blobs.map((b) => b.digest), repo.location);
+  return { ...report(reference, root.desc, manifest, result.blobs, result.bytes), manifestValue: manifest, storeReference: reference };
+}
+
+/** Parses a registry reference given on the command line, naming the argument at fault. */
+export function parseRemote(input: string, what: string): Reference {
+  const ref = mustParseReference(input, what);
+  if (!isRemoteReference(input)) {
+    throw new FabricksError('REFERENCE_INVALID', `${what} "${input}" names no registry`, {
+      hint: 'write it as registry/repository:tag, e.g. localhost:5000/apps/hello:1.0 or ghcr.io/you/hello:1.0',
+    });
+  }
+  return ref;
+}
