@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { wacPath } from '../src/build/wac.js';
 import { componentizePyPath } from '../src/build/componentize-py.js';
 import { toolsDir } from '../src/paths.js';
+import { tools } from './registry-servers.js';
 
 /**
  * One FABRICKS_HOME for the run, with the JavaScript and Python runtimes built into it once
@@ -15,13 +16,17 @@ import { toolsDir } from '../src/paths.js';
  */
 export default async function setup(project: TestProject): Promise<void> {
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
-  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy]] as const) {
+  const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
+  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ...registryTools] as const) {
     try {
       await access(path);
     } catch {
       throw new Error(`${tool} is not installed at ${path}: run npm run setup first`);
     }
   }
+  await promisify(execFile)(tools.htpasswd, ['-Bbn', 'probe', 'probe']).catch(() => {
+    throw new Error('htpasswd (apache2-utils) is not installed: run npm run setup first');
+  });
   const home = await mkdtemp(join(tmpdir(), 'fabricks-test-home-'));
   for (const runtime of ['node', 'python']) {
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {

@@ -88,3 +88,20 @@ export async function runProject(toml: string, files: Record<string, string>, ar
   const r = await fabricks(['run', '-q', dir, '--', ...args], options);
   return { ...r, dir };
 }
+
+/**
+ * A machine of its own for registry tests: an empty FABRICKS_HOME (or the suite's, which holds
+ * the built runtimes), and empty fabricks and Docker config folders, so no login leaks in.
+ */
+export async function machine(options: { shareStore?: boolean } = {}) {
+  const root = await mkdtemp(join(tmpdir(), 'fabricks-machine-'));
+  const home = options.shareStore ? inject('fabricksHome') : join(root, 'home');
+  const env = { FABRICKS_CONFIG_DIR: join(root, 'config'), DOCKER_CONFIG: join(root, 'docker'), FABRICKS_REGISTRY_BACKOFF_MS: '50' };
+  await mkdir(env.DOCKER_CONFIG, { recursive: true });
+  return {
+    root,
+    home,
+    env,
+    run: (args: string[], more: { input?: string; env?: Record<string, string> } = {}) => fabricks(args, { home, ...more, env: { ...env, ...more.env } }),
+  };
+}

@@ -37,7 +37,7 @@ export class RegistryClient {
   private challenge: Challenge | undefined;
   private readonly tokens = new Map<string, string>();
   private credential: Promise<Credential | undefined> | undefined;
-  private readonly retry: RetryPolicy;
+  readonly retry: RetryPolicy;
 
   constructor(
     readonly host: string,

@@ -5,7 +5,7 @@ import { isDigest, sha256, type Digest } from '../digest.js';
 import { MediaType } from '../media-types.js';
 import { pullScope, pushScope } from './challenge.js';
 import { discard, type RegistryClient } from './client.js';
-import { backoffMs, DEFAULT_RETRY, isNetworkError, sleep } from './retry.js';
+import { backoffMs, isNetworkError, sleep } from './retry.js';
 
 /** Called with the bytes of a blob moved so far. */
 export type OnBytes = (done: number) => void;
@@ -64,8 +64,8 @@ export class RemoteRepository {
         return await this.fetchOnce(desc, onBytes);
       } catch (e) {
         // a connection dropped mid-body: fetch the blob again (not a digest error: that is final)
-        if (!isNetworkError(e) || attempt >= DEFAULT_RETRY.attempts) throw e;
-        await sleep(backoffMs(DEFAULT_RETRY, attempt));
+        if (!isNetworkError(e) || attempt >= this.client.retry.attempts) throw e;
+        await sleep(backoffMs(this.client.retry, attempt));
       }
     }
   }
@@ -147,8 +147,8 @@ export class RemoteRepository {
           failures = 0;
           onBytes?.(offset);
         } catch (e) {
-          if (++failures >= DEFAULT_RETRY.attempts || !(isNetworkError(e) || isServerError(e))) throw new UploadLost(e);
-          await sleep(backoffMs(DEFAULT_RETRY, failures));
+          if (++failures >= this.client.retry.attempts || !(isNetworkError(e) || isServerError(e))) throw new UploadLost(e);
+          await sleep(backoffMs(this.client.retry, failures));
           // ask the registry how much it has, and go on from there
           const status = await this.client.send({ method: 'GET', url: location, scopes, what }).catch((err: unknown) => err);
           if (!(status instanceof Response) || status.status !== 204) throw new UploadLost(e);

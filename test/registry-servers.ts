@@ -1,0 +1,285 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { toolsDir } from '../src/paths.js';
+
+/** Where scripts/install-tools puts the go-built tools (the folder names all three versions). */
+export const goBin = join(toolsDir(), 'go-tools-distribution-v3.1.2-oras-v1.3.6-crane-v0.22.1');
+export const tools = {
+  distribution: join(goBin, 'registry'),
+  oras: join(goBin, 'oras'),
+  crane: join(goBin, 'crane'),
+  dockerRegistry: '/usr/bin/docker-registry',
+  htpasswd: 'htpasswd',
+};
+
+export const USER = 'fabricks-user';
+export const PASSWORD = 'correct-horse-battery-staple';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`registry exited (${child.exitCode}): ${log()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`registry did not answer at ${url}: ${log()}`);
+}
+
+export type RegistryKind = 'distribution' | 'docker-registry';
+export type RegistryAuth = 'none' | 'basic' | 'bearer';
+
+/** A real registry on a loopback port, with its storage in a temporary folder. */
+export interface RegistryServer {
+  host: string;
+  kind: RegistryKind;
+  auth: RegistryAuth;
+  start(): Promise<void>;
+  /** SIGKILL: the registry dies as in a crash, mid-request if one is running. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the distribution registry (v3, go install) or Debian's docker-registry 2.8, without
+ * authentication, with htpasswd (Basic), or with token auth (Bearer, tokens from `tokenServer`).
+ */
+export async function startRegistry(kind: RegistryKind, auth: RegistryAuth = 'none'): Promise<RegistryServer & { token?: TokenServer }> {
+  const dir = await mkdtemp(join(tmpdir(), `fabricks-registry-${kind}-`));
+  const port = await freePort();
+  let authYaml = '';
+  let token: TokenServer | undefined;
+  if (auth === 'basic') {
+    const { stdout } = await promisify(execFile)(tools.htpasswd, ['-Bbn', USER, PASSWORD]);
+    await writeFile(join(dir, 'htpasswd'), stdout);
+    authYaml = `auth:\n  htpasswd:\n    realm: fabricks-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (auth === 'bearer') {
+    if (kind !== 'distribution') throw new Error('token auth is set up for the distribution registry (jwks) only');
+    token = await startTokenServer();
+    await writeFile(join(dir, 'jwks.json'), JSON.stringify({ keys: [token.jwk] }));
+    authYaml = `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    jwks: ${join(dir, 'jwks.json')}\n`;
+  }
+  const config = join(dir, 'config.yml');
+  await writeFile(
+    config,
+    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+  );
+  let child: ChildProcess | undefined;
+  let log = '';
+  const server = {
+    host: `127.0.0.1:${port}`,
+    kind,
+    auth,
+    ...(token ? { token } : {}),
+    async start() {
+      log = '';
+      const bin = kind === 'distribution' ? tools.distribution : tools.dockerRegistry;
+      child = spawn(bin, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      await waitForHttp(`http://127.0.0.1:${port}/v2/`, child, () => log.slice(-2000));
+    },
+    async kill() {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      await server.kill();
+      await token?.stop();
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export interface TokenServer {
+  realm: string;
+  service: string;
+  issuer: string;
+  jwk: Record<string, string>;
+  /** Token requests seen, with the scopes asked for and whether credentials were right. */
+  requests: Array<{ scopes: string[]; user: string | undefined; granted: boolean }>;
+  stop(): Promise<void>;
+}
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+/**
+ * The token service of the Docker token flow: checks Basic credentials and signs an ES256 JWT
+ * granting the scopes asked for (anonymous callers get no rights). The registry verifies it.
+ */
+export async function startTokenServer(): Promise<TokenServer> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = randomBytes(8).toString('hex');
+  const jwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), kid, alg: 'ES256', use: 'sig' };
+  const service = 'fabricks-test-registry';
+  const issuer = 'fabricks-test-issuer';
+  const requests: TokenServer['requests'] = [];
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scopes = url.searchParams.getAll('scope');
+    const header = req.headers.authorization ?? '';
+    const [user, pass] = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString().split(':') : [];
+    if (user !== undefined && (user !== USER || pass !== PASSWORD)) {
+      requests.push({ scopes, user, granted: false });
+      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
+      return;
+    }
+    const granted = user !== undefined;
+    requests.push({ scopes, user, granted });
+    const access = granted
+      ? scopes.map((s) => {
+          const [type, ...rest] = s.split(':');
+          const actions = rest.pop()!.split(',');
+          return { type, name: rest.join(':'), actions };
+        })
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
+    const signingInput = `${b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }))}.${b64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: `${signingInput}.${b64url(signature)}`, expires_in: 300 }));
+  });
+  const port = await listen(server);
+  return { realm: `http://127.0.0.1:${port}/token`, service, issuer, jwk, requests, stop: () => close(server) };
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
+}
+
+export type Fault = { kind: 'status'; status: number } | { kind: 'drop' } | { kind: 'corrupt' };
+
+/** A request as the proxy saw it, with the bytes that crossed its client-side socket. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  status?: number;
+}
+
+/**
+ * A byte-counting reverse proxy in front of a registry: what fabricks sends and receives is
+ * counted on the sockets (headers included), not taken from fabricks' own report. A fault
+ * hook can answer a request itself, drop the connection, or corrupt a response body.
+ */
+export interface CountingProxy {
+  host: string;
+  /** Bytes received from clients (uploads) and sent to them (downloads) since the last reset. */
+  counts(): { sent: number; received: number };
+  reset(): void;
+  requests: SeenRequest[];
+  fault: ((req: IncomingMessage) => Fault | undefined) | undefined;
+  /** Called as upload bytes arrive; lets a test kill the registry mid-push. */
+  onUploadBytes: ((total: number) => void) | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startProxy(upstream: string): Promise<CountingProxy> {
+  const [upHost, upPort] = upstream.split(':') as [string, string];
+  const sockets = new Set<Socket>();
+  let closedRead = 0;
+  let closedWritten = 0;
+  let base = { read: 0, written: 0 };
+  const totals = () => {
+    let read = closedRead;
+    let written = closedWritten;
+    for (const s of sockets) {
+      read += s.bytesRead;
+      written += s.bytesWritten;
+    }
+    return { read, written };
+  };
+  const proxy: CountingProxy = {
+    host: '',
+    requests: [],
+    fault: undefined,
+    onUploadBytes: undefined,
+    counts() {
+      const t = totals();
+      return { sent: t.read - base.read, received: t.written - base.written };
+    },
+    reset() {
+      const t = totals();
+      base = { read: t.read, written: t.written };
+      proxy.requests.length = 0;
+    },
+    stop: () => close(server),
+  };
+  let uploaded = 0;
+  const server = createHttpServer((req, res) => {
+    const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '' };
+    proxy.requests.push(seen);
+    const fault = proxy.fault?.(req);
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      seen.status = fault.status;
+      req.resume();
+      req.on('end', () => res.writeHead(fault.status, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"injected by the test"}]}'));
+      return;
+    }
+    const up = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      seen.status = upRes.statusCode;
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      let flipped = false;
+      upRes.on('data', (chunk: Buffer) => {
+        if (fault?.kind === 'corrupt' && !flipped && chunk.length > 0) {
+          chunk = Buffer.from(chunk);
+          chunk[0] = chunk[0]! ^ 0xff;
+          flipped = true;
+        }
+        res.write(chunk);
+      });
+      upRes.on('end', () => res.end());
+      upRes.on('error', () => res.destroy());
+    });
+    up.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    req.on('data', (chunk: Buffer) => {
+      uploaded += chunk.length;
+      proxy.onUploadBytes?.(uploaded);
+    });
+    req.pipe(up);
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => {
+      closedRead += s.bytesRead;
+      closedWritten += s.bytesWritten;
+      sockets.delete(s);
+    });
+  });
+  proxy.host = `127.0.0.1:${await listen(server)}`;
+  return proxy;
+}
