@@ -175,7 +175,7 @@ function close(server: Server): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
-export type Fault = { kind: 'status'; status: number } | { kind: 'drop' } | { kind: 'corrupt' };
+export type Fault = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'drop' } | { kind: 'corrupt' };
 
 /** A request as the proxy saw it, with the bytes that crossed its client-side socket. */
 export interface SeenRequest {
@@ -244,7 +244,7 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
     if (fault?.kind === 'status') {
       seen.status = fault.status;
       req.resume();
-      req.on('end', () => res.writeHead(fault.status, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"injected by the test"}]}'));
+      req.on('end', () => res.writeHead(fault.status, { 'Content-Type': 'application/json', ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}) }).end('{"errors":[{"code":"UNAVAILABLE","message":"injected by the test"}]}'));
       return;
     }
     const up = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {

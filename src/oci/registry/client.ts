@@ -109,7 +109,9 @@ export class RegistryClient {
         hint: 'check the repository name and tag',
       });
     }
-    return new FabricksError('REGISTRY_ERROR', `${where} answered ${res.status} ${res.statusText} to ${req.what}${detail ? `: ${detail}` : ''}`);
+    return new FabricksError('REGISTRY_ERROR', `${where} answered ${res.status} ${res.statusText} to ${req.what}${detail ? `: ${detail}` : ''}`, {
+      ...(res.status >= 500 || res.status === 429 ? { hint: 'the registry failed or is overloaded; run the command again later: what already arrived is skipped' } : {}),
+    });
   }
 
   private async authError(status: number, what: string, detail?: string): Promise<FabricksError> {

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { copyExample, fabricks, machine, storeSnapshot } from '../helpers.js';
+import { startProxy, startRegistry, type CountingProxy, type RegistryServer } from '../registry-servers.js';
+
+// Faults a real registry does not produce on demand are injected by the proxy in front of it:
+// a killed registry, wrong bytes, 503s and dropped connections.
+describe('registry faults', () => {
+  let registry: RegistryServer;
+  let proxy: CountingProxy;
+  let app: string;
+  let other: string;
+  let builder: Awaited<ReturnType<typeof machine>>;
+
+  beforeAll(async () => {
+    registry = await startRegistry('distribution');
+    proxy = await startProxy(registry.host);
+    builder = await machine({ shareStore: true });
+    app = await copyExample('hello-js', 'fault-a');
+    other = await copyExample('hello-js', 'fault-b');
+    await writeFile(join(other, 'greet.js'), (await readFile(join(other, 'greet.js'), 'utf8')).replace('Hello', 'Hi'));
+    for (const dir of [app, other]) expect((await fabricks(['build', '-q', dir])).status).toBe(0);
+  });
+  afterAll(async () => {
+    proxy.fault = undefined;
+    proxy.onUploadBytes = undefined;
+    await proxy?.stop();
+    await registry?.stop();
+  });
+
+  it('a push cut off by the registry dying completes when run again', async () => {
+    let killed = false;
+    proxy.onUploadBytes = (total) => {
+      // halfway through the runtime's chunks
+      if (!killed && total > 6 * 1024 * 1024) {
+        killed = true;
+        void registry.kill();
+      }
+    };
+    const cut = await builder.run(['push', app, `${proxy.host}/apps/fault:1`, '--plain-http', '--json']);
+    proxy.onUploadBytes = undefined;
+    expect(killed).toBe(true);
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toContain(`registry ${proxy.host}`);
+    expect(cut.stderr).toMatch(/hint: .*run the command again/);
+    expect(cut.stdout).toBe('');
+
+    await registry.start();
+    const rerun = await builder.run(['push', app, `${proxy.host}/apps/fault:1`, '--plain-http', '--json']);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    const layers = (JSON.parse(rerun.stdout) as { layers: Array<{ title: string; action: string }> }).layers;
+    // the config made it before the cut and is not sent again
+    expect(layers.find((l) => l.title === 'config')!.action).toBe('skipped');
+    expect(layers.find((l) => l.title === 'runtime.wasm')!.action).toBe('sent');
+
+    const fresh = await machine();
+    const run = await fresh.run(['run', '-q', `${proxy.host}/apps/fault:1`, '--plain-http', '--', 'again']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Hello, again, from a WebAssembly component!');
+  });
+
+  it('a blob served with wrong bytes fails the pull with a digest error and leaves the store as it was', async () => {
+    expect((await builder.run(['push', other, `${proxy.host}/apps/fault-b:1`, '--plain-http'])).status).toBe(0);
+    const inspect = JSON.parse((await fabricks(['inspect', '--json', other])).stdout) as { layers: Array<{ mediaType: string; digest: string }> };
+    const moduleDigest = inspect.layers.find((l) => l.mediaType.includes('module'))!.digest;
+
+    const fresh = await machine();
+    expect((await fresh.run(['pull', `${proxy.host}/apps/fault:1`, '--plain-http', '-q'])).status).toBe(0);
+    const before = await storeSnapshot(fresh.home);
+    proxy.fault = (req) => (req.method === 'GET' && req.url?.endsWith(`/blobs/${moduleDigest}`) ? { kind: 'corrupt' } : undefined);
+    const out = join(fresh.root, 'b.wasm');
+    const r = await fresh.run(['pull', `${proxy.host}/apps/fault-b:1`, '--plain-http', '-o', out]);
+    proxy.fault = undefined;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error: blob ${moduleDigest} from ${proxy.host}/apps/fault-b does not match its digest`);
+    expect(r.stderr).toContain('nothing was stored');
+    expect(await storeSnapshot(fresh.home)).toBe(before);
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it('retries 503s, 429s with Retry-After, and dropped connections', async () => {
+    const fresh = await machine();
+    const failed = new Set<string>();
+    // each kind of request fails once, in a different way
+    proxy.fault = (req) => {
+      const key = `${req.method} ${req.url?.includes('/manifests/') ? 'manifest' : req.url?.includes('/blobs/uploads') ? 'upload' : 'blob'}`;
+      if (failed.has(key)) return undefined;
+      failed.add(key);
+      if (key === 'GET manifest') return { kind: 'status', status: 503 };
+      if (key === 'GET blob') return { kind: 'drop' };
+      if (key === 'POST upload') return { kind: 'status', status: 429, retryAfter: '1' };
+      return undefined;
+    };
+    proxy.reset();
+    const pulled = await fresh.run(['pull', `${proxy.host}/apps/fault-b:1`, '--plain-http', '-q']);
+    expect(pulled.status, pulled.stderr).toBe(0);
+    expect(failed.has('GET manifest') && failed.has('GET blob')).toBe(true);
+    expect(proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/manifests/')).length).toBe(2);
+
+    const pushed = await fresh.run(['push', `${proxy.host}/apps/fault-b:1`, `${proxy.host}/apps/fault-c:1`, '--plain-http', '-q']);
+    // a pulled reference is not a push source; the local name:version is
+    expect(pushed.status).toBe(2);
+    const edited = await copyExample('hello-js', 'fault-c');
+    await writeFile(join(edited, 'greet.js'), (await readFile(join(edited, 'greet.js'), 'utf8')).replace('Hello', 'Hey'));
+    expect((await fabricks(['build', '-q', edited])).status).toBe(0);
+    const r = await builder.run(['push', edited, `${proxy.host}/apps/fault-c:1`, '--plain-http', '-q']);
+    proxy.fault = undefined;
+    expect(r.status, r.stderr).toBe(0);
+    expect(failed.has('POST upload')).toBe(true);
+  });
+});
