@@ -23,7 +23,7 @@ export async function loginCommand(registry: string, username: string, password:
   const host = registryHost(registry);
   if (!username) throw new FabricksError('USAGE', 'a user name is needed: pass --username');
   if (!password) throw new FabricksError('USAGE', 'a password is needed: pass it on stdin with --password-stdin');
-  const client = new RegistryClient(host, { ...options, credential: async () => ({ username, password, source: "fabricks login" }) });
+  const client = new RegistryClient(host, { ...options, credential: async () => ({ username, password, source: "fabricks login", label: `user ${username}` }) });
   await client.ping();
   const file = await saveCredential(host, username, password);
   return { registry: host, username, file };

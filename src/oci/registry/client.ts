@@ -117,7 +117,7 @@ export class RegistryClient {
   private async authError(status: number, what: string, detail?: string): Promise<FabricksError> {
     const credential = await this.getCredential().catch(() => undefined);
     const refused = status === 403 ? 'denied' : 'refused';
-    const who = credential ? `the credentials from ${credential.source}` : 'anonymous access';
+    const who = credential ? (credential.label ?? `the credentials from ${credential.source}`) : 'anonymous access';
     return new FabricksError('REGISTRY_AUTH', `registry ${this.host} ${refused} ${what} (${status}) with ${who}${detail ? `: ${detail}` : ''}`, {
       hint: credential
         ? `check the user name and password, then log in again: fabricks login ${this.host}`
@@ -190,7 +190,7 @@ export class RegistryClient {
     const text = causeText(e);
     const tlsOnPlain = /ssl|tls|wrong version number|EPROTO/i.test(text);
     const shown = tlsOnPlain ? `the TLS handshake failed (${/\(([A-Z_]+)\)/.exec(text)?.[1] ?? 'TLS error'})` : text;
-    return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) to ${req.what}: ${shown}`, {
+    return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) for ${req.what}: ${shown}`, {
       hint: tlsOnPlain && !this.options.plainHttp
         ? 'the registry may speak plain HTTP; for a registry on loopback pass --plain-http'
         : 'check the registry address and that it is running; pushes and pulls resume where they stopped when run again',

@@ -14,6 +14,8 @@ export interface Credential {
   identityToken?: string;
   /** Where it came from, for messages: "fabricks login", "~/.docker/config.json", a helper. */
   source: string;
+  /** How messages name it, when not "the credentials from <source>". */
+  label?: string;
 }
 
 /** Docker's config.json: `auths` (base64 user:password), `credHelpers` per host, `credsStore`. */

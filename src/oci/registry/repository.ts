@@ -48,13 +48,13 @@ export class RemoteRepository {
       method: 'HEAD',
       url: this.path(kind, desc.digest),
       scopes: [pullScope(this.name)],
-      what: `check ${this.location}@${desc.digest.slice(0, 19)}`,
+      what: `access to ${this.location}`,
       ...(kind === 'manifests' ? { headers: { Accept: MANIFEST_TYPES.join(', ') } } : {}),
     });
     await discard(res);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
-    throw await this.client.failure(res, { method: 'HEAD', url: '', scopes: [], what: `check a blob in ${this.location}` });
+    throw await this.client.failure(res, { method: 'HEAD', url: '', scopes: [], what: `access to ${this.location}` });
   }
 
   /** Downloads a blob; its bytes are checked against size and digest before anyone sees them. */
@@ -71,7 +71,7 @@ export class RemoteRepository {
   }
 
   private async fetchOnce(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
-    const what = `pull blob ${desc.digest} from ${this.location}`;
+    const what = `the download of blob ${desc.digest.slice(0, 19)} from ${this.location}`;
     const res = await this.client.expect({ method: 'GET', url: this.path('blobs', desc.digest), scopes: [pullScope(this.name)], what }, [200]);
     const hash = createHash('sha256');
     const out = new Uint8Array(desc.size);
@@ -120,7 +120,7 @@ export class RemoteRepository {
   }
 
   private async uploadOnce(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<void> {
-    const what = `push blob ${desc.digest.slice(0, 19)} to ${this.location}`;
+    const what = `the upload of blob ${desc.digest.slice(0, 19)} to ${this.location}`;
     const scopes = [pushScope(this.name)];
     let location = await this.startUpload(what);
     let offset = 0;
@@ -197,12 +197,12 @@ export class RemoteRepository {
   /** A manifest by tag or digest, its bytes checked against the digest the registry names. */
   async fetchReference(reference: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
     const shown = `${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
-    const res = await this.client.send({ method: 'GET', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what: `pull ${shown}`, headers: { Accept: MANIFEST_TYPES.join(', ') } });
+    const res = await this.client.send({ method: 'GET', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what: `access to ${shown}`, headers: { Accept: MANIFEST_TYPES.join(', ') } });
     if (res.status === 404) {
       await discard(res);
       throw new FabricksError('NOT_FOUND', `${shown} is not in registry ${this.client.host}`, { hint: 'check the repository and tag (fabricks push prints the reference it pushed)' });
     }
-    if (res.status !== 200) throw await this.client.failure(res, { method: 'GET', url: '', scopes: [], what: `pull ${shown}` });
+    if (res.status !== 200) throw await this.client.failure(res, { method: 'GET', url: '', scopes: [], what: `access to ${shown}` });
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.length > MAX_MANIFEST) throw new FabricksError('REGISTRY_ERROR', `${shown}: the manifest is ${bytes.length} bytes, more than a manifest can be`);
     const digest = sha256(bytes);
@@ -223,7 +223,7 @@ export class RemoteRepository {
 
   /** Puts a manifest under a tag (or its digest). */
   async pushReference(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
-    const what = `push manifest ${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const what = `the push of ${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.client.expect(
       { method: 'PUT', url: this.path('manifests', reference), scopes: [pushScope(this.name)], what, body: bytes, headers: { 'Content-Type': desc.mediaType } },
       [201, 200],
