@@ -1,8 +1,8 @@
 import { extname } from 'node:path';
-import { FabricksError } from '../errors.js';
+import { FabricksError, isFabricksError } from '../errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { LockFile } from '../config/lock.js';
-import { formatReference } from '../config/reference.js';
+import { formatReference, type Reference } from '../config/reference.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest } from '../oci/manifest.js';
@@ -79,18 +79,7 @@ export async function resolveRuntime(
   let found = await storedRuntime(store, reference);
   let via: ResolvedRuntime['via'] = locked && found?.layer.digest === locked.digest ? 'lock' : 'store';
   if (!found || (locked && found.layer.digest !== locked.digest)) {
-    await pullToStore(ref, store, {
-      registry: remote.registry,
-      reporter,
-      home: remote.home,
-      accept: (manifest, where) => {
-        if (manifest.config.mediaType !== MediaType.runtimeConfig) {
-          throw new FabricksError('RUNTIME_UNSUPPORTED', `${where} ([from] image in ${config.file}) is not a fabricks runtime: its config is ${manifest.config.mediaType}`, {
-            hint: `point [from] image at a runtime published with fabricks runtime publish, or at one of ${knownRuntimes()}`,
-          });
-        }
-      },
-    });
+    await pullRuntime(ref, reference, config, store, reporter, remote);
     found = await storedRuntime(store, reference);
     via = 'pulled';
     if (!found) throw new FabricksError('RUNTIME_UNSUPPORTED', `${reference} ([from] image in ${config.file}) holds no ${MediaType.runtimeLayer} layer`);
@@ -103,6 +92,31 @@ export async function resolveRuntime(
   const name = found.name ?? shortName(reference);
   checkEntrypoint(config, name, found.language);
   return { image, reference, name, layer: found.layer, language: found.language, via };
+}
+
+async function pullRuntime(ref: Reference, reference: string, config: ProjectConfig, store: LayoutStore, reporter: Reporter, remote: { home: string; registry: RegistryOptions }): Promise<void> {
+  try {
+    await pullToStore(ref, store, {
+      registry: remote.registry,
+      reporter,
+      home: remote.home,
+      accept: (manifest, where) => {
+        if (manifest.config.mediaType !== MediaType.runtimeConfig) {
+          throw new FabricksError('RUNTIME_UNSUPPORTED', `${where} ([from] image in ${config.file}) is not a fabricks runtime: its config is ${manifest.config.mediaType}`, {
+            hint: `point [from] image at a runtime published with fabricks runtime publish, or at one of ${knownRuntimes()}`,
+          });
+        }
+      },
+    });
+  } catch (e) {
+    if (isFabricksError(e, 'NOT_FOUND')) {
+      throw new FabricksError('RUNTIME_UNSUPPORTED', `runtime ${reference} ([from] image in ${config.file}) is not in registry ${ref.registry}`, {
+        hint: `check the reference, or publish it there first: fabricks runtime publish ${reference}`,
+        cause: e,
+      });
+    }
+    throw e;
+  }
 }
 
 /** A runtime manifest in the store: its layer and, from its config, the language it runs. */
