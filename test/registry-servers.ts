@@ -175,7 +175,8 @@ function close(server: Server): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
-export type Fault = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'drop' } | { kind: 'corrupt' };
+/** status: answer for the registry; drop: close before forwarding; drop-response: forward, then close instead of answering; corrupt: flip a byte of the body. */
+export type Fault = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'drop' } | { kind: 'drop-response' } | { kind: 'corrupt' };
 
 /** A request as the proxy saw it, with the bytes that crossed its client-side socket. */
 export interface SeenRequest {
@@ -249,6 +250,11 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
     }
     const up = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       seen.status = upRes.statusCode;
+      if (fault?.kind === 'drop-response') {
+        upRes.resume();
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       let flipped = false;
       upRes.on('data', (chunk: Buffer) => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CHUNK_SIZE as CHUNK } from '../../src/oci/registry/repository.js';
 import { copyExample, fabricks, machine, storeSnapshot } from '../helpers.js';
 import { startProxy, startRegistry, type CountingProxy, type RegistryServer } from '../registry-servers.js';
 
@@ -58,6 +60,33 @@ describe('registry faults', () => {
     const run = await fresh.run(['run', '-q', `${proxy.host}/apps/fault:1`, '--plain-http', '--', 'again']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('Hello, again, from a WebAssembly component!');
+  });
+
+  it('an upload chunk whose answer is lost resumes from where the registry says it stands', async () => {
+    const edited = await copyExample('hello-js', 'fault-chunk');
+    await writeFile(join(edited, 'greet.js'), (await readFile(join(edited, 'greet.js'), 'utf8')).replace('Hello', 'Howdy'));
+    // a packed data file makes the module layer a new 9 MB blob: three chunks (the runtime is mounted)
+    await writeFile(join(edited, 'data.bin'), randomBytes(9 * 1024 * 1024));
+    const built = await fabricks(['build', '-q', '--json', edited]);
+    expect(built.status, built.stderr).toBe(0);
+    expect((JSON.parse(built.stdout) as { module: { size: number } }).module.size).toBeGreaterThan(9 * 1024 * 1024);
+    let patches = 0;
+    // the registry stores the second chunk, but its answer never arrives
+    proxy.fault = (req) => (req.method === 'PATCH' && ++patches === 2 ? { kind: 'drop-response' } : undefined);
+    proxy.reset();
+    const r = await builder.run(['push', edited, `${proxy.host}/apps/chunked:1`, '--plain-http', '-q', '--json']);
+    proxy.fault = undefined;
+    expect(r.status, r.stderr).toBe(0);
+    const methods = proxy.requests.map((q) => q.method);
+    // asked where the upload stands (GET on the upload URL), then went on without resending chunk 2
+    expect(proxy.requests.some((q) => q.method === 'GET' && q.path.includes('/blobs/uploads/'))).toBe(true);
+    // one PATCH per 4 MiB chunk of each blob sent: none was sent twice
+    const sent = (JSON.parse(r.stdout) as { layers: Array<{ action: string; size: number }> }).layers.filter((l) => l.action === 'sent' && l.size > CHUNK);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(methods.filter((m) => m === 'PATCH')).toHaveLength(sent.reduce((n, l) => n + Math.ceil(l.size / CHUNK), 0));
+    const fresh = await machine();
+    const run = await fresh.run(['run', '-q', `${proxy.host}/apps/chunked:1`, '--plain-http', '--', 'chunks']);
+    expect(run.stdout).toContain('Howdy, chunks');
   });
 
   it('a blob served with wrong bytes fails the pull with a digest error and leaves the store as it was', async () => {
