@@ -76,6 +76,8 @@ export async function fromHelper(helper: string, host: string): Promise<Credenti
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e) => reject(new FabricksError('TOOL_MISSING', `credential helper ${program} (named for ${host} in ${dockerConfigFile()}) could not be started: ${(e as Error).message}`, { hint: `install ${program} or remove it from the Docker config` })));
     child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    // a helper may exit without reading stdin; its answer still counts
+    child.stdin.on('error', () => undefined);
     child.stdin.end(host);
   });
   if (code !== 0) {
