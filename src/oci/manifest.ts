@@ -1,6 +1,6 @@
 import { FabricksError } from '../errors.js';
 import { sha256 } from './digest.js';
-import type { Descriptor, Fetcher, ImageManifest } from './content.js';
+import type { Descriptor, Fetcher, ImageManifest, Pusher } from './content.js';
 import { MediaType } from './media-types.js';
 
 /**
@@ -30,4 +30,29 @@ export async function fetchManifest(store: Fetcher, desc: Descriptor): Promise<I
     throw new FabricksError('STORE_CORRUPT', `${desc.digest} is not an OCI image manifest`);
   }
   return manifest;
+}
+
+/**
+ * Stores a config and the image manifest over it and the given (already stored) layers. Keys go
+ * in one fixed order, so the same inputs give the same manifest digest.
+ */
+export async function pushImageManifest(
+  store: Pusher,
+  options: { config: { mediaType: string; value: unknown }; layers: Descriptor[]; artifactType?: string; annotations?: Record<string, string> },
+): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
+  const { artifactType, annotations } = options;
+  const configBytes = encodeJson(options.config.value);
+  const config = describe(options.config.mediaType, configBytes);
+  await store.push(config, configBytes);
+  const bytes = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.imageManifest,
+    ...(artifactType ? { artifactType } : {}),
+    config,
+    layers: options.layers,
+    ...(annotations ? { annotations } : {}),
+  });
+  const desc = describe(MediaType.imageManifest, bytes, artifactType ? { artifactType } : {});
+  await store.push(desc, bytes);
+  return { desc, bytes };
 }

@@ -6,7 +6,7 @@ import { FabricksError } from '../errors.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.js';
+import { fetchJson, fetchManifest, pushImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { withFileLock } from '../util/file-lock.js';
 import { packageRoot } from '../paths.js';
@@ -158,18 +158,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         inputs: inputs.digest,
         wit: world,
       };
-      const configBytes = encodeJson(config);
-      const configDesc = describe(MediaType.runtimeConfig, configBytes);
-      await store.push(configDesc, configBytes);
-      const manifestBytes = encodeJson({
-        schemaVersion: 2,
-        mediaType: MediaType.imageManifest,
-        artifactType: MediaType.runtimeConfig,
-        config: configDesc,
-        layers: [layer],
-      });
-      const manifest = describe(MediaType.imageManifest, manifestBytes, { artifactType: MediaType.runtimeConfig });
-      await store.push(manifest, manifestBytes);
+      const { desc: manifest } = await pushImageManifest(store, { artifactType: MediaType.runtimeConfig, config: { mediaType: MediaType.runtimeConfig, value: config }, layers: [layer] });
       await store.tag(manifest, reference);
       await rm(root, { recursive: true, force: true });
       reporter({ kind: 'done', step: 'runtime', message: `built runtime ${reference}: ${layer.size.toLocaleString('en')} bytes, ${layer.digest.slice(0, 19)}`, ms: Date.now() - started });

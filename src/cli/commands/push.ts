@@ -3,7 +3,7 @@ import { composeLayers } from '../../compose/compose.js';
 import { build } from '../../build/pipeline.js';
 import { mustParseReference, type Reference } from '../../config/reference.js';
 import { LayoutStore } from '../../oci/layout-store.js';
-import { describe, encodeJson } from '../../oci/manifest.js';
+import { describe, pushImageManifest } from '../../oci/manifest.js';
 import { Annotation, MediaType } from '../../oci/media-types.js';
 import { MemoryStore } from '../../oci/memory-store.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
@@ -81,18 +81,11 @@ async function wasmArtifact(store: LayoutStore, app: StoredApp, home: string, me
     layerDigests: [layer.digest],
     component: { exports: app.config.wit.exports, imports: app.config.wit.imports, target: null },
   };
-  const configBytes = encodeJson(config);
-  const configDesc = describe(MediaType.wasmConfig, configBytes);
-  await memory.push(configDesc, configBytes);
-  const manifestBytes = encodeJson({
-    schemaVersion: 2,
-    mediaType: MediaType.imageManifest,
-    config: configDesc,
+  return pushImageManifest(memory, {
+    config: { mediaType: MediaType.wasmConfig, value: config },
     layers: [layer],
     annotations: { 'org.opencontainers.image.title': app.config.name, 'org.opencontainers.image.version': app.config.version, ...(created ? { [Annotation.created]: created } : {}) },
   });
-  const desc = describe(MediaType.imageManifest, manifestBytes);
-  return { desc, bytes: manifestBytes };
 }
 
 export function formatPush(r: PushResult): string {
