@@ -79,7 +79,7 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
 
   p.command('push')
     .description('push a build to a registry: the runtime layer goes up once per registry, then is skipped or mounted')
-    .argument('[source]', 'project folder (built first) or name:version in the local store', '.')
+    .argument('[source]', 'project folder (built first), name:version in the local store, or a registry reference to copy', '.')
     .argument('<destination>', 'registry/repository[:tag] (no tag: the app version)')
     .usage('[options] [source] <destination>')
     .addOption(new Option('--format <format>', 'fabricks: two layers (runtime shared); wasm: one composed component in the CNCF Wasm OCI layout').choices(['fabricks', 'wasm']).default('fabricks'))

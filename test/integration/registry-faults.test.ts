@@ -108,7 +108,7 @@ describe('registry faults', () => {
     await expect(readFile(out)).rejects.toThrow();
   });
 
-  it('retries 503s, 429s with Retry-After, and dropped connections', async () => {
+  it('retries 503s, 429s with Retry-After, and dropped connections; copies a reference by mounting', async () => {
     const fresh = await machine();
     const failed = new Set<string>();
     // each kind of request fails once, in a different way
@@ -127,9 +127,15 @@ describe('registry faults', () => {
     expect(failed.has('GET manifest') && failed.has('GET blob')).toBe(true);
     expect(proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/manifests/')).length).toBe(2);
 
-    const pushed = await fresh.run(['push', `${proxy.host}/apps/fault-b:1`, `${proxy.host}/apps/fault-c:1`, '--plain-http', '-q']);
-    // a pulled reference is not a push source; the local name:version is
-    expect(pushed.status).toBe(2);
+    // a registry reference as the push source: copied through the local store; being on the same
+    // registry, every blob is mounted from the repository it was pulled from
+    const copied = await fresh.run(['push', `${proxy.host}/apps/fault-b:1`, `${proxy.host}/apps/fault-copy:1`, '--plain-http', '-q', '--json']);
+    expect(copied.status, copied.stderr).toBe(0);
+    expect((JSON.parse(copied.stdout) as { layers: Array<{ action: string; from?: string }> }).layers).toEqual([
+      expect.objectContaining({ action: 'mounted', from: 'apps/fault-b' }),
+      expect.objectContaining({ action: 'mounted', from: 'apps/fault-b' }),
+      expect.objectContaining({ action: 'mounted', from: 'apps/fault-b' }),
+    ]);
     const edited = await copyExample('hello-js', 'fault-c');
     await writeFile(join(edited, 'greet.js'), (await readFile(join(edited, 'greet.js'), 'utf8')).replace('Hello', 'Hey'));
     expect((await fabricks(['build', '-q', edited])).status).toBe(0);

@@ -114,5 +114,8 @@ describe('interoperability with oras and crane', () => {
     const pulled = await fresh.run(['pull', `${host}/wasm/interop:1`, '--plain-http', '-o', back, '--json']);
     expect(pulled.status, pulled.stderr).toBe(0);
     expect(JSON.parse(pulled.stdout)).toMatchObject({ kind: 'wasm', component: { digest: inspected.component.digest } });
+    const runRef = await fresh.run(['run', '-q', `${host}/wasm/interop:1`, '--plain-http', '--', 'cncf']);
+    expect(runRef.status, runRef.stderr).toBe(0);
+    expect(runRef.stdout).toContain('Hello, cncf, from a WebAssembly component!');
   });
 });

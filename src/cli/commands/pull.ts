@@ -1,16 +1,16 @@
 import { FabricksError } from '../../errors.js';
 import { composeLayers } from '../../compose/compose.js';
 import type { Reference } from '../../config/reference.js';
-import type { ImageManifest } from '../../oci/content.js';
+import type { Descriptor, ImageManifest } from '../../oci/content.js';
 import { LayoutStore, writeAtomic } from '../../oci/layout-store.js';
-import { MediaType } from '../../oci/media-types.js';
+import { Annotation, MediaType } from '../../oci/media-types.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { pullToStore, type TransferReport } from '../../oci/transfer.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
 import { loadStoredApp, type StoredApp } from '../artifact.js';
 import { displayPath } from '../../build/pipeline.js';
-import { sha256 } from '../../oci/digest.js';
+import { sha256, type Digest } from '../../oci/digest.js';
 
 export interface PullResult extends TransferReport {
   kind: 'app' | 'runtime' | 'wasm';
@@ -34,13 +34,43 @@ function acceptArtifact(manifest: ImageManifest, where: string): void {
   }
 }
 
-/** Pulls an app into the local store and recomposes it, checking the component's digest. */
-export async function pullApp(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<{ app: StoredApp; bytes: Uint8Array }> {
+/** What `fabricks run <ref>` runs: an app (recomposed, digest checked) or a single Wasm component. */
+export async function pullRunnable(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<{ name: string; digest: Digest; bytes: Uint8Array; listen: number[] }> {
   const home = fabricksHome();
   const store = await LayoutStore.open(storeDir(home));
   const pulled = await pullToStore(ref, store, { registry, reporter, home, accept: acceptArtifact });
-  const app = await loadStoredApp(store, pulled.storeReference);
-  return { app, bytes: await recompose(store, app, home, reporter) };
+  const kind = KINDS[pulled.manifestValue.config.mediaType];
+  if (kind === 'app') {
+    const app = await loadStoredApp(store, pulled.storeReference);
+    return { name: app.config.name, digest: app.config.component.digest, bytes: await recompose(store, app, home, reporter), listen: app.config.capabilities.network.listen };
+  }
+  if (kind === 'wasm') {
+    const layer = wasmLayer(pulled.manifestValue, pulled.reference);
+    const name = layer.annotations?.[Annotation.title]?.replace(/\.wasm$/, '') ?? ref.repository.split('/').pop() ?? 'app';
+    return { name, digest: layer.digest, bytes: await store.fetch(layer), listen: [] };
+  }
+  throw new FabricksError('USAGE', `${pulled.reference} is a runtime, not an app`, { hint: 'run an app built on it, or name it in [from] image' });
+}
+
+/** Pulls an app into the local store (as the source of a push to another registry). */
+export async function pullStoredApp(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<StoredApp> {
+  const home = fabricksHome();
+  const store = await LayoutStore.open(storeDir(home));
+  const pulled = await pullToStore(ref, store, {
+    registry,
+    reporter,
+    home,
+    accept: (manifest, where) => {
+      if (manifest.config.mediaType !== MediaType.appConfig) throw new FabricksError('USAGE', `${where} is not a fabricks app (its config is ${manifest.config.mediaType}); push copies apps`);
+    },
+  });
+  return loadStoredApp(store, pulled.storeReference);
+}
+
+function wasmLayer(manifest: ImageManifest, reference: string): Descriptor {
+  const layer = manifest.layers.find((l) => l.mediaType === MediaType.wasmLayer);
+  if (!layer || manifest.layers.length !== 1) throw new FabricksError('NOT_FOUND', `${reference} has no single ${MediaType.wasmLayer} layer`);
+  return layer;
 }
 
 async function recompose(store: LayoutStore, app: StoredApp, home: string, reporter: Reporter): Promise<Uint8Array> {
@@ -64,9 +94,7 @@ export async function pullCommand(ref: Reference, output: string | undefined, re
   if (kind === 'app') {
     bytes = await recompose(store, await loadStoredApp(store, pulled.storeReference), home, reporter);
   } else {
-    const layer = pulled.manifestValue.layers.find((l) => l.mediaType === MediaType.wasmLayer);
-    if (!layer || pulled.manifestValue.layers.length !== 1) throw new FabricksError('NOT_FOUND', `${pulled.reference} has no single ${MediaType.wasmLayer} layer`);
-    bytes = await store.fetch(layer);
+    bytes = await store.fetch(wasmLayer(pulled.manifestValue, pulled.reference));
   }
   if (output) await writeAtomic(output, bytes);
   return { ...base, component: { digest: sha256(bytes), size: bytes.length, ...(output ? { path: displayPath(output) } : {}) } };

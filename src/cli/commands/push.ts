@@ -12,6 +12,7 @@ import { fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
 import { loadStoredApp, type StoredApp } from '../artifact.js';
 import type { Target } from '../target.js';
+import { pullStoredApp } from './pull.js';
 import { createdTime } from '../../build/app-artifact.js';
 
 export type PushFormat = 'fabricks' | 'wasm';
@@ -25,11 +26,8 @@ export interface PushResult extends TransferReport {
 /** The artifact to push: a project (built first; a no-op build is cheap) or a stored build. */
 async function sourceApp(target: Target, registry: RegistryOptions, reporter: Reporter): Promise<{ store: LayoutStore; app: StoredApp }> {
   const store = await LayoutStore.open(storeDir(fabricksHome()));
-  if (target.kind === 'remote') {
-    throw new FabricksError('USAGE', `push takes a project folder or a name:version from the local store, not the registry reference ${target.text}`, {
-      hint: 'to copy between registries, fabricks pull it first, then push its local reference',
-    });
-  }
+  // another registry's reference: pulled into the store (what it has is not fetched), then pushed
+  if (target.kind === 'remote') return { store, app: await pullStoredApp(target.reference, registry, reporter) };
   const reference = target.kind === 'project' ? (await build(target.dir, { reporter, registry })).reference : target.reference;
   return { store, app: await loadStoredApp(store, reference) };
 }

@@ -9,7 +9,7 @@ import { runComponent, transpiled } from '../../runtimes/run.js';
 import { loadStoredApp } from '../artifact.js';
 import type { Target } from '../target.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
-import { pullApp } from './pull.js';
+import { pullRunnable } from './pull.js';
 
 /**
  * Runs a project (built first if anything changed; a no-op build is cheap) or a stored
@@ -30,10 +30,8 @@ export async function runCommand(target: Target, args: string[], reporter: Repor
     bytes = () => readFile(built.component.path);
   } else if (target.kind === 'remote') {
     // the registry says what the reference points at now; only missing blobs are fetched
-    const pulled = await pullApp(target.reference, registry, reporter);
-    name = pulled.app.config.name;
-    digest = pulled.app.config.component.digest;
-    listen = pulled.app.config.capabilities.network.listen;
+    const pulled = await pullRunnable(target.reference, registry, reporter);
+    ({ name, digest, listen } = pulled);
     bytes = async () => pulled.bytes;
   } else {
     const app = await loadStoredApp(store, target.reference);
