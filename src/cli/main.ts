@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FabricksError } from '../errors.js';
 import { silentReporter, stderrReporter, type Reporter } from '../progress.js';
 import { parseTarget } from './target.js';
+import { parseRemote } from '../config/reference.js';
 import { fabricksHome } from '../paths.js';
 
 // Commands are loaded when used: a no-op build must not pay for loading the engine host.
@@ -102,7 +103,6 @@ export function program(outcome: (o: Outcome) => void, passthrough: string[]): C
     .addOption(quiet)
     .action(async (reference: string, opts: { json?: boolean; quiet?: boolean; plainHttp?: boolean; output?: string }) => {
       const { pullCommand, formatPull } = await commands.pull();
-      const { parseRemote } = await import('../oci/transfer.js');
       const r = await pullCommand(parseRemote(reference, 'reference'), opts.output, registryOptions(opts), reporterFor(opts));
       outcome({ stdout: opts.json ? json(r) : formatPull(r) });
     });

@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { FabricksError } from '../errors.js';
-import { isRemoteReference, parseRemote } from '../oci/transfer.js';
-import type { Reference } from '../config/reference.js';
+import { isRemoteReference, parseRemote, type Reference } from '../config/reference.js';
 
 export type Target =
   | { kind: 'project'; dir: string }
   | { kind: 'reference'; reference: string }
-  | { kind: 'remote'; reference: Reference; text: string };
+  | { kind: 'remote'; reference: Reference };
 
 /**
  * `[dir | name:version | registry/repo:tag]`: an existing folder is a project; name:version
@@ -16,7 +15,7 @@ export async function parseTarget(arg: string | undefined): Promise<Target> {
   const value = arg ?? '.';
   const isDir = await stat(value).then((s) => s.isDirectory(), () => false);
   if (isDir) return { kind: 'project', dir: value };
-  if (isRemoteReference(value)) return { kind: 'remote', reference: parseRemote(value, 'reference'), text: value };
+  if (isRemoteReference(value)) return { kind: 'remote', reference: parseRemote(value, 'reference') };
   if (/^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]*$/.test(value)) return { kind: 'reference', reference: value };
   throw new FabricksError('USAGE', `"${value}" is neither a project folder, a name:version of a build in the local store, nor a registry reference`, {
     hint: 'pass a folder holding fabricks.toml, a name:version that fabricks build printed, or registry/repository:tag',

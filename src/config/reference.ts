@@ -58,3 +58,30 @@ export function formatReference(r: Reference): string {
   const base = r.registry === DEFAULT_REGISTRY ? r.repository : `${r.registry}/${r.repository}`;
   return `${base}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }
+
+/** A reference with no tag and no digest means its `latest` tag, as docker and oras read it. */
+export function withDefaultTag(r: Reference): Reference {
+  return r.tag || r.digest ? r : { ...r, tag: 'latest' };
+}
+
+/** What a registry's manifests endpoint takes for a reference: its digest, else its tag. */
+export function manifestReference(r: Reference): string {
+  return r.digest ?? r.tag ?? 'latest';
+}
+
+/** `host[:port]/repo[:tag]`: a reference that names a registry (not a local name:version). */
+export function isRemoteReference(arg: string): boolean {
+  const first = arg.split('/')[0] ?? '';
+  return arg.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+}
+
+/** Parses a registry reference given on the command line, naming the argument at fault. */
+export function parseRemote(input: string, what: string): Reference {
+  const ref = mustParseReference(input, what);
+  if (!isRemoteReference(input)) {
+    throw new FabricksError('REFERENCE_INVALID', `${what} "${input}" names no registry`, {
+      hint: 'write it as registry/repository:tag, e.g. localhost:5000/apps/hello:1.0 or ghcr.io/you/hello:1.0',
+    });
+  }
+  return ref;
+}

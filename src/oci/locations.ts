@@ -26,10 +26,11 @@ export class BlobLocations {
     }
   }
 
-  /** Repositories of `registry` other than `except` that hold `digest`, newest first. */
-  async repositories(digest: string, registry: string, except: string): Promise<string[]> {
-    const all = (await this.read())[digest] ?? [];
-    return all.filter((l) => l.startsWith(`${registry}/`) && l !== `${registry}/${except}`).map((l) => l.slice(registry.length + 1));
+  /** Per digest, the repositories of `registry` other than `except` that hold it, newest first. */
+  async repositories(digests: string[], registry: string, except: string): Promise<Map<string, string[]>> {
+    const all = await this.read();
+    const prefix = `${registry}/`;
+    return new Map(digests.map((d) => [d, (all[d] ?? []).filter((l) => l.startsWith(prefix) && l !== `${prefix}${except}`).map((l) => l.slice(prefix.length))]));
   }
 
   async record(digests: string[], location: string): Promise<void> {

@@ -1,5 +1,4 @@
-import { FabricksError } from '../errors.js';
-import { formatReference, mustParseReference, type Reference } from '../config/reference.js';
+import { formatReference, manifestReference, withDefaultTag, type Reference } from '../config/reference.js';
 import { formatMs, type Reporter } from '../progress.js';
 import type { Descriptor, ImageManifest } from './content.js';
 import { copyManifest, manifestBlobs, type BlobOutcome, type CopySource } from './copy.js';
@@ -40,12 +39,6 @@ export function remoteRepository(ref: Reference, options: RegistryOptions = {}):
     clients.set(key, client);
   }
   return new RemoteRepository(client, ref.repository);
-}
-
-/** `host[:port]/repo[:tag]`: a reference that names a registry (not a local name:version). */
-export function isRemoteReference(arg: string): boolean {
-  const first = arg.split('/')[0] ?? '';
-  return arg.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
 }
 
 function title(desc: Descriptor, manifest: ImageManifest): string {
@@ -122,14 +115,11 @@ export async function pushManifest(
   const tag = destination.tag ?? 'latest';
   const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
   const locations = BlobLocations.at(options.home);
-  const known = new Map<string, string[]>();
-  for (const b of blobs) {
-    const hinted = (options.mountHints ?? []).filter((r) => r !== destination.repository);
-    known.set(b.digest, [...new Set([...(await locations.repositories(b.digest, destination.registry, destination.repository)), ...hinted])]);
-  }
+  const known = await locations.repositories(blobs.map((b) => b.digest), destination.registry, destination.repository);
+  const hinted = (options.mountHints ?? []).filter((r) => r !== destination.repository);
   options.reporter({ kind: 'info', message: `pushing ${reference}` });
   const result = await copyManifest(src, repo, root, tag, reference, {
-    mountFrom: (d) => known.get(d.digest) ?? [],
+    mountFrom: (d) => [...new Set([...(known.get(d.digest) ?? []), ...hinted])],
     hooks: progressHooks(options.reporter, manifest, 'sent'),
   });
   await locations.record(blobs.map((b) => b.digest), repo.location);
@@ -152,9 +142,8 @@ export async function pullToStore(
   options: { registry: RegistryOptions; reporter: Reporter; home: string; accept?: (manifest: ImageManifest, where: string) => void },
 ): Promise<PulledManifest> {
   const repo = remoteRepository(source, options.registry);
-  const tagOrDigest = source.digest ?? source.tag ?? 'latest';
-  const reference = formatReference({ ...source, ...(source.digest || source.tag ? {} : { tag: 'latest' }) });
-  const root = await repo.fetchReference(tagOrDigest);
+  const reference = formatReference(withDefaultTag(source));
+  const root = await repo.fetchReference(manifestReference(source));
   const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
   options.accept?.(manifest, reference);
   options.reporter({ kind: 'info', message: `pulling ${reference}` });
@@ -164,15 +153,4 @@ export async function pullToStore(
   });
   await BlobLocations.at(options.home).record(blobs.map((b) => b.digest), repo.location);
   return { ...report(reference, root.desc, manifest, result.blobs, result.bytes), manifestValue: manifest, storeReference: reference };
-}
-
-/** Parses a registry reference given on the command line, naming the argument at fault. */
-export function parseRemote(input: string, what: string): Reference {
-  const ref = mustParseReference(input, what);
-  if (!isRemoteReference(input)) {
-    throw new FabricksError('REFERENCE_INVALID', `${what} "${input}" names no registry`, {
-      hint: 'write it as registry/repository:tag, e.g. localhost:5000/apps/hello:1.0 or ghcr.io/you/hello:1.0',
-    });
-  }
-  return ref;
 }

@@ -57,7 +57,16 @@ export const isBuiltinRegistry = (ref: Reference) => ref.registry === BUILTIN_RE
 /** The built-in runtime a reference names; no tag (or "latest") means the newest. */
 export function findBuiltin(ref: Reference): BuiltinRuntime | undefined {
   if (!isBuiltinRegistry(ref)) return undefined;
-  const candidates = BUILTIN_RUNTIMES.filter((r) => r.repository === ref.repository);
-  if (!ref.tag || ref.tag === 'latest') return candidates[candidates.length - 1];
-  return candidates.find((r) => r.tag === ref.tag);
+  return taggedOrNewest(BUILTIN_RUNTIMES.filter((r) => r.repository === ref.repository), ref.tag);
+}
+
+/** The built-in runtime a short name gives (node, node:0.1, python:3.14); no tag means the newest. */
+export function findBuiltinByName(name: string): BuiltinRuntime | undefined {
+  const [base, tag] = name.split(':');
+  return taggedOrNewest(BUILTIN_RUNTIMES.filter((r) => r.name === base), tag);
+}
+
+function taggedOrNewest(candidates: BuiltinRuntime[], tag: string | undefined): BuiltinRuntime | undefined {
+  if (!tag || tag === 'latest') return candidates[candidates.length - 1];
+  return candidates.find((r) => r.tag === tag);
 }

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { FabricksError, isFabricksError } from '../errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { LockFile } from '../config/lock.js';
-import { formatReference, type Reference } from '../config/reference.js';
+import { formatReference, withDefaultTag, type Reference } from '../config/reference.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest } from '../oci/manifest.js';
@@ -74,7 +74,7 @@ export async function resolveRuntime(
   }
 
   // A runtime on any other registry: the store, else pulled from there once.
-  const reference = formatReference(ref.tag || ref.digest ? ref : { ...ref, tag: 'latest' });
+  const reference = formatReference(withDefaultTag(ref));
   const locked = lock && lock.runtime.image === image ? lock.runtime : undefined;
   let found = await storedRuntime(store, reference);
   let via: ResolvedRuntime['via'] = locked && found?.layer.digest === locked.digest ? 'lock' : 'store';

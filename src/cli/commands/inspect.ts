@@ -2,7 +2,7 @@ import { LayoutStore } from '../../oci/layout-store.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import { appReference, loadProject } from '../../config/project.js';
 import { appFromManifest, loadStoredApp, type StoredApp } from '../artifact.js';
-import { formatReference } from '../../config/reference.js';
+import { formatReference, manifestReference, withDefaultTag } from '../../config/reference.js';
 import { manifestBlobs } from '../../oci/copy.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { remoteRepository } from '../../oci/transfer.js';
@@ -26,8 +26,8 @@ export async function inspectCommand(target: Target, registry: RegistryOptions =
   let reference: string;
   if (target.kind === 'remote') {
     const repo = remoteRepository(target.reference, registry);
-    reference = formatReference(target.reference.tag || target.reference.digest ? target.reference : { ...target.reference, tag: 'latest' });
-    const root = await repo.fetchReference(target.reference.digest ?? target.reference.tag ?? 'latest');
+    reference = formatReference(withDefaultTag(target.reference));
+    const root = await repo.fetchReference(manifestReference(target.reference));
     app = await appFromManifest(repo, reference, root.desc, manifestBlobs(root.desc, root.bytes, reference).manifest);
   } else {
     const store = await LayoutStore.open(storeDir(fabricksHome()));

@@ -34,11 +34,16 @@ function acceptArtifact(manifest: ImageManifest, where: string): void {
   }
 }
 
-/** What `fabricks run <ref>` runs: an app (recomposed, digest checked) or a single Wasm component. */
-export async function pullRunnable(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<{ name: string; digest: Digest; bytes: Uint8Array; listen: number[] }> {
+/** Pulls into the local store of this machine; `accept` refuses what the caller cannot use. */
+async function pullHere(ref: Reference, registry: RegistryOptions, reporter: Reporter, accept: (manifest: ImageManifest, where: string) => void) {
   const home = fabricksHome();
   const store = await LayoutStore.open(storeDir(home));
-  const pulled = await pullToStore(ref, store, { registry, reporter, home, accept: acceptArtifact });
+  return { home, store, pulled: await pullToStore(ref, store, { registry, reporter, home, accept }) };
+}
+
+/** What `fabricks run <ref>` runs: an app (recomposed, digest checked) or a single Wasm component. */
+export async function pullRunnable(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<{ name: string; digest: Digest; bytes: Uint8Array; listen: number[] }> {
+  const { home, store, pulled } = await pullHere(ref, registry, reporter, acceptArtifact);
   const kind = KINDS[pulled.manifestValue.config.mediaType];
   if (kind === 'app') {
     const app = await loadStoredApp(store, pulled.storeReference);
@@ -54,15 +59,8 @@ export async function pullRunnable(ref: Reference, registry: RegistryOptions, re
 
 /** Pulls an app into the local store (as the source of a push to another registry). */
 export async function pullStoredApp(ref: Reference, registry: RegistryOptions, reporter: Reporter): Promise<StoredApp> {
-  const home = fabricksHome();
-  const store = await LayoutStore.open(storeDir(home));
-  const pulled = await pullToStore(ref, store, {
-    registry,
-    reporter,
-    home,
-    accept: (manifest, where) => {
-      if (manifest.config.mediaType !== MediaType.appConfig) throw new FabricksError('USAGE', `${where} is not a fabricks app (its config is ${manifest.config.mediaType}); push copies apps`);
-    },
+  const { store, pulled } = await pullHere(ref, registry, reporter, (manifest, where) => {
+    if (manifest.config.mediaType !== MediaType.appConfig) throw new FabricksError('USAGE', `${where} is not a fabricks app (its config is ${manifest.config.mediaType}); push copies apps`);
   });
   return loadStoredApp(store, pulled.storeReference);
 }
@@ -81,9 +79,7 @@ async function recompose(store: LayoutStore, app: StoredApp, home: string, repor
 }
 
 export async function pullCommand(ref: Reference, output: string | undefined, registry: RegistryOptions, reporter: Reporter): Promise<PullResult> {
-  const home = fabricksHome();
-  const store = await LayoutStore.open(storeDir(home));
-  const pulled = await pullToStore(ref, store, { registry, reporter, home, accept: acceptArtifact });
+  const { home, store, pulled } = await pullHere(ref, registry, reporter, acceptArtifact);
   const kind = KINDS[pulled.manifestValue.config.mediaType]!;
   const base = { ...strip(pulled), kind, bytesReceived: pulled.bytes };
   if (kind === 'runtime') {

@@ -1,13 +1,13 @@
 import { FabricksError } from '../../errors.js';
 import { composeLayers } from '../../compose/compose.js';
 import { build } from '../../build/pipeline.js';
-import { mustParseReference, type Reference } from '../../config/reference.js';
+import { isRemoteReference, mustParseReference, type Reference } from '../../config/reference.js';
 import { LayoutStore } from '../../oci/layout-store.js';
 import { describe, pushImageManifest } from '../../oci/manifest.js';
 import { Annotation, MediaType } from '../../oci/media-types.js';
 import { MemoryStore } from '../../oci/memory-store.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
-import { isRemoteReference, pushManifest, type TransferReport } from '../../oci/transfer.js';
+import { pushManifest, type TransferReport } from '../../oci/transfer.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
 import { loadStoredApp, type StoredApp } from '../artifact.js';

@@ -2,11 +2,12 @@ import { FabricksError } from '../../errors.js';
 import { LayoutStore } from '../../oci/layout-store.js';
 import { fabricksHome, storeDir } from '../../paths.js';
 import type { Reporter } from '../../progress.js';
-import { BUILTIN_RUNTIMES, builtinReference, builtinShortName } from '../../runtimes/catalogue.js';
+import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltinByName } from '../../runtimes/catalogue.js';
 import { ensureBuiltinRuntime } from '../../runtimes/build-runtime.js';
 import { fetchManifest } from '../../oci/manifest.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
-import { parseRemote, pushManifest, type TransferReport } from '../../oci/transfer.js';
+import { pushManifest, type TransferReport } from '../../oci/transfer.js';
+import { parseRemote } from '../../config/reference.js';
 
 export interface RuntimeBuildResult {
   reference: string;
@@ -17,7 +18,7 @@ export interface RuntimeBuildResult {
 }
 
 export async function runtimeBuildCommand(name: string, force: boolean, reporter: Reporter): Promise<RuntimeBuildResult> {
-  const rt = findByName(name);
+  const rt = findBuiltinByName(name);
   if (!rt) {
     throw new FabricksError('RUNTIME_UNKNOWN', `"${name}" is not a runtime fabricks builds`, {
       hint: `the runtimes there are: ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')}`,
@@ -64,7 +65,7 @@ export async function runtimePublishCommand(destination: string, runtimeName: st
   const dest = parseRemote(destination, 'destination');
   // without --runtime, the destination's last path part and tag name it (…/python:3.14)
   const name = runtimeName ?? `${dest.repository.split('/').pop()}${dest.tag ? `:${dest.tag}` : ''}`;
-  const rt = findByName(name);
+  const rt = findBuiltinByName(name);
   if (!rt) {
     throw new FabricksError('RUNTIME_UNKNOWN', runtimeName ? `"${runtimeName}" is not a runtime fabricks builds` : `cannot tell which runtime to publish from "${destination}"`, {
       hint: `name it with --runtime (one of ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')})`,
@@ -77,10 +78,4 @@ export async function runtimePublishCommand(destination: string, runtimeName: st
   const root = await store.fetchReference(stored.reference);
   const report = await pushManifest(store, root, dest.tag ? dest : { ...dest, tag: rt.tag }, { registry, reporter, home });
   return { ...report, runtime: stored.reference, bytesSent: report.bytes };
-}
-
-function findByName(name: string) {
-  const [base, tag] = name.split(':');
-  const candidates = BUILTIN_RUNTIMES.filter((r) => r.name === base);
-  return tag && tag !== 'latest' ? candidates.find((r) => r.tag === tag) : candidates[candidates.length - 1];
 }

@@ -90,7 +90,7 @@ export class RegistryClient {
   async expect(req: RegistryRequest, ok: number[]): Promise<Response> {
     const res = await this.send(req);
     if (ok.includes(res.status)) return res;
-    throw await this.failure(res, req);
+    throw await this.failure(res, req.what);
   }
 
   /** Checks that the registry answers and accepts the credentials (`fabricks login`). */
@@ -98,18 +98,19 @@ export class RegistryClient {
     await this.expect({ method: 'GET', url: '/v2/', scopes, what: 'the login' }, [200]);
   }
 
-  async failure(res: Response, req: RegistryRequest): Promise<FabricksError> {
+  /** The error for an answer that was not the one wanted; `what` names the request. */
+  async failure(res: Response, what: string): Promise<FabricksError> {
     const detail = await errorDetail(res);
     const where = `registry ${this.host}`;
     if (res.status === 401 || res.status === 403) {
-      return this.authError(res.status, req.what, detail);
+      return this.authError(res.status, what, detail);
     }
     if (res.status === 404) {
-      return new FabricksError('NOT_FOUND', `${where}: ${req.what}: not found${detail ? ` (${detail})` : ''}`, {
+      return new FabricksError('NOT_FOUND', `${where}: ${what}: not found${detail ? ` (${detail})` : ''}`, {
         hint: 'check the repository name and tag',
       });
     }
-    return new FabricksError('REGISTRY_ERROR', `${where} answered ${res.status} ${res.statusText} to ${req.what}${detail ? `: ${detail}` : ''}`, {
+    return new FabricksError('REGISTRY_ERROR', `${where} answered ${res.status} ${res.statusText} to ${what}${detail ? `: ${detail}` : ''}`, {
       ...(res.status >= 500 || res.status === 429 ? { hint: 'the registry failed or is overloaded; run the command again later: what already arrived is skipped' } : {}),
     });
   }

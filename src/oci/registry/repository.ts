@@ -44,17 +44,18 @@ export class RemoteRepository {
 
   async exists(desc: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>): Promise<boolean> {
     const kind = isManifestType(desc.mediaType) ? 'manifests' : 'blobs';
+    const what = `access to ${this.location}`;
     const res = await this.client.send({
       method: 'HEAD',
       url: this.path(kind, desc.digest),
       scopes: [pullScope(this.name)],
-      what: `access to ${this.location}`,
+      what,
       ...(kind === 'manifests' ? { headers: { Accept: MANIFEST_TYPES.join(', ') } } : {}),
     });
     await discard(res);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
-    throw await this.client.failure(res, { method: 'HEAD', url: '', scopes: [], what: `access to ${this.location}` });
+    throw await this.client.failure(res, what);
   }
 
   /** Downloads a blob; its bytes are checked against size and digest before anyone sees them. */
@@ -197,12 +198,13 @@ export class RemoteRepository {
   /** A manifest by tag or digest, its bytes checked against the digest the registry names. */
   async fetchReference(reference: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
     const shown = `${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
-    const res = await this.client.send({ method: 'GET', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what: `access to ${shown}`, headers: { Accept: MANIFEST_TYPES.join(', ') } });
+    const what = `access to ${shown}`;
+    const res = await this.client.send({ method: 'GET', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what, headers: { Accept: MANIFEST_TYPES.join(', ') } });
     if (res.status === 404) {
       await discard(res);
       throw new FabricksError('NOT_FOUND', `${shown} is not in registry ${this.client.host}`, { hint: 'check the repository and tag (fabricks push prints the reference it pushed)' });
     }
-    if (res.status !== 200) throw await this.client.failure(res, { method: 'GET', url: '', scopes: [], what: `access to ${shown}` });
+    if (res.status !== 200) throw await this.client.failure(res, what);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.length > MAX_MANIFEST) throw new FabricksError('REGISTRY_ERROR', `${shown}: the manifest is ${bytes.length} bytes, more than a manifest can be`);
     const digest = sha256(bytes);
