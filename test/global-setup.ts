@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
-import { wacPath } from '../src/build/wac.js';
-import { componentizePyPath } from '../src/build/componentize-py.js';
-import { toolsDir } from '../src/paths.js';
+import { wacPath } from '../src/tools/wac.js';
+import { componentizePyPath } from '../src/tools/componentize-py.js';
+import { toolsDir } from '../src/util/paths.js';
 import { tools } from './registry-servers.js';
 
 /**

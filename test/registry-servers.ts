@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { toolsDir } from '../src/paths.js';
+import { toolsDir } from '../src/util/paths.js';
 
 /** Where scripts/install-tools puts the go-built tools (the folder names all three versions). */
 export const goBin = join(toolsDir(), 'go-tools-distribution-v3.1.2-oras-v1.3.6-crane-v0.22.1');

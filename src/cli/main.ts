@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FabricksError } from '../errors.js';
-import { silentReporter, stderrReporter, type Reporter } from '../progress.js';
+import { FabricksError } from '../util/errors.js';
+import { silentReporter, stderrReporter, type Reporter } from '../util/progress.js';
 import { parseTarget } from './target.js';
-import { parseRemote } from '../config/reference.js';
-import { fabricksHome } from '../paths.js';
+import { parseRemote } from '../oci/reference.js';
+import { fabricksHome } from '../util/paths.js';
 
 // Commands are loaded when used: a no-op build must not pay for loading the engine host.
 const commands = {

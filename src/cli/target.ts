@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { FabricksError } from '../errors.js';
-import { isRemoteReference, parseRemote, type Reference } from '../config/reference.js';
+import { FabricksError } from '../util/errors.js';
+import { isRemoteReference, parseRemote, type Reference } from '../oci/reference.js';
 
 export type Target =
   | { kind: 'project'; dir: string }

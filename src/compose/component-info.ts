@@ -1,4 +1,4 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 
 /** The names a component imports and exports at its top level: its WIT world, as names. */
 export interface ComponentWorld {

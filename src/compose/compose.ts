@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { wacPlug } from '../build/wac.js';
+import { wacPlug } from '../tools/wac.js';
 
 /**
  * Composes a runtime layer and a module layer from the store into one component with wac plug.

@@ -1,4 +1,4 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 
 export interface PackedFile {
   /** '/'-separated, relative to [source] path. */

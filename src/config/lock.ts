@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { writeAtomic } from '../oci/layout-store.js';
+import { writeAtomic } from '../util/atomic.js';
 
 export const LOCK_FILE = 'fabricks.lock';
 

@@ -1,8 +1,8 @@
 import { readFile, stat, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { FabricksError } from '../errors.js';
-import { parseReference, type Reference } from './reference.js';
+import { FabricksError } from '../util/errors.js';
+import { parseReference, type Reference } from '../oci/reference.js';
 import { closest } from './suggest.js';
 import { patternEscapes } from './glob.js';
 

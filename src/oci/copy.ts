@@ -1,4 +1,4 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import type { Descriptor, ImageManifest } from './content.js';
 import { MediaType } from './media-types.js';
 

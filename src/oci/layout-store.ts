@@ -1,11 +1,12 @@
-import { mkdir, open, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { digestHex, sha256, sha256File, type Digest } from './digest.js';
 import type { Descriptor, Target } from './content.js';
 import { Annotation, MediaType } from './media-types.js';
 import { withFileLock } from '../util/file-lock.js';
+import { writeAtomic } from '../util/atomic.js';
 
 interface ImageIndex {
   schemaVersion: 2;
@@ -157,20 +158,4 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Write a whole file so that readers see either the old or the new content, never a part. */
-export async function writeAtomic(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'w', mode);
-    try {
-      await fh.writeFile(content);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../util/file-lock.js';
-import { writeAtomic } from './layout-store.js';
+import { writeAtomic } from '../util/atomic.js';
 
 const KEEP = 8;
 

@@ -1,4 +1,4 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { sha256 } from './digest.js';
 import type { Descriptor, Fetcher, ImageManifest, Pusher } from './content.js';
 import { MediaType } from './media-types.js';

@@ -1,4 +1,4 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import type { Descriptor } from './content.js';
 import { sha256 } from './digest.js';
 

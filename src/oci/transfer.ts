@@ -1,5 +1,5 @@
-import { formatReference, manifestReference, withDefaultTag, type Reference } from '../config/reference.js';
-import { formatMs, type Reporter } from '../progress.js';
+import { formatReference, manifestReference, withDefaultTag, type Reference } from './reference.js';
+import { formatMs, type Reporter } from '../util/progress.js';
 import type { Descriptor, ImageManifest } from './content.js';
 import { copyManifest, manifestBlobs, type BlobOutcome, type CopySource } from './copy.js';
 import type { LayoutStore } from './layout-store.js';

@@ -2,19 +2,19 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest, pushImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { withFileLock } from '../util/file-lock.js';
-import { packageRoot } from '../paths.js';
-import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../build/componentize-js.js';
-import { componentizePy, COMPONENTIZE_PY_VERSION } from '../build/componentize-py.js';
-import { runTool } from '../build/tool.js';
+import { packageRoot } from '../util/paths.js';
+import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../tools/componentize-js.js';
+import { componentizePy, COMPONENTIZE_PY_VERSION } from '../tools/componentize-py.js';
+import { runTool } from '../tools/run-tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
-import type { Reporter } from '../progress.js';
+import type { Reporter } from '../util/progress.js';
 import { builtinReference, builtinShortName, type BuiltinRuntime } from './catalogue.js';
 
 export interface RuntimeConfig {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { packageRoot } from '../paths.js';
-import type { Reference } from '../config/reference.js';
+import { packageRoot } from '../util/paths.js';
+import type { Reference } from '../oci/reference.js';
 
 /** A runtime fabricks can build itself from runtimes/<name>. */
 export interface BuiltinRuntime {

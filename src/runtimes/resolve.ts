@@ -1,15 +1,15 @@
 import { extname } from 'node:path';
-import { FabricksError, isFabricksError } from '../errors.js';
+import { FabricksError, isFabricksError } from '../util/errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { LockFile } from '../config/lock.js';
-import { formatReference, withDefaultTag, type Reference } from '../config/reference.js';
+import { formatReference, withDefaultTag, type Reference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest } from '../oci/manifest.js';
 import { pullToStore } from '../oci/transfer.js';
 import type { RegistryOptions } from '../oci/registry/client.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
-import type { Reporter } from '../progress.js';
+import type { Reporter } from '../util/progress.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
 import { ensureBuiltinRuntime, type RuntimeConfig } from './build-runtime.js';
 

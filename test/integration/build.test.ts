@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fabricks, exists, copyExample } from '../helpers.js';
 import { readComponentWorld } from '../../src/compose/component-info.js';
-import { wacPath } from '../../src/build/wac.js';
+import { wacPath } from '../../src/tools/wac.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 

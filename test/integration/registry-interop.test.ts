@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { toolsDir } from '../../src/paths.js';
+import { toolsDir } from '../../src/util/paths.js';
 import { copyExample, fabricks, machine, repoRoot } from '../helpers.js';
 import { startRegistry, tools, type RegistryServer } from '../registry-servers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { toolsDir } from '../../src/paths.js';
+import { toolsDir } from '../../src/util/paths.js';
 import { fabricks, project, jsToml, pyToml, copyExample, repoRoot } from '../helpers.js';
 
 /** wasmtime-py, installed by scripts/install-tools: a WASI 0.2 host that is not jco. */

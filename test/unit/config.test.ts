@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseProject } from '../../src/config/project.js';
-import { parseReference } from '../../src/config/reference.js';
+import { parseReference } from '../../src/oci/reference.js';
 import { globToRegExp } from '../../src/config/glob.js';
-import { FabricksError } from '../../src/errors.js';
+import { FabricksError } from '../../src/util/errors.js';
 import { project, jsToml } from '../helpers.js';
 
 async function problemsOf(text: string, files: Record<string, string> = { 'main.js': '' }): Promise<FabricksError> {

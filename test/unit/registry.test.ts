@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mergeScopes, parseChallenge } from '../../src/oci/registry/challenge.js';
 import { findCredential } from '../../src/oci/registry/credentials.js';
 import { backoffMs, isNetworkError, retryableStatus } from '../../src/oci/registry/retry.js';
-import { isRemoteReference } from '../../src/config/reference.js';
+import { isRemoteReference } from '../../src/oci/reference.js';
 
 describe('WWW-Authenticate challenges', () => {
   it('parses Bearer with quoted params, commas and escapes', () => {

@@ -1,5 +1,5 @@
-import { build, displayPath, type BuildResult } from '../../build/pipeline.js';
-import type { Reporter } from '../../progress.js';
+import { build, displayPath, type BuildResult } from '../../builder/pipeline.js';
+import type { Reporter } from '../../util/progress.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 
 export async function buildCommand(dir: string, reporter: Reporter, registry: RegistryOptions = {}): Promise<BuildResult> {

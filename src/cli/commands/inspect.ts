@@ -1,8 +1,8 @@
 import { LayoutStore } from '../../oci/layout-store.js';
-import { fabricksHome, storeDir } from '../../paths.js';
+import { fabricksHome, storeDir } from '../../util/paths.js';
 import { appReference, loadProject } from '../../config/project.js';
-import { appFromManifest, loadStoredApp, type StoredApp } from '../artifact.js';
-import { formatReference, manifestReference, withDefaultTag } from '../../config/reference.js';
+import { appFromManifest, loadStoredApp, type StoredApp } from '../../artifact/app-decode.js';
+import { formatReference, manifestReference, withDefaultTag } from '../../oci/reference.js';
 import { manifestBlobs } from '../../oci/copy.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { remoteRepository } from '../../oci/transfer.js';

@@ -1,4 +1,4 @@
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import { RegistryClient, type RegistryOptions } from '../../oci/registry/client.js';
 import { removeCredential, saveCredential } from '../../oci/registry/credentials.js';
 

@@ -1,15 +1,16 @@
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import { composeLayers } from '../../compose/compose.js';
-import type { Reference } from '../../config/reference.js';
+import type { Reference } from '../../oci/reference.js';
 import type { Descriptor, ImageManifest } from '../../oci/content.js';
-import { LayoutStore, writeAtomic } from '../../oci/layout-store.js';
+import { LayoutStore } from '../../oci/layout-store.js';
+import { writeAtomic } from '../../util/atomic.js';
 import { Annotation, MediaType } from '../../oci/media-types.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { pullToStore, type TransferReport } from '../../oci/transfer.js';
-import { fabricksHome, storeDir } from '../../paths.js';
-import type { Reporter } from '../../progress.js';
-import { loadStoredApp, type StoredApp } from '../artifact.js';
-import { displayPath } from '../../build/pipeline.js';
+import { fabricksHome, storeDir } from '../../util/paths.js';
+import type { Reporter } from '../../util/progress.js';
+import { loadStoredApp, type StoredApp } from '../../artifact/app-decode.js';
+import { displayPath } from '../../builder/pipeline.js';
 import { sha256, type Digest } from '../../oci/digest.js';
 
 export interface PullResult extends TransferReport {

@@ -1,19 +1,19 @@
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import { composeLayers } from '../../compose/compose.js';
-import { build } from '../../build/pipeline.js';
-import { isRemoteReference, mustParseReference, type Reference } from '../../config/reference.js';
+import { build } from '../../builder/pipeline.js';
+import { isRemoteReference, mustParseReference, type Reference } from '../../oci/reference.js';
 import { LayoutStore } from '../../oci/layout-store.js';
 import { describe, pushImageManifest } from '../../oci/manifest.js';
 import { Annotation, MediaType } from '../../oci/media-types.js';
 import { MemoryStore } from '../../oci/memory-store.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { pushManifest, type TransferReport } from '../../oci/transfer.js';
-import { fabricksHome, storeDir } from '../../paths.js';
-import type { Reporter } from '../../progress.js';
-import { loadStoredApp, type StoredApp } from '../artifact.js';
+import { fabricksHome, storeDir } from '../../util/paths.js';
+import type { Reporter } from '../../util/progress.js';
+import { loadStoredApp, type StoredApp } from '../../artifact/app-decode.js';
 import type { Target } from '../target.js';
 import { pullStoredApp } from './pull.js';
-import { createdTime } from '../../build/app-artifact.js';
+import { createdTime } from '../../artifact/app.js';
 
 export type PushFormat = 'fabricks' | 'wasm';
 

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { LayoutStore } from '../../oci/layout-store.js';
-import { cacheDir, fabricksHome, storeDir } from '../../paths.js';
-import type { Reporter } from '../../progress.js';
-import { build } from '../../build/pipeline.js';
-import { FabricksError } from '../../errors.js';
+import { cacheDir, fabricksHome, storeDir } from '../../util/paths.js';
+import type { Reporter } from '../../util/progress.js';
+import { build } from '../../builder/pipeline.js';
+import { FabricksError } from '../../util/errors.js';
 import { composeLayers } from '../../compose/compose.js';
-import { runComponent, transpiled } from '../../runtimes/run.js';
-import { loadStoredApp } from '../artifact.js';
+import { runComponent, transpiled } from '../../engine/run.js';
+import { loadStoredApp } from '../../artifact/app-decode.js';
 import type { Target } from '../target.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { pullRunnable } from './pull.js';

@@ -1,13 +1,13 @@
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import { LayoutStore } from '../../oci/layout-store.js';
-import { fabricksHome, storeDir } from '../../paths.js';
-import type { Reporter } from '../../progress.js';
+import { fabricksHome, storeDir } from '../../util/paths.js';
+import type { Reporter } from '../../util/progress.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltinByName } from '../../runtimes/catalogue.js';
 import { ensureBuiltinRuntime } from '../../runtimes/build-runtime.js';
 import { fetchManifest } from '../../oci/manifest.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { pushManifest, type TransferReport } from '../../oci/transfer.js';
-import { parseRemote } from '../../config/reference.js';
+import { parseRemote } from '../../oci/reference.js';
 
 export interface RuntimeBuildResult {
   reference: string;

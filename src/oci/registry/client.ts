@@ -1,4 +1,4 @@
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import { mergeScopes, parseChallenge, type Challenge } from './challenge.js';
 import { findCredential, type Credential } from './credentials.js';
 import { backoffMs, DEFAULT_RETRY, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FabricksError } from '../../errors.js';
-import { configDir, dockerConfigFile } from '../../paths.js';
+import { FabricksError } from '../../util/errors.js';
+import { configDir, dockerConfigFile } from '../../util/paths.js';
 import { withFileLock } from '../../util/file-lock.js';
-import { writeAtomic } from '../layout-store.js';
+import { writeAtomic } from '../../util/atomic.js';
 
 /** What a registry accepts as who we are. Never printed: only `source` is shown to users. */
 export interface Credential {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FabricksError } from '../../errors.js';
+import { FabricksError } from '../../util/errors.js';
 import type { Descriptor } from '../content.js';
 import { isDigest, sha256, type Digest } from '../digest.js';
 import { MediaType } from '../media-types.js';

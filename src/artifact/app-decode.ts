@@ -1,9 +1,9 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import type { Descriptor, Fetcher, ImageManifest } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
-import type { AppConfig } from '../build/app-artifact.js';
+import type { AppConfig } from './app.js';
 
 export interface StoredApp {
   reference: string;

@@ -10,7 +10,7 @@ import * as io from '@bytecodealliance/preview2-shim/io';
 import * as random from '@bytecodealliance/preview2-shim/random';
 import * as http from '@bytecodealliance/preview2-shim/http';
 import * as sockets from '@bytecodealliance/preview2-shim/sockets';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 
 /** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
 export class ExitSignal {

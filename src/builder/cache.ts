@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, digestHex, type Digest } from '../oci/digest.js';
-import { writeAtomic } from '../oci/layout-store.js';
+import { writeAtomic } from '../util/atomic.js';
 import type { Descriptor } from '../oci/content.js';
 
 /** What a build produced, remembered under the digest of everything it was built from. */

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { digestHex, type Digest } from '../oci/digest.js';
-import type { Reporter } from '../progress.js';
+import type { Reporter } from '../util/progress.js';
 import { ExitSignal, importsFor, type Grants } from './host.js';
 
 // CPython built by componentize-py uses extended constant expressions, which V8 ships from 11.4

@@ -1,14 +1,15 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import { appReference, loadProject, type ProjectConfig } from '../config/project.js';
 import { readLock, writeLock } from '../config/lock.js';
 import { sha256, sha256File, type Digest } from '../oci/digest.js';
-import { LayoutStore, writeAtomic } from '../oci/layout-store.js';
+import { LayoutStore } from '../oci/layout-store.js';
+import { writeAtomic } from '../util/atomic.js';
 import { describe } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
-import { cacheDir, fabricksHome, storeDir } from '../paths.js';
-import type { Reporter } from '../progress.js';
+import { cacheDir, fabricksHome, storeDir } from '../util/paths.js';
+import type { Reporter } from '../util/progress.js';
 import type { RegistryOptions } from '../oci/registry/client.js';
 import { resolveRuntime, type ResolvedRuntime } from '../runtimes/resolve.js';
 import { generateModuleLayer, type PackedFile } from '../compose/module-layer.js';
@@ -17,7 +18,7 @@ import { readComponentWorld } from '../compose/component-info.js';
 import { bundleEntrypoint } from './bundle.js';
 import { BuildCache, type BuildRecord } from './cache.js';
 import { collectSourceFiles, type SourceFile } from './source-files.js';
-import { appManifest, createdTime, type AppConfig } from './app-artifact.js';
+import { appManifest, createdTime, type AppConfig } from '../artifact/app.js';
 
 /** Bumped when the build's outputs change for the same inputs, so old cache entries are not used. */
 const BUILD_FORMAT = 1;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { toolsDir } from '../paths.js';
-import { ensureTool, runTool } from './tool.js';
+import { toolsDir } from '../util/paths.js';
+import { ensureTool, runTool } from './run-tool.js';
 
 /** The componentize-py version the Python runtime is built with; scripts/install-tools installs it. */
 export const COMPONENTIZE_PY_VERSION = '0.25.1';

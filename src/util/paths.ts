@@ -26,7 +26,7 @@ export function toolsDir(): string {
 }
 
 /** The installed fabricks package (holds runtimes/ and scripts/). */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** `$FABRICKS_CONFIG_DIR`: user settings, such as the registry logins `fabricks login` saves. */
 export function configDir(): string {

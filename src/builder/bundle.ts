@@ -1,7 +1,7 @@
 import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import type { Message, Plugin } from 'esbuild';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 
 export interface Bundle {
   code: Uint8Array;

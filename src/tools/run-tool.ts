@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 
 /** The path of an installed native tool, or a TOOL_MISSING error saying how to install it. */
 export async function ensureTool(tool: string, path: string, hint: string): Promise<string> {

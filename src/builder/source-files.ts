@@ -1,6 +1,6 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import type { ProjectConfig } from '../config/project.js';
 import { within } from '../config/project.js';
 import { globToRegExp, matchesAny } from '../config/glob.js';

@@ -1,5 +1,5 @@
-import { FabricksError } from '../errors.js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { FabricksError } from '../util/errors.js';
+import { isDigest, type Digest } from './digest.js';
 
 /** A parsed OCI reference: `[registry/]repository[:tag][@digest]`. */
 export interface Reference {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { toolsDir } from '../paths.js';
-import { ensureTool, runTool } from './tool.js';
+import { toolsDir } from '../util/paths.js';
+import { ensureTool, runTool } from './run-tool.js';
 
 /** The wac-cli version fabricks composes with; scripts/install-tools installs exactly this one. */
 export const WAC_VERSION = '0.12.0';

@@ -1,10 +1,10 @@
-import { FabricksError } from '../errors.js';
+import { FabricksError } from '../util/errors.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { cacheDir } from '../paths.js';
-import type { Reporter } from '../progress.js';
+import { cacheDir } from '../util/paths.js';
+import type { Reporter } from '../util/progress.js';
 import type { PackedFile } from '../compose/module-layer.js';
-import { runComponent, transpiled } from '../runtimes/run.js';
+import { runComponent, transpiled } from '../engine/run.js';
 
 export interface SyntaxProblem {
   file: string;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { runTool } from './tool.js';
+import { runTool } from './run-tool.js';
 
 export const COMPONENTIZE_JS_VERSION = '0.23.0';
 
