@@ -1,19 +1,11 @@
-import { FabricksError } from '../util/errors.js';
-import type { Descriptor, ImageManifest } from './content.js';
-import { MediaType } from './media-types.js';
+import { isMounter, type Descriptor, type Fetcher, type ManifestContent, type Mounter, type ReferencePusher, type Storage } from './content.js';
+import { manifestBlobs } from './manifest.js';
 
-/** Where a copy reads from: any store (local layout, registry repository, memory). */
-export interface CopySource {
-  fetch(desc: Descriptor, onBytes?: (done: number) => void): Promise<Uint8Array>;
-}
+// Callers that list a manifest's blobs have imported it from here.
+export { manifestBlobs };
 
-/** Where a copy writes to; `mount` only where the backend can link a blob without its bytes. */
-export interface CopyDestination {
-  exists(desc: Descriptor): Promise<boolean>;
-  push(desc: Descriptor, content: Uint8Array, onBytes?: (done: number) => void): Promise<void>;
-  pushReference(desc: Descriptor, content: Uint8Array, reference: string): Promise<void>;
-  mount?(desc: Descriptor, from: string): Promise<boolean>;
-}
+/** What a copy writes to: storage that can name a manifest; a Mounter too, where it can link blobs. */
+export type CopyTarget = Storage & ReferencePusher;
 
 export type BlobAction = 'sent' | 'skipped' | 'mounted';
 
@@ -50,22 +42,6 @@ export interface CopyResult {
   bytes: number;
 }
 
-/** The blobs an image manifest points to, config first. Indexes are not fabricks artifacts. */
-export function manifestBlobs(root: Descriptor, bytes: Uint8Array, where: string): { manifest: ImageManifest; blobs: Descriptor[] } {
-  let manifest: ImageManifest;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(bytes)) as ImageManifest;
-  } catch (cause) {
-    throw new FabricksError('REGISTRY_ERROR', `${where}: the manifest is not JSON`, { cause });
-  }
-  if (root.mediaType !== MediaType.imageManifest || !manifest.config || !Array.isArray(manifest.layers)) {
-    throw new FabricksError('NOT_FOUND', `${where} is a ${root.mediaType || 'manifest of unknown type'}, not an OCI image manifest`, {
-      hint: 'fabricks moves OCI image manifests (what fabricks push and oras push write)',
-    });
-  }
-  return { manifest, blobs: [manifest.config, ...manifest.layers] };
-}
-
 /**
  * Copies one manifest and its blobs from `src` to `dst` (after oras-go's Copy): a blob the
  * destination has is skipped, one a sibling repository holds is mounted, the rest are sent.
@@ -73,9 +49,9 @@ export function manifestBlobs(root: Descriptor, bytes: Uint8Array, where: string
  * halfway completes when run again.
  */
 export async function copyManifest(
-  src: CopySource,
-  dst: CopyDestination,
-  root: { desc: Descriptor; bytes: Uint8Array },
+  src: Fetcher,
+  dst: CopyTarget,
+  root: ManifestContent,
   reference: string,
   where: string,
   options: CopyOptions = {},
@@ -85,18 +61,14 @@ export async function copyManifest(
   const outcomes: BlobOutcome[] = [];
   const staged: Array<{ desc: Descriptor; bytes: Uint8Array }> = [];
   const seen = new Set<string>();
+  const mounter = isMounter(dst) ? dst : undefined;
   for (const desc of blobs) {
     if (seen.has(desc.digest)) continue;
     seen.add(desc.digest);
     hooks.onStart?.(desc);
     let outcome: BlobOutcome | undefined;
     if (await dst.exists(desc)) outcome = { desc, action: 'skipped', bytes: 0 };
-    for (const from of outcome || !dst.mount ? [] : (options.mountFrom?.(desc) ?? [])) {
-      if (await dst.mount!(desc, from)) {
-        outcome = { desc, action: 'mounted', from, bytes: 0 };
-        break;
-      }
-    }
+    if (!outcome && mounter) outcome = await mountFromAny(mounter, desc, options.mountFrom?.(desc) ?? []);
     if (!outcome) {
       const bytes = await src.fetch(desc, (n) => hooks.onBytes?.(desc, n));
       if (options.stageFirst) staged.push({ desc, bytes });
@@ -109,4 +81,12 @@ export async function copyManifest(
   for (const { desc, bytes } of staged) await dst.push(desc, bytes);
   await dst.pushReference(root.desc, root.bytes, reference);
   return { manifest: root.desc, blobs: outcomes, bytes: outcomes.reduce((n, o) => n + o.bytes, 0) + root.bytes.length };
+}
+
+/** The first of `sources` the destination agrees to mount the blob from, if any. */
+async function mountFromAny(dst: Mounter, desc: Descriptor, sources: string[]): Promise<BlobOutcome | undefined> {
+  for (const from of sources) {
+    if (await dst.mount(desc, from)) return { desc, action: 'mounted', from, bytes: 0 };
+  }
+  return undefined;
 }

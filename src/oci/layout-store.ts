@@ -2,8 +2,9 @@ import { mkdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FabricksError } from '../util/errors.js';
-import { digestHex, sha256, sha256File, type Digest } from './digest.js';
-import type { Descriptor, Target } from './content.js';
+import { digestHex, isDigest, sha256, sha256File, type Digest } from './digest.js';
+import { plainDescriptor, verifyContent, type Descriptor, type ManifestContent, type OnBytes, type Target } from './content.js';
+import { decodeManifest } from './manifest.js';
 import { Annotation, MediaType } from './media-types.js';
 import { withFileLock } from '../util/file-lock.js';
 import { writeAtomic } from '../util/atomic.js';
@@ -31,7 +32,13 @@ export class LayoutStore implements Target {
     return store;
   }
 
+  private get where(): string {
+    return `the local store (${this.root})`;
+  }
+
   blobPath(digest: Digest): string {
+    // a digest becomes a file name: anything but sha256 hex could point outside the store
+    if (!isDigest(digest)) throw new FabricksError('ARTIFACT_INVALID', `"${digest}" is not a sha256 digest`);
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
   }
 
@@ -44,33 +51,39 @@ export class LayoutStore implements Target {
     }
   }
 
-  async fetch(desc: Descriptor): Promise<Uint8Array> {
+  async fetch(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
     let bytes: Buffer;
     try {
       bytes = await readFile(this.blobPath(desc.digest));
-    } catch {
-      throw new FabricksError('NOT_FOUND', `blob ${desc.digest} is not in the local store (${this.root})`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new FabricksError('NOT_FOUND', `blob ${desc.digest} is not in the local store (${this.root})`);
+      }
+      throw new FabricksError('STORE_CORRUPT', `blob ${desc.digest} in ${this.root} cannot be read`, { cause: e });
     }
-    if (bytes.length !== desc.size || sha256(bytes) !== desc.digest) {
+    if (sha256(bytes) !== desc.digest) {
       throw new FabricksError('STORE_CORRUPT', `blob ${desc.digest} in ${this.root} does not match its digest`, {
         hint: `delete ${this.blobPath(desc.digest)} and build or pull again`,
       });
     }
+    // the stored bytes are right; a size that differs is the descriptor's fault
+    verifyContent(desc, bytes, this.where);
+    onBytes?.(bytes.length);
     return bytes;
   }
 
-  async push(desc: Descriptor, content: Uint8Array): Promise<void> {
-    if (content.length !== desc.size || sha256(content) !== desc.digest) {
-      throw new FabricksError('DIGEST_MISMATCH', `content does not match descriptor ${desc.digest} (${desc.size} bytes)`);
+  async push(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<void> {
+    verifyContent(desc, content, this.where);
+    if (!(await this.exists(desc))) {
+      const tmp = this.tempPath();
+      try {
+        await writeFile(tmp, content);
+        await rename(tmp, this.blobPath(desc.digest));
+      } finally {
+        await rm(tmp, { force: true });
+      }
     }
-    if (await this.exists(desc)) return;
-    const tmp = this.tempPath();
-    try {
-      await writeFile(tmp, content);
-      await rename(tmp, this.blobPath(desc.digest));
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    onBytes?.(content.length);
   }
 
   /** Stores a file's bytes as a blob without holding them in memory twice. */
@@ -93,31 +106,30 @@ export class LayoutStore implements Target {
     await this.tag(desc, reference);
   }
 
-  async fetchReference(reference: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
+  /** The image manifest a reference names, decoded (an index or a damaged manifest is refused). */
+  async fetchReference(reference: string): Promise<ManifestContent> {
     const desc = await this.resolve(reference);
-    return { desc, bytes: await this.fetch(desc) };
+    const bytes = await this.fetch(desc);
+    decodeManifest(desc, bytes, reference);
+    return { desc, bytes };
   }
 
   async resolve(reference: string): Promise<Descriptor> {
     const index = await this.readIndex();
     const found = index.manifests.find((m) => m.annotations?.[Annotation.refName] === reference);
     if (!found) throw new FabricksError('NOT_FOUND', `${reference} is not in the local store (${this.root})`);
-    const { annotations, ...desc } = found;
-    return desc;
+    return plainDescriptor(found);
   }
 
+  /** Points a reference at a stored manifest; the reference moves if it named another. */
   async tag(desc: Descriptor, reference: string): Promise<void> {
+    if (!(await this.exists(desc))) {
+      throw new FabricksError('NOT_FOUND', `cannot tag ${reference}: manifest ${desc.digest} is not in the local store (${this.root})`);
+    }
     await withFileLock(join(this.root, 'index.json.lock'), async () => {
       const index = await this.readIndex();
-      const kept = index.manifests.filter((m) => m.annotations?.[Annotation.refName] !== reference);
-      const entry: Descriptor = {
-        mediaType: desc.mediaType,
-        digest: desc.digest,
-        size: desc.size,
-        ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
-        annotations: { [Annotation.refName]: reference },
-      };
-      kept.push(entry);
+      const kept = index.manifests.filter((m) => refOf(m) !== reference);
+      kept.push({ ...plainDescriptor(desc), annotations: { [Annotation.refName]: reference } });
       kept.sort((a, b) => refOf(a).localeCompare(refOf(b)));
       await writeAtomic(join(this.root, 'index.json'), JSON.stringify({ ...index, manifests: kept }, null, 2) + '\n');
     });

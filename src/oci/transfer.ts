@@ -1,8 +1,8 @@
 import { formatReference, manifestReference, withDefaultTag, type Reference } from './reference.js';
-import { formatMs, type Reporter } from '../util/progress.js';
-import type { Descriptor, ImageManifest } from './content.js';
-import { copyManifest, manifestBlobs, type BlobOutcome, type CopySource } from './copy.js';
-import type { LayoutStore } from './layout-store.js';
+import type { Direction, Reporter } from '../util/progress.js';
+import type { Descriptor, Fetcher, ImageManifest, ManifestContent } from './content.js';
+import { copyManifest, type BlobOutcome, type CopyTarget } from './copy.js';
+import { manifestBlobs } from './manifest.js';
 import { BlobLocations } from './locations.js';
 import { Annotation } from './media-types.js';
 import { RegistryClient, type RegistryOptions } from './registry/client.js';
@@ -46,12 +46,8 @@ function title(desc: Descriptor, manifest: ImageManifest): string {
   return desc.annotations?.[Annotation.title] ?? desc.mediaType;
 }
 
-function mb(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${n.toLocaleString('en')} bytes`;
-}
-
-/** Progress per blob on stderr: what moved, what was skipped or mounted, and how many bytes. */
-function progressHooks(reporter: Reporter, manifest: ImageManifest, verb: 'sent' | 'received') {
+/** Progress per blob: what moved, what was skipped or mounted, and how many bytes. */
+function progressHooks(reporter: Reporter, manifest: ImageManifest, direction: Direction) {
   const started = new Map<string, number>();
   const shown = new Map<string, number>();
   return {
@@ -61,19 +57,22 @@ function progressHooks(reporter: Reporter, manifest: ImageManifest, verb: 'sent'
       const quarter = Math.floor((done / desc.size) * 4);
       if (desc.size > 4 * 1024 * 1024 && quarter < 4 && quarter > (shown.get(desc.digest) ?? 0)) {
         shown.set(desc.digest, quarter);
-        reporter({ kind: 'info', message: `${title(desc, manifest)}  ${mb(done)} of ${mb(desc.size)}` });
+        reporter({ event: 'blob-bytes', direction, title: title(desc, manifest), digest: desc.digest, bytes: done, total: desc.size });
       }
     },
     onDone: (o: BlobOutcome) => {
-      const name = title(o.desc, manifest);
-      const ms = Date.now() - (started.get(o.desc.digest) ?? Date.now());
-      const what =
-        o.action === 'skipped'
-          ? `skipped (${verb === 'sent' ? 'the registry has it' : 'already in the local store'})`
-          : o.action === 'mounted'
-            ? `mounted from ${o.from} (no bytes sent)`
-            : `${verb} ${o.bytes.toLocaleString('en')} bytes (${formatMs(ms)})`;
-      reporter({ kind: 'info', message: `${name.padEnd(12)} ${o.desc.size.toLocaleString('en').padStart(12)} bytes  ${what}` });
+      const action = o.action === 'sent' && direction === 'pull' ? 'received' : o.action;
+      reporter({
+        event: 'blob-done',
+        direction,
+        title: title(o.desc, manifest),
+        digest: o.desc.digest,
+        size: o.desc.size,
+        action,
+        ...(o.from ? { from: o.from } : {}),
+        bytes: o.bytes,
+        ms: Date.now() - (started.get(o.desc.digest) ?? Date.now()),
+      });
     },
   };
 }
@@ -105,8 +104,8 @@ export interface PushOptions {
 
 /** Pushes a manifest (and its blobs) from a local source to `destination` (registry/repo:tag). */
 export async function pushManifest(
-  src: CopySource,
-  root: { desc: Descriptor; bytes: Uint8Array },
+  src: Fetcher,
+  root: ManifestContent,
   destination: Reference,
   options: PushOptions,
 ): Promise<TransferReport> {
@@ -117,10 +116,10 @@ export async function pushManifest(
   const locations = BlobLocations.at(options.home);
   const known = await locations.repositories(blobs.map((b) => b.digest), destination.registry, destination.repository);
   const hinted = (options.mountHints ?? []).filter((r) => r !== destination.repository);
-  options.reporter({ kind: 'info', message: `pushing ${reference}` });
+  options.reporter({ event: 'transfer-start', direction: 'push', reference });
   const result = await copyManifest(src, repo, root, tag, reference, {
     mountFrom: (d) => [...new Set([...(known.get(d.digest) ?? []), ...hinted])],
-    hooks: progressHooks(options.reporter, manifest, 'sent'),
+    hooks: progressHooks(options.reporter, manifest, 'push'),
   });
   await locations.record(blobs.map((b) => b.digest), repo.location);
   return report(reference, root.desc, manifest, result.blobs, result.bytes);
@@ -138,7 +137,7 @@ export interface PulledManifest extends TransferReport {
  */
 export async function pullToStore(
   source: Reference,
-  store: LayoutStore,
+  store: CopyTarget,
   options: { registry: RegistryOptions; reporter: Reporter; home: string; accept?: (manifest: ImageManifest, where: string) => void },
 ): Promise<PulledManifest> {
   const repo = remoteRepository(source, options.registry);
@@ -146,10 +145,10 @@ export async function pullToStore(
   const root = await repo.fetchReference(manifestReference(source));
   const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
   options.accept?.(manifest, reference);
-  options.reporter({ kind: 'info', message: `pulling ${reference}` });
+  options.reporter({ event: 'transfer-start', direction: 'pull', reference });
   const result = await copyManifest(repo, store, root, reference, reference, {
     stageFirst: true,
-    hooks: progressHooks(options.reporter, manifest, 'received'),
+    hooks: progressHooks(options.reporter, manifest, 'pull'),
   });
   await BlobLocations.at(options.home).record(blobs.map((b) => b.digest), repo.location);
   return { ...report(reference, root.desc, manifest, result.blobs, result.bytes), manifestValue: manifest, storeReference: reference };

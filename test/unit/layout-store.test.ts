@@ -23,7 +23,7 @@ describe('OCI layout store', () => {
   it('refuses content that does not match its descriptor and leaves no temporary file', async () => {
     const store = await newStore();
     const desc = describeBlob('application/octet-stream', new TextEncoder().encode('hello'));
-    await expect(store.push(desc, new TextEncoder().encode('HELLO'))).rejects.toThrow(/does not match/);
+    await expect(store.push(desc, new TextEncoder().encode('HELLO'))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     expect(await readdir(join(store.root, 'blobs', 'sha256'))).toEqual([]);
   });
 
@@ -33,19 +33,38 @@ describe('OCI layout store', () => {
     const desc = describeBlob('application/octet-stream', bytes);
     await store.push(desc, bytes);
     await writeFile(store.blobPath(desc.digest), 'jello');
-    await expect(store.fetch(desc)).rejects.toThrow(/does not match its digest/);
+    await expect(store.fetch(desc)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
 
   it('tags and resolves references, replacing a tag that moves', async () => {
     const store = await newStore();
-    const a = describeBlob('application/vnd.oci.image.manifest.v1+json', new TextEncoder().encode('{"a":1}'));
-    const b = describeBlob('application/vnd.oci.image.manifest.v1+json', new TextEncoder().encode('{"b":1}'));
+    const manifest = async (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      const desc = describeBlob('application/vnd.oci.image.manifest.v1+json', bytes);
+      await store.push(desc, bytes);
+      return desc;
+    };
+    const a = await manifest('{"a":1}');
+    const b = await manifest('{"b":1}');
     await store.tag(a, 'app:1');
     await store.tag(b, 'app:1');
     await store.tag(a, 'app:2');
     expect((await store.resolve('app:1')).digest).toBe(b.digest);
     expect((await store.resolve('app:2')).digest).toBe(a.digest);
     expect(await store.references()).toHaveLength(2);
-    await expect(store.resolve('app:3')).rejects.toThrow(/not in the local store/);
+    await expect(store.resolve('app:3')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses to tag a manifest it does not hold', async () => {
+    const store = await newStore();
+    const missing = describeBlob('application/vnd.oci.image.manifest.v1+json', new TextEncoder().encode('{"c":1}'));
+    await expect(store.tag(missing, 'app:1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await store.references()).toEqual([]);
+  });
+
+  it('never turns a digest into a path outside the store', async () => {
+    const store = await newStore();
+    expect(() => store.blobPath('sha256:../../../etc/passwd' as never)).toThrow(expect.objectContaining({ code: 'ARTIFACT_INVALID' }));
+    expect(await store.exists({ digest: 'sha256:../../oci-layout' as never, size: 30 })).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { FabricksError } from '../../util/errors.js';
 import { mergeScopes, parseChallenge, type Challenge } from './challenge.js';
 import { findCredential, type Credential } from './credentials.js';
-import { backoffMs, DEFAULT_RETRY, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';
+import { backoffMs, DEFAULT_RETRY, errorCodes, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';
 
 export interface RegistryOptions {
   /** Speak HTTP instead of HTTPS (registries on loopback). */
@@ -108,9 +108,11 @@ export class RegistryClient {
     if (res.status === 404) {
       return new FabricksError('NOT_FOUND', `${where}: ${what}: not found${detail ? ` (${detail})` : ''}`, {
         hint: 'check the repository name and tag',
+        status: 404,
       });
     }
-    return new FabricksError('REGISTRY_ERROR', `${where} answered ${res.status} ${res.statusText} to ${what}${detail ? `: ${detail}` : ''}`, {
+    return new FabricksError('REGISTRY_REFUSED', `${where} answered ${res.status} ${res.statusText} to ${what}${detail ? `: ${detail}` : ''}`, {
+      status: res.status,
       ...(res.status >= 500 || res.status === 429 ? { hint: 'the registry failed or is overloaded; run the command again later: what already arrived is skipped' } : {}),
     });
   }
@@ -120,6 +122,7 @@ export class RegistryClient {
     const refused = status === 403 ? 'denied' : 'refused';
     const who = credential ? (credential.label ?? `the credentials from ${credential.source}`) : 'anonymous access';
     return new FabricksError('REGISTRY_AUTH', `registry ${this.host} ${refused} ${what} (${status}) with ${who}${detail ? `: ${detail}` : ''}`, {
+      status,
       hint: credential
         ? `check the user name and password, then log in again: fabricks login ${this.host}`
         : `log in first: fabricks login ${this.host} (or docker login ${this.host}; fabricks reads Docker's config.json)`,
@@ -188,11 +191,10 @@ export class RegistryClient {
   }
 
   private unreachable(e: unknown, req: RegistryRequest): FabricksError {
-    const text = causeText(e);
-    const tlsOnPlain = /ssl|tls|wrong version number|EPROTO/i.test(text);
-    const shown = tlsOnPlain ? `the TLS handshake failed (${/\(([A-Z_]+)\)/.exec(text)?.[1] ?? 'TLS error'})` : text;
+    const tls = errorCodes(e).find((code) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO');
+    const shown = tls ? `the TLS handshake failed (${tls})` : causeText(e);
     return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) for ${req.what}: ${shown}`, {
-      hint: tlsOnPlain && !this.options.plainHttp
+      hint: tls && !this.options.plainHttp
         ? 'the registry may speak plain HTTP; for a registry on loopback pass --plain-http'
         : 'check the registry address and that it is running; pushes and pulls resume where they stopped when run again',
     });

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { FabricksError } from '../../util/errors.js';
-import type { Descriptor } from '../content.js';
+import { verifyContent, type Descriptor, type ManifestContent, type Mounter, type OnBytes, type Target } from '../content.js';
 import { isDigest, sha256, type Digest } from '../digest.js';
+import { decodeManifest } from '../manifest.js';
 import { MediaType } from '../media-types.js';
 import { pullScope, pushScope } from './challenge.js';
 import { discard, type RegistryClient } from './client.js';
-import { backoffMs, isNetworkError, sleep } from './retry.js';
+import { backoffMs, isNetworkError, retryableStatus, sleep } from './retry.js';
 
-/** Called with the bytes of a blob moved so far. */
-export type OnBytes = (done: number) => void;
+export type { OnBytes };
 
 /** Blobs up to this size go up in one request; larger ones in chunks of this size. */
 export const CHUNK_SIZE = 4 * 1024 * 1024;
@@ -27,7 +27,7 @@ export const isManifestType = (mediaType: string) => MANIFEST_TYPES.includes(med
  * HEAD, fetched with their digest and size verified, uploaded whole or in chunks (resumed
  * where the registry says it stands), mounted across repositories; manifests by tag or digest.
  */
-export class RemoteRepository {
+export class RemoteRepository implements Target, Mounter {
   constructor(
     readonly client: RegistryClient,
     readonly name: string,
@@ -42,6 +42,7 @@ export class RemoteRepository {
     return `/v2/${this.name}/${kind}/${ref}`;
   }
 
+  /** HEAD: the registry holds this blob (or manifest) at this size. */
   async exists(desc: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>): Promise<boolean> {
     const kind = isManifestType(desc.mediaType) ? 'manifests' : 'blobs';
     const what = `access to ${this.location}`;
@@ -53,9 +54,10 @@ export class RemoteRepository {
       ...(kind === 'manifests' ? { headers: { Accept: MANIFEST_TYPES.join(', ') } } : {}),
     });
     await discard(res);
-    if (res.status === 200) return true;
     if (res.status === 404) return false;
-    throw await this.client.failure(res, what);
+    if (res.status !== 200) throw await this.client.failure(res, what);
+    const length = res.headers.get('content-length');
+    return length === null || Number(length) === desc.size;
   }
 
   /** Downloads a blob; its bytes are checked against size and digest before anyone sees them. */
@@ -100,10 +102,12 @@ export class RemoteRepository {
 
   /** Uploads a blob (a manifest goes to the manifests endpoint, by digest). */
   async push(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<void> {
-    if (content.length !== desc.size || sha256(content) !== desc.digest) {
-      throw new FabricksError('DIGEST_MISMATCH', `content does not match descriptor ${desc.digest} (${desc.size} bytes)`);
+    verifyContent(desc, content, this.location);
+    if (isManifestType(desc.mediaType)) {
+      await this.pushReference(desc, content, desc.digest);
+      onBytes?.(content.length);
+      return;
     }
-    if (isManifestType(desc.mediaType)) return this.pushReference(desc, content, desc.digest);
     for (let session = 1; ; session++) {
       try {
         return await this.uploadOnce(desc, content, onBytes);
@@ -195,37 +199,70 @@ export class RemoteRepository {
     return false;
   }
 
-  /** A manifest by tag or digest, its bytes checked against the digest the registry names. */
-  async fetchReference(reference: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
-    const shown = `${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+  private shown(reference: string): string {
+    return `${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
+  private notFound(reference: string): FabricksError {
+    return new FabricksError('NOT_FOUND', `${this.shown(reference)} is not in registry ${this.client.host}`, {
+      hint: 'check the repository and tag (fabricks push prints the reference it pushed)',
+      status: 404,
+    });
+  }
+
+  /** Any manifest by tag or digest, its bytes checked against the digest asked for or the one the registry names. */
+  private async getManifest(reference: string): Promise<ManifestContent> {
+    const shown = this.shown(reference);
     const what = `access to ${shown}`;
     const res = await this.client.send({ method: 'GET', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what, headers: { Accept: MANIFEST_TYPES.join(', ') } });
     if (res.status === 404) {
       await discard(res);
-      throw new FabricksError('NOT_FOUND', `${shown} is not in registry ${this.client.host}`, { hint: 'check the repository and tag (fabricks push prints the reference it pushed)' });
+      throw this.notFound(reference);
     }
     if (res.status !== 200) throw await this.client.failure(res, what);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length > MAX_MANIFEST) throw new FabricksError('REGISTRY_ERROR', `${shown}: the manifest is ${bytes.length} bytes, more than a manifest can be`);
+    if (bytes.length > MAX_MANIFEST) throw new FabricksError('ARTIFACT_INVALID', `${shown}: the manifest is ${bytes.length} bytes, more than a manifest can be`);
     const digest = sha256(bytes);
     const claimed = res.headers.get('docker-content-digest');
     const expected = isDigest(reference) ? reference : claimed && isDigest(claimed) ? claimed : undefined;
     if (expected && expected !== digest) {
       throw new FabricksError('DIGEST_MISMATCH', `${shown}: the manifest served has digest ${digest}, not ${expected}`, { hint: 'the registry or something between it and you altered the manifest; nothing was stored' });
     }
-    let mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    try {
-      const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: string; artifactType?: string };
-      if (parsed.mediaType) mediaType = parsed.mediaType;
-    } catch {
-      throw new FabricksError('REGISTRY_ERROR', `${shown}: the manifest is not JSON`);
+    return { desc: { mediaType: contentType(res), digest, size: bytes.length }, bytes };
+  }
+
+  /** The image manifest a tag or digest names, decoded (an index is WRONG_KIND, garbage ARTIFACT_INVALID). */
+  async fetchReference(reference: string): Promise<ManifestContent> {
+    const { desc, bytes } = await this.getManifest(reference);
+    const manifest = decodeManifest(desc, bytes, this.shown(reference));
+    return { desc: { mediaType: manifest.mediaType, digest: desc.digest, size: desc.size, ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}) }, bytes };
+  }
+
+  /** The descriptor a tag names, from a HEAD (a GET where the registry names no digest). */
+  async resolve(reference: string): Promise<Descriptor> {
+    const what = `access to ${this.shown(reference)}`;
+    const res = await this.client.send({ method: 'HEAD', url: this.path('manifests', reference), scopes: [pullScope(this.name)], what, headers: { Accept: MANIFEST_TYPES.join(', ') } });
+    await discard(res);
+    if (res.status === 404) throw this.notFound(reference);
+    if (res.status !== 200) throw await this.client.failure(res, what);
+    const digest = res.headers.get('docker-content-digest');
+    const size = Number(res.headers.get('content-length') ?? NaN);
+    if (digest && isDigest(digest) && (!isDigest(reference) || reference === digest) && Number.isSafeInteger(size)) {
+      return { mediaType: contentType(res), digest, size };
     }
-    return { desc: { mediaType, digest, size: bytes.length }, bytes };
+    return (await this.getManifest(reference)).desc;
+  }
+
+  /** Puts the manifest the registry holds under `desc.digest` under a tag as well (NOT_FOUND if it holds none). */
+  async tag(desc: Descriptor, reference: string): Promise<void> {
+    const { bytes } = await this.getManifest(desc.digest);
+    await this.pushReference(desc, bytes, reference);
   }
 
   /** Puts a manifest under a tag (or its digest). */
   async pushReference(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
-    const what = `the push of ${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+    verifyContent(desc, bytes, this.location);
+    const what = `the push of ${this.shown(reference)}`;
     const res = await this.client.expect(
       { method: 'PUT', url: this.path('manifests', reference), scopes: [pushScope(this.name)], what, body: bytes, headers: { 'Content-Type': desc.mediaType } },
       [201, 200],
@@ -233,7 +270,7 @@ export class RemoteRepository {
     await discard(res);
     const digest = res.headers.get('docker-content-digest');
     if (digest && digest !== desc.digest) {
-      throw new FabricksError('REGISTRY_ERROR', `${what}: the registry recorded digest ${digest}, not ${desc.digest}`);
+      throw new FabricksError('REGISTRY_REFUSED', `${what}: the registry recorded digest ${digest}, not ${desc.digest}`, { status: res.status });
     }
   }
 }
@@ -246,12 +283,16 @@ class UploadLost extends Error {
 }
 
 function isServerError(e: unknown): boolean {
-  return e instanceof FabricksError && e.code === 'REGISTRY_ERROR' && / answered (5\d\d|429) /.test(e.message);
+  return e instanceof FabricksError && e.status !== undefined && retryableStatus(e.status);
+}
+
+function contentType(res: Response): string {
+  return (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
 }
 
 function locationOf(res: Response, base: string, what: string): string {
   const location = res.headers.get('location');
-  if (!location) throw new FabricksError('REGISTRY_ERROR', `${what}: the registry answered ${res.status} without a Location`);
+  if (!location) throw new FabricksError('REGISTRY_REFUSED', `${what}: the registry answered ${res.status} without a Location`, { status: res.status });
   return new URL(location, base).toString();
 }
 

@@ -14,17 +14,24 @@ export const retryableStatus = (status: number) => status === 429 || status === 
 
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
 
-/** A dropped or refused connection (fetch wraps the socket error in `cause`). */
-export function isNetworkError(e: unknown): boolean {
+/** The `code`s along an error's chain of causes (fetch wraps the socket error in `cause`). */
+export function errorCodes(e: unknown): string[] {
+  const codes: string[] = [];
   let cur: unknown = e;
   for (let depth = 0; cur && depth < 4; depth++) {
-    const code = (cur as { code?: string }).code;
-    if (code && RETRYABLE_CODES.has(code)) return true;
-    if (cur instanceof TypeError && /fetch failed|terminated|other side closed/i.test(cur.message)) return true;
-    if (cur instanceof Error && /terminated|other side closed|socket hang up/i.test(cur.message)) return true;
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
     cur = (cur as { cause?: unknown }).cause;
   }
-  return false;
+  return codes;
+}
+
+/**
+ * A dropped, reset or refused connection. Decided by error codes only: undici's "fetch failed"
+ * and "terminated" carry the socket's code (UND_ERR_SOCKET, ECONNRESET, ...) in their cause.
+ */
+export function isNetworkError(e: unknown): boolean {
+  return errorCodes(e).some((code) => RETRYABLE_CODES.has(code));
 }
 
 /** The wait before try number `attempt` (1 = the first retry); Retry-After wins when given. */
