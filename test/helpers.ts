@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import type { ProgressEvent } from '../src/util/progress.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(repoRoot, 'bin', 'fabricks.js');
@@ -104,4 +105,12 @@ export async function machine(options: { shareStore?: boolean } = {}) {
     env,
     run: (args: string[], more: { input?: string; env?: Record<string, string> } = {}) => fabricks(args, { home, ...more, env: { ...env, ...more.env } }),
   };
+}
+
+/** The progress events a command printed with --progress json (one JSON object a line on stderr). */
+export function events(stderr: string): ProgressEvent[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{"event":'))
+    .map((l) => JSON.parse(l) as ProgressEvent);
 }

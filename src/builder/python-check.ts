@@ -1,10 +1,11 @@
 import { FabricksError } from '../util/errors.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { cacheDir } from '../util/paths.js';
-import type { Reporter } from '../util/progress.js';
+import { startStep, type Reporter } from '../util/progress.js';
+import { displayPath } from '../util/paths.js';
 import type { PackedFile } from '../compose/module-layer.js';
-import { runComponent, transpiled } from '../engine/run.js';
+import { runComponent } from '../engine/run.js';
+import { transpiled } from '../engine/transpile.js';
 
 export interface SyntaxProblem {
   file: string;
@@ -23,8 +24,8 @@ const CHECK = '\0check';
  * them. The runtime layer runs on its own, its fabricks:app/source served from here; the
  * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have.
  */
-export async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, home: string, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
-  const t = await transpiled(cacheDir(home), runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, 'the Python runtime (it checks the sources)');
+async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
+  const t = await transpiled(transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter);
   const byPath = new Map(files.map((f) => [f.path, f.bytes]));
   let report: SyntaxProblem[] | undefined;
   const source = {
@@ -38,7 +39,7 @@ export async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descri
       return byPath.get(path);
     },
   };
-  const status = await runComponent(t, { args: ['fabricks-check'], env: [] }, { 'fabricks:app/source': source });
+  const { status } = await runComponent(t, { args: ['fabricks-check'], env: [] }, { 'fabricks:app/source': source });
   if (status !== 0 || !report) {
     throw new FabricksError('RUNTIME_BUILD_FAILED', `the Python runtime could not check the sources (exit status ${status})`, {
       hint: 'rebuild the runtime with: fabricks runtime build python --force',
@@ -47,8 +48,21 @@ export async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descri
   return report;
 }
 
+/** Fails with PY_SYNTAX listing every file that does not compile. */
+export async function checkPython(sourceDir: string, store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter): Promise<void> {
+  const done = startStep(reporter, 'check', displayPath(sourceDir));
+  const syntax = await checkPythonSyntax(store, runtimeLayer, transpileCacheDir, files, reporter);
+  if (syntax.length > 0) {
+    throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(sourceDir)})`, {
+      problems: formatSyntaxProblems(syntax),
+      hint: 'fix the syntax errors above and build again',
+    });
+  }
+  done();
+}
+
 /** "file:line:column: message" lines, each followed by the offending line. */
-export function formatSyntaxProblems(problems: SyntaxProblem[]): string[] {
+function formatSyntaxProblems(problems: SyntaxProblem[]): string[] {
   return problems.map((p) => {
     const where = [p.file, p.line, p.column].filter((x) => x !== null && x !== undefined).join(':');
     return `${where}: SyntaxError: ${p.message}${p.text ? `\n      ${p.text.trim()}` : ''}`;

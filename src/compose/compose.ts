@@ -6,32 +6,32 @@ import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { wacPlug } from '../tools/wac.js';
 
+export interface ComposeOptions {
+  /** The digest the result must have (a recorded build): anything else is DIGEST_MISMATCH. */
+  expect?: Digest;
+  /** The module layer's bytes when they are not in the store yet (a build stores them last). */
+  moduleBytes?: Uint8Array;
+  signal?: AbortSignal;
+}
+
 /**
  * Composes a runtime layer and a module layer from the store into one component with wac plug.
  * Composition is deterministic, so the result can be checked against a recorded digest.
  */
-export async function composeLayers(
-  store: LayoutStore,
-  runtime: Descriptor,
-  module: Descriptor,
-  scratchDir: string,
-  expect?: Digest,
-  /** The module layer's bytes when they are not in the store yet (a build stores them last). */
-  moduleBytes?: Uint8Array,
-): Promise<{ bytes: Uint8Array; digest: Digest }> {
+export async function composeLayers(store: LayoutStore, runtime: Descriptor, module: Descriptor, scratchDir: string, options: ComposeOptions = {}): Promise<{ bytes: Uint8Array; digest: Digest }> {
   const dir = await mkdtemp(join(scratchDir, '.compose-'));
   try {
     const out = join(dir, 'app.wasm');
     let plug = store.blobPath(module.digest);
-    if (moduleBytes) {
+    if (options.moduleBytes) {
       plug = join(dir, 'module.wasm');
-      await writeFile(plug, moduleBytes);
+      await writeFile(plug, options.moduleBytes);
     }
-    await wacPlug(store.blobPath(runtime.digest), plug, out);
+    await wacPlug(store.blobPath(runtime.digest), plug, out, options.signal);
     const bytes = await readFile(out);
     const digest = sha256(bytes);
-    if (expect && digest !== expect) {
-      throw new FabricksError('DIGEST_MISMATCH', `recomposing ${runtime.digest.slice(0, 19)} + ${module.digest.slice(0, 19)} gave ${digest}, not the recorded ${expect}`, {
+    if (options.expect && digest !== options.expect) {
+      throw new FabricksError('DIGEST_MISMATCH', `recomposing ${runtime.digest.slice(0, 19)} + ${module.digest.slice(0, 19)} gave ${digest}, not the recorded ${options.expect}`, {
         hint: 'the wac version may differ from the one the artifact was built with; run npm run setup',
       });
     }

@@ -6,25 +6,17 @@ import { FabricksError } from '../util/errors.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
-import { fetchJson, fetchManifest, pushImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
+import { loadStoredRuntime, storeRuntimeArtifact, type RuntimeConfig } from '../artifact/runtime.js';
 import { withFileLock } from '../util/file-lock.js';
 import { packageRoot } from '../util/paths.js';
 import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../tools/componentize-js.js';
 import { componentizePy, COMPONENTIZE_PY_VERSION } from '../tools/componentize-py.js';
 import { runTool } from '../tools/run-tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
-import type { Reporter } from '../util/progress.js';
+import { startStep, type Reporter } from '../util/progress.js';
+import { throwIfAborted } from '../util/errors.js';
 import { builtinReference, builtinShortName, type BuiltinRuntime } from './catalogue.js';
-
-export interface RuntimeConfig {
-  runtime: string;
-  language: string;
-  builder: Record<string, string>;
-  /** Digest of everything the runtime was built from: a changed input means a rebuild. */
-  inputs: Digest;
-  wit: { imports: string[]; exports: string[] };
-}
 
 /**
  * The WASI version each builder's output speaks: StarlingMonkey in componentize-js 0.23 uses
@@ -94,7 +86,8 @@ export interface StoredRuntime {
 }
 
 /** The built-in runtime in the store, built first if it is not there or its sources changed. */
-export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStore, reporter: Reporter, options: { force?: boolean } = {}): Promise<StoredRuntime> {
+export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStore, reporter: Reporter, options: { force?: boolean; signal?: AbortSignal | undefined } = {}): Promise<StoredRuntime> {
+  const { signal } = options;
   const reference = builtinReference(rt);
   const inputs = await runtimeInputs(rt);
   if (!options.force) {
@@ -108,9 +101,9 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         const existing = await findStored(store, reference, inputs.digest);
         if (existing) return { reference, ...existing, built: false };
       }
-      const started = Date.now();
+      throwIfAborted(signal);
       const builder = BUILDERS[rt.builder];
-      reporter({ kind: 'start', step: 'runtime', message: `building runtime ${reference} with ${rt.builder} ${builder.version} (once per machine, about 20 s)` });
+      const done = startStep(reporter, 'runtime-build', reference, `${rt.builder} ${builder.version}`);
       const root = join(BUILD_ROOT, rt.name);
       await rm(root, { recursive: true, force: true });
       const src = join(root, 'src');
@@ -121,7 +114,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         await writeFile(join(src, p), text);
       }
       const out = join(root, 'runtime.wasm');
-      const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reporter);
+      const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reference, reporter);
       try {
         if (rt.builder === 'componentize-js') {
           await componentizeJs({
@@ -132,6 +125,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
             tmpDir: join(root, 'tmp'),
             disableFeatures: ['fetch-event'],
             ...(preload ? { preload } : {}),
+            signal,
           });
         } else {
           await componentizePy({
@@ -142,12 +136,14 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
             outPath: out,
             tmpDir: join(root, 'tmp'),
             ...(preload ? { preload, fixedMetadataRoot: root } : {}),
+            signal,
           });
         }
       } catch (e) {
-        if (e instanceof FabricksError && e.code === 'TOOL_MISSING') throw e;
+        if (e instanceof FabricksError && (e.code === 'TOOL_MISSING' || e.code === 'INTERRUPTED')) throw e;
         throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
       }
+      throwIfAborted(signal);
       const bytes = await readFile(out);
       const world = readComponentWorld(bytes, `runtime ${reference}`);
       const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: builtinShortName(rt), [Annotation.title]: 'runtime.wasm' });
@@ -158,27 +154,20 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         inputs: inputs.digest,
         wit: world,
       };
-      const { desc: manifest } = await pushImageManifest(store, { artifactType: MediaType.runtimeConfig, config: { mediaType: MediaType.runtimeConfig, value: config }, layers: [layer] });
+      const manifest = await storeRuntimeArtifact(store, layer, config);
       await store.tag(manifest, reference);
       await rm(root, { recursive: true, force: true });
-      reporter({ kind: 'done', step: 'runtime', message: `built runtime ${reference}: ${layer.size.toLocaleString('en')} bytes, ${layer.digest.slice(0, 19)}`, ms: Date.now() - started });
+      done({ digest: layer.digest, size: layer.size });
       return { reference, layer, manifest, built: true };
     },
-    { onWait: () => reporter({ kind: 'info', message: 'waiting for another runtime build to finish' }) },
+    { onWait: () => reporter({ event: 'wait', step: 'runtime-build', subject: reference }) },
   );
 }
 
 async function findStored(store: LayoutStore, reference: string, inputs: Digest): Promise<{ layer: Descriptor; manifest: Descriptor } | undefined> {
-  try {
-    const manifestDesc = await store.resolve(reference);
-    const manifest = await fetchManifest(store, manifestDesc);
-    const config = await fetchJson<RuntimeConfig>(store, manifest.config);
-    const layer = manifest.layers[0];
-    if (config.inputs !== inputs || !layer || !(await store.exists(layer))) return undefined;
-    return { layer, manifest: manifestDesc };
-  } catch {
-    return undefined;
-  }
+  const stored = await loadStoredRuntime(store, reference);
+  if (!stored || stored.config.inputs !== inputs) return undefined;
+  return { layer: stored.layer, manifest: stored.manifest };
 }
 
 /**
@@ -186,16 +175,16 @@ async function findStored(store: LayoutStore, reference: string, inputs: Digest)
  * (runtimes/shared/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
  * compiler, the runtime still builds but two builds may differ in a few bytes.
  */
-async function buildPreload(source: string, out: string, reporter: Reporter): Promise<string | undefined> {
+async function buildPreload(source: string, out: string, subject: string, reporter: Reporter): Promise<string | undefined> {
   if (process.platform !== 'linux') {
-    reporter({ kind: 'info', message: 'note: runtime builds are byte-reproducible on Linux only' });
+    reporter({ event: 'note', code: 'not-reproducible', subject, detail: 'runtime builds are byte-reproducible on Linux only' });
     return undefined;
   }
   try {
     await runTool('cc', process.env.CC || 'cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
     return out;
   } catch (e) {
-    reporter({ kind: 'info', message: `note: no C compiler (${(e as Error).message.split('\n')[0]}); this runtime build will not be byte-reproducible` });
+    reporter({ event: 'note', code: 'not-reproducible', subject, detail: `no C compiler (${(e as Error).message.split('\n')[0]})` });
     return undefined;
   }
 }

@@ -4,14 +4,13 @@ import type { ProjectConfig } from '../config/project.js';
 import type { LockFile } from '../config/lock.js';
 import { formatReference, withDefaultTag, type Reference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/content.js';
-import type { LayoutStore } from '../oci/layout-store.js';
-import { fetchJson, fetchManifest } from '../oci/manifest.js';
 import { pullToStore } from '../oci/transfer.js';
-import type { RegistryOptions } from '../oci/registry/client.js';
-import { Annotation, MediaType } from '../oci/media-types.js';
-import type { Reporter } from '../util/progress.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Context } from '../home/context.js';
+import { loadStoredRuntime, type Language } from '../artifact/runtime.js';
+import { requireKind } from '../artifact/kind.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
-import { ensureBuiltinRuntime, type RuntimeConfig } from './build-runtime.js';
+import { ensureBuiltinRuntime } from './build-runtime.js';
 
 export interface ResolvedRuntime {
   /** The reference as written in [from] image. */
@@ -22,7 +21,7 @@ export interface ResolvedRuntime {
   name: string;
   layer: Descriptor;
   /** What the build does with the sources: bundle them (javascript) or pack them as they are. */
-  language: 'javascript' | 'python';
+  language: Language;
   via: 'lock' | 'store' | 'built' | 'pulled';
 }
 
@@ -39,13 +38,9 @@ function knownRuntimes(): string {
  * DESIGN.md "Resolving a runtime": the lock's digest, the local store, the registry the reference
  * names (pulled once into the store), and for fabricks' own runtimes a local build.
  */
-export async function resolveRuntime(
-  config: ProjectConfig,
-  lock: LockFile | undefined,
-  store: LayoutStore,
-  reporter: Reporter,
-  remote: { home: string; registry: RegistryOptions },
-): Promise<ResolvedRuntime> {
+export async function resolveRuntime(config: ProjectConfig, lock: LockFile | undefined, ctx: Context): Promise<ResolvedRuntime> {
+  const { store } = ctx.home;
+  const built = (rt: BuiltinRuntime) => ensureBuiltinRuntime(rt, store, ctx.reporter, { signal: ctx.signal });
   const ref = config.from.reference;
   const builtin = findBuiltin(ref);
   if (isBuiltinRegistry(ref) && !builtin) {
@@ -61,26 +56,26 @@ export async function resolveRuntime(
       const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
       const common = { image, reference: builtinReference(builtin), name: builtinShortName(builtin), language: builtin.language };
       if (await store.exists(layer)) return { ...common, layer, via: 'lock' };
-      const built = await ensureBuiltinRuntime(builtin, store, reporter);
-      if (built.layer.digest !== lock.runtime.digest) {
-        throw new FabricksError('LOCK_MISMATCH', `fabricks.lock pins runtime ${lock.runtime.digest}, but this fabricks builds ${image} as ${built.layer.digest}`, {
+      const fresh = await built(builtin);
+      if (fresh.layer.digest !== lock.runtime.digest) {
+        throw new FabricksError('LOCK_MISMATCH', `fabricks.lock pins runtime ${lock.runtime.digest}, but this fabricks builds ${image} as ${fresh.layer.digest}`, {
           hint: 'delete fabricks.lock to move to the runtime this fabricks builds (the next build writes the lock again)',
         });
       }
-      return { ...common, layer: built.layer, via: 'built' };
+      return { ...common, layer: fresh.layer, via: 'built' };
     }
-    const stored = await ensureBuiltinRuntime(builtin, store, reporter);
+    const stored = await built(builtin);
     return { image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, language: builtin.language, via: stored.built ? 'built' : 'store' };
   }
 
   // A runtime on any other registry: the store, else pulled from there once.
   const reference = formatReference(withDefaultTag(ref));
   const locked = lock && lock.runtime.image === image ? lock.runtime : undefined;
-  let found = await storedRuntime(store, reference);
+  let found = await storedRuntime(ctx, reference);
   let via: ResolvedRuntime['via'] = locked && found?.layer.digest === locked.digest ? 'lock' : 'store';
   if (!found || (locked && found.layer.digest !== locked.digest)) {
-    await pullRuntime(ref, reference, config, store, reporter, remote);
-    found = await storedRuntime(store, reference);
+    await pullRuntime(ref, reference, config, ctx);
+    found = await storedRuntime(ctx, reference);
     via = 'pulled';
     if (!found) throw new FabricksError('RUNTIME_UNSUPPORTED', `${reference} ([from] image in ${config.file}) holds no ${MediaType.runtimeLayer} layer`);
   }
@@ -94,18 +89,14 @@ export async function resolveRuntime(
   return { image, reference, name, layer: found.layer, language: found.language, via };
 }
 
-async function pullRuntime(ref: Reference, reference: string, config: ProjectConfig, store: LayoutStore, reporter: Reporter, remote: { home: string; registry: RegistryOptions }): Promise<void> {
+async function pullRuntime(ref: Reference, reference: string, config: ProjectConfig, ctx: Context): Promise<void> {
   try {
-    await pullToStore(ref, store, {
-      registry: remote.registry,
-      reporter,
-      home: remote.home,
+    await pullToStore(ref, ctx.home.store, {
+      registry: ctx.registry,
+      reporter: ctx.reporter,
+      home: ctx.home.root,
       accept: (manifest, where) => {
-        if (manifest.config.mediaType !== MediaType.runtimeConfig) {
-          throw new FabricksError('RUNTIME_UNSUPPORTED', `${where} ([from] image in ${config.file}) is not a fabricks runtime: its config is ${manifest.config.mediaType}`, {
-            hint: `point [from] image at a runtime published with fabricks runtime publish, or at one of ${knownRuntimes()}`,
-          });
-        }
+        requireKind(manifest, `${where} ([from] image in ${config.file})`, ['runtime'], `point [from] image at a runtime published with fabricks runtime publish, or at one of ${knownRuntimes()}`);
       },
     });
   } catch (e) {
@@ -120,20 +111,11 @@ async function pullRuntime(ref: Reference, reference: string, config: ProjectCon
 }
 
 /** A runtime manifest in the store: its layer and, from its config, the language it runs. */
-async function storedRuntime(store: LayoutStore, reference: string): Promise<{ layer: Descriptor; language: ResolvedRuntime['language']; name?: string } | undefined> {
-  let manifest;
-  try {
-    manifest = await fetchManifest(store, await store.resolve(reference));
-  } catch {
-    return undefined;
-  }
-  const layer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
-  if (!layer || !(await store.exists(layer))) return undefined;
-  const config = await fetchJson<Partial<RuntimeConfig>>(store, manifest.config).catch(() => ({}) as Partial<RuntimeConfig>);
-  const language = config.language === 'python' || config.language === 'javascript' ? config.language : languageOf(undefined, shortName(reference));
-  // the name the runtime was built as (e.g. node:0.1), kept across publish under any repository
-  const name = layer.annotations?.[Annotation.runtime] ?? (config.runtime ? shortName(config.runtime) : undefined);
-  return { layer: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, language, ...(name ? { name } : {}) };
+async function storedRuntime(ctx: Context, reference: string): Promise<{ layer: Descriptor; language: Language; name?: string } | undefined> {
+  const stored = await loadStoredRuntime(ctx.home.store, reference);
+  if (!stored) return undefined;
+  const language = stored.config.language === 'python' || stored.config.language === 'javascript' ? stored.config.language : languageOf(undefined, shortName(reference));
+  return { layer: stored.layer, language, ...(stored.name ? { name: stored.name } : {}) };
 }
 
 function shortName(reference: string): string {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { access } from 'node:fs/promises';
-import { FabricksError } from '../util/errors.js';
+import { FabricksError, interrupted } from '../util/errors.js';
 
 /** The path of an installed native tool, or a TOOL_MISSING error saying how to install it. */
 export async function ensureTool(tool: string, path: string, hint: string): Promise<string> {
@@ -17,44 +17,76 @@ export interface ToolRun {
   stderr: string;
 }
 
+/** Children still running, each the leader of its own process group. */
+const live = new Set<ChildProcess>();
+
+/** Ends a child's whole process group (the tool and whatever it started). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+// However fabricks ends (an error, process.exit after a signal), no tool outlives it.
+process.once('exit', () => {
+  for (const child of live) killGroup(child, 'SIGKILL');
+});
+
 /**
- * Runs an external tool. A failure names the command, its exit code and the end of its stderr;
- * aborting the signal kills the child.
+ * Runs an external tool in a process group of its own. A failure names the command, its exit
+ * code and the end of its stderr; aborting the signal ends the whole group and rejects with
+ * INTERRUPTED.
  */
 export function runTool(
   tool: string,
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal | undefined; input?: string } = {},
 ): Promise<ToolRun> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(interrupted(signal));
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
-      signal: options.signal,
+      detached: true,
     });
+    live.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      killGroup(child, 'SIGTERM');
+      // a tool that ignores SIGTERM is not allowed to keep the user waiting
+      killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), 2000);
+      killTimer.unref();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin!.on('error', () => undefined); // a tool that exits without reading its input
     child.on('error', (e: NodeJS.ErrnoException) => {
+      live.delete(child);
+      signal?.removeEventListener('abort', onAbort);
       if (e.code === 'ENOENT') {
         reject(new FabricksError('TOOL_MISSING', `${tool} is not installed (looked for ${command})`, { hint: 'run: npm run setup' }));
       } else reject(new FabricksError('TOOL_FAILED', `${tool} could not be started: ${e.message}`, { cause: e }));
     });
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr });
-      else {
-        const tail = stderr.trim().split('\n').slice(-15).join('\n');
-        reject(
-          new FabricksError(
-            'TOOL_FAILED',
-            `${tool} failed (${signal ? `killed by ${signal}` : `exit code ${code}`}): ${[command, ...args].join(' ')}${tail ? `\n${tail}` : ''}`,
-          ),
-        );
-      }
+    child.on('close', (code, sig) => {
+      live.delete(child);
+      if (killTimer) clearTimeout(killTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) return reject(interrupted(signal));
+      if (code === 0) return resolve({ stdout, stderr });
+      const tail = stderr.trim().split('\n').slice(-15).join('\n');
+      reject(
+        new FabricksError('TOOL_FAILED', `${tool} failed (${sig ? `killed by ${sig}` : `exit code ${code}`}): ${[command, ...args].join(' ')}${tail ? `\n${tail}` : ''}`),
+      );
     });
-    child.stdin.end(options.input ?? '');
+    child.stdin!.end(options.input ?? '');
   });
 }

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
+import { join, relative, resolve, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The user's cache folder, following the XDG convention (and macOS's Library/Caches). */
@@ -14,8 +14,6 @@ export function fabricksHome(): string {
   return resolve(process.env.FABRICKS_HOME || join(userCacheDir(), 'fabricks'));
 }
 
-export const storeDir = (home = fabricksHome()) => join(home, 'store');
-export const cacheDir = (home = fabricksHome()) => join(home, 'cache');
 
 /**
  * Native tools (wac) installed by scripts/install-tools. Kept apart from FABRICKS_HOME so that
@@ -37,4 +35,10 @@ export function configDir(): string {
 /** Docker's config.json, where users' existing registry logins and credential helpers live. */
 export function dockerConfigFile(): string {
   return join(process.env.DOCKER_CONFIG ? resolve(process.env.DOCKER_CONFIG) : join(homedir(), '.docker'), 'config.json');
+}
+
+/** A path as users see it in messages: relative to the working folder when under it. */
+export function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith(`..${sep}`) && rel !== '..' ? rel : p;
 }

@@ -1,22 +1,49 @@
-/** Typed progress events: the core emits them, the CLI chooses how (or whether) to show them. */
+/**
+ * Typed progress events: the core emits data, the CLI chooses how (or whether) to show them
+ * (human lines on stderr, newline-delimited JSON, nothing). No event carries prose.
+ */
+export type Step =
+  /** Building a runtime fabricks provides (subject: its reference). */
+  | 'runtime-build'
+  /** Bundling a JavaScript entrypoint (subject: the entrypoint). */
+  | 'bundle'
+  /** Generating the module layer (digest, size). */
+  | 'pack'
+  /** Composing runtime and module with wac (digest, size of the component). */
+  | 'compose'
+  /** Checking Python sources with the runtime's own interpreter. */
+  | 'check'
+  /** Preparing a component to run on this machine (jco transpile; subject: digest). */
+  | 'transpile'
+  /** Recomposing a stored or pulled app and checking its digest. */
+  | 'recompose'
+  /** A whole build (subject: name:version; digest: the manifest). */
+  | 'build'
+  /** The program itself starts (subject: its name); from here it owns stdin, stdout and the terminal. */
+  | 'run';
+
+export type Direction = 'push' | 'pull';
+export type BlobAction = 'sent' | 'received' | 'skipped' | 'mounted';
+
 export type ProgressEvent =
-  | { kind: 'start'; step: string; message: string }
-  | { kind: 'done'; step: string; message: string; ms: number }
-  | { kind: 'info'; message: string };
+  | { event: 'step-start'; step: Step; subject: string; tool?: string }
+  | { event: 'step-done'; step: Step; subject: string; ms: number; digest?: string; size?: number; cached?: boolean }
+  /** Waiting for another process (a lock it holds). */
+  | { event: 'wait'; step: Step; subject: string; holder?: string }
+  /** Something the user may want to know that does not stop the command. */
+  | { event: 'note'; code: 'not-reproducible'; subject: string; detail: string }
+  | { event: 'transfer-start'; direction: Direction; reference: string }
+  | { event: 'blob-bytes'; direction: Direction; title: string; digest: string; bytes: number; total: number }
+  | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
 
 export type Reporter = (event: ProgressEvent) => void;
 
 export const silentReporter: Reporter = () => {};
 
-/** Plain lines on stderr: stdout stays for results. */
-export function stderrReporter(stream: NodeJS.WritableStream = process.stderr): Reporter {
-  return (e) => {
-    if (e.kind === 'start') stream.write(`  ${e.message} ...\n`);
-    else if (e.kind === 'done') stream.write(`  ${e.message} (${formatMs(e.ms)})\n`);
-    else stream.write(`  ${e.message}\n`);
-  };
-}
-
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+/** Times a step: emits step-start now and returns the function that emits step-done. */
+export function startStep(reporter: Reporter, step: Step, subject: string, tool?: string) {
+  const started = Date.now();
+  reporter({ event: 'step-start', step, subject, ...(tool ? { tool } : {}) });
+  return (data: { digest?: string; size?: number; cached?: boolean } = {}) =>
+    reporter({ event: 'step-done', step, subject, ms: Date.now() - started, ...data });
 }

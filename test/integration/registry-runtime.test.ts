@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fabricks, machine, project } from '../helpers.js';
+import { events, fabricks, machine, project } from '../helpers.js';
 import { startProxy, startRegistry, type CountingProxy, type RegistryServer } from '../registry-servers.js';
 
 // CI publishes a runtime once; machines without it pull it on their first build.
@@ -38,9 +38,9 @@ describe('runtimes from registries', () => {
     const laptop = await machine();
     const one = await project({ 'fabricks.toml': toml(`${host}/runtimes/node:0.1`, 'pulled-one'), 'main.js': 'console.log("one on a pulled runtime");\n' });
     proxy.reset();
-    const built = await laptop.run(['build', one, '--plain-http', '--json']);
+    const built = await laptop.run(['build', one, '--plain-http', '--json', '--progress', 'json']);
     expect(built.status, built.stderr).toBe(0);
-    expect(built.stderr).toContain(`pulling ${host}/runtimes/node:0.1`);
+    expect(events(built.stderr)).toContainEqual({ event: 'transfer-start', direction: 'pull', reference: `${host}/runtimes/node:0.1` });
     expect(proxy.counts().received).toBeGreaterThan(builtinRuntime.size);
     const result = JSON.parse(built.stdout) as { runtime: { digest: string; ref: string } };
     expect(result.runtime.digest).toBe(builtinRuntime.digest);

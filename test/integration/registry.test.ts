@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyExample, fabricks, machine } from '../helpers.js';
+import { copyExample, events, fabricks, machine } from '../helpers.js';
 import { PASSWORD, startProxy, startRegistry, USER, type CountingProxy, type RegistryAuth, type RegistryKind, type RegistryServer } from '../registry-servers.js';
 
 /** A second service on the same runtime: hello-js with its own name and greeting. */
@@ -20,6 +20,7 @@ async function services() {
 const json = (stdout: string) => JSON.parse(stdout) as {
   bytesSent?: number;
   bytesReceived?: number;
+  component?: { digest: string; size: number; path?: string };
   layers: Array<{ title: string; mediaType: string; action: string; from?: string; bytes: number; size: number }>;
   manifest: { digest: string };
 };
@@ -77,11 +78,11 @@ describe.each(setups)('push and pull through %s (auth: %s)', (kind, auth) => {
 
   it('pushes the runtime once: a second service on it sends no runtime bytes', async () => {
     proxy.reset();
-    const first = await builder.run(['push', apps.a, `${host}/apps/svc-a:1.0`, '--plain-http', '--json']);
+    const first = await builder.run(['push', apps.a, `${host}/apps/svc-a:1.0`, '--plain-http', '--json', '--progress', 'json']);
     expect(first.status, first.stderr).toBe(0);
     const pushedA = json(first.stdout);
     expect(layer(pushedA, 'runtime.wasm').action).toBe('sent');
-    expect(first.stderr).toMatch(/runtime\.wasm .* sent 12,\d{3},\d{3} bytes/);
+    expect(events(first.stderr)).toContainEqual(expect.objectContaining({ event: 'blob-done', direction: 'push', title: 'runtime.wasm', action: 'sent', bytes: runtimeSize }));
     // the 12 MB runtime goes up in 4 MiB chunks (PATCH), the rest in one request each
     expect(proxy.requests.filter((r) => r.method === 'PATCH').length).toBeGreaterThanOrEqual(2);
     const wireA = proxy.counts().sent;
@@ -91,13 +92,12 @@ describe.each(setups)('push and pull through %s (auth: %s)', (kind, auth) => {
 
     // another repository of the same registry: the runtime is mounted, not sent
     proxy.reset();
-    const second = await builder.run(['push', apps.b, `${host}/apps/svc-b:1.0`, '--plain-http', '--json']);
+    const second = await builder.run(['push', apps.b, `${host}/apps/svc-b:1.0`, '--plain-http', '--json', '--progress', 'json']);
     expect(second.status, second.stderr).toBe(0);
     const pushedB = json(second.stdout);
     expect(layer(pushedB, 'runtime.wasm')).toMatchObject({ action: 'mounted', from: 'apps/svc-a', bytes: 0 });
     expect(layer(pushedB, 'module.wasm').action).toBe('sent');
-    expect(second.stderr).toContain('runtime.wasm');
-    expect(second.stderr).toContain('mounted from apps/svc-a');
+    expect(events(second.stderr)).toContainEqual(expect.objectContaining({ event: 'blob-done', title: 'runtime.wasm', action: 'mounted', from: 'apps/svc-a', bytes: 0 }));
     expect(proxy.counts().sent).toBeLessThan(64 * 1024);
     // two small uploads (config and module, one request each), no chunks
     expect(proxy.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
@@ -105,30 +105,30 @@ describe.each(setups)('push and pull through %s (auth: %s)', (kind, auth) => {
 
     // the same repository again: every blob is already there, found with HEAD
     proxy.reset();
-    const again = await builder.run(['push', apps.b, `${host}/apps/svc-b:1.0`, '--plain-http', '--json']);
+    const again = await builder.run(['push', apps.b, `${host}/apps/svc-b:1.0`, '--plain-http', '--json', '--progress', 'json']);
     expect(again.status, again.stderr).toBe(0);
     expect(json(again.stdout).layers.map((l) => l.action)).toEqual(['skipped', 'skipped', 'skipped']);
-    expect(again.stderr).toContain('skipped (the registry has it)');
+    expect(events(again.stderr).filter((e) => e.event === 'blob-done').map((e) => e.event === 'blob-done' && e.action)).toEqual(['skipped', 'skipped', 'skipped']);
     expect(proxy.counts().sent).toBeLessThan(16 * 1024);
   });
 
   it('pulls the runtime once onto another machine, recomposes and runs from the reference', async () => {
     proxy.reset();
     const out = join(other.root, 'svc-a.wasm');
-    const first = await other.run(['pull', `${host}/apps/svc-a:1.0`, '--plain-http', '--json', '-o', out]);
+    const first = await other.run(['pull', `${host}/apps/svc-a:1.0`, '--plain-http', '--json', '--progress', 'json', '-o', out]);
     expect(first.status, first.stderr).toBe(0);
     const pulledA = json(first.stdout);
     expect(proxy.counts().received).toBeGreaterThan(runtimeSize);
     expect(pulledA.bytesReceived).toBeGreaterThan(runtimeSize);
-    expect(first.stderr).toContain('recomposed the component');
+    expect(events(first.stderr)).toContainEqual(expect.objectContaining({ event: 'step-done', step: 'recompose', digest: pulledA.component!.digest }));
     const inspected = JSON.parse((await fabricks(['inspect', '--json', apps.a])).stdout) as { component: { digest: string; size: number } };
     expect((await stat(out)).size).toBe(inspected.component.size);
 
     proxy.reset();
-    const second = await other.run(['pull', `${host}/apps/svc-b:1.0`, '--plain-http', '--json']);
+    const second = await other.run(['pull', `${host}/apps/svc-b:1.0`, '--plain-http', '--json', '--progress', 'json']);
     expect(second.status, second.stderr).toBe(0);
     expect(layer(json(second.stdout), 'runtime.wasm').action).toBe('skipped');
-    expect(second.stderr).toContain('skipped (already in the local store)');
+    expect(events(second.stderr)).toContainEqual(expect.objectContaining({ event: 'blob-done', direction: 'pull', title: 'runtime.wasm', action: 'skipped', bytes: 0 }));
     expect(proxy.counts().received).toBeLessThan(64 * 1024);
 
     const run = await other.run(['run', '-q', `${host}/apps/svc-b:1.0`, '--plain-http', '--', 'registry']);

@@ -1,17 +1,29 @@
-import { build, displayPath, type BuildResult } from '../../builder/pipeline.js';
-import type { Reporter } from '../../util/progress.js';
-import type { RegistryOptions } from '../../oci/registry/client.js';
+import type { Command } from 'commander';
+import type { BuildResult } from '../../app/build.js';
+import { displayPath } from '../../util/paths.js';
+import { jsonOption, plainHttpOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
+import { bytes, json, short } from '../format.js';
 
-export async function buildCommand(dir: string, reporter: Reporter, registry: RegistryOptions = {}): Promise<BuildResult> {
-  return build(dir, { reporter, registry });
+export function register(program: Command, cli: Cli): void {
+  const cmd = program
+    .command('build')
+    .description('build the project into .fabricks/app.wasm and the local store (tagged name:version)')
+    .argument('[dir]', 'project folder holding fabricks.toml', '.');
+  jsonOption(cmd);
+  plainHttpOption(cmd);
+  progressOptions(cmd).action(async (dir: string, opts: CommonOptions) => {
+    const { build } = await import('../../app/build.js');
+    const r = await build(dir, await cli.context(opts));
+    cli.done({ stdout: opts.json ? json(buildJson(r)) : formatBuild(r) });
+  });
 }
 
 export function formatBuild(r: BuildResult): string {
   return [
     `${r.cached ? 'up to date' : 'built'} ${r.reference}  ${r.manifest.digest}`,
-    `  runtime   ${r.runtime.ref}  ${r.runtime.size.toLocaleString('en')} bytes  ${r.runtime.digest.slice(0, 19)}`,
-    `  module    ${r.module.size.toLocaleString('en')} bytes  ${r.module.digest.slice(0, 19)}`,
-    `  component ${displayPath(r.component.path)}  ${r.component.size.toLocaleString('en')} bytes  ${r.component.digest.slice(0, 19)}`,
+    `  runtime   ${r.runtime.ref}  ${bytes(r.runtime.size)}  ${short(r.runtime.digest)}`,
+    `  module    ${bytes(r.module.size)}  ${short(r.module.digest)}`,
+    `  component ${displayPath(r.component.path)}  ${bytes(r.component.size)}  ${short(r.component.digest)}`,
   ].join('\n');
 }
 

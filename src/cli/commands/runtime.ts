@@ -1,81 +1,44 @@
-import { FabricksError } from '../../util/errors.js';
-import { LayoutStore } from '../../oci/layout-store.js';
-import { fabricksHome, storeDir } from '../../util/paths.js';
-import type { Reporter } from '../../util/progress.js';
-import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltinByName } from '../../runtimes/catalogue.js';
-import { ensureBuiltinRuntime } from '../../runtimes/build-runtime.js';
-import { fetchManifest } from '../../oci/manifest.js';
-import type { RegistryOptions } from '../../oci/registry/client.js';
-import { pushManifest, type TransferReport } from '../../oci/transfer.js';
-import { parseRemote } from '../../oci/reference.js';
+import type { Command } from 'commander';
+import type { RuntimeListEntry } from '../../app/runtime.js';
+import { jsonOption, plainHttpOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
+import { bytes, json, short } from '../format.js';
 
-export interface RuntimeBuildResult {
-  reference: string;
-  digest: string;
-  size: number;
-  manifest: string;
-  built: boolean;
+export function register(program: Command, cli: Cli): void {
+  const runtime = program.command('runtime').description('the language runtimes builds stand on');
+
+  const build = runtime
+    .command('build')
+    .description('build a runtime fabricks provides into the local store')
+    .argument('[name]', 'runtime name, optionally with a tag (node, node:0.1, python, python:3.14)', 'node')
+    .option('--force', 'build again even if the store has it');
+  jsonOption(build);
+  progressOptions(build).action(async (name: string, opts: CommonOptions & { force?: boolean }) => {
+    const { runtimeBuild } = await import('../../app/runtime.js');
+    const r = await runtimeBuild(name, Boolean(opts.force), await cli.context(opts));
+    cli.done({ stdout: opts.json ? json(r) : `${r.built ? 'built' : 'up to date'} ${r.reference}  ${bytes(r.size)}  ${r.digest}` });
+  });
+
+  const publish = runtime
+    .command('publish')
+    .description('publish a runtime fabricks builds to a registry (for CI and teams: builds then pull it instead of building)')
+    .argument('<destination>', 'registry/repository:tag, e.g. localhost:5000/runtimes/python:3.14')
+    .option('--runtime <name>', 'the runtime to publish (default: named by the destination, e.g. …/python:3.14)');
+  jsonOption(publish);
+  plainHttpOption(publish);
+  progressOptions(publish).action(async (destination: string, opts: CommonOptions & { runtime?: string }) => {
+    const { runtimePublish } = await import('../../app/runtime.js');
+    const r = await runtimePublish(destination, opts.runtime, await cli.context(opts));
+    cli.done({ stdout: opts.json ? json(r) : `published ${r.runtime} as ${r.reference}  ${r.manifest.digest}\n  sent ${bytes(r.bytesSent)}` });
+  });
+
+  const list = runtime.command('list').description('list the runtimes fabricks provides and which are built on this machine');
+  jsonOption(list).action(async (opts: CommonOptions) => {
+    const { runtimeList } = await import('../../app/runtime.js');
+    const r = await runtimeList(await cli.context({ quiet: true }));
+    cli.done({ stdout: opts.json ? json(r) : formatList(r) });
+  });
 }
 
-export async function runtimeBuildCommand(name: string, force: boolean, reporter: Reporter): Promise<RuntimeBuildResult> {
-  const rt = findBuiltinByName(name);
-  if (!rt) {
-    throw new FabricksError('RUNTIME_UNKNOWN', `"${name}" is not a runtime fabricks builds`, {
-      hint: `the runtimes there are: ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')}`,
-    });
-  }
-  const store = await LayoutStore.open(storeDir(fabricksHome()));
-  const stored = await ensureBuiltinRuntime(rt, store, reporter, { force });
-  return { reference: stored.reference, digest: stored.layer.digest, size: stored.layer.size, manifest: stored.manifest.digest, built: stored.built };
-}
-
-export interface RuntimeListEntry {
-  reference: string;
-  description: string;
-  stored: { digest: string; size: number } | null;
-}
-
-export async function runtimeListCommand(): Promise<RuntimeListEntry[]> {
-  const store = await LayoutStore.open(storeDir(fabricksHome()));
-  const out: RuntimeListEntry[] = [];
-  for (const rt of BUILTIN_RUNTIMES) {
-    const reference = builtinReference(rt);
-    let stored: RuntimeListEntry['stored'] = null;
-    try {
-      const layer = (await fetchManifest(store, await store.resolve(reference))).layers[0];
-      if (layer) stored = { digest: layer.digest, size: layer.size };
-    } catch {
-      /* not built on this machine yet */
-    }
-    out.push({ reference, description: rt.description, stored });
-  }
-  return out;
-}
-
-export interface RuntimePublishResult extends TransferReport {
-  runtime: string;
-  bytesSent: number;
-}
-
-/**
- * Publishes a runtime fabricks builds (built first if this machine lacks it) to a registry, so
- * that CI and other machines pull it instead of building it.
- */
-export async function runtimePublishCommand(destination: string, runtimeName: string | undefined, registry: RegistryOptions, reporter: Reporter): Promise<RuntimePublishResult> {
-  const dest = parseRemote(destination, 'destination');
-  // without --runtime, the destination's last path part and tag name it (…/python:3.14)
-  const name = runtimeName ?? `${dest.repository.split('/').pop()}${dest.tag ? `:${dest.tag}` : ''}`;
-  const rt = findBuiltinByName(name);
-  if (!rt) {
-    throw new FabricksError('RUNTIME_UNKNOWN', runtimeName ? `"${runtimeName}" is not a runtime fabricks builds` : `cannot tell which runtime to publish from "${destination}"`, {
-      hint: `name it with --runtime (one of ${BUILTIN_RUNTIMES.map(builtinShortName).join(', ')})`,
-    });
-  }
-  if (dest.digest) throw new FabricksError('USAGE', `destination "${destination}" has a digest; publish to a tag`);
-  const home = fabricksHome();
-  const store = await LayoutStore.open(storeDir(home));
-  const stored = await ensureBuiltinRuntime(rt, store, reporter);
-  const root = await store.fetchReference(stored.reference);
-  const report = await pushManifest(store, root, dest.tag ? dest : { ...dest, tag: rt.tag }, { registry, reporter, home });
-  return { ...report, runtime: stored.reference, bytesSent: report.bytes };
+function formatList(list: RuntimeListEntry[]): string {
+  return list.map((r) => `${r.reference}  ${r.stored ? `built ${short(r.stored.digest)} ${bytes(r.stored.size)}` : 'not built yet'}\n  ${r.description}`).join('\n');
 }

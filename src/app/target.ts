@@ -1,0 +1,69 @@
+import { stat } from 'node:fs/promises';
+import { FabricksError } from '../util/errors.js';
+import type { Descriptor } from '../oci/content.js';
+import { isRemoteReference, parseRemote, type Reference } from '../oci/reference.js';
+import { pullToStore, type PulledManifest } from '../oci/transfer.js';
+import type { Context } from '../home/context.js';
+import { loadApp, loadStoredApp, type StoredApp } from '../artifact/app.js';
+import { requireKind, type ArtifactKind } from '../artifact/kind.js';
+import { wasmLayer, wasmName } from '../artifact/wasm.js';
+import { build, type BuildResult } from '../builder/build.js';
+
+/** What a command is pointed at: a project folder, a build in the local store, or a pushed artifact. */
+export type Target =
+  | { kind: 'project'; dir: string }
+  | { kind: 'stored'; reference: string }
+  | { kind: 'remote'; reference: Reference };
+
+/**
+ * `[dir | name:version | registry/repo:tag]`: an existing folder is a project; name:version
+ * names a build in the local store; a reference with a registry host names a pushed artifact.
+ */
+export async function parseTarget(arg: string | Target = '.'): Promise<Target> {
+  if (typeof arg !== 'string') return arg;
+  const isDir = await stat(arg).then((s) => s.isDirectory(), () => false);
+  if (isDir) return { kind: 'project', dir: arg };
+  if (isRemoteReference(arg)) return { kind: 'remote', reference: parseRemote(arg, 'reference') };
+  if (/^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]*$/.test(arg)) return { kind: 'stored', reference: arg };
+  throw new FabricksError('USAGE', `"${arg}" is neither a project folder, a name:version of a build in the local store, nor a registry reference`, {
+    hint: 'pass a folder holding fabricks.toml, a name:version that fabricks build printed, or registry/repository:tag',
+  });
+}
+
+export type ResolvedTarget =
+  | { kind: 'app'; app: StoredApp; built?: BuildResult; pulled?: PulledManifest }
+  | { kind: 'wasm'; reference: string; name: string; layer: Descriptor; pulled: PulledManifest };
+
+/**
+ * Turns any target into an artifact in the local store, once: a project is built (a no-op build
+ * is cheap) and its build's own manifest is used, never the name:version tag another build may
+ * have moved since; a registry reference is pulled (only what the store lacks), its kind checked
+ * from the manifest before any layer is fetched.
+ */
+export async function resolveTarget(target: Target, ctx: Context, accept: ArtifactKind[] = ['app']): Promise<ResolvedTarget> {
+  const { store } = ctx.home;
+  if (target.kind === 'project') {
+    const built = await build(target.dir, ctx);
+    return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
+  }
+  if (target.kind === 'stored') return { kind: 'app', app: await loadStoredApp(store, target.reference) };
+  let kind = 'app' as ArtifactKind;
+  const pulled = await pullToStore(target.reference, store, {
+    registry: ctx.registry,
+    reporter: ctx.reporter,
+    home: ctx.home.root,
+    accept: (manifest, where) => {
+      kind = requireKind(manifest, where, accept);
+    },
+  });
+  if (kind === 'wasm') {
+    const layer = wasmLayer(pulled.manifestValue, pulled.reference);
+    return { kind: 'wasm', reference: pulled.reference, name: wasmName(layer, target.reference.repository), layer, pulled };
+  }
+  return { kind: 'app', app: await loadApp(store, pulled.storeReference, pulledManifest(pulled)), pulled };
+}
+
+/** The descriptor of the manifest a pull stored. */
+export function pulledManifest(pulled: PulledManifest): Descriptor {
+  return { mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest as Descriptor['digest'], size: pulled.manifest.size };
+}

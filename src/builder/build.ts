@@ -1,0 +1,74 @@
+import { readFile, stat } from 'node:fs/promises';
+import { sha256, sha256File, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/content.js';
+import { startStep } from '../util/progress.js';
+import { loadProject, type ProjectConfig } from '../config/project.js';
+import { readLock } from '../config/lock.js';
+import type { Context } from '../home/context.js';
+import { createdTime } from '../artifact/app.js';
+import { resolveRuntime } from '../runtimes/resolve.js';
+import { BuildCache, type BuildRecord } from './cache.js';
+import { collectSourceFiles } from './source-files.js';
+import { planBuild, type BuildInputs } from './plan.js';
+import { applyBuild, outputPath } from './apply.js';
+
+export interface BuildResult {
+  reference: string;
+  name: string;
+  version: string;
+  capabilities: ProjectConfig['capabilities'];
+  /** The manifest this build made: whatever comes next (push, run) uses it, not the name:version tag. */
+  manifest: Descriptor;
+  runtime: { ref: string; digest: Digest; size: number };
+  module: { digest: Digest; size: number };
+  component: { path: string; digest: Digest; size: number };
+  /** True when the build was answered from the cache: nothing was bundled, generated or composed. */
+  cached: boolean;
+}
+
+/** Read, resolve, plan (pure), apply (the only step that writes). */
+export async function build(projectDir: string, ctx: Context): Promise<BuildResult> {
+  const config = await loadProject(projectDir);
+  const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
+  const lock = await readLock(config.dir);
+  const runtime = await resolveRuntime(config, lock, ctx);
+  const files = await Promise.all((await collectSourceFiles(config)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
+  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime() };
+
+  const cache = new BuildCache(ctx.home.buildCacheDir);
+  const { store } = ctx.home;
+  const probe = planBuild(inputs, { lock, record: undefined, tagged: undefined, outputCurrent: false });
+  let record = await cache.get(probe.key);
+  if (record && !(await store.exists(record.manifest))) record = undefined;
+  const plan = planBuild(inputs, {
+    lock,
+    record,
+    tagged: await store.resolve(probe.reference).then((d) => d.digest, () => undefined),
+    outputCurrent: record !== undefined && (await sameFile(outputPath(config), record)),
+  });
+  const applied = await applyBuild(plan, inputs, files, record, cache, ctx);
+  done({ digest: applied.manifest.digest, size: applied.manifest.size, cached: plan.cached });
+  return {
+    reference: plan.reference,
+    name: config.name,
+    version: config.version,
+    capabilities: config.capabilities,
+    manifest: applied.manifest,
+    runtime: { ref: runtime.reference, digest: runtime.layer.digest, size: runtime.layer.size },
+    module: applied.module,
+    component: { path: outputPath(config), ...applied.component },
+    cached: plan.cached,
+  };
+}
+
+/** Whether app.wasm is the recorded component: same size and mtime as written, or else same digest. */
+async function sameFile(path: string, record: BuildRecord): Promise<boolean> {
+  try {
+    const s = await stat(path);
+    if (s.size !== record.component.size) return false;
+    if (record.output?.mtimeMs === s.mtimeMs) return true;
+    return (await sha256File(path)).digest === record.component.digest;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,79 @@
+import { sha256, type Digest } from '../oci/digest.js';
+import type { LockFile } from '../config/lock.js';
+import { appReference, type ProjectConfig } from '../config/project.js';
+import type { ResolvedRuntime } from '../runtimes/resolve.js';
+import type { BuildRecord } from './cache.js';
+
+/** Bumped when the build's outputs change for the same inputs, so old cache entries are not used. */
+const BUILD_FORMAT = 1;
+
+/** Everything a build's outputs depend on; its digest is the build cache key. */
+export interface BuildInputs {
+  config: ProjectConfig;
+  runtime: ResolvedRuntime;
+  /** The packed-set candidates: path and content digest, sorted by path. */
+  files: Array<{ path: string; digest: Digest }>;
+  /** SOURCE_DATE_EPOCH as a time, when set. */
+  created: string | undefined;
+}
+
+/** What is already there from an earlier build with the same key. */
+export interface BuildState {
+  lock: LockFile | undefined;
+  /** The record under this key, when it exists and its manifest is still in the store. */
+  record: BuildRecord | undefined;
+  /** The manifest digest name:version points at in the store now. */
+  tagged: Digest | undefined;
+  /** .fabricks/app.wasm is the recorded component. */
+  outputCurrent: boolean;
+}
+
+export type BuildAction =
+  /** Pack the sources, generate the module layer, compose, and store layers, config and manifest. */
+  | 'compose'
+  /** Compose again from the stored layers (the output was lost or changed). */
+  | 'recompose'
+  | 'tag'
+  | 'write-output'
+  | 'write-lock'
+  | 'record';
+
+export interface BuildPlan {
+  key: Digest;
+  reference: string;
+  cached: boolean;
+  actions: BuildAction[];
+}
+
+export function buildKey(inputs: BuildInputs): Digest {
+  const { config, runtime } = inputs;
+  return sha256(
+    JSON.stringify({
+      format: BUILD_FORMAT,
+      runtime: [runtime.reference, runtime.layer.digest],
+      name: config.name,
+      version: config.version,
+      entrypoint: config.source.entrypoint,
+      capabilities: config.capabilities,
+      created: inputs.created ?? null,
+      files: inputs.files.map((f) => [f.path, f.digest]),
+    }),
+  );
+}
+
+/** Decides what a build must do; pure, so the cached and cold paths are one list of steps. */
+export function planBuild(inputs: BuildInputs, state: BuildState): BuildPlan {
+  const key = buildKey(inputs);
+  const reference = appReference(inputs.config);
+  const lockCurrent = state.lock?.runtime.image === inputs.config.from.image && state.lock.runtime.digest === inputs.runtime.layer.digest;
+  const actions: BuildAction[] = [];
+  const record = state.record;
+  if (!record) actions.push('compose', 'tag', 'write-output');
+  else {
+    if (state.tagged !== record.manifest.digest) actions.push('tag');
+    if (!state.outputCurrent) actions.push('recompose', 'write-output');
+  }
+  if (!lockCurrent) actions.push('write-lock');
+  if (actions.includes('write-output')) actions.push('record');
+  return { key, reference, cached: record !== undefined, actions };
+}

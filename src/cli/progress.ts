@@ -1,0 +1,61 @@
+import type { ProgressEvent, Reporter } from '../util/progress.js';
+import { bytes, mb, ms, short } from './format.js';
+
+export type ProgressMode = 'human' | 'json' | 'none';
+
+/** The display chosen at the edge: human lines, newline-delimited JSON, or nothing; always on stderr. */
+export function reporterFor(mode: ProgressMode, stream: NodeJS.WritableStream = process.stderr): Reporter {
+  if (mode === 'none') return () => {};
+  if (mode === 'json') return (e) => stream.write(`${JSON.stringify(e)}\n`);
+  return (e) => {
+    const line = humanLine(e);
+    if (line !== undefined) stream.write(`  ${line}\n`);
+  };
+}
+
+/** One line for a person, or nothing for events only machines care about. */
+export function humanLine(e: ProgressEvent): string | undefined {
+  switch (e.event) {
+    case 'step-start':
+      switch (e.step) {
+        case 'runtime-build':
+          return `building runtime ${e.subject} with ${e.tool ?? 'its builder'} (once per machine, about 20 s) ...`;
+        case 'bundle':
+          return `bundling ${e.subject} ...`;
+        case 'transpile':
+          return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
+        default:
+          return undefined;
+      }
+    case 'step-done':
+      switch (e.step) {
+        case 'runtime-build':
+          return `built runtime ${e.subject}: ${bytes(e.size ?? 0)}, ${short(e.digest ?? '')} (${ms(e.ms)})`;
+        case 'build':
+          return e.cached ? undefined : `built ${e.subject} (${ms(e.ms)})`;
+        case 'transpile':
+          return `prepared it (${ms(e.ms)})`;
+        case 'recompose':
+          return `recomposed the component; its digest ${short(e.digest ?? '')} is the one recorded at build time (${ms(e.ms)})`;
+        default:
+          return undefined;
+      }
+    case 'wait':
+      return e.step === 'runtime-build' ? `waiting for another runtime build to finish (${e.subject})` : `waiting for another fabricks (${e.subject})`;
+    case 'note':
+      return `note: ${e.subject}: ${e.detail}; this build will not be byte-reproducible`;
+    case 'transfer-start':
+      return `${e.direction === 'push' ? 'pushing' : 'pulling'} ${e.reference}`;
+    case 'blob-bytes':
+      return `${e.title}  ${mb(e.bytes)} of ${mb(e.total)}`;
+    case 'blob-done': {
+      const what =
+        e.action === 'skipped'
+          ? `skipped (${e.direction === 'push' ? 'the registry has it' : 'already in the local store'})`
+          : e.action === 'mounted'
+            ? `mounted from ${e.from} (no bytes sent)`
+            : `${e.action} ${bytes(e.bytes)} (${ms(e.ms)})`;
+      return `${e.title.padEnd(12)} ${e.size.toLocaleString('en').padStart(12)} bytes  ${what}`;
+    }
+  }
+}

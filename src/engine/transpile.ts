@@ -1,0 +1,53 @@
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { digestHex, type Digest } from '../oci/digest.js';
+import { startStep, type Reporter } from '../util/progress.js';
+
+export interface Transpiled {
+  dir: string;
+  imports: string[];
+}
+
+/**
+ * jco's transpiled output for a component, cached by the component's digest: the first run
+ * transpiles (about 1 to 2 s for a 12 MB runtime), later runs only load it.
+ */
+export async function transpiled(cacheDir: string, digest: Digest, bytes: () => Promise<Uint8Array>, reporter: Reporter): Promise<Transpiled> {
+  const dir = join(cacheDir, digestHex(digest));
+  const metaFile = join(dir, 'fabricks.json');
+  try {
+    const meta = JSON.parse(await readFile(metaFile, 'utf8')) as { imports: string[] };
+    return { dir, imports: meta.imports };
+  } catch {
+    /* not cached yet */
+  }
+  const done = startStep(reporter, 'transpile', digest);
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  const result = await transpileBytes(await bytes(), {
+    name: 'component',
+    instantiation: 'async',
+    emitTypescriptDeclarations: false,
+  } as never);
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(tmp, { recursive: true });
+  try {
+    for (const [name, content] of Object.entries(result.files)) {
+      if (name.endsWith('.d.ts')) continue;
+      await mkdir(dirname(join(tmp, name)), { recursive: true });
+      await writeFile(join(tmp, name), content);
+    }
+    await writeFile(join(tmp, 'package.json'), '{"type":"module"}\n');
+    await writeFile(join(tmp, 'fabricks.json'), JSON.stringify({ imports: result.imports }));
+    await mkdir(dirname(dir), { recursive: true });
+    await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
+      // Another run finished the same transpile first; theirs is as good as ours.
+      if (!(await stat(metaFile).catch(() => undefined))) throw e;
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  done({ digest });
+  return { dir, imports: result.imports };
+}
+

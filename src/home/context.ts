@@ -1,0 +1,23 @@
+import type { RegistryOptions } from '../oci/registry/client.js';
+import { silentReporter, type Reporter } from '../util/progress.js';
+import { openHome, type Home } from './home.js';
+
+/**
+ * What every operation on the home is given: the home itself, where progress goes, how to reach
+ * registries, and the signal that interrupts it (Ctrl-C). Use cases take one; the CLI makes it.
+ */
+export interface Context {
+  home: Home;
+  reporter: Reporter;
+  registry: RegistryOptions;
+  signal?: AbortSignal | undefined;
+}
+
+export async function openContext(options: { home?: string; reporter?: Reporter; registry?: RegistryOptions; signal?: AbortSignal | undefined } = {}): Promise<Context> {
+  return {
+    home: await openHome(options.home),
+    reporter: options.reporter ?? silentReporter,
+    registry: options.registry ?? {},
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}

@@ -1,0 +1,37 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { LayoutStore } from '../oci/layout-store.js';
+import { BlobLocations } from '../oci/locations.js';
+import { fabricksHome } from '../util/paths.js';
+
+/**
+ * `$FABRICKS_HOME` opened: the local OCI store, the caches keyed by content, and the record of
+ * which registry repositories hold which blobs. Everything that reads or writes the home gets
+ * it from here, so its layout is written down once.
+ */
+export interface Home {
+  root: string;
+  store: LayoutStore;
+  locations: BlobLocations;
+  /** Build records by build key (builder/cache.ts). */
+  buildCacheDir: string;
+  /** jco's transpiled output by component digest (engine/transpile.ts). */
+  transpileCacheDir: string;
+  /** Scratch folders for compositions; on the store's file system, so results rename into place. */
+  scratchDir: string;
+}
+
+export async function openHome(root: string = fabricksHome()): Promise<Home> {
+  const abs = resolve(root);
+  const store = await LayoutStore.open(join(abs, 'store'));
+  const cache = join(abs, 'cache');
+  await mkdir(cache, { recursive: true });
+  return {
+    root: abs,
+    store,
+    locations: BlobLocations.at(abs),
+    buildCacheDir: join(cache, 'builds'),
+    transpileCacheDir: join(cache, 'transpiled'),
+    scratchDir: abs,
+  };
+}
