@@ -1,4 +1,4 @@
-import { isMounter, type Descriptor, type Fetcher, type ManifestContent, type Mounter, type ReferencePusher, type Storage } from './content.js';
+import { isMounter, verifyContent, type Descriptor, type Fetcher, type ManifestContent, type Mounter, type ReferencePusher, type Storage } from './content.js';
 import { manifestBlobs } from './manifest.js';
 
 // Callers that list a manifest's blobs have imported it from here.
@@ -71,8 +71,11 @@ export async function copyManifest(
     if (!outcome && mounter) outcome = await mountFromAny(mounter, desc, options.mountFrom?.(desc) ?? []);
     if (!outcome) {
       const bytes = await src.fetch(desc, (n) => hooks.onBytes?.(desc, n));
-      if (options.stageFirst) staged.push({ desc, bytes });
-      else await dst.push(desc, bytes, (n) => hooks.onBytes?.(desc, n));
+      if (options.stageFirst) {
+        // checked here, not at the push: a bad blob must stop the copy before anything is written
+        verifyContent(desc, bytes, where);
+        staged.push({ desc, bytes });
+      } else await dst.push(desc, bytes, (n) => hooks.onBytes?.(desc, n));
       outcome = { desc, action: 'sent', bytes: desc.size };
     }
     outcomes.push(outcome);
