@@ -132,8 +132,9 @@ export interface PulledManifest extends TransferReport {
 }
 
 /**
- * Pulls a manifest and its blobs into the local store. Every blob is verified before any is
- * written, and the reference is tagged last: a failed pull leaves the store as it was.
+ * Pulls a manifest and its blobs into a store (the local layout, or any Storage that names
+ * manifests). Every blob is verified before any is written, and the reference is tagged last:
+ * a failed pull leaves the store as it was.
  */
 export async function pullToStore(
   source: Reference,
