@@ -63,7 +63,7 @@ function describeCause(c: unknown): string {
   return String(c);
 }
 
-function errorText(e: unknown, verbose: boolean): { text: string; status: number } {
+function errorText(e: unknown, verbose: boolean, signal: AbortSignal): { text: string; status: number } {
   if (e instanceof FabricksError) {
     const lines = [`error: ${e.message}`, ...e.problems.map((p) => `  - ${p}`)];
     if (e.hint) lines.push(`hint: ${e.hint}`);
@@ -71,7 +71,7 @@ function errorText(e: unknown, verbose: boolean): { text: string; status: number
       lines.push(`code: ${e.code}${e.status ? ` (status ${e.status})` : ''}`);
       for (const c of causeChain(e)) lines.push(`cause: ${describeCause(c)}`);
     }
-    const status = e.code === 'USAGE' ? 2 : e.code === 'INTERRUPTED' ? 130 : 1;
+    const status = e.code === 'USAGE' ? 2 : e.code === 'INTERRUPTED' ? (SIGNAL_STATUS[String(signal.reason)] ?? 130) : 1;
     return { text: lines.join('\n'), status };
   }
   return { text: `internal error (a bug in fabricks; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, status: 70 };
@@ -84,11 +84,12 @@ async function main(argv: string[]): Promise<number> {
   const passthrough = dd >= 0 ? argv.slice(dd + 1) : [];
   const verbose = own.includes('--verbose');
   let result: Outcome = {};
+  const hooks = interruptions();
   try {
-    await program((o) => (result = o), passthrough, interruptions()).parseAsync(own);
+    await program((o) => (result = o), passthrough, hooks).parseAsync(own);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const { text, status } = errorText(e, verbose);
+    const { text, status } = errorText(e, verbose, hooks.signal);
     process.stderr.write(`${text}\n`);
     return status;
   }

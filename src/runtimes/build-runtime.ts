@@ -106,59 +106,63 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
       const done = startStep(reporter, 'runtime-build', reference, `${rt.builder} ${builder.version}`);
       const root = join(BUILD_ROOT, rt.name);
       await rm(root, { recursive: true, force: true });
-      const src = join(root, 'src');
-      await mkdir(join(root, 'tmp'), { recursive: true });
-      await mkdir(src, { recursive: true });
-      for (const [p, text] of inputs.files) {
-        await mkdir(dirname(join(src, p)), { recursive: true });
-        await writeFile(join(src, p), text);
-      }
-      const out = join(root, 'runtime.wasm');
-      const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reference, reporter);
+      // the scratch folder goes on every exit path: done, failed or interrupted
       try {
-        if (rt.builder === 'componentize-js') {
-          await componentizeJs({
-            sourcePath: join(src, 'bootstrap.js'),
-            witPath: join(src, 'wit'),
-            worldName: 'runtime',
-            outPath: out,
-            tmpDir: join(root, 'tmp'),
-            disableFeatures: ['fetch-event'],
-            ...(preload ? { preload } : {}),
-            signal,
-          });
-        } else {
-          await componentizePy({
-            appDir: src,
-            appModule: 'fabricks_runtime',
-            witPath: join(src, 'wit'),
-            worldName: 'runtime',
-            outPath: out,
-            tmpDir: join(root, 'tmp'),
-            ...(preload ? { preload, fixedMetadataRoot: root } : {}),
-            signal,
-          });
+        const src = join(root, 'src');
+        await mkdir(join(root, 'tmp'), { recursive: true });
+        await mkdir(src, { recursive: true });
+        for (const [p, text] of inputs.files) {
+          await mkdir(dirname(join(src, p)), { recursive: true });
+          await writeFile(join(src, p), text);
         }
-      } catch (e) {
-        if (e instanceof FabricksError && (e.code === 'TOOL_MISSING' || e.code === 'INTERRUPTED')) throw e;
-        throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
+        const out = join(root, 'runtime.wasm');
+        const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reference, reporter);
+        try {
+          if (rt.builder === 'componentize-js') {
+            await componentizeJs({
+              sourcePath: join(src, 'bootstrap.js'),
+              witPath: join(src, 'wit'),
+              worldName: 'runtime',
+              outPath: out,
+              tmpDir: join(root, 'tmp'),
+              disableFeatures: ['fetch-event'],
+              ...(preload ? { preload } : {}),
+              signal,
+            });
+          } else {
+            await componentizePy({
+              appDir: src,
+              appModule: 'fabricks_runtime',
+              witPath: join(src, 'wit'),
+              worldName: 'runtime',
+              outPath: out,
+              tmpDir: join(root, 'tmp'),
+              ...(preload ? { preload, fixedMetadataRoot: root } : {}),
+              signal,
+            });
+          }
+        } catch (e) {
+          if (e instanceof FabricksError && (e.code === 'TOOL_MISSING' || e.code === 'INTERRUPTED')) throw e;
+          throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
+        }
+        throwIfAborted(signal);
+        const bytes = await readFile(out);
+        const world = readComponentWorld(bytes, `runtime ${reference}`);
+        const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: builtinShortName(rt), [Annotation.title]: 'runtime.wasm' });
+        const config: RuntimeConfig = {
+          runtime: reference,
+          language: rt.language,
+          builder: { [rt.builder]: builder.version },
+          inputs: inputs.digest,
+          wit: world,
+        };
+        const manifest = await storeRuntimeArtifact(store, layer, config);
+        await store.tag(manifest, reference);
+        done({ digest: layer.digest, size: layer.size });
+        return { reference, layer, manifest, built: true };
+      } finally {
+        await rm(root, { recursive: true, force: true });
       }
-      throwIfAborted(signal);
-      const bytes = await readFile(out);
-      const world = readComponentWorld(bytes, `runtime ${reference}`);
-      const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: builtinShortName(rt), [Annotation.title]: 'runtime.wasm' });
-      const config: RuntimeConfig = {
-        runtime: reference,
-        language: rt.language,
-        builder: { [rt.builder]: builder.version },
-        inputs: inputs.digest,
-        wit: world,
-      };
-      const manifest = await storeRuntimeArtifact(store, layer, config);
-      await store.tag(manifest, reference);
-      await rm(root, { recursive: true, force: true });
-      done({ digest: layer.digest, size: layer.size });
-      return { reference, layer, manifest, built: true };
     },
     { onWait: () => reporter({ event: 'wait', step: 'runtime-build', subject: reference }) },
   );
