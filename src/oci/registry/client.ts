@@ -193,7 +193,9 @@ export class RegistryClient {
   private unreachable(e: unknown, req: RegistryRequest): FabricksError {
     const tls = errorCodes(e).find((code) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO');
     const shown = tls ? `the TLS handshake failed (${tls})` : causeText(e);
+    // the socket error stays the cause: retries decide from its code
     return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) for ${req.what}: ${shown}`, {
+      cause: e,
       hint: tls && !this.options.plainHttp
         ? 'the registry may speak plain HTTP; for a registry on loopback pass --plain-http'
         : 'check the registry address and that it is running; pushes and pulls resume where they stopped when run again',
