@@ -87,6 +87,34 @@ export function isMounter(store: object): store is Mounter {
 }
 
 /**
+ * A store that can check a blob it holds without handing its bytes out: before a blob is
+ * mounted elsewhere (no bytes move, so nothing else would check it). NOT_FOUND when absent,
+ * STORE_CORRUPT when damaged (a damaged blob is moved aside, so the next write restores it).
+ */
+export interface Verifier {
+  verify(desc: Descriptor): Promise<void>;
+}
+
+export function isVerifier(store: object): store is Verifier {
+  return typeof (store as Partial<Verifier>).verify === 'function';
+}
+
+/**
+ * A store that takes blobs as files staged on its own disk: large downloads never sit in memory
+ * whole, and a download cut off resumes from the partial file on the next run.
+ */
+export interface FileStager {
+  /** Where the partial download of this blob lives; it survives the process. */
+  partialPath(desc: Descriptor): Promise<string>;
+  /** Moves a staged file, whose size and digest the caller has checked, into the store. */
+  adoptFile(path: string, desc: Descriptor): Promise<void>;
+}
+
+export function isFileStager(store: object): store is FileStager {
+  return typeof (store as Partial<FileStager>).adoptFile === 'function';
+}
+
+/**
  * The one integrity check of a push: the content is exactly what the descriptor names.
  * `where` names the store, for the message.
  */

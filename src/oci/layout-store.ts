@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FabricksError } from '../util/errors.js';
 import { digestHex, isDigest, sha256, sha256File, type Digest } from './digest.js';
-import { plainDescriptor, verifyContent, type Descriptor, type ManifestContent, type OnBytes, type Target } from './content.js';
+import { plainDescriptor, verifyContent, type Descriptor, type FileStager, type ManifestContent, type OnBytes, type Target, type Verifier } from './content.js';
 import { decodeManifest } from './manifest.js';
 import { Annotation, MediaType } from './media-types.js';
 import { withFileLock } from '../util/file-lock.js';
@@ -15,11 +16,22 @@ interface ImageIndex {
   manifests: Descriptor[];
 }
 
+/** What a blob's file looked like when its content was last checked: any change means check again. */
+type Stamp = string;
+const stampOf = (s: Stats): Stamp => `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+
 /**
  * An OCI image layout (image-layout spec) on disk. Blobs are written to a temporary file, checked,
  * then renamed into place, and never changed after; index.json is rewritten whole under a lock.
+ *
+ * Nothing damaged is used: every blob handed out, skipped or mounted is checked against its
+ * digest. A check is remembered by the file's inode, size, mtime and ctime (in
+ * `.fabricks/verified.json`), so a blob is hashed once and again only when its file changes. A
+ * damaged blob is moved to `.fabricks/quarantine/`, so the next build or pull writes it afresh.
  */
-export class LayoutStore implements Target {
+export class LayoutStore implements Target, Verifier, FileStager {
+  private verified: Map<string, Stamp> | undefined;
+
   constructor(readonly root: string) {}
 
   static async open(root: string): Promise<LayoutStore> {
@@ -42,13 +54,121 @@ export class LayoutStore implements Target {
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
   }
 
+  /** True when the store holds this blob, whole and undamaged (a damaged one is moved aside: false). */
   async exists(desc: Pick<Descriptor, 'digest' | 'size'>): Promise<boolean> {
     try {
-      const s = await stat(this.blobPath(desc.digest));
-      return s.size === desc.size;
-    } catch {
-      return false;
+      await this.verify(desc);
+      return true;
+    } catch (e) {
+      if (e instanceof FabricksError && ['NOT_FOUND', 'STORE_CORRUPT', 'DIGEST_MISMATCH', 'ARTIFACT_INVALID'].includes(e.code)) return false;
+      throw e;
     }
+  }
+
+  /**
+   * Checks a stored blob against its digest without reading it out: hashed when its file is new
+   * or changed since the last check, else answered from the record of checks.
+   */
+  async verify(desc: Pick<Descriptor, 'digest' | 'size'>, options: { force?: boolean } = {}): Promise<void> {
+    const path = this.blobPath(desc.digest);
+    let s: Stats;
+    try {
+      s = await stat(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw this.missing(desc.digest);
+      throw new FabricksError('STORE_CORRUPT', `blob ${desc.digest} in ${this.root} cannot be read`, { cause: e });
+    }
+    const checks = await this.checks();
+    const stamp = stampOf(s);
+    if (!options.force && s.size === desc.size && checks.get(digestHex(desc.digest)) === stamp) return;
+    const { digest } = await sha256File(path);
+    if (digest !== desc.digest) throw await this.damaged(desc.digest, `its content hashes to ${digest}`);
+    if (s.size !== desc.size) {
+      throw new FabricksError('DIGEST_MISMATCH', `blob ${desc.digest} is ${s.size} bytes, not the ${desc.size} its descriptor gives`, { hint: 'the descriptor is wrong, not the stored blob' });
+    }
+    await this.remember(desc.digest, stamp);
+  }
+
+  /** Every blob file the store holds (for a check of the whole store). */
+  async blobs(): Promise<Array<{ digest: Digest; size: number }>> {
+    const dir = join(this.root, 'blobs', 'sha256');
+    const out: Array<{ digest: Digest; size: number }> = [];
+    for (const name of (await readdir(dir)).sort()) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue; // temporary files of writes under way
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s?.isFile()) out.push({ digest, size: s.size });
+    }
+    return out;
+  }
+
+  /** Where the store keeps its own records: checks, quarantined blobs, partial downloads. */
+  private get stateDir(): string {
+    return join(this.root, '.fabricks');
+  }
+
+  private missing(digest: Digest): FabricksError {
+    return new FabricksError('NOT_FOUND', `blob ${digest} is not in the local store (${this.root})`);
+  }
+
+  /** Moves a damaged blob aside and says so; the next write of that digest stores good bytes. */
+  private async damaged(digest: Digest, why: string): Promise<FabricksError> {
+    const aside = join(this.stateDir, 'quarantine', `${digestHex(digest)}.${Date.now()}`);
+    await mkdir(dirname(aside), { recursive: true });
+    const moved = await rename(this.blobPath(digest), aside).then(
+      () => true,
+      () => false,
+    );
+    this.verified?.delete(digestHex(digest));
+    return new FabricksError('STORE_CORRUPT', `blob ${digest} in the local store is damaged: ${why}${moved ? `; it was moved to ${aside}` : ''}`, {
+      hint: 'build or pull again to restore it (fabricks verify checks the whole store)',
+    });
+  }
+
+  private async checks(): Promise<Map<string, Stamp>> {
+    if (!this.verified) {
+      const text = await readFile(join(this.stateDir, 'verified.json'), 'utf8').catch(() => '{}');
+      let record: Record<string, Stamp> = {};
+      try {
+        record = JSON.parse(text) as Record<string, Stamp>;
+      } catch {
+        /* a damaged record only costs hashing again */
+      }
+      this.verified = new Map(Object.entries(record));
+    }
+    return this.verified;
+  }
+
+  /** Records a check. Concurrent writers may drop each other's entries: that only costs a hash. */
+  private async remember(digest: Digest, stamp: Stamp): Promise<void> {
+    const checks = await this.checks();
+    if (checks.get(digestHex(digest)) === stamp) return;
+    checks.set(digestHex(digest), stamp);
+    await mkdir(this.stateDir, { recursive: true });
+    await writeAtomic(join(this.stateDir, 'verified.json'), JSON.stringify(Object.fromEntries(checks)));
+  }
+
+  /** Records that the file just written holds the right bytes, so the next check is free. */
+  private async rememberFile(digest: Digest): Promise<void> {
+    const s = await stat(this.blobPath(digest)).catch(() => undefined);
+    if (s) await this.remember(digest, stampOf(s));
+  }
+
+  async partialPath(desc: Descriptor): Promise<string> {
+    const dir = join(this.stateDir, 'partial');
+    await mkdir(dir, { recursive: true });
+    return join(dir, digestHex(desc.digest));
+  }
+
+  async adoptFile(path: string, desc: Descriptor): Promise<void> {
+    const s = await stat(path);
+    if (s.size !== desc.size) throw new FabricksError('DIGEST_MISMATCH', `staged file ${path} is ${s.size} bytes, not the ${desc.size} of ${desc.digest}`);
+    if (await this.exists(desc)) {
+      await rm(path, { force: true });
+      return;
+    }
+    await rename(path, this.blobPath(desc.digest));
+    await this.rememberFile(desc.digest);
   }
 
   async fetch(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
@@ -56,16 +176,12 @@ export class LayoutStore implements Target {
     try {
       bytes = await readFile(this.blobPath(desc.digest));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new FabricksError('NOT_FOUND', `blob ${desc.digest} is not in the local store (${this.root})`);
-      }
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw this.missing(desc.digest);
       throw new FabricksError('STORE_CORRUPT', `blob ${desc.digest} in ${this.root} cannot be read`, { cause: e });
     }
-    if (sha256(bytes) !== desc.digest) {
-      throw new FabricksError('STORE_CORRUPT', `blob ${desc.digest} in ${this.root} does not match its digest`, {
-        hint: `delete ${this.blobPath(desc.digest)} and build or pull again`,
-      });
-    }
+    const actual = sha256(bytes);
+    if (actual !== desc.digest) throw await this.damaged(desc.digest, `its content hashes to ${actual}`);
+    await this.rememberFile(desc.digest);
     // the stored bytes are right; a size that differs is the descriptor's fault
     verifyContent(desc, bytes, this.where);
     onBytes?.(bytes.length);
@@ -82,6 +198,7 @@ export class LayoutStore implements Target {
       } finally {
         await rm(tmp, { force: true });
       }
+      await this.rememberFile(desc.digest);
     }
     onBytes?.(content.length);
   }
@@ -93,7 +210,10 @@ export class LayoutStore implements Target {
       await copyFile(path, tmp);
       const { digest, size } = await sha256File(tmp);
       const desc: Descriptor = { mediaType, digest, size, ...(annotations ? { annotations } : {}) };
-      if (!(await this.exists(desc))) await rename(tmp, this.blobPath(digest));
+      if (!(await this.exists(desc))) {
+        await rename(tmp, this.blobPath(digest));
+        await this.rememberFile(digest);
+      }
       return desc;
     } finally {
       await rm(tmp, { force: true });
