@@ -41,7 +41,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return undefined;
       }
     case 'wait':
-      return e.step === 'runtime-build' ? `waiting for another runtime build to finish (${e.subject})` : `waiting for another fabricks (${e.subject})`;
+      return `waiting for ${e.holder ?? 'another fabricks'} to finish ${e.step === 'runtime-build' ? 'building' : 'with'} ${e.subject}`;
     case 'note':
       return `note: ${e.subject}: ${e.detail}; this build will not be byte-reproducible`;
     case 'transfer-start':

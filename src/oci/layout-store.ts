@@ -246,13 +246,14 @@ export class LayoutStore implements Target, Verifier, FileStager {
     if (!(await this.exists(desc))) {
       throw new FabricksError('NOT_FOUND', `cannot tag ${reference}: manifest ${desc.digest} is not in the local store (${this.root})`);
     }
+    // index writes take milliseconds: a holder that keeps it for a minute is stuck
     await withFileLock(join(this.root, 'index.json.lock'), async () => {
       const index = await this.readIndex();
       const kept = index.manifests.filter((m) => refOf(m) !== reference);
       kept.push({ ...plainDescriptor(desc), annotations: { [Annotation.refName]: reference } });
       kept.sort((a, b) => refOf(a).localeCompare(refOf(b)));
       await writeAtomic(join(this.root, 'index.json'), JSON.stringify({ ...index, manifests: kept }, null, 2) + '\n');
-    });
+    }, { timeoutMs: 60_000 });
   }
 
   async references(): Promise<Array<{ reference: string; descriptor: Descriptor }>> {

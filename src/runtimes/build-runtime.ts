@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { loadStoredRuntime, storeRuntimeArtifact, type RuntimeConfig } from '../artifact/runtime.js';
-import { withFileLock } from '../util/file-lock.js';
+import { describeOwner, withFileLock } from '../util/file-lock.js';
 import { packageRoot } from '../util/paths.js';
 import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../tools/componentize-js.js';
 import { componentizePy, COMPONENTIZE_PY_VERSION } from '../tools/componentize-py.js';
@@ -164,7 +164,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         await rm(root, { recursive: true, force: true });
       }
     },
-    { onWait: () => reporter({ event: 'wait', step: 'runtime-build', subject: reference }) },
+    { onWait: (owner) => reporter({ event: 'wait', step: 'runtime-build', subject: reference, holder: describeOwner(owner) }), signal },
   );
 }
 

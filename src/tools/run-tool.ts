@@ -36,6 +36,14 @@ process.once('exit', () => {
 });
 
 /**
+ * Even a fabricks that is killed outright (SIGKILL, a crash) takes its tools with it: each tool
+ * runs under a watcher that reads a lifeline pipe (fd 3) from fabricks, and when the pipe ends,
+ * because fabricks is gone or the tool is done, ends the tool's whole process group. The
+ * watcher holds no stdio, so the tool's output closes when the tool exits.
+ */
+const WATCHED = '( while read -r _ <&3; do :; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & exec "$0" "$@" 3<&-';
+
+/**
  * Runs an external tool in a process group of its own. A failure names the command, its exit
  * code and the end of its stderr; aborting the signal ends the whole group and rejects with
  * INTERRUPTED.
@@ -49,12 +57,13 @@ export function runTool(
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(interrupted(signal));
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn('/bin/sh', ['-c', WATCHED, command, ...args], {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
+    const lifeline = child.stdio[3] as NodeJS.WritableStream & { destroy(): void };
     live.add(child);
     let stdout = '';
     let stderr = '';
@@ -71,11 +80,15 @@ export function runTool(
     child.stdin!.on('error', () => undefined); // a tool that exits without reading its input
     child.on('error', (e: NodeJS.ErrnoException) => {
       live.delete(child);
+      lifeline.destroy();
       signal?.removeEventListener('abort', onAbort);
       if (e.code === 'ENOENT') {
         reject(new FabricksError('TOOL_MISSING', `${tool} is not installed (looked for ${command})`, { hint: 'run: npm run setup' }));
       } else reject(new FabricksError('TOOL_FAILED', `${tool} could not be started: ${e.message}`, { cause: e }));
     });
+    // 'close' waits for every pipe, the lifeline too: end it when the tool exits, and the watcher
+    // ends the group (nothing the tool started lives on) and lets go of it
+    child.on('exit', () => lifeline.destroy());
     child.on('close', (code, sig) => {
       live.delete(child);
       if (killTimer) clearTimeout(killTimer);

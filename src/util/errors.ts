@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'REGISTRY_UNREACHABLE'
   /** The registry answered with an error status (see `status`). */
   | 'REGISTRY_REFUSED'
+  /** Another live fabricks holds a lock this command waited for too long. */
+  | 'LOCKED'
   /** The user stopped the command (Ctrl-C, SIGTERM). */
   | 'INTERRUPTED'
   /** The command line itself is wrong. */

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exists, jsToml, project, repoRoot, storeSnapshot } from '../helpers.js';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { events, exists, fabricks, jsToml, project, repoRoot, storeSnapshot } from '../helpers.js';
 
 /** Processes whose environment names this folder (componentize-js and its children get TMPDIR under it). */
 async function processesUsing(folder: string): Promise<number[]> {
@@ -19,7 +21,7 @@ async function processesUsing(folder: string): Promise<number[]> {
  * Starts `fabricks build` in a fresh home, which must build the runtime first, and sends
  * `signal` once the runtime build has started.
  */
-async function interruptedBuild(signal: NodeJS.Signals) {
+async function interruptedBuild(signal: NodeJS.Signals | 'SIGKILL') {
   const home = await mkdtemp(join(tmpdir(), 'fabricks-interrupt-'));
   const dir = await project({ 'fabricks.toml': jsToml(), 'main.js': 'console.log("never built");\n' });
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'build', dir, '--progress', 'json'], {
@@ -63,5 +65,49 @@ describe('interrupting a command', () => {
     expect(JSON.parse(await storeSnapshot(r.home))).toEqual({ index: '', blobs: [] });
     expect(await exists('/tmp/fabricks-runtime-build/node')).toBe(false);
     expect(await exists('/tmp/fabricks-runtime-build.lock')).toBe(false);
+  });
+});
+
+describe('a fabricks that is killed outright', () => {
+  it('takes its tools with it, and its locks do not hold up the next command', async () => {
+    const r = await interruptedBuild('SIGKILL');
+    expect(r.toolsWhileRunning.length).toBeGreaterThan(0);
+    expect(r.status).toBe(null); // killed: no handler ran
+    // the tools' watcher sees the lifeline end and ends their process group
+    const deadline = Date.now() + 3000;
+    while ((await processesUsing('/tmp/fabricks-runtime-build/node/tmp')).length > 0 && Date.now() < deadline) await new Promise((w) => setTimeout(w, 100));
+    expect(await processesUsing('/tmp/fabricks-runtime-build/node/tmp')).toEqual([]);
+    // the runtime-build lock it left names a process that is gone: the next build breaks it at once
+    const again = await fabricks(['build', r.dir, '--json', '--progress', 'json'], { home: r.home });
+    expect(again.status, again.stderr).toBe(0);
+    expect(events(again.stderr).filter((e) => e.event === 'wait')).toEqual([]);
+    const shared = JSON.parse((await fabricks(['runtime', 'list', '--json'])).stdout) as Array<{ stored: { digest: string } }>;
+    expect(JSON.parse(again.stdout).runtime.digest).toBe(shared[0]!.stored.digest);
+  });
+
+  it('leaves no store lock that makes a build wait: a dead holder is broken at once, an unowned one after a grace', async () => {
+    const dir = await project({ 'fabricks.toml': jsToml('main.js', '\n[package]\nname = "left-lock"\n'), 'main.js': 'console.log("lock");\n' });
+    const home = await mkdtemp(join(tmpdir(), 'fabricks-lock-home-'));
+    // a home of its own (it builds its runtime once), so the leftover lock touches no other test
+    const first = await fabricks(['build', dir, '-q'], { home });
+    expect(first.status, first.stderr).toBe(0);
+    const lock = join(home, 'store', 'index.json.lock');
+    const dead = spawn('true');
+    await new Promise((w) => dead.on('exit', w));
+    await mkdir(lock);
+    await writeFile(join(lock, 'owner.json'), JSON.stringify({ pid: dead.pid, host: hostname(), since: Date.now() }));
+    await writeFile(join(dir, 'main.js'), 'console.log("lock 2");\n');
+    const started = Date.now();
+    const r = await fabricks(['build', dir, '-q'], { home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await exists(lock)).toBe(false);
+
+    // a lock folder from an older fabricks (no owner inside), left long ago
+    await mkdir(lock);
+    await utimes(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    await writeFile(join(dir, 'main.js'), 'console.log("lock 3");\n');
+    const old = await fabricks(['build', dir, '-q'], { home });
+    expect(old.status, old.stderr).toBe(0);
   });
 });
