@@ -32,7 +32,7 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);
   const runtime = await resolveRuntime(config, lock, ctx);
-  const files = await Promise.all((await collectSourceFiles(config)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
+  const files = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
   const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime() };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);

@@ -43,7 +43,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
     case 'wait':
       return `waiting for ${e.holder ?? 'another fabricks'} to finish ${e.step === 'runtime-build' ? 'building' : 'with'} ${e.subject}`;
     case 'note':
-      return `note: ${e.subject}: ${e.detail}; this build will not be byte-reproducible`;
+      return `note: ${e.subject}: ${e.detail}${e.code === 'not-reproducible' ? '; this build will not be byte-reproducible' : ''}`;
     case 'transfer-start':
       return `${e.direction === 'push' ? 'pushing' : 'pulling'} ${e.reference}`;
     case 'blob-bytes':

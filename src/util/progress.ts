@@ -31,7 +31,7 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   | { event: 'blob-bytes'; direction: Direction; title: string; digest: string; bytes: number; total: number }
   | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
