@@ -1,12 +1,18 @@
+import { fetch, type Agent, type RequestInit, type Response } from 'undici';
 import { FabricksError } from '../../util/errors.js';
 import { mergeScopes, parseChallenge, type Challenge } from './challenge.js';
 import { findCredential, type Credential } from './credentials.js';
+import { amount, cancelBody, capText, declaredLength, DEFAULT_TIMEOUTS, dispatcherFor, MAX_ERROR_BODY, MAX_TOKEN_RESPONSE, stallText, uploadBody, type Timeouts } from './http.js';
 import { backoffMs, DEFAULT_RETRY, errorCodes, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';
+
+export type { Response, Timeouts };
 
 export interface RegistryOptions {
   /** Speak HTTP instead of HTTPS (registries on loopback). */
   plainHttp?: boolean;
   retry?: RetryPolicy;
+  /** Limits on waiting; unset ones come from FABRICKS_REGISTRY_*_TIMEOUT_MS, then the defaults. */
+  timeouts?: Partial<Timeouts>;
   /** Where credentials come from; by default `fabricks login`, then Docker's config. */
   credential?: (registry: string) => Promise<Credential | undefined>;
 }
@@ -26,11 +32,16 @@ export interface RegistryRequest {
 }
 
 const USER_AGENT = 'fabricks/0.1.0';
+type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array };
+/** Bodies up to this size go to fetch whole; larger ones in pieces, watched for stalls. */
+const WHOLE_BODY = 64 * 1024;
 
 /**
  * One registry host: its base URL, how it wants us to authenticate (learned from its first
- * challenge), cached Bearer tokens per scope set, and retries with backoff on 429, 5xx and
- * dropped connections. Secrets only ever go into Authorization headers.
+ * challenge), cached Bearer tokens per scope set, and retries with backoff on 429, 5xx, dropped
+ * connections and timeouts. Every request has a deadline for connecting, for the answer's
+ * headers, and for a body that stops moving; every body read into memory has a cap. Secrets only
+ * ever go into Authorization headers.
  */
 export class RegistryClient {
   readonly base: string;
@@ -38,6 +49,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private credential: Promise<Credential | undefined> | undefined;
   readonly retry: RetryPolicy;
+  readonly timeouts: Timeouts;
+  private readonly dispatcher: Agent;
 
   constructor(
     readonly host: string,
@@ -46,6 +59,8 @@ export class RegistryClient {
     const apiHost = host === 'docker.io' ? 'registry-1.docker.io' : host;
     this.base = `${options.plainHttp ? 'http' : 'https'}://${apiHost}`;
     this.retry = options.retry ?? retryFromEnv();
+    this.timeouts = { ...timeoutsFromEnv(), ...definedOnly(options.timeouts ?? {}) };
+    this.dispatcher = dispatcherFor(this.timeouts);
   }
 
   private getCredential(): Promise<Credential | undefined> {
@@ -58,17 +73,17 @@ export class RegistryClient {
     let authTried = false;
     for (let attempt = 1; ; attempt++) {
       const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...req.headers };
-      const authorization = await this.authorization(req.scopes);
+      const authorization = await this.authorization(req.scopes, req.what);
       if (authorization) headers.Authorization = authorization;
       let res: Response;
       try {
-        res = await fetch(url, { method: req.method, headers, body: req.body, redirect: 'follow' });
+        res = await this.fetchOnce(url, { method: req.method, headers, redirect: 'follow' }, req);
       } catch (e) {
         if (req.retry !== false && isNetworkError(e) && attempt < this.retry.attempts) {
           await sleep(backoffMs(this.retry, attempt));
           continue;
         }
-        throw this.unreachable(e, req);
+        throw e;
       }
       if (res.status === 401 && !authTried) {
         authTried = true;
@@ -86,6 +101,37 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * One fetch with this registry's timeouts; a body over 64 KiB goes in pieces so that a
+   * registry that stops taking it is noticed. Failures are REGISTRY_UNREACHABLE with the
+   * socket's error as the cause (retries read its code).
+   */
+  private async fetchOnce(url: string | URL, init: RequestInit, req: Pick<RegistryRequest, 'what' | 'body'>): Promise<Response> {
+    const bytes = req.body;
+    if (!bytes || bytes.length <= WHOLE_BODY) {
+      try {
+        return await fetch(url, { ...init, ...(bytes ? { body: bytes } : {}), dispatcher: this.dispatcher });
+      } catch (e) {
+        throw this.unreachable(e, req.what);
+      }
+    }
+    const body = uploadBody(bytes, this.timeouts.stallMs);
+    try {
+      return await fetch(url, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), 'Content-Length': String(bytes.length) },
+        body: body.stream,
+        duplex: 'half',
+        signal: body.signal,
+        dispatcher: this.dispatcher,
+      });
+    } catch (e) {
+      throw this.unreachable(e, req.what, { taken: body.taken(), total: bytes.length });
+    } finally {
+      body.done();
+    }
+  }
+
   /** Sends, then turns any status but the expected ones into a FabricksError naming the registry. */
   async expect(req: RegistryRequest, ok: number[]): Promise<Response> {
     const res = await this.send(req);
@@ -95,7 +141,55 @@ export class RegistryClient {
 
   /** Checks that the registry answers and accepts the credentials (`fabricks login`). */
   async ping(scopes: string[] = []): Promise<void> {
-    await this.expect({ method: 'GET', url: '/v2/', scopes, what: 'the login' }, [200]);
+    await discard(await this.expect({ method: 'GET', url: '/v2/', scopes, what: 'the login' }, [200]));
+  }
+
+  /**
+   * Reads a body chunk by chunk into `onChunk`. A body that stops moving or a connection that
+   * drops is REGISTRY_UNREACHABLE saying how far it got; an error from `onChunk` (too much, a
+   * digest, a full disk) cancels the body and is thrown as it is. Returns the bytes read.
+   */
+  async readBody(res: Response, what: string, onChunk: (chunk: Uint8Array) => void | Promise<void>): Promise<number> {
+    let received = 0;
+    const reader = res.body?.getReader();
+    if (!reader) return 0;
+    for (;;) {
+      let next: ReadResult;
+      try {
+        next = (await reader.read()) as ReadResult;
+      } catch (e) {
+        throw this.unreachable(e, what, { received });
+      }
+      if (next.done) return received;
+      received += next.value.length;
+      try {
+        await onChunk(next.value);
+      } catch (e) {
+        await reader.cancel().catch(() => undefined);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * A whole body, read only while it stays within `cap` bytes: past it (or with a Content-Length
+   * over it) the body is cancelled at once and `tooLarge()` thrown, so memory stays bounded
+   * whatever the registry sends.
+   */
+  async readCapped(res: Response, what: string, cap: number, tooLarge: () => FabricksError): Promise<Uint8Array> {
+    const declared = declaredLength(res);
+    if (declared !== undefined && declared > cap) {
+      await cancelBody(res);
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    await this.readBody(res, what, (chunk) => {
+      size += chunk.length;
+      if (size > cap) throw tooLarge();
+      chunks.push(chunk);
+    });
+    return new Uint8Array(Buffer.concat(chunks, size));
   }
 
   /** The error for an answer that was not the one wanted; `what` names the request. */
@@ -129,7 +223,7 @@ export class RegistryClient {
     });
   }
 
-  private async authorization(scopes: string[]): Promise<string | undefined> {
+  private async authorization(scopes: string[], what: string): Promise<string | undefined> {
     if (!this.challenge) return undefined;
     if (this.challenge.scheme === 'basic') {
       const c = await this.getCredential();
@@ -138,7 +232,7 @@ export class RegistryClient {
     const key = mergeScopes(scopes).join(' ');
     let token = this.tokens.get(key);
     if (!token) {
-      token = await this.fetchToken(mergeScopes(scopes));
+      token = await this.fetchToken(mergeScopes(scopes), what);
       this.tokens.set(key, token);
     }
     return `Bearer ${token}`;
@@ -155,50 +249,84 @@ export class RegistryClient {
     }
     // a cached token may have expired: always ask again, for what the registry says it wants
     const scopes = mergeScopes([...req.scopes, ...(challenge.params.scope ? [challenge.params.scope] : [])]);
-    this.tokens.set(mergeScopes(req.scopes).join(' '), await this.fetchToken(scopes));
+    this.tokens.set(mergeScopes(req.scopes).join(' '), await this.fetchToken(scopes, req.what));
   }
 
   /** The Bearer token flow: GET the realm (Basic with the credential, if any) for these scopes. */
-  private async fetchToken(scopes: string[]): Promise<string> {
+  private async fetchToken(scopes: string[], forWhat: string): Promise<string> {
     const params = this.challenge?.params ?? {};
     if (!params.realm) throw new FabricksError('REGISTRY_AUTH', `registry ${this.host} asked for a Bearer token but named no realm to get it from`);
     const url = new URL(params.realm);
     const credential = await this.getCredential();
+    const what = `a token for ${forWhat} from ${url.origin}`;
+    let init: RequestInit;
+    let body: Uint8Array | undefined;
+    if (credential?.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'fabricks', ...(params.service ? { service: params.service } : {}) });
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      init = { method: 'POST', headers: { 'User-Agent': USER_AGENT, 'Content-Type': 'application/x-www-form-urlencoded' } };
+      body = new TextEncoder().encode(form.toString());
+    } else {
+      if (params.service) url.searchParams.set('service', params.service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
+      if (credential?.username !== undefined && credential.password !== undefined) headers.Authorization = basic(credential.username, credential.password);
+      init = { headers };
+    }
     let res: Response;
-    try {
-      if (credential?.identityToken) {
-        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.identityToken, client_id: 'fabricks', ...(params.service ? { service: params.service } : {}) });
-        if (scopes.length) form.set('scope', scopes.join(' '));
-        res = await fetch(url, { method: 'POST', headers: { 'User-Agent': USER_AGENT, 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
-      } else {
-        if (params.service) url.searchParams.set('service', params.service);
-        for (const s of scopes) url.searchParams.append('scope', s);
-        const headers: Record<string, string> = { 'User-Agent': USER_AGENT };
-        if (credential?.username !== undefined && credential.password !== undefined) headers.Authorization = basic(credential.username, credential.password);
-        res = await fetch(url, { headers });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.fetchOnce(url, init, { what, ...(body ? { body } : {}) });
+      } catch (e) {
+        if (isNetworkError(e) && attempt < this.retry.attempts) {
+          await sleep(backoffMs(this.retry, attempt));
+          continue;
+        }
+        throw e;
       }
-    } catch (e) {
-      throw new FabricksError('REGISTRY_UNREACHABLE', `cannot reach the token service of registry ${this.host} at ${url.origin}: ${causeText(e)}`);
+      if (!retryableStatus(res.status) || attempt >= this.retry.attempts) break;
+      await discard(res);
+      await sleep(backoffMs(this.retry, attempt, res.headers.get('retry-after')));
     }
     if (!res.ok) {
       await discard(res);
       throw await this.authError(res.status, `a token for ${scopes.join(' ') || 'the registry'}`);
     }
-    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) throw new FabricksError('REGISTRY_AUTH', `the token service of registry ${this.host} answered without a token`);
+    const bytes = await this.readCapped(res, what, MAX_TOKEN_RESPONSE, () => new FabricksError('REGISTRY_AUTH', `the token service of registry ${this.host} (${url.origin}) sent more than ${capText(MAX_TOKEN_RESPONSE)}, more than a token can be; stopped reading`));
+    let parsed: { token?: unknown; access_token?: unknown } = {};
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bytes)) as typeof parsed;
+    } catch {
+      /* no token in it: said below */
+    }
+    const token = parsed.token ?? parsed.access_token;
+    if (typeof token !== 'string' || !token) throw new FabricksError('REGISTRY_AUTH', `the token service of registry ${this.host} answered without a token`);
     return token;
   }
 
-  private unreachable(e: unknown, req: RegistryRequest): FabricksError {
+  /**
+   * A request that got no (whole) answer: a timeout says what stalled and after how much; a
+   * socket or TLS error says so. The socket error stays the cause: retries decide from its code.
+   */
+  unreachable(e: unknown, what: string, progress: { taken?: number; total?: number; received?: number } = {}): FabricksError {
+    if (e instanceof FabricksError) return e;
+    const stalled = stallText(e, this.timeouts, progress);
+    if (stalled) {
+      return new FabricksError('REGISTRY_UNREACHABLE', `registry ${this.host} ${stalled} (${what})`, {
+        cause: e,
+        hint: 'the registry or the network stalled; run the command again: a pull resumes from the bytes it kept, a push from what the registry holds. FABRICKS_REGISTRY_CONNECT_TIMEOUT_MS, _HEADERS_TIMEOUT_MS and _STALL_TIMEOUT_MS set the limits',
+      });
+    }
     const tls = errorCodes(e).find((code) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO');
     const shown = tls ? `the TLS handshake failed (${tls})` : causeText(e);
-    // the socket error stays the cause: retries decide from its code
-    return new FabricksError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${this.base}) for ${req.what}: ${shown}`, {
+    const message = progress.received
+      ? `registry ${this.host} (${this.base}) broke off ${what} after ${amount(progress.received)}: ${shown}`
+      : `cannot reach registry ${this.host} (${this.base}) for ${what}: ${shown}`;
+    return new FabricksError('REGISTRY_UNREACHABLE', message, {
       cause: e,
       hint: tls && !this.options.plainHttp
         ? 'the registry may speak plain HTTP; for a registry on loopback pass --plain-http'
-        : 'check the registry address and that it is running; pushes and pulls resume where they stopped when run again',
+        : 'check the registry address and that it is running; run the command again: a pull resumes from the bytes it kept, a push from what the registry holds',
     });
   }
 }
@@ -207,14 +335,28 @@ function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
+/** A positive whole number of the environment, or undefined. */
+function envNumber(name: string): number | undefined {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// The environment is read here only: tests shorten the waits, users with slow links lengthen them.
 function retryFromEnv(): RetryPolicy {
-  // Tests shorten the waits; users keep the defaults.
-  const attempts = Number(process.env.FABRICKS_REGISTRY_RETRIES);
-  const baseMs = Number(process.env.FABRICKS_REGISTRY_BACKOFF_MS);
+  const attempts = envNumber('FABRICKS_REGISTRY_RETRIES');
+  const baseMs = envNumber('FABRICKS_REGISTRY_BACKOFF_MS');
+  return { ...DEFAULT_RETRY, ...(attempts ? { attempts } : {}), ...(baseMs ? { baseMs } : {}) };
+}
+
+export function timeoutsFromEnv(): Timeouts {
   return {
-    ...DEFAULT_RETRY,
-    ...(Number.isInteger(attempts) && attempts > 0 ? { attempts } : {}),
-    ...(Number.isFinite(baseMs) && baseMs > 0 ? { baseMs } : {}),
+    connectMs: envNumber('FABRICKS_REGISTRY_CONNECT_TIMEOUT_MS') ?? DEFAULT_TIMEOUTS.connectMs,
+    headersMs: envNumber('FABRICKS_REGISTRY_HEADERS_TIMEOUT_MS') ?? DEFAULT_TIMEOUTS.headersMs,
+    stallMs: envNumber('FABRICKS_REGISTRY_STALL_TIMEOUT_MS') ?? DEFAULT_TIMEOUTS.stallMs,
   };
 }
 
@@ -230,19 +372,48 @@ function causeText(e: unknown): string {
   return parts.filter((p) => p !== 'fetch failed').join(': ') || 'connection failed';
 }
 
-/** The registry's own words: the first message of an OCI error body, if it sent one. */
+/** The registry's own words: the first message of an OCI error body (read up to 64 KiB), if it sent one. */
 async function errorDetail(res: Response): Promise<string | undefined> {
-  const text = await res.text().catch(() => '');
+  const text = new TextDecoder().decode(await readSome(res, MAX_ERROR_BODY));
   try {
     const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     const first = body.errors?.[0];
     if (first) return [first.code, first.message].filter(Boolean).join(': ');
   } catch {
-    /* not JSON */
+    /* not JSON, or cut at the cap */
   }
   return text.trim().slice(0, 200) || undefined;
 }
 
+/** Up to `cap` bytes of a body, the rest cancelled; a body that fails to arrive reads as empty. */
+async function readSome(res: Response, cap: number): Promise<Uint8Array> {
+  const declared = declaredLength(res);
+  if (declared !== undefined && declared > cap) {
+    await cancelBody(res);
+    return new Uint8Array();
+  }
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size <= cap) {
+      const next = (await reader.read()) as ReadResult;
+      if (next.done) return new Uint8Array(Buffer.concat(chunks, size));
+      chunks.push(next.value);
+      size += next.value.length;
+    }
+    await reader.cancel();
+  } catch {
+    /* the detail is only for the message */
+  }
+  return new Uint8Array(Buffer.concat(chunks, Math.min(size, cap)));
+}
+
+/**
+ * Done with an answer: a small body is read (so the connection is reused), a large or endless
+ * one cancelled.
+ */
 export async function discard(res: Response): Promise<void> {
-  await res.arrayBuffer().catch(() => undefined);
+  await readSome(res, MAX_ERROR_BODY);
 }

@@ -12,7 +12,7 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 250, maxMs: 800
 /** 429 and 5xx are worth a retry; other statuses are answers. */
 export const retryableStatus = (status: number) => status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505);
 
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'ERR_UPLOAD_STALLED']);
 
 /** The `code`s along an error's chain of causes (fetch wraps the socket error in `cause`). */
 export function errorCodes(e: unknown): string[] {
@@ -27,8 +27,9 @@ export function errorCodes(e: unknown): string[] {
 }
 
 /**
- * A dropped, reset or refused connection. Decided by error codes only: undici's "fetch failed"
- * and "terminated" carry the socket's code (UND_ERR_SOCKET, ECONNRESET, ...) in their cause.
+ * A dropped, reset or refused connection, or one that timed out (connecting, waiting for the
+ * headers, a body that stopped moving). Decided by error codes only: undici's "fetch failed" and
+ * "terminated" carry the socket's code (UND_ERR_SOCKET, ECONNRESET, ...) in their cause.
  */
 export function isNetworkError(e: unknown): boolean {
   return errorCodes(e).some((code) => RETRYABLE_CODES.has(code));
