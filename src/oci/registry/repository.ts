@@ -1,18 +1,26 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
 import { FabricksError } from '../../util/errors.js';
+import { withFileLock } from '../../util/file-lock.js';
 import { verifyContent, type Descriptor, type ManifestContent, type Mounter, type OnBytes, type Target } from '../content.js';
 import { isDigest, sha256, type Digest } from '../digest.js';
 import { decodeManifest } from '../manifest.js';
 import { MediaType } from '../media-types.js';
 import { pullScope, pushScope } from './challenge.js';
-import { discard, type RegistryClient } from './client.js';
+import { discard, type RegistryClient, type Response } from './client.js';
+import { cancelBody, capText } from './http.js';
 import { backoffMs, isNetworkError, retryableStatus, sleep } from './retry.js';
+import type { UploadSessions } from './upload-sessions.js';
 
 export type { OnBytes };
 
 /** Blobs up to this size go up in one request; larger ones in chunks of this size. */
 export const CHUNK_SIZE = 4 * 1024 * 1024;
-const MAX_MANIFEST = 4 * 1024 * 1024;
+/** The most a manifest may be (what distribution accepts); reading stops past it. */
+export const MAX_MANIFEST = 4 * 1024 * 1024;
+/** The most a JSON blob (a config) may be when read into memory. */
+export const MAX_JSON_BLOB = 4 * 1024 * 1024;
 
 const MANIFEST_TYPES: string[] = [
   MediaType.imageManifest,
@@ -21,16 +29,25 @@ const MANIFEST_TYPES: string[] = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ];
 export const isManifestType = (mediaType: string) => MANIFEST_TYPES.includes(mediaType);
+const isJsonType = (mediaType: string) => /(^application\/json|\+json)$/.test(mediaType.split(';')[0]!.trim());
+
+export interface RepositoryOptions {
+  /** Where unfinished uploads are remembered, so a push cut off resumes on the next run. */
+  uploads?: UploadSessions;
+}
 
 /**
  * One repository of a registry, as the OCI distribution spec defines it: blobs checked with
- * HEAD, fetched with their digest and size verified, uploaded whole or in chunks (resumed
- * where the registry says it stands), mounted across repositories; manifests by tag or digest.
+ * HEAD, fetched with their digest and size verified (into memory, or into a file that a later
+ * run resumes with a Range request), uploaded whole or in chunks (resumed where the registry
+ * says it stands, in this run or the next), mounted across repositories; manifests by tag or
+ * digest, read up to 4 MiB.
  */
 export class RemoteRepository implements Target, Mounter {
   constructor(
     readonly client: RegistryClient,
     readonly name: string,
+    private readonly options: RepositoryOptions = {},
   ) {}
 
   /** registry/repository, as users write it. */
@@ -60,13 +77,22 @@ export class RemoteRepository implements Target, Mounter {
     return length === null || Number(length) === desc.size;
   }
 
-  /** Downloads a blob; its bytes are checked against size and digest before anyone sees them. */
+  private downloadWhat(desc: Descriptor): string {
+    return `the download of blob ${desc.digest.slice(0, 19)} from ${this.location}`;
+  }
+
+  /** Downloads a blob into memory; its bytes are checked against size and digest before anyone sees them. */
   async fetch(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
+    if (isJsonType(desc.mediaType) && desc.size > MAX_JSON_BLOB) {
+      throw new FabricksError('ARTIFACT_INVALID', `blob ${desc.digest} (${desc.mediaType}) in ${this.location} is ${desc.size} bytes, more than the ${capText(MAX_JSON_BLOB)} a JSON blob may be`, {
+        hint: 'the manifest that names it is not one fabricks reads; nothing was downloaded',
+      });
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.fetchOnce(desc, onBytes);
       } catch (e) {
-        // a connection dropped mid-body: fetch the blob again (not a digest error: that is final)
+        // a connection dropped or stalled mid-body: fetch the blob again (not a digest error: that is final)
         if (!isNetworkError(e) || attempt >= this.client.retry.attempts) throw e;
         await sleep(backoffMs(this.client.retry, attempt));
       }
@@ -74,48 +100,122 @@ export class RemoteRepository implements Target, Mounter {
   }
 
   private async fetchOnce(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
-    const what = `the download of blob ${desc.digest.slice(0, 19)} from ${this.location}`;
+    const what = this.downloadWhat(desc);
     const res = await this.client.expect({ method: 'GET', url: this.path('blobs', desc.digest), scopes: [pullScope(this.name)], what }, [200]);
     const hash = createHash('sha256');
     const out = new Uint8Array(desc.size);
     let received = 0;
-    const reader = res.body?.getReader();
-    if (reader) {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (received + value.length > desc.size) {
-          await reader.cancel();
-          throw digestError(this.location, desc, `more than the ${desc.size} bytes its descriptor gives`);
-        }
-        out.set(value, received);
-        hash.update(value);
-        received += value.length;
-        onBytes?.(received);
-      }
-    }
+    await this.client.readBody(res, what, (chunk) => {
+      // the descriptor's size is the cap: a registry that sends more is stopped at once
+      if (received + chunk.length > desc.size) throw digestError(this.location, desc, `more than the ${desc.size} bytes its descriptor gives`);
+      out.set(chunk, received);
+      hash.update(chunk);
+      received += chunk.length;
+      onBytes?.(received);
+    });
     if (received !== desc.size) throw digestError(this.location, desc, `${received} bytes, not the ${desc.size} its descriptor gives`);
     const got = `sha256:${hash.digest('hex')}`;
     if (got !== desc.digest) throw digestError(this.location, desc, `bytes whose digest is ${got}`);
     return out;
   }
 
+  /**
+   * Downloads a blob into a file, never whole in memory. What the file already holds (a
+   * download cut off, in this run or an earlier one) is kept: the rest is asked for with a Range
+   * request. The file ends as exactly the blob (size and digest checked); a partial file that
+   * does not lead to the digest is dropped and the blob fetched whole. Returns the bytes that
+   * crossed the network. One process at a time writes a given file.
+   */
+  async fetchToFile(desc: Descriptor, path: string, onBytes?: OnBytes): Promise<number> {
+    return withFileLock(`${path}.lock`, async () => {
+      const state = { received: 0, whole: false };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (await this.downloadToFile(desc, path, state, onBytes)) return state.received;
+          // what the file held before did not lead to the digest: once more, from nothing
+          state.whole = true;
+          attempt--;
+        } catch (e) {
+          if (!isNetworkError(e) || attempt >= this.client.retry.attempts) throw e;
+          await sleep(backoffMs(this.client.retry, attempt));
+        }
+      }
+    });
+  }
+
+  /** One try of fetchToFile: true when the file is the blob, false when a resumed file proved wrong. */
+  private async downloadToFile(desc: Descriptor, path: string, state: { received: number; whole: boolean }, onBytes?: OnBytes): Promise<boolean> {
+    const what = this.downloadWhat(desc);
+    let have = state.whole ? 0 : await fileSize(path);
+    if (have > desc.size) have = 0;
+    let hash = createHash('sha256');
+    if (have > 0) await hashFile(path, have, hash);
+    const resumed = have > 0;
+    if (have < desc.size) {
+      const res = await this.client.expect(
+        { method: 'GET', url: this.path('blobs', desc.digest), scopes: [pullScope(this.name)], what, ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}) },
+        [200, 206],
+      );
+      if (res.status === 206 && rangeStart(res, desc.size) !== have) {
+        // a range other than the one asked for: do not splice it in, start over
+        await cancelBody(res);
+        await rm(path, { force: true });
+        return false;
+      }
+      if (res.status === 200 && have > 0) {
+        // the registry (or a proxy) ignores Range: the whole blob comes, so the file starts over
+        have = 0;
+        hash = createHash('sha256');
+      }
+      const file = await open(path, have > 0 ? 'a' : 'w');
+      try {
+        await this.client.readBody(res, what, async (chunk) => {
+          if (have + chunk.length > desc.size) throw digestError(this.location, desc, `more than the ${desc.size} bytes its descriptor gives`);
+          // written before it is counted: the file never holds less than the hash has seen
+          await file.write(chunk);
+          hash.update(chunk);
+          have += chunk.length;
+          state.received += chunk.length;
+          onBytes?.(have);
+        });
+      } finally {
+        await file.close();
+      }
+    }
+    const got = `sha256:${hash.digest('hex')}`;
+    if (have === desc.size && got === desc.digest) return true;
+    await rm(path, { force: true });
+    if (resumed) return false;
+    throw digestError(this.location, desc, have === desc.size ? `bytes whose digest is ${got}` : `${have} bytes, not the ${desc.size} its descriptor gives`);
+  }
+
   /** Uploads a blob (a manifest goes to the manifests endpoint, by digest). */
   async push(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<void> {
+    await this.pushCounted(desc, content, onBytes);
+  }
+
+  /** push, returning the bytes sent: fewer than the blob's size when an earlier upload of it resumed. */
+  async pushCounted(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<number> {
     verifyContent(desc, content, this.location);
     if (isManifestType(desc.mediaType)) {
       await this.pushReference(desc, content, desc.digest);
       onBytes?.(content.length);
-      return;
+      return content.length;
     }
+    const sent = { bytes: 0 };
     for (let session = 1; ; session++) {
       try {
-        return await this.uploadOnce(desc, content, onBytes);
+        await this.uploadOnce(desc, content, sent, session === 1, onBytes);
+        return sent.bytes;
       } catch (e) {
         // the session itself broke (e.g. the registry restarted and forgot it): start over
         if (!(e instanceof UploadLost) || session >= 3) throw e instanceof UploadLost ? e.cause : e;
       }
     }
+  }
+
+  private sessionKey(desc: Descriptor): string {
+    return `${this.client.base}/${this.name}@${desc.digest}`;
   }
 
   private async startUpload(what: string): Promise<string> {
@@ -124,16 +224,43 @@ export class RemoteRepository implements Target, Mounter {
     return locationOf(res, this.client.base, what);
   }
 
-  private async uploadOnce(desc: Descriptor, content: Uint8Array, onBytes?: OnBytes): Promise<void> {
+  /**
+   * Where an upload session stands: the bytes the registry holds and the URL to go on at
+   * (GET on the upload URL, 204 with a Range). Undefined when the registry no longer knows it.
+   */
+  private async uploadStatus(location: string, total: number, what: string): Promise<{ location: string; offset: number } | undefined> {
+    const res = await this.client.send({ method: 'GET', url: location, scopes: [pushScope(this.name)], what });
+    await discard(res);
+    if (res.status !== 204) return undefined;
+    // "0-0" is what distribution says for an empty upload: read as nothing held
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get('range') ?? '');
+    const end = range ? Number(range[1]) : 0;
+    const offset = end > 0 ? end + 1 : 0;
+    if (offset > total) return undefined;
+    return { location: res.headers.get('location') ? locationOf(res, this.client.base, what) : location, offset };
+  }
+
+  private async uploadOnce(desc: Descriptor, content: Uint8Array, sent: { bytes: number }, mayResume: boolean, onBytes?: OnBytes): Promise<void> {
     const what = `the upload of blob ${desc.digest.slice(0, 19)} to ${this.location}`;
     const scopes = [pushScope(this.name)];
-    let location = await this.startUpload(what);
-    let offset = 0;
-    if (content.length > CHUNK_SIZE) {
+    const chunked = content.length > CHUNK_SIZE;
+    const sessions = chunked ? this.options.uploads : undefined;
+    const key = this.sessionKey(desc);
+    // an upload of this blob that an earlier run left open: go on from where the registry stands
+    const earlier = mayResume ? await sessions?.get(key) : undefined;
+    let at = earlier ? await this.uploadStatus(earlier, content.length, what) : undefined;
+    if (at) onBytes?.(at.offset);
+    else {
+      at = { location: await this.startUpload(what), offset: 0 };
+      await sessions?.set(key, at.location);
+    }
+    let { location, offset } = at;
+    if (chunked) {
       let failures = 0;
       while (offset < content.length) {
         const end = Math.min(offset + CHUNK_SIZE, content.length);
         try {
+          sent.bytes += end - offset;
           const res = await this.client.expect(
             {
               method: 'PATCH',
@@ -150,29 +277,33 @@ export class RemoteRepository implements Target, Mounter {
           location = locationOf(res, this.client.base, what);
           offset = end;
           failures = 0;
+          await sessions?.set(key, location);
           onBytes?.(offset);
         } catch (e) {
-          if (++failures >= this.client.retry.attempts || !(isNetworkError(e) || isServerError(e))) throw new UploadLost(e);
+          // the registry refused the range: this session is no use
+          if (e instanceof FabricksError && e.status === 416) throw new UploadLost(e);
+          // out of tries: the session stays remembered, so the next run goes on from it
+          if (++failures >= this.client.retry.attempts || !(isNetworkError(e) || isServerError(e))) throw e;
           await sleep(backoffMs(this.client.retry, failures));
           // ask the registry how much it has, and go on from there
-          const status = await this.client.send({ method: 'GET', url: location, scopes, what }).catch((err: unknown) => err);
-          if (!(status instanceof Response) || status.status !== 204) throw new UploadLost(e);
-          await discard(status);
-          const range = /^(?:bytes=)?0-(\d+)$/.exec(status.headers.get('range') ?? '');
-          offset = range ? Number(range[1]) + 1 : 0;
-          location = locationOf(status, this.client.base, what);
+          const status = await this.uploadStatus(location, content.length, what);
+          if (!status) throw new UploadLost(e);
+          ({ location, offset } = status);
         }
       }
     }
     const url = new URL(location, this.client.base);
     url.searchParams.set('digest', desc.digest);
     const last = content.subarray(offset);
-    const res = await this.client
-      .expect({ method: 'PUT', url: url.toString(), scopes, what, body: last, headers: { 'Content-Type': 'application/octet-stream' } }, [201])
-      .catch((e: unknown) => {
-        throw isNetworkError(e) || isServerError(e) ? new UploadLost(e) : e;
-      });
-    await discard(res);
+    sent.bytes += last.length;
+    try {
+      await discard(await this.client.expect({ method: 'PUT', url: url.toString(), scopes, what, body: last, headers: { 'Content-Type': 'application/octet-stream' } }, [201]));
+    } catch (e) {
+      // the answer to a PUT that completed may be what was lost
+      if (await this.exists(desc).catch(() => false)) return void (await sessions?.delete(key));
+      throw isNetworkError(e) || isServerError(e) ? new UploadLost(e) : e;
+    }
+    await sessions?.delete(key);
     onBytes?.(content.length);
   }
 
@@ -220,8 +351,15 @@ export class RemoteRepository implements Target, Mounter {
       throw this.notFound(reference);
     }
     if (res.status !== 200) throw await this.client.failure(res, what);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length > MAX_MANIFEST) throw new FabricksError('ARTIFACT_INVALID', `${shown}: the manifest is ${bytes.length} bytes, more than a manifest can be`);
+    const bytes = await this.client.readCapped(
+      res,
+      what,
+      MAX_MANIFEST,
+      () =>
+        new FabricksError('ARTIFACT_INVALID', `${shown}: registry ${this.client.host} sent a manifest larger than ${capText(MAX_MANIFEST)}, the most a manifest may be; stopped reading`, {
+          hint: 'this is not a manifest fabricks (or any OCI registry) writes; check the reference',
+        }),
+    );
     const digest = sha256(bytes);
     const claimed = res.headers.get('docker-content-digest');
     const expected = isDigest(reference) ? reference : claimed && isDigest(claimed) ? claimed : undefined;
@@ -294,6 +432,25 @@ function locationOf(res: Response, base: string, what: string): string {
   const location = res.headers.get('location');
   if (!location) throw new FabricksError('REGISTRY_REFUSED', `${what}: the registry answered ${res.status} without a Location`, { status: res.status });
   return new URL(location, base).toString();
+}
+
+/** Where a 206 answer starts (Content-Range: bytes <start>-<end>/<size>); undefined when it is not that. */
+function rangeStart(res: Response, size: number): number | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+  if (!m || Number(m[2]) !== size - 1 || (m[3] !== '*' && Number(m[3]) !== size)) return undefined;
+  return Number(m[1]);
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+}
+
+/** Feeds the first `length` bytes of a file to a hash. */
+async function hashFile(path: string, length: number, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(path, { start: 0, end: length - 1 })) hash.update(chunk as Buffer);
 }
 
 function digestError(location: string, desc: Descriptor, got: string): FabricksError {
