@@ -1,12 +1,14 @@
 import { formatReference, manifestReference, withDefaultTag, type Reference } from './reference.js';
 import type { Direction, Reporter } from '../util/progress.js';
 import type { Descriptor, Fetcher, ImageManifest, ManifestContent } from './content.js';
-import { copyManifest, type BlobOutcome, type CopyTarget } from './copy.js';
+import { join } from 'node:path';
+import { copyManifest, type BlobOutcome, type CopyTarget, type StagedBlob } from './copy.js';
 import { manifestBlobs } from './manifest.js';
 import { BlobLocations } from './locations.js';
 import { Annotation } from './media-types.js';
 import { RegistryClient, type RegistryOptions } from './registry/client.js';
-import { RemoteRepository } from './registry/repository.js';
+import { RemoteRepository, type RepositoryOptions } from './registry/repository.js';
+import { UploadSessionFile } from './registry/upload-sessions.js';
 
 /** One blob's part in a push or pull, as `--json` prints it. */
 export interface LayerReport {
@@ -28,18 +30,26 @@ export interface TransferReport {
   bytes: number;
 }
 
-const clients = new Map<string, RegistryClient>();
+// One client per registry per options object: a command's Context holds one, so its tokens and
+// connections are shared; other options (a test's short timeouts) get clients of their own.
+const clients = new WeakMap<RegistryOptions, Map<string, RegistryClient>>();
+const NO_OPTIONS: RegistryOptions = {};
 
 /** A repository on a registry; one client (and token cache) per registry per process. */
-export function remoteRepository(ref: Reference, options: RegistryOptions = {}): RemoteRepository {
+export function remoteRepository(ref: Reference, options: RegistryOptions = NO_OPTIONS, repository: RepositoryOptions = {}): RemoteRepository {
   const key = `${options.plainHttp ? 'http' : 'https'}://${ref.registry}`;
-  let client = clients.get(key);
+  let byHost = clients.get(options);
+  if (!byHost) clients.set(options, (byHost = new Map()));
+  let client = byHost.get(key);
   if (!client) {
     client = new RegistryClient(ref.registry, options);
-    clients.set(key, client);
+    byHost.set(key, client);
   }
-  return new RemoteRepository(client, ref.repository);
+  return new RemoteRepository(client, ref.repository, repository);
 }
+
+/** Where unfinished uploads are remembered, so a push cut off resumes on the next run. */
+export const uploadSessionsFile = (home: string) => join(home, 'uploads.json');
 
 function title(desc: Descriptor, manifest: ImageManifest): string {
   if (desc.digest === manifest.config.digest) return 'config';
@@ -109,7 +119,7 @@ export async function pushManifest(
   destination: Reference,
   options: PushOptions,
 ): Promise<TransferReport> {
-  const repo = remoteRepository(destination, options.registry);
+  const repo = remoteRepository(destination, options.registry, { uploads: new UploadSessionFile(uploadSessionsFile(options.home)) });
   const reference = formatReference(destination);
   const tag = destination.tag ?? 'latest';
   const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
@@ -131,25 +141,40 @@ export interface PulledManifest extends TransferReport {
   storeReference: string;
 }
 
+export interface PullOptions {
+  registry: RegistryOptions;
+  reporter: Reporter;
+  home: string;
+  /** Called on the manifest before any blob moves (the kind of artifact a command takes). */
+  accept?: (manifest: ImageManifest, where: string) => void;
+  /**
+   * Called for each blob received, after its size and digest check and before it enters the
+   * store: a file staged in the store (the layout store) or its bytes (other stores).
+   */
+  validate?: (desc: Descriptor, blob: StagedBlob) => Promise<void>;
+  /** Called once every blob (and the manifest, unnamed) is in the store, before the reference is tagged. */
+  check?: (manifest: ImageManifest, desc: Descriptor) => Promise<void>;
+}
+
 /**
  * Pulls a manifest and its blobs into a store (the local layout, or any Storage that names
- * manifests). Every blob is verified before any is written, and the reference is tagged last:
- * a failed pull leaves the store as it was.
+ * manifests). Every blob is received and verified before any is written (into a store that
+ * stages files, as partial files that a pull cut off resumes), and the reference is tagged last:
+ * a failed pull, or a `validate` or `check` that throws, leaves the store's references as they were.
  */
-export async function pullToStore(
-  source: Reference,
-  store: CopyTarget,
-  options: { registry: RegistryOptions; reporter: Reporter; home: string; accept?: (manifest: ImageManifest, where: string) => void },
-): Promise<PulledManifest> {
+export async function pullToStore(source: Reference, store: CopyTarget, options: PullOptions): Promise<PulledManifest> {
   const repo = remoteRepository(source, options.registry);
   const reference = formatReference(withDefaultTag(source));
   const root = await repo.fetchReference(manifestReference(source));
   const { manifest, blobs } = manifestBlobs(root.desc, root.bytes, reference);
   options.accept?.(manifest, reference);
   options.reporter({ event: 'transfer-start', direction: 'pull', reference });
+  const { validate, check } = options;
   const result = await copyManifest(repo, store, root, reference, reference, {
     stageFirst: true,
     hooks: progressHooks(options.reporter, manifest, 'pull'),
+    ...(validate ? { validate } : {}),
+    ...(check ? { check: () => check(manifest, root.desc) } : {}),
   });
   await BlobLocations.at(options.home).record(blobs.map((b) => b.digest), repo.location);
   return { ...report(reference, root.desc, manifest, result.blobs, result.bytes), manifestValue: manifest, storeReference: reference };
