@@ -1,4 +1,4 @@
-import { FabricksError } from '../util/errors.js';
+import { FabricksError, isFabricksError } from '../util/errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor, Fetcher, ImageManifest } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
@@ -87,6 +87,7 @@ export async function loadStoredApp(store: LayoutStore, reference: string): Prom
   try {
     manifestDesc = await store.resolve(reference);
   } catch (e) {
+    if (!isFabricksError(e, 'NOT_FOUND')) throw e; // a damaged index says so itself
     throw new FabricksError('NOT_FOUND', `${reference} is not in the local store (${store.root})`, {
       hint: 'build it first with fabricks build, or check the name and version in its fabricks.toml',
       cause: e,

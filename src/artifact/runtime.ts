@@ -1,4 +1,5 @@
 import type { Digest } from '../oci/digest.js';
+import { isFabricksError } from '../util/errors.js';
 import type { Descriptor } from '../oci/content.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest, pushImageManifest } from '../oci/manifest.js';
@@ -41,7 +42,9 @@ export async function loadStoredRuntime(store: LayoutStore, reference: string): 
     const manifest = await fetchManifest(store, manifestDesc);
     layer = manifest.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
     configDesc = manifest.config;
-  } catch {
+  } catch (e) {
+    // absent or not a runtime manifest: build or pull it; a damaged index is an error of its own
+    if (isFabricksError(e, 'STORE_CORRUPT')) throw e;
     return undefined;
   }
   if (!layer || !(await store.exists(layer))) return undefined;

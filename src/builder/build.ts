@@ -2,6 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { sha256, sha256File, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/content.js';
 import { startStep } from '../util/progress.js';
+import { isFabricksError } from '../util/errors.js';
+import type { LayoutStore } from '../oci/layout-store.js';
+import { fetchManifest } from '../oci/manifest.js';
+import { MediaType } from '../oci/media-types.js';
 import { loadProject, type ProjectConfig } from '../config/project.js';
 import { readLock } from '../config/lock.js';
 import type { Context } from '../home/context.js';
@@ -39,11 +43,18 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const { store } = ctx.home;
   const probe = planBuild(inputs, { lock, record: undefined, tagged: undefined, outputCurrent: false });
   let record = await cache.get(probe.key);
-  if (record && !(await store.exists(record.manifest))) record = undefined;
+  // a record counts only while everything it names is in the store, undamaged: else build again
+  if (record && !(await artifactIntact(store, record))) record = undefined;
   const plan = planBuild(inputs, {
     lock,
     record,
-    tagged: await store.resolve(probe.reference).then((d) => d.digest, () => undefined),
+    tagged: await store.resolve(probe.reference).then(
+      (d) => d.digest,
+      (e: unknown) => {
+        if (isFabricksError(e, 'NOT_FOUND')) return undefined;
+        throw e;
+      },
+    ),
     outputCurrent: record !== undefined && (await sameFile(outputPath(config), record)),
   });
   const applied = await applyBuild(plan, inputs, files, record, cache, ctx);
@@ -59,6 +70,16 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
     component: { path: outputPath(config), ...applied.component },
     cached: plan.cached,
   };
+}
+
+/** The build's manifest, config and module layer are all in the store and match their digests. */
+async function artifactIntact(store: LayoutStore, record: BuildRecord): Promise<boolean> {
+  if (!(await store.exists(record.manifest))) return false;
+  const manifest = await fetchManifest(store, record.manifest);
+  for (const blob of [manifest.config, ...manifest.layers.filter((l) => l.mediaType === MediaType.moduleLayer)]) {
+    if (!(await store.exists(blob))) return false;
+  }
+  return true;
 }
 
 /** Whether app.wasm is the recorded component: same size and mtime as written, or else same digest. */

@@ -9,6 +9,7 @@ import { register as registerPush } from './commands/push.js';
 import { register as registerPull } from './commands/pull.js';
 import { register as registerLogin } from './commands/login.js';
 import { register as registerRuntime } from './commands/runtime.js';
+import { register as registerVerify } from './commands/verify.js';
 
 const VERSION = '0.1.0';
 
@@ -47,7 +48,7 @@ function program(done: (o: Outcome) => void, passthrough: string[], hooks: Retur
     .exitOverride()
     .addHelpText('after', `\nThe local store and caches live in $FABRICKS_HOME (now ${fabricksHome()}).`);
   const cli = makeCli(done, passthrough, hooks);
-  for (const register of [registerBuild, registerRun, registerInspect, registerPush, registerPull, registerLogin, registerRuntime]) register(p, cli);
+  for (const register of [registerBuild, registerRun, registerInspect, registerPush, registerPull, registerLogin, registerRuntime, registerVerify]) register(p, cli);
   // --verbose works after any command too
   for (const cmd of allCommands(p)) if (cmd !== p) cmd.option('--verbose', 'on failure, show the causes behind the error');
   return p;

@@ -24,6 +24,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `bundling ${e.subject} ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
+        case 'verify':
+          return `checking every blob of ${e.subject} ...`;
         default:
           return undefined;
       }

@@ -14,9 +14,12 @@ export interface Context {
 }
 
 export async function openContext(options: { home?: string; reporter?: Reporter; registry?: RegistryOptions; signal?: AbortSignal | undefined } = {}): Promise<Context> {
+  const home = await openHome(options.home);
+  const reporter = options.reporter ?? silentReporter;
+  home.store.onDamaged = (digest, movedTo) => reporter({ event: 'note', code: 'damaged-blob', subject: digest, detail: `it did not match its digest and was moved to ${movedTo}; a build or pull writes it again` });
   return {
-    home: await openHome(options.home),
-    reporter: options.reporter ?? silentReporter,
+    home,
+    reporter,
     registry: options.registry ?? {},
     ...(options.signal ? { signal: options.signal } : {}),
   };

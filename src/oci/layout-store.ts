@@ -31,6 +31,8 @@ const stampOf = (s: Stats): Stamp => `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeM
  */
 export class LayoutStore implements Target, Verifier, FileStager {
   private verified: Map<string, Stamp> | undefined;
+  /** Told of every damaged blob found and moved aside (the CLI shows it, so a rebuild is explained). */
+  onDamaged: ((digest: Digest, movedTo: string) => void) | undefined;
 
   constructor(readonly root: string) {}
 
@@ -108,18 +110,26 @@ export class LayoutStore implements Target, Verifier, FileStager {
   }
 
   private missing(digest: Digest): FabricksError {
-    return new FabricksError('NOT_FOUND', `blob ${digest} is not in the local store (${this.root})`);
+    return new FabricksError('NOT_FOUND', `blob ${digest} is not in the local store (${this.root})`, {
+      hint: 'build or pull again to restore it (fabricks verify checks the whole store)',
+    });
+  }
+
+  /** Where damaged blobs are moved to. */
+  get quarantineDir(): string {
+    return join(this.stateDir, 'quarantine');
   }
 
   /** Moves a damaged blob aside and says so; the next write of that digest stores good bytes. */
   private async damaged(digest: Digest, why: string): Promise<FabricksError> {
-    const aside = join(this.stateDir, 'quarantine', `${digestHex(digest)}.${Date.now()}`);
+    const aside = join(this.quarantineDir, `${digestHex(digest)}.${Date.now()}`);
     await mkdir(dirname(aside), { recursive: true });
     const moved = await rename(this.blobPath(digest), aside).then(
       () => true,
       () => false,
     );
     this.verified?.delete(digestHex(digest));
+    if (moved) this.onDamaged?.(digest, aside);
     return new FabricksError('STORE_CORRUPT', `blob ${digest} in the local store is damaged: ${why}${moved ? `; it was moved to ${aside}` : ''}`, {
       hint: 'build or pull again to restore it (fabricks verify checks the whole store)',
     });

@@ -20,7 +20,9 @@ export type Step =
   /** A whole build (subject: name:version; digest: the manifest). */
   | 'build'
   /** The program itself starts (subject: its name); from here it owns stdin, stdout and the terminal. */
-  | 'run';
+  | 'run'
+  /** Checking every blob of the store (subject: the store; size: bytes checked). */
+  | 'verify';
 
 export type Direction = 'push' | 'pull';
 export type BlobAction = 'sent' | 'received' | 'skipped' | 'mounted';
@@ -31,7 +33,7 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible' | 'link-skipped'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   | { event: 'blob-bytes'; direction: Direction; title: string; digest: string; bytes: number; total: number }
   | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
