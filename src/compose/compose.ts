@@ -27,12 +27,21 @@ export async function composeLayers(store: LayoutStore, runtime: Descriptor, mod
       plug = join(dir, 'module.wasm');
       await writeFile(plug, options.moduleBytes);
     }
-    await wacPlug(store.blobPath(runtime.digest), plug, out, options.signal);
+    try {
+      await wacPlug(store.blobPath(runtime.digest), plug, out, options.signal);
+    } catch (e) {
+      if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
+      // both layers match their digests (the store checks them), so their content is at fault
+      throw new FabricksError('COMPONENT_INVALID', `runtime ${runtime.digest} and module ${module.digest} do not compose: ${e.message.split('\n')[0]}`, {
+        cause: e,
+        hint: 'the runtime or the module layer is not a component wac can plug together; rebuild or pull the runtime again (fabricks runtime build --force, or a fresh pull), and see --verbose for wac\'s words',
+      });
+    }
     const bytes = await readFile(out);
     const digest = sha256(bytes);
     if (options.expect && digest !== options.expect) {
       throw new FabricksError('DIGEST_MISMATCH', `recomposing ${runtime.digest.slice(0, 19)} + ${module.digest.slice(0, 19)} gave ${digest}, not the recorded ${options.expect}`, {
-        hint: 'the wac version may differ from the one the artifact was built with; run npm run setup',
+        hint: 'both layers match their digests, so the composition itself differs: the artifact was built with another wac than 0.12.0, or by another tool; run npm run setup to get the wac fabricks pins',
       });
     }
     return { bytes, digest };

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { digestHex, type Digest } from '../oci/digest.js';
 import { startStep, type Reporter } from '../util/progress.js';
+import { FabricksError } from '../util/errors.js';
 
 export interface Transpiled {
   dir: string;
@@ -24,11 +25,20 @@ export async function transpiled(cacheDir: string, digest: Digest, bytes: () => 
   }
   const done = startStep(reporter, 'transpile', digest);
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
-  const result = await transpileBytes(await bytes(), {
-    name: 'component',
-    instantiation: 'async',
-    emitTypescriptDeclarations: false,
-  } as never);
+  let result: { files: Record<string, Uint8Array | string>; imports: string[] };
+  try {
+    result = (await transpileBytes(await bytes(), {
+      name: 'component',
+      instantiation: 'async',
+      emitTypescriptDeclarations: false,
+    } as never)) as typeof result;
+  } catch (cause) {
+    if (cause instanceof FabricksError) throw cause;
+    throw new FabricksError('COMPONENT_INVALID', `component ${digest} cannot be prepared to run: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, {
+      cause,
+      hint: 'it is not a valid WebAssembly component; pull or build it again',
+    });
+  }
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
   try {
