@@ -1,14 +1,13 @@
 import { sha256 } from '../oci/digest.js';
 import { parseRemote } from '../oci/reference.js';
-import { pullToStore, type TransferReport } from '../oci/transfer.js';
+import type { TransferReport } from '../oci/transfer.js';
 import { writeAtomic } from '../util/atomic.js';
 import { displayPath } from '../util/paths.js';
 import type { Context } from '../home/context.js';
-import { loadApp } from '../artifact/app.js';
-import { requireKind, type ArtifactKind } from '../artifact/kind.js';
+import type { ArtifactKind } from '../artifact/kind.js';
 import { recompose } from '../artifact/recompose.js';
 import { wasmLayer } from '../artifact/wasm.js';
-import { pulledManifest } from './target.js';
+import { pullArtifact } from './pull-artifact.js';
 
 export interface PullResult extends TransferReport {
   kind: ArtifactKind;
@@ -24,25 +23,14 @@ export interface PullResult extends TransferReport {
  */
 export async function pull(reference: string, output: string | undefined, ctx: Context): Promise<PullResult> {
   const ref = parseRemote(reference, 'reference');
-  let kind = 'app' as ArtifactKind;
-  const pulled = await pullToStore(ref, ctx.home.store, {
-    registry: ctx.registry,
-    reporter: ctx.reporter,
-    home: ctx.home.root,
-    accept: (manifest, where) => {
-      kind = requireKind(manifest, where, output ? ['app', 'wasm'] : ['app', 'runtime', 'wasm'], output ? `-o writes app components only; pull ${where} without -o to store it` : undefined);
-    },
-  });
-  const { manifestValue, storeReference, ...report } = pulled;
+  const accept: ArtifactKind[] = output ? ['app', 'wasm'] : ['app', 'runtime', 'wasm'];
+  const { pulled, kind, app, component } = await pullArtifact(ref, ctx, accept, output ? `-o writes app components only; pull ${reference} without -o to store it` : undefined);
+  const { manifestValue, storeReference: _stored, ...report } = pulled;
   const base = { ...report, kind, bytesReceived: pulled.bytes };
   if (kind === 'runtime') return base;
   let bytes: Uint8Array;
-  if (kind === 'app') {
-    const app = await loadApp(ctx.home.store, storeReference, pulledManifest(pulled));
-    bytes = await recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
-  } else {
-    bytes = await ctx.home.store.fetch(wasmLayer(manifestValue, pulled.reference));
-  }
+  if (app) bytes = component ?? (await recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal));
+  else bytes = await ctx.home.store.fetch(wasmLayer(manifestValue, pulled.reference));
   if (output) await writeAtomic(output, bytes);
   return { ...base, component: { digest: sha256(bytes), size: bytes.length, ...(output ? { path: displayPath(output) } : {}) } };
 }

@@ -27,12 +27,12 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     digest = resolved.layer.digest;
     bytes = () => ctx.home.store.fetch(resolved.layer);
   } else {
-    const { app, built } = resolved;
+    const { app, built, component } = resolved;
     name = app.config.name;
     digest = app.config.component.digest;
     listen = app.config.capabilities.network.listen;
     // a project's build left the component in .fabricks/app.wasm; others compose it again
-    bytes = built ? () => readFile(built.component.path) : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
+    bytes = built ? () => readFile(built.component.path) : component ? async () => component : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
   }
   if (listen.length > 0) {
     throw new FabricksError('RUN_FAILED', `${name} asks to listen on ${listen.join(', ')}, and fabricks run cannot serve wasi:http yet`, {

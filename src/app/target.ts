@@ -2,12 +2,13 @@ import { stat } from 'node:fs/promises';
 import { FabricksError } from '../util/errors.js';
 import type { Descriptor } from '../oci/content.js';
 import { isRemoteReference, parseRemote, type Reference } from '../oci/reference.js';
-import { pullToStore, type PulledManifest } from '../oci/transfer.js';
+import type { PulledManifest } from '../oci/transfer.js';
 import type { Context } from '../home/context.js';
 import { loadApp, loadStoredApp, type StoredApp } from '../artifact/app.js';
-import { requireKind, type ArtifactKind } from '../artifact/kind.js';
+import type { ArtifactKind } from '../artifact/kind.js';
 import { wasmLayer, wasmName } from '../artifact/wasm.js';
 import { build, type BuildResult } from '../builder/build.js';
+import { pullArtifact } from './pull-artifact.js';
 
 /** What a command is pointed at: a project folder, a build in the local store, or a pushed artifact. */
 export type Target =
@@ -31,7 +32,7 @@ export async function parseTarget(arg: string | Target = '.'): Promise<Target> {
 }
 
 export type ResolvedTarget =
-  | { kind: 'app'; app: StoredApp; built?: BuildResult; pulled?: PulledManifest }
+  | { kind: 'app'; app: StoredApp; built?: BuildResult; pulled?: PulledManifest; component?: Uint8Array }
   | { kind: 'wasm'; reference: string; name: string; layer: Descriptor; pulled: PulledManifest };
 
 /**
@@ -47,23 +48,10 @@ export async function resolveTarget(target: Target, ctx: Context, accept: Artifa
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }
   if (target.kind === 'stored') return { kind: 'app', app: await loadStoredApp(store, target.reference) };
-  let kind = 'app' as ArtifactKind;
-  const pulled = await pullToStore(target.reference, store, {
-    registry: ctx.registry,
-    reporter: ctx.reporter,
-    home: ctx.home.root,
-    accept: (manifest, where) => {
-      kind = requireKind(manifest, where, accept);
-    },
-  });
+  const { pulled, kind, app, component } = await pullArtifact(target.reference, ctx, accept);
   if (kind === 'wasm') {
     const layer = wasmLayer(pulled.manifestValue, pulled.reference);
     return { kind: 'wasm', reference: pulled.reference, name: wasmName(layer, target.reference.repository), layer, pulled };
   }
-  return { kind: 'app', app: await loadApp(store, pulled.storeReference, pulledManifest(pulled)), pulled };
-}
-
-/** The descriptor of the manifest a pull stored. */
-export function pulledManifest(pulled: PulledManifest): Descriptor {
-  return { mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest as Descriptor['digest'], size: pulled.manifest.size };
+  return { kind: 'app', app: app!, pulled, ...(component ? { component } : {}) };
 }
