@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -165,6 +165,21 @@ export async function startTokenServer(): Promise<TokenServer> {
   return { realm: `http://127.0.0.1:${port}/token`, service, issuer, jwk, requests, stop: () => close(server) };
 }
 
+/** Bytes without end, as fast as the client takes them; bounded (60 s, 8 GiB) so a test that forgets it ends. */
+function endless(res: ServerResponse, seen: SeenRequest): void {
+  const piece = Buffer.alloc(64 * 1024, 0x7b);
+  const until = Date.now() + 60_000;
+  const pump = () => {
+    while (!res.destroyed && Date.now() < until && seen.bodyBytes < 8 * 1024 ** 3) {
+      seen.bodyBytes += piece.length;
+      if (!res.write(piece)) return;
+    }
+    if (!res.destroyed) res.end();
+  };
+  res.on('drain', pump);
+  pump();
+}
+
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as { port: number }).port;
@@ -175,14 +190,40 @@ function close(server: Server): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
-/** status: answer for the registry; drop: close before forwarding; drop-response: forward, then close instead of answering; corrupt: flip a byte of the body. */
-export type Fault = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'drop' } | { kind: 'drop-response' } | { kind: 'corrupt' };
+/**
+ * status: answer for the registry; drop: close before forwarding; drop-response: forward, then
+ * close instead of answering; corrupt: flip a byte of the body.
+ * hang: accept the request and never answer; stall-body: send `after` bytes of the body, then
+ * nothing (the connection stays open); cut-after: send `after` bytes of the body, then close;
+ * endless-body: answer 200 with this Content-Type and bytes without end (no Content-Length);
+ * stall-upload: stop reading the request body after `after` bytes and never answer; cut-upload:
+ * close once `after` bytes of the request body arrived; no-range: forward without the Range
+ * header (a registry that ignores it).
+ */
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'drop' }
+  | { kind: 'drop-response' }
+  | { kind: 'corrupt' }
+  | { kind: 'hang' }
+  | { kind: 'stall-body'; after: number }
+  | { kind: 'cut-after'; after: number }
+  | { kind: 'endless-body'; contentType: string; status?: number }
+  | { kind: 'stall-upload'; after: number }
+  | { kind: 'cut-upload'; after: number }
+  | { kind: 'no-range' };
 
 /** A request as the proxy saw it, with the bytes that crossed its client-side socket. */
 export interface SeenRequest {
   method: string;
   path: string;
   status?: number;
+  /** The Range header the client sent, if any. */
+  range?: string;
+  /** Response body bytes the proxy passed to the client. */
+  bodyBytes: number;
+  /** Request body bytes the client sent. */
+  uploadBytes: number;
 }
 
 /**
@@ -235,11 +276,16 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
   };
   let uploaded = 0;
   const server = createHttpServer((req, res) => {
-    const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '' };
+    const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '', bodyBytes: 0, uploadBytes: 0, ...(req.headers.range ? { range: req.headers.range } : {}) };
     proxy.requests.push(seen);
     const fault = proxy.fault?.(req);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'hang') {
+      // read what comes, answer nothing; stop() closes the socket
+      req.resume();
       return;
     }
     if (fault?.kind === 'status') {
@@ -248,11 +294,24 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
       req.on('end', () => res.writeHead(fault.status, { 'Content-Type': 'application/json', ...(fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}) }).end('{"errors":[{"code":"UNAVAILABLE","message":"injected by the test"}]}'));
       return;
     }
-    const up = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+    if (fault?.kind === 'endless-body') {
+      seen.status = fault.status ?? 200;
+      req.resume();
+      res.writeHead(seen.status, { 'Content-Type': fault.contentType });
+      endless(res, seen);
+      return;
+    }
+    const headers = { ...req.headers };
+    if (fault?.kind === 'no-range') delete headers.range;
+    const up = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => {
       seen.status = upRes.statusCode;
       if (fault?.kind === 'drop-response') {
         upRes.resume();
         req.socket.destroy();
+        return;
+      }
+      if (fault?.kind === 'stall-upload' || fault?.kind === 'cut-upload') {
+        upRes.resume();
         return;
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
@@ -263,18 +322,42 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
           chunk[0] = chunk[0]! ^ 0xff;
           flipped = true;
         }
+        if (fault?.kind === 'stall-body' || fault?.kind === 'cut-after') {
+          const left = fault.after - seen.bodyBytes;
+          if (left <= 0) return;
+          if (chunk.length >= left) {
+            seen.bodyBytes += left;
+            // the rest never comes: the upstream answer is dropped, the client's socket stays (stall) or closes (cut)
+            res.write(chunk.subarray(0, left), () => (fault.kind === 'cut-after' ? req.socket.destroy() : undefined));
+            upRes.destroy();
+            return;
+          }
+        }
+        seen.bodyBytes += chunk.length;
         res.write(chunk);
       });
       upRes.on('end', () => res.end());
-      upRes.on('error', () => res.destroy());
+      upRes.on('error', () => {
+        if (fault?.kind !== 'stall-body' && fault?.kind !== 'cut-after') res.destroy();
+      });
     });
     up.on('error', () => {
+      // the faults that cut the upstream request leave the client's side as they made it
+      if (fault && ['stall-upload', 'cut-upload', 'stall-body', 'cut-after'].includes(fault.kind)) return;
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
     req.on('data', (chunk: Buffer) => {
+      seen.uploadBytes += chunk.length;
       uploaded += chunk.length;
       proxy.onUploadBytes?.(uploaded);
+      if ((fault?.kind === 'stall-upload' || fault?.kind === 'cut-upload') && seen.uploadBytes >= fault.after) {
+        // the registry gets a cut request; the client gets silence (stall) or a closed socket (cut)
+        req.unpipe(up);
+        up.destroy();
+        if (fault.kind === 'stall-upload') req.pause();
+        else req.socket.destroy();
+      }
     });
     req.pipe(up);
   });
@@ -288,4 +371,36 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
   });
   proxy.host = `127.0.0.1:${await listen(server)}`;
   return proxy;
+}
+
+/**
+ * A port that never completes a connection: a listener (python3) that accepts nothing, its
+ * one-place queue filled, so the kernel drops further SYNs and a connect waits until it times out.
+ */
+export async function startBlackhole(): Promise<{ host: string; stop(): Promise<void> }> {
+  const script = [
+    'import socket, time',
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    'port = s.getsockname()[1]',
+    'fill = []',
+    'for _ in range(3):',
+    "    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', port)); fill.append(c)",
+    'print(port, flush=True)',
+    'time.sleep(600)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the blackhole listener exited (${code})`)));
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  return {
+    host: `127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { pullScope, pushScope } from './challenge.js';
 import { discard, type RegistryClient, type Response } from './client.js';
 import { cancelBody, capText } from './http.js';
 import { backoffMs, isNetworkError, retryableStatus, sleep } from './retry.js';
-import type { UploadSessions } from './upload-sessions.js';
+import { uploadSessionKey, type UploadSessions } from './upload-sessions.js';
 
 export type { OnBytes };
 
@@ -214,10 +214,6 @@ export class RemoteRepository implements Target, Mounter {
     }
   }
 
-  private sessionKey(desc: Descriptor): string {
-    return `${this.client.base}/${this.name}@${desc.digest}`;
-  }
-
   private async startUpload(what: string): Promise<string> {
     const res = await this.client.expect({ method: 'POST', url: `/v2/${this.name}/blobs/uploads/`, scopes: [pushScope(this.name)], what }, [202]);
     await discard(res);
@@ -245,7 +241,7 @@ export class RemoteRepository implements Target, Mounter {
     const scopes = [pushScope(this.name)];
     const chunked = content.length > CHUNK_SIZE;
     const sessions = chunked ? this.options.uploads : undefined;
-    const key = this.sessionKey(desc);
+    const key = uploadSessionKey(this.client.base, this.name, desc.digest);
     // an upload of this blob that an earlier run left open: go on from where the registry stands
     const earlier = mayResume ? await sessions?.get(key) : undefined;
     let at = earlier ? await this.uploadStatus(earlier, content.length, what) : undefined;

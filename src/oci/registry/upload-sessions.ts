@@ -13,6 +13,9 @@ export interface UploadSessions {
   delete(key: string): Promise<void>;
 }
 
+/** The key of a blob's upload: the registry's base URL, the repository and the digest. */
+export const uploadSessionKey = (base: string, repository: string, digest: string) => `${base}/${repository}@${digest}`;
+
 interface Entry {
   location: string;
   /** When it was last moved on (ms since the epoch). */
