@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { CHUNK_SIZE, RemoteRepository } from '../../src/oci/registry/repository.
 import { uploadSessionKey } from '../../src/oci/registry/upload-sessions.js';
 import { pullToStore, pushManifest, remoteRepository, uploadSessionsFile } from '../../src/oci/transfer.js';
 import { silentReporter } from '../../src/util/progress.js';
+import { copyExample, events, fabricks, machine, repoRoot, storeSnapshot, type CliResult } from '../helpers.js';
 import { startBlackhole, startProxy, startRegistry, type CountingProxy, type RegistryServer } from '../registry-servers.js';
 
 /**
@@ -421,5 +423,100 @@ describe('pull hooks', () => {
     // the blobs were stored by the failed pull: only the check runs again, then the tag
     expect(calls).toEqual([`check ${app.root.desc.digest}`]);
     expect((await store.resolve(pulled.storeReference)).digest).toBe(app.root.desc.digest);
+  });
+});
+
+describe('the CLI on a misbehaving network', () => {
+  type Machine = Awaited<ReturnType<typeof machine>>;
+  type Layer = { title: string; digest: string; size: number; action: string; bytes: number };
+  let builder: Machine;
+  let project: string;
+
+  /** Runs the CLI as `m` would, and kills it (SIGKILL, as a crash) when `kill` is called. */
+  function killable(m: Machine, args: string[]) {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), ...args], { env: { ...process.env, FABRICKS_HOME: m.home, ...m.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+    return { done, kill: () => child.kill('SIGKILL') };
+  }
+
+  beforeAll(async () => {
+    builder = await machine({ shareStore: true });
+    project = await copyExample('hello-js', 'net-cli');
+    // a packed data file makes the module layer a 9 MB blob: three upload chunks
+    await writeFile(join(project, 'data.bin'), randomBytes(9 * 1024 * 1024));
+    const built = await fabricks(['build', '-q', project]);
+    expect(built.status, built.stderr).toBe(0);
+  });
+
+  it('pull from a registry that never answers ends in seconds, naming the registry, the request and the wait', async () => {
+    proxy.fault = () => ({ kind: 'hang' });
+    const fresh = await machine();
+    const started = Date.now();
+    const r = await fresh.run(['pull', `${proxy.host}/net/silent:1`, '--plain-http'], { env: { FABRICKS_REGISTRY_HEADERS_TIMEOUT_MS: '1000', FABRICKS_REGISTRY_RETRIES: '2' } });
+    expect(r.status).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.stderr).toContain(`registry ${proxy.host} sent no response headers within 1 s (access to ${proxy.host}/net/silent:1)`);
+    expect(r.stderr).toMatch(/hint: .*FABRICKS_REGISTRY_CONNECT_TIMEOUT_MS/);
+    expect(proxy.requests).toHaveLength(2);
+  });
+
+  it('a push killed mid-blob resumes, when run again, from where the registry stands', async () => {
+    const destination = `${proxy.host}/net/cli-push:1`;
+    let patches = 0;
+    const first = killable(builder, ['push', project, destination, '--plain-http', '-q']);
+    // killed as the third upload chunk starts: two chunks are in the registry
+    proxy.fault = (req) => {
+      if (req.method === 'PATCH' && ++patches === 3) first.kill();
+      return undefined;
+    };
+    const killed = await first.done;
+    expect(killed.signal).toBe('SIGKILL');
+    proxy.fault = undefined;
+    proxy.reset();
+    const again = await builder.run(['push', project, destination, '--plain-http', '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    const layers = (JSON.parse(again.stdout) as { layers: Layer[] }).layers;
+    const resumed = layers.filter((l) => l.action === 'sent' && l.bytes < l.size);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]!.bytes).toBeLessThanOrEqual(resumed[0]!.size - 2 * CHUNK_SIZE);
+    expect(proxy.requests.filter((q) => q.method === 'GET' && q.path.includes('/blobs/uploads/')).map((q) => q.status)).toEqual([204]);
+    // on the wire: what the report says, not the whole blob again
+    const sentBlobs = layers.filter((l) => l.action === 'sent').reduce((t, l) => t + l.bytes, 0);
+    expect(proxy.counts().sent).toBeLessThan(sentBlobs + 200_000);
+
+    const fresh = await machine();
+    const run = await fresh.run(['run', '-q', destination, '--plain-http', '--', 'resumed']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Hello, resumed');
+  });
+
+  it('a pull cut off in its largest layer keeps what arrived; run again it receives only the rest', async () => {
+    const reference = `${proxy.host}/net/cli-pull:1`;
+    const pushed = await builder.run(['push', project, reference, '--plain-http', '--json']);
+    expect(pushed.status, pushed.stderr).toBe(0);
+    const largest = (JSON.parse(pushed.stdout) as { layers: Layer[] }).layers.sort((a, b) => b.size - a.size)[0]!;
+    const cutAt = largest.size - 500_000;
+    proxy.fault = (req) => (isBlobGet(largest.digest)(req) ? { kind: 'cut-after', after: cutAt } : undefined);
+    const fresh = await machine();
+    const before = await storeSnapshot(fresh.home);
+    const cut = await fresh.run(['pull', reference, '--plain-http'], { env: { FABRICKS_REGISTRY_RETRIES: '1' } });
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toContain(`registry ${proxy.host} (http://${proxy.host}) broke off the download of blob ${largest.digest.slice(0, 19)}`);
+    expect(await storeSnapshot(fresh.home)).toBe(before);
+
+    proxy.fault = undefined;
+    proxy.reset();
+    const again = await fresh.run(['pull', reference, '--plain-http', '--json', '--progress', 'json']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(blobGets(largest.digest).map((g) => [g.range, g.status])).toEqual([[`bytes=${cutAt}-`, 206]]);
+    const done = events(again.stderr).find((e) => e.event === 'blob-done' && e.digest === largest.digest);
+    expect(done).toMatchObject({ action: 'received', bytes: largest.size - cutAt });
+    const result = JSON.parse(again.stdout) as { bytesReceived: number; layers: Layer[] };
+    expect(result.bytesReceived).toBeLessThan(result.layers.reduce((t, l) => t + l.size, 0) - cutAt + 50_000);
+    expect(proxy.counts().received).toBeLessThan(result.bytesReceived + 100_000);
   });
 });
