@@ -174,6 +174,36 @@ describe('timeouts', () => {
   });
 });
 
+describe('upload bodies', () => {
+  it('a large body, sent in watched pieces, still follows a 307: the bytes go again to where the registry points', async () => {
+    const seen: Array<{ path: string; bytes: number; authorization?: string }> = [];
+    const server = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', bytes, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+        if (req.url === '/v2/net/redirect/blobs/uploads/x') res.writeHead(307, { Location: '/elsewhere' }).end();
+        else res.writeHead(202, { Location: '/v2/net/redirect/blobs/uploads/y' }).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const client = new RegistryClient(`127.0.0.1:${port}`, options());
+      const body = new Uint8Array(randomBytes(300_000));
+      const res = await client.send({ method: 'PATCH', url: '/v2/net/redirect/blobs/uploads/x', scopes: [], body, what: 'the test upload', retry: false });
+      expect(res.status).toBe(202);
+      expect(seen).toEqual([
+        { path: '/v2/net/redirect/blobs/uploads/x', bytes: body.length },
+        { path: '/elsewhere', bytes: body.length },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('bounded reads', () => {
   it('a manifest without end: ARTIFACT_INVALID at the 4 MiB cap, at once, in little memory', async () => {
     proxy.fault = (req) => (req.url?.includes('/manifests/') ? { kind: 'endless-body', contentType: MediaType.imageManifest } : undefined);

@@ -115,20 +115,26 @@ export class RegistryClient {
         throw this.unreachable(e, req.what);
       }
     }
-    const body = uploadBody(bytes, this.timeouts.stallMs);
-    try {
-      return await fetch(url, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), 'Content-Length': String(bytes.length) },
-        body: body.stream,
-        duplex: 'half',
-        signal: body.signal,
-        dispatcher: this.dispatcher,
-      });
-    } catch (e) {
-      throw this.unreachable(e, req.what, { taken: body.taken(), total: bytes.length });
-    } finally {
-      body.done();
+    // fetch cannot replay a streamed body on a redirect: follow 307/308 here, with the bytes again
+    let target = new URL(url);
+    let headers: Record<string, string> = { ...(init.headers as Record<string, string>), 'Content-Length': String(bytes.length) };
+    for (let hops = 0; ; hops++) {
+      const body = uploadBody(bytes, this.timeouts.stallMs);
+      let res: Response;
+      try {
+        res = await fetch(target, { ...init, headers, body: body.stream, duplex: 'half', redirect: 'manual', signal: body.signal, dispatcher: this.dispatcher });
+      } catch (e) {
+        throw this.unreachable(e, req.what, { taken: body.taken(), total: bytes.length });
+      } finally {
+        body.done();
+      }
+      const location = res.headers.get('location');
+      if ((res.status !== 307 && res.status !== 308) || !location || hops >= 5) return res;
+      await discard(res);
+      const next = new URL(location, target);
+      // credentials stay with the registry that asked for them
+      if (next.origin !== target.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+      target = next;
     }
   }
 

@@ -21,6 +21,8 @@ export const CHUNK_SIZE = 4 * 1024 * 1024;
 export const MAX_MANIFEST = 4 * 1024 * 1024;
 /** The most a JSON blob (a config) may be when read into memory. */
 export const MAX_JSON_BLOB = 4 * 1024 * 1024;
+/** The most any blob may be when read into memory (larger ones go to files: pull into the local store). */
+export const MAX_IN_MEMORY = 1024 * 1024 * 1024;
 
 const MANIFEST_TYPES: string[] = [
   MediaType.imageManifest,
@@ -83,9 +85,10 @@ export class RemoteRepository implements Target, Mounter {
 
   /** Downloads a blob into memory; its bytes are checked against size and digest before anyone sees them. */
   async fetch(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
-    if (isJsonType(desc.mediaType) && desc.size > MAX_JSON_BLOB) {
-      throw new FabricksError('ARTIFACT_INVALID', `blob ${desc.digest} (${desc.mediaType}) in ${this.location} is ${desc.size} bytes, more than the ${capText(MAX_JSON_BLOB)} a JSON blob may be`, {
-        hint: 'the manifest that names it is not one fabricks reads; nothing was downloaded',
+    const cap = isJsonType(desc.mediaType) ? MAX_JSON_BLOB : MAX_IN_MEMORY;
+    if (desc.size > cap) {
+      throw new FabricksError('ARTIFACT_INVALID', `blob ${desc.digest} (${desc.mediaType}) in ${this.location} is ${desc.size} bytes, more than the ${capText(cap)} fabricks reads into memory${cap === MAX_JSON_BLOB ? ' for a JSON blob' : ''}`, {
+        hint: 'nothing was downloaded; a manifest that names a config this large is not one fabricks writes',
       });
     }
     for (let attempt = 1; ; attempt++) {
