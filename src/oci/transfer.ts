@@ -1,7 +1,7 @@
+import { join } from 'node:path';
 import { formatReference, manifestReference, withDefaultTag, type Reference } from './reference.js';
 import type { Direction, Reporter } from '../util/progress.js';
 import type { Descriptor, Fetcher, ImageManifest, ManifestContent } from './content.js';
-import { join } from 'node:path';
 import { copyManifest, type BlobOutcome, type CopyTarget, type StagedBlob } from './copy.js';
 import { manifestBlobs } from './manifest.js';
 import { BlobLocations } from './locations.js';

@@ -1,8 +1,8 @@
-import { fetch, type Agent, type RequestInit, type Response } from 'undici';
+import type { Agent, RequestInit, Response } from 'undici';
 import { FabricksError } from '../../util/errors.js';
 import { mergeScopes, parseChallenge, type Challenge } from './challenge.js';
 import { findCredential, type Credential } from './credentials.js';
-import { amount, cancelBody, capText, declaredLength, DEFAULT_TIMEOUTS, dispatcherFor, MAX_ERROR_BODY, MAX_TOKEN_RESPONSE, stallText, uploadBody, type Timeouts } from './http.js';
+import { amount, cancelBody, capText, declaredLength, DEFAULT_TIMEOUTS, dispatcherFor, loadUndici, MAX_ERROR_BODY, MAX_TOKEN_RESPONSE, stallText, uploadBody, type Timeouts, type Undici } from './http.js';
 import { backoffMs, DEFAULT_RETRY, errorCodes, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';
 
 export type { Response, Timeouts };
@@ -50,7 +50,7 @@ export class RegistryClient {
   private credential: Promise<Credential | undefined> | undefined;
   readonly retry: RetryPolicy;
   readonly timeouts: Timeouts;
-  private readonly dispatcher: Agent;
+  private network: Promise<{ fetch: Undici['fetch']; dispatcher: Agent }> | undefined;
 
   constructor(
     readonly host: string,
@@ -60,7 +60,12 @@ export class RegistryClient {
     this.base = `${options.plainHttp ? 'http' : 'https'}://${apiHost}`;
     this.retry = options.retry ?? retryFromEnv();
     this.timeouts = { ...timeoutsFromEnv(), ...definedOnly(options.timeouts ?? {}) };
-    this.dispatcher = dispatcherFor(this.timeouts);
+  }
+
+  /** fetch and the connection pool with this registry's timeouts, made on the first request. */
+  private http(): Promise<{ fetch: Undici['fetch']; dispatcher: Agent }> {
+    this.network ??= loadUndici().then((u) => ({ fetch: u.fetch, dispatcher: dispatcherFor(u, this.timeouts) }));
+    return this.network;
   }
 
   private getCredential(): Promise<Credential | undefined> {
@@ -107,10 +112,11 @@ export class RegistryClient {
    * socket's error as the cause (retries read its code).
    */
   private async fetchOnce(url: string | URL, init: RequestInit, req: Pick<RegistryRequest, 'what' | 'body'>): Promise<Response> {
+    const { fetch, dispatcher } = await this.http();
     const bytes = req.body;
     if (!bytes || bytes.length <= WHOLE_BODY) {
       try {
-        return await fetch(url, { ...init, ...(bytes ? { body: bytes } : {}), dispatcher: this.dispatcher });
+        return await fetch(url, { ...init, ...(bytes ? { body: bytes } : {}), dispatcher });
       } catch (e) {
         throw this.unreachable(e, req.what);
       }
@@ -122,7 +128,7 @@ export class RegistryClient {
       const body = uploadBody(bytes, this.timeouts.stallMs);
       let res: Response;
       try {
-        res = await fetch(target, { ...init, headers, body: body.stream, duplex: 'half', redirect: 'manual', signal: body.signal, dispatcher: this.dispatcher });
+        res = await fetch(target, { ...init, headers, body: body.stream, duplex: 'half', redirect: 'manual', signal: body.signal, dispatcher });
       } catch (e) {
         throw this.unreachable(e, req.what, { taken: body.taken(), total: bytes.length });
       } finally {

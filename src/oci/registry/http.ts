@@ -1,5 +1,5 @@
 import { ReadableStream } from 'node:stream/web';
-import { Agent, type Response } from 'undici';
+import type { Agent, Response } from 'undici';
 import { errorCodes } from './retry.js';
 
 /**
@@ -24,8 +24,20 @@ export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 30_000, headersMs: 60_000
 export const MAX_TOKEN_RESPONSE = 1024 * 1024;
 export const MAX_ERROR_BODY = 64 * 1024;
 
-export function dispatcherFor(timeouts: Timeouts): Agent {
-  return new Agent({ connect: { timeout: timeouts.connectMs }, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.stallMs });
+export interface Undici {
+  fetch: typeof import('undici').fetch;
+  Agent: typeof import('undici').Agent;
+}
+let undici: Promise<Undici> | undefined;
+
+/** undici is loaded on the first request: commands that never reach a registry (a build) do not pay for it. */
+export function loadUndici(): Promise<Undici> {
+  undici ??= import('undici').then((u) => ({ fetch: u.fetch, Agent: u.Agent }));
+  return undici;
+}
+
+export function dispatcherFor(u: Undici, timeouts: Timeouts): Agent {
+  return new u.Agent({ connect: { timeout: timeouts.connectMs }, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.stallMs });
 }
 
 /** An upload body that stopped moving: the registry took no bytes for the stall timeout. */
