@@ -320,7 +320,7 @@ export class RegistryClient {
    * A request that got no (whole) answer: a timeout says what stalled and after how much; a
    * socket or TLS error says so. The socket error stays the cause: retries decide from its code.
    */
-  unreachable(e: unknown, what: string, progress: { taken?: number; total?: number; received?: number } = {}): FabricksError {
+  private unreachable(e: unknown, what: string, progress: { taken?: number; total?: number; received?: number } = {}): FabricksError {
     if (e instanceof FabricksError) return e;
     const stalled = stallText(e, this.timeouts, progress);
     if (stalled) {

@@ -53,9 +53,10 @@ export class UploadStalled extends Error {
 const PIECE = 64 * 1024;
 
 /**
- * A request body handed to fetch in pieces: `taken` says how far the registry got, and a
- * watchdog aborts the request when no piece is taken for `stallMs` (undici watches the
- * download side only). Call `done()` once fetch has returned.
+ * A request body handed to fetch in pieces: `taken` says how much fetch has taken (the registry
+ * has it, or the socket's buffers do), and a watchdog aborts the request when no piece is taken
+ * for `stallMs` (undici's own timer for this is the headers timeout). Call `done()` once fetch
+ * has returned.
  */
 export function uploadBody(bytes: Uint8Array, stallMs: number) {
   const controller = new AbortController();

@@ -135,6 +135,9 @@ export class RemoteRepository implements Target, Mounter {
       for (let attempt = 1; ; attempt++) {
         try {
           if (await this.downloadToFile(desc, path, state, onBytes)) return state.received;
+          if (state.whole) {
+            throw new FabricksError('REGISTRY_REFUSED', `registry ${this.client.host} answered ${this.downloadWhat(desc)} with a range of the blob it was not asked for`);
+          }
           // what the file held before did not lead to the digest: once more, from nothing
           state.whole = true;
           attempt--;
