@@ -20,7 +20,8 @@ export async function openContext(options: { home?: string; reporter?: Reporter;
   return {
     home,
     reporter,
-    registry: options.registry ?? {},
+    // registry requests stop on Ctrl-C and say when they try again
+    registry: { ...options.registry, signal: options.signal, onRetry: (n) => reporter({ event: 'retry', ...n }) },
     ...(options.signal ? { signal: options.signal } : {}),
   };
 }

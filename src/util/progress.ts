@@ -35,6 +35,8 @@ export type ProgressEvent =
   /** Something the user may want to know that does not stop the command. */
   | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
+  /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
+  | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }
   | { event: 'blob-bytes'; direction: Direction; title: string; digest: string; bytes: number; total: number }
   | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
 

@@ -494,6 +494,43 @@ describe('the CLI on a misbehaving network', () => {
     expect(proxy.requests).toHaveLength(2);
   });
 
+  it('says when it tries again, and why, as progress events', async () => {
+    proxy.fault = () => ({ kind: 'hang' });
+    const fresh = await machine();
+    const r = await fresh.run(['pull', `${proxy.host}/net/silent:1`, '--plain-http', '--progress', 'json'], { env: { FABRICKS_REGISTRY_HEADERS_TIMEOUT_MS: '500', FABRICKS_REGISTRY_RETRIES: '3' } });
+    expect(r.status).toBe(1);
+    const retries = events(r.stderr).filter((e) => e.event === 'retry');
+    expect(retries).toEqual([
+      expect.objectContaining({ registry: proxy.host, attempt: 1, attempts: 3, reason: 'UND_ERR_HEADERS_TIMEOUT', what: `access to ${proxy.host}/net/silent:1` }),
+      expect.objectContaining({ attempt: 2, attempts: 3, reason: 'UND_ERR_HEADERS_TIMEOUT' }),
+    ]);
+    const human = await fresh.run(['pull', `${proxy.host}/net/silent:1`, '--plain-http'], { env: { FABRICKS_REGISTRY_HEADERS_TIMEOUT_MS: '500', FABRICKS_REGISTRY_RETRIES: '2' } });
+    expect(human.stderr).toMatch(/registry .*: access to .* failed \(UND_ERR_HEADERS_TIMEOUT\); trying again in .* \(2 of 2\)/);
+  });
+
+  it('Ctrl-C stops a pull that waits on a registry that never answers, at once', async () => {
+    proxy.fault = () => ({ kind: 'hang' });
+    proxy.reset();
+    const fresh = await machine();
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'pull', `${proxy.host}/net/silent:1`, '--plain-http'], {
+      env: { ...process.env, FABRICKS_HOME: fresh.home, ...fresh.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // the default timeouts (60 s for headers): only the interruption can end it this soon
+    const deadline = Date.now() + 10_000;
+    while (proxy.requests.length === 0 && Date.now() < deadline) await new Promise((w) => setTimeout(w, 50));
+    await new Promise((w) => setTimeout(w, 300));
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const status = await closed;
+    expect(status, stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(3000);
+    expect(stderr).toContain('error: interrupted');
+  });
+
   it('a push killed mid-blob resumes, when run again, from where the registry stands', async () => {
     const destination = `${proxy.host}/net/cli-push:1`;
     let patches = 0;

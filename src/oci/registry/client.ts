@@ -1,9 +1,9 @@
 import type { Agent, RequestInit, Response } from 'undici';
-import { FabricksError } from '../../util/errors.js';
+import { FabricksError, interrupted, throwIfAborted } from '../../util/errors.js';
 import { mergeScopes, parseChallenge, type Challenge } from './challenge.js';
 import { findCredential, type Credential } from './credentials.js';
 import { amount, cancelBody, capText, declaredLength, DEFAULT_TIMEOUTS, dispatcherFor, loadUndici, MAX_ERROR_BODY, MAX_TOKEN_RESPONSE, stallText, uploadBody, type Timeouts, type Undici } from './http.js';
-import { backoffMs, DEFAULT_RETRY, errorCodes, isNetworkError, retryableStatus, sleep, type RetryPolicy } from './retry.js';
+import { backoffMs, DEFAULT_RETRY, errorCodes, isNetworkError, retryableStatus, type RetryPolicy } from './retry.js';
 
 export type { Response, Timeouts };
 
@@ -15,6 +15,22 @@ export interface RegistryOptions {
   timeouts?: Partial<Timeouts>;
   /** Where credentials come from; by default `fabricks login`, then Docker's config. */
   credential?: (registry: string) => Promise<Credential | undefined>;
+  /** Stops requests under way and waits between tries (Ctrl-C): INTERRUPTED. */
+  signal?: AbortSignal | undefined;
+  /** Told before each wait to try again, so a struggling registry is never silent. */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/** A request that failed in a way worth trying again, and the wait before the next try. */
+export interface RetryNotice {
+  registry: string;
+  what: string;
+  /** The try that failed (1 = the first) and how many there are in all. */
+  attempt: number;
+  attempts: number;
+  waitMs: number;
+  /** An HTTP status or an error code (UND_ERR_HEADERS_TIMEOUT, ECONNRESET, ...). */
+  reason: string;
 }
 
 export interface RegistryRequest {
@@ -85,7 +101,7 @@ export class RegistryClient {
         res = await this.fetchOnce(url, { method: req.method, headers, redirect: 'follow' }, req);
       } catch (e) {
         if (req.retry !== false && isNetworkError(e) && attempt < this.retry.attempts) {
-          await sleep(backoffMs(this.retry, attempt));
+          await this.pause(attempt, req.what, e);
           continue;
         }
         throw e;
@@ -99,7 +115,7 @@ export class RegistryClient {
       }
       if (req.retry !== false && retryableStatus(res.status) && attempt < this.retry.attempts) {
         await discard(res);
-        await sleep(backoffMs(this.retry, attempt, res.headers.get('retry-after')));
+        await this.pause(attempt, req.what, res.status, res.headers.get('retry-after'));
         continue;
       }
       return res;
@@ -116,7 +132,7 @@ export class RegistryClient {
     const bytes = req.body;
     if (!bytes || bytes.length <= WHOLE_BODY) {
       try {
-        return await fetch(url, { ...init, ...(bytes ? { body: bytes } : {}), dispatcher });
+        return await fetch(url, { ...init, ...(bytes ? { body: bytes } : {}), dispatcher, ...(this.options.signal ? { signal: this.options.signal } : {}) });
       } catch (e) {
         throw this.unreachable(e, req.what);
       }
@@ -128,7 +144,8 @@ export class RegistryClient {
       const body = uploadBody(bytes, this.timeouts.stallMs);
       let res: Response;
       try {
-        res = await fetch(target, { ...init, headers, body: body.stream, duplex: 'half', redirect: 'manual', signal: body.signal, dispatcher });
+        const signal = this.options.signal ? AbortSignal.any([body.signal, this.options.signal]) : body.signal;
+        res = await fetch(target, { ...init, headers, body: body.stream, duplex: 'half', redirect: 'manual', signal, dispatcher });
       } catch (e) {
         throw this.unreachable(e, req.what, { taken: body.taken(), total: bytes.length });
       } finally {
@@ -291,14 +308,14 @@ export class RegistryClient {
         res = await this.fetchOnce(url, init, { what, ...(body ? { body } : {}) });
       } catch (e) {
         if (isNetworkError(e) && attempt < this.retry.attempts) {
-          await sleep(backoffMs(this.retry, attempt));
+          await this.pause(attempt, what, e);
           continue;
         }
         throw e;
       }
       if (!retryableStatus(res.status) || attempt >= this.retry.attempts) break;
       await discard(res);
-      await sleep(backoffMs(this.retry, attempt, res.headers.get('retry-after')));
+      await this.pause(attempt, what, res.status, res.headers.get('retry-after'));
     }
     if (!res.ok) {
       await discard(res);
@@ -320,8 +337,31 @@ export class RegistryClient {
    * A request that got no (whole) answer: a timeout says what stalled and after how much; a
    * socket or TLS error says so. The socket error stays the cause: retries decide from its code.
    */
+  /**
+   * The wait before try `attempt + 1`: announced (onRetry), then slept, ending early with
+   * INTERRUPTED when the signal aborts.
+   */
+  async pause(attempt: number, what: string, reason: unknown, retryAfter?: string | null): Promise<void> {
+    const waitMs = backoffMs(this.retry, attempt, retryAfter);
+    const why = typeof reason === 'number' ? String(reason) : (errorCodes(reason).find((c) => c !== 'REGISTRY_UNREACHABLE') ?? 'a dropped connection');
+    this.options.onRetry?.({ registry: this.host, what, attempt, attempts: this.retry.attempts, waitMs, reason: why });
+    throwIfAborted(this.options.signal);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, waitMs);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      const signal = this.options.signal;
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    throwIfAborted(this.options.signal);
+  }
+
   private unreachable(e: unknown, what: string, progress: { taken?: number; total?: number; received?: number } = {}): FabricksError {
     if (e instanceof FabricksError) return e;
+    if (this.options.signal?.aborted) return interrupted(this.options.signal);
     const stalled = stallText(e, this.timeouts, progress);
     if (stalled) {
       return new FabricksError('REGISTRY_UNREACHABLE', `registry ${this.host} ${stalled} (${what})`, {

@@ -10,7 +10,7 @@ import { MediaType } from '../media-types.js';
 import { pullScope, pushScope } from './challenge.js';
 import { discard, type RegistryClient, type Response } from './client.js';
 import { cancelBody, capText } from './http.js';
-import { backoffMs, isNetworkError, retryableStatus, sleep } from './retry.js';
+import { isNetworkError, retryableStatus } from './retry.js';
 import { uploadSessionKey, type UploadSessions } from './upload-sessions.js';
 
 export type { OnBytes };
@@ -97,7 +97,7 @@ export class RemoteRepository implements Target, Mounter {
       } catch (e) {
         // a connection dropped or stalled mid-body: fetch the blob again (not a digest error: that is final)
         if (!isNetworkError(e) || attempt >= this.client.retry.attempts) throw e;
-        await sleep(backoffMs(this.client.retry, attempt));
+        await this.client.pause(attempt, this.downloadWhat(desc), e);
       }
     }
   }
@@ -143,7 +143,7 @@ export class RemoteRepository implements Target, Mounter {
           attempt--;
         } catch (e) {
           if (!isNetworkError(e) || attempt >= this.client.retry.attempts) throw e;
-          await sleep(backoffMs(this.client.retry, attempt));
+          await this.client.pause(attempt, this.downloadWhat(desc), e);
         }
       }
     });
@@ -286,7 +286,7 @@ export class RemoteRepository implements Target, Mounter {
           if (e instanceof FabricksError && e.status === 416) throw new UploadLost(e);
           // out of tries: the session stays remembered, so the next run goes on from it
           if (++failures >= this.client.retry.attempts || !(isNetworkError(e) || isServerError(e))) throw e;
-          await sleep(backoffMs(this.client.retry, failures));
+          await this.client.pause(failures, what, e);
           // ask the registry how much it has, and go on from there
           const status = await this.uploadStatus(location, content.length, what);
           if (!status) throw new UploadLost(e);
