@@ -124,4 +124,21 @@ describe('a pull checks what it receives before it names it', () => {
     expect(ran.status, ran.stderr).toBe(0);
     expect(ran.stdout).toContain('healed');
   });
+
+  it('a push of a stored build whose module blob is gone says how to restore it, and sends nothing', async () => {
+    const m = await machine({ shareStore: true });
+    const project = await copyExample('hello-js', 'lost-module');
+    const built = JSON.parse((await m.run(['build', project, '--json', '-q'])).stdout) as { module: { digest: string } };
+    const { rm } = await import('node:fs/promises');
+    await rm(join(m.home, 'store', 'blobs', 'sha256', built.module.digest.slice(7)));
+    proxy.reset();
+    const r = await m.run(['push', 'lost-module:0.1.0', `${host}/apps/lost-module:1`, '--plain-http']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error: blob ${built.module.digest} is not in the local store`);
+    expect(r.stderr).toContain('hint: build or pull again to restore it');
+    expect(proxy.requests.filter((q) => q.method === 'PUT' && q.path.includes('/manifests/'))).toEqual([]);
+    // the project's own push builds first, which restores the blob
+    const pushed = await m.run(['push', project, `${host}/apps/lost-module:1`, '--plain-http', '-q']);
+    expect(pushed.status, pushed.stderr).toBe(0);
+  });
 });
