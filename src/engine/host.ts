@@ -17,9 +17,20 @@ export class ExitSignal {
   constructor(readonly code: number) {}
 }
 
+/** A host folder the guest sees at `guest`, read-only or read-write. */
+export interface Mount {
+  guest: string;
+  /** Absolute host path. */
+  host: string;
+  mode: 'ro' | 'rw';
+}
+
+/** What one run of a component is granted; everything else is denied. */
 export interface Grants {
   args: string[];
   env: Array<[string, string]>;
+  /** Folders preopened for the guest; none means no filesystem at all. */
+  mounts?: Mount[];
 }
 
 /** An import that fails with the given error-code variant case. */
