@@ -5,12 +5,12 @@
  */
 import * as cli from '@bytecodealliance/preview2-shim/cli';
 import * as clocks from '@bytecodealliance/preview2-shim/clocks';
-import * as filesystem from '@bytecodealliance/preview2-shim/filesystem';
 import * as io from '@bytecodealliance/preview2-shim/io';
 import * as random from '@bytecodealliance/preview2-shim/random';
 import * as http from '@bytecodealliance/preview2-shim/http';
 import * as sockets from '@bytecodealliance/preview2-shim/sockets';
 import { FabricksError } from '../util/errors.js';
+import { folders } from './folders.js';
 
 /** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
 export class ExitSignal {
@@ -45,6 +45,7 @@ const deniedEnum = (name: string) => () => {
 
 export function hostImports(grants: Grants): Record<string, Record<string, unknown>> {
   const shim = cli as unknown as Record<string, Record<string, unknown>>;
+  const fs = folders(grants.mounts ?? []);
   return {
     'wasi:cli/environment': {
       getEnvironment: () => grants.env,
@@ -77,9 +78,10 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:io/error': io.error as never,
     'wasi:io/poll': io.poll as never,
     'wasi:io/streams': io.streams as never,
-    // No folder is granted: the types exist so the component links, but nothing can be opened.
-    'wasi:filesystem/preopens': { getDirectories: () => [] },
-    'wasi:filesystem/types': filesystem.types as never,
+    // Only the granted folders exist, contained and read-only where granted so (folders.ts);
+    // none granted: the types exist so the component links, but nothing can be opened.
+    'wasi:filesystem/preopens': fs.preopens,
+    'wasi:filesystem/types': fs.types,
     'wasi:http/types': http.types as never,
     'wasi:http/outgoing-handler': { handle: denied('HTTP-request-denied') },
     // Sockets (CPython links them through wasi-libc): the types exist, but no socket can be
