@@ -70,12 +70,13 @@ describe('a pull checks what it receives before it names it', () => {
       { 'config.json': await readFile(blob(inspected.config.digest)), 'runtime.wasm': await readFile(blob(inspected.layers[0]!.digest)) },
       ['--artifact-type', 'application/vnd.fabricks.config.v1+json', '--config', 'config.json:application/vnd.fabricks.config.v1+json', 'runtime.wasm:application/vnd.fabricks.runtime.v1+wasm'],
     );
-    const m = await machine({ shareStore: true });
-    const index = await readFile(join(m.home, 'store', 'index.json'), 'utf8');
+    // a home of its own: other tests tag things in the shared one meanwhile
+    const m = await machine();
+    const before = await storeSnapshot(m.home);
     const r = await m.run(['pull', `${host}/apps/one-layer:1`, '--plain-http']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('lacks a runtime or module layer');
-    expect(await readFile(join(m.home, 'store', 'index.json'), 'utf8')).toBe(index);
+    expect(JSON.parse(await storeSnapshot(m.home)).index).toBe(JSON.parse(before).index);
   });
 
   it('leaves the local index as it was when the layers do not recompose to the recorded component', async () => {
@@ -86,12 +87,12 @@ describe('a pull checks what it receives before it names it', () => {
       { 'config.json': JSON.stringify(config), 'runtime.wasm': await readFile(blob(inspected.layers[0]!.digest)), 'module.wasm': await readFile(blob(inspected.layers[1]!.digest)) },
       ['--artifact-type', 'application/vnd.fabricks.config.v1+json', '--config', 'config.json:application/vnd.fabricks.config.v1+json', 'runtime.wasm:application/vnd.fabricks.runtime.v1+wasm', 'module.wasm:application/vnd.fabricks.module.v1+wasm'],
     );
-    const m = await machine({ shareStore: true });
-    const index = await readFile(join(m.home, 'store', 'index.json'), 'utf8');
+    const m = await machine();
+    const before = await storeSnapshot(m.home);
     const r = await m.run(['pull', `${host}/apps/mismatch:1`, '--plain-http']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`not the recorded sha256:${'0'.repeat(64)}`);
-    expect(await readFile(join(m.home, 'store', 'index.json'), 'utf8')).toBe(index);
+    expect(JSON.parse(await storeSnapshot(m.home)).index).toBe(JSON.parse(before).index);
     const again = await m.run(['run', `${host}/apps/mismatch:1`, '--plain-http']);
     expect(again.status).toBe(1);
   });

@@ -279,16 +279,19 @@ describe('resumable downloads', () => {
     await expect(pullToStore(r, store, { registry: options({}, 1), reporter: silentReporter, home })).rejects.toEqual(code('REGISTRY_UNREACHABLE'));
     expect(await store.references()).toEqual([]);
     expect(await readdir(join(store.root, 'blobs', 'sha256'))).toEqual([]);
-    expect(await sizeOf(partialFile(store, app.runtime.desc))).toBe(cutAt);
+    // what was kept: all the proxy sent, less what a reset connection dropped from the socket buffer
+    const kept = await sizeOf(partialFile(store, app.runtime.desc));
+    expect(kept).toBeLessThanOrEqual(cutAt);
+    expect(kept).toBeGreaterThan(cutAt - 1024 * 1024);
 
     proxy.fault = undefined;
     proxy.reset();
     const pulled = await pullToStore(r, store, { registry: options({}, 1), reporter: silentReporter, home });
     const gets = blobGets(app.runtime.desc.digest);
-    expect(gets.map((g) => [g.range, g.status, g.bodyBytes])).toEqual([[`bytes=${cutAt}-`, 206, RUNTIME - cutAt]]);
-    expect(pulled.layers.find((l) => l.title === 'runtime.wasm')).toMatchObject({ action: 'sent', bytes: RUNTIME - cutAt });
+    expect(gets.map((g) => [g.range, g.status, g.bodyBytes])).toEqual([[`bytes=${kept}-`, 206, RUNTIME - kept]]);
+    expect(pulled.layers.find((l) => l.title === 'runtime.wasm')).toMatchObject({ action: 'sent', bytes: RUNTIME - kept });
     // counted on the wire: the rest of the runtime, the module and small change
-    expect(proxy.counts().received).toBeLessThan(RUNTIME - cutAt + app.module.desc.size + 100_000);
+    expect(proxy.counts().received).toBeLessThan(RUNTIME - kept + app.module.desc.size + 100_000);
     expect(same(await store.fetch(app.runtime.desc), app.runtime.bytes)).toBe(true);
     expect((await store.resolve(pulled.storeReference)).digest).toBe(app.root.desc.digest);
     expect(await sizeOf(partialFile(store, app.runtime.desc))).toBe(-1);
