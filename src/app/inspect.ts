@@ -3,7 +3,7 @@ import { manifestBlobs } from '../oci/copy.js';
 import { remoteRepository } from '../oci/transfer.js';
 import { appReference, loadProject } from '../config/project.js';
 import type { Context } from '../home/context.js';
-import { decodeApp, loadStoredApp, type Capabilities, type StoredApp } from '../artifact/app.js';
+import { capabilitiesOf, decodeApp, loadStoredApp, type Capabilities, type StoredApp } from '../artifact/app.js';
 import { parseTarget, type Target } from './target.js';
 
 export interface InspectResult {
@@ -44,7 +44,7 @@ export async function inspect(targetArg: string | Target, ctx: Context): Promise
     runtime: app.config.runtime,
     entrypoint: app.config.entrypoint,
     component: app.config.component,
-    capabilities: app.config.capabilities,
+    capabilities: capabilitiesOf(app.config),
     wit: app.config.wit,
   };
 }

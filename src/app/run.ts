@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Digest } from '../oci/digest.js';
 import type { Context } from '../home/context.js';
 import { FabricksError, throwIfAborted } from '../util/errors.js';
 import { recompose } from '../artifact/recompose.js';
+import { capabilitiesOf, type Capabilities } from '../artifact/app.js';
+import type { MountSpec } from '../config/capabilities.js';
+import { resolveGrants, type RunFlags } from './grants.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
 
 export interface RunResult {
@@ -14,14 +17,17 @@ export interface RunResult {
 
 /**
  * Runs a project (built first if anything changed), a stored name:version, or a pushed app or
- * Wasm component, granting it its arguments and stdio and nothing else.
+ * Wasm component, granting it its arguments, stdio and what its artifact's capabilities (and
+ * the --allow-* flags, explicitly) grant; nothing else.
  */
-export async function run(targetArg: string | Target, args: string[], ctx: Context): Promise<RunResult> {
+export async function run(targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags = {}): Promise<RunResult> {
   const resolved = await resolveTarget(await parseTarget(targetArg), ctx, ['app', 'wasm']);
   let name: string;
   let digest: Digest;
   let bytes: () => Promise<Uint8Array>;
-  let listen: number[] = [];
+  // a single-component artifact declares nothing: it is granted nothing but what flags widen
+  let caps: Capabilities = capabilitiesOf({ capabilities: undefined as never });
+  let projectMounts: MountSpec[] | undefined;
   if (resolved.kind === 'wasm') {
     name = resolved.name;
     digest = resolved.layer.digest;
@@ -30,10 +36,13 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     const { app, built, component } = resolved;
     name = app.config.name;
     digest = app.config.component.digest;
-    listen = app.config.capabilities.network.listen;
+    caps = capabilitiesOf(app.config);
+    // host folders come from the user's own fabricks.toml, never from an artifact
+    projectMounts = built?.capabilities.filesystem.mounts;
     // a project's build left the component in .fabricks/app.wasm; others compose it again
     bytes = built ? () => readFile(built.component.path) : component ? async () => component : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
   }
+  const listen = caps.network.listen;
   if (listen.length > 0) {
     throw new FabricksError('RUN_FAILED', `${name} asks to listen on ${listen.join(', ')}, and fabricks run cannot serve wasi:http yet`, {
       hint: 'remove [capabilities.network] listen to run it as a command',
@@ -42,8 +51,14 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   // the engine (preview2-shim) loads only when something runs
   const { transpiled } = await import('../engine/transpile.js');
   const { runComponent } = await import('../engine/run.js');
+  const grants = resolveGrants(caps, projectMounts, process.env, flags, process.cwd());
+  for (const m of grants.mounts) {
+    const s = await stat(m.host).catch(() => undefined);
+    if (!s?.isDirectory()) throw new FabricksError('USAGE', `the folder for ${m.guest}, ${m.host}, ${s ? 'is not a folder' : 'does not exist'}`, { hint: 'create it, or point the mount at another folder (--mount HOST:GUEST)' });
+  }
+  for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
   const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter);
   throwIfAborted(ctx.signal);
   ctx.reporter({ event: 'step-start', step: 'run', subject: name });
-  return runComponent(t, { args: [name, ...args], env: [] });
+  return runComponent(t, { args: [name, ...args], env: grants.env, mounts: grants.mounts });
 }

@@ -5,10 +5,37 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { requireKind } from './kind.js';
+import type { ProjectCapabilities } from '../config/capabilities.js';
 
-/** What a service may do, as recorded in its artifact and enforced wherever it runs. */
+/**
+ * What a service may do, as recorded in its artifact and enforced wherever it runs. Mounts
+ * record where the service sees a folder and how, never a host path: which host folder it gets
+ * is for whoever runs it to say (fabricks.toml for a local project, --mount for a reference).
+ */
 export interface Capabilities {
-  network: { listen: number[] };
+  network: { listen: number[]; connect: string[] };
+  env: { allow: string[]; set: Record<string, string> };
+  filesystem: { mounts: Array<{ guest: string; mode: 'ro' | 'rw' }> };
+}
+
+/** The record of a project's capabilities: as declared, less its host paths. */
+export function recordCapabilities(c: ProjectCapabilities): Capabilities {
+  return {
+    network: { listen: c.network.listen, connect: c.network.connect },
+    env: { allow: c.env.allow, set: c.env.set },
+    filesystem: { mounts: c.filesystem.mounts.map((m) => ({ guest: m.guest, mode: m.mode })) },
+  };
+}
+
+/** An artifact's capabilities, whatever fabricks recorded them: what an older one does not say is denied. */
+export function capabilitiesOf(config: Pick<AppConfig, 'capabilities'>): Capabilities {
+  const c = (config.capabilities ?? {}) as Partial<Record<keyof Capabilities, Record<string, unknown>>>;
+  const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+  return {
+    network: { listen: list<number>(c.network?.listen), connect: list<string>(c.network?.connect) },
+    env: { allow: list<string>(c.env?.allow), set: c.env?.set && typeof c.env.set === 'object' ? (c.env.set as Record<string, string>) : {} },
+    filesystem: { mounts: list<{ guest: string; mode: 'ro' | 'rw' }>(c.filesystem?.mounts) },
+  };
 }
 
 /** The config blob of a fabricks app artifact (DESIGN.md, "The OCI artifact"). */

@@ -12,7 +12,7 @@ import type { Context } from '../home/context.js';
 import { generateModuleLayer } from '../compose/module-layer.js';
 import { composeLayers } from '../compose/compose.js';
 import { readComponentWorld } from '../compose/component-info.js';
-import { encodeApp, type AppConfig } from '../artifact/app.js';
+import { encodeApp, recordCapabilities, type AppConfig } from '../artifact/app.js';
 import type { ResolvedRuntime } from '../runtimes/resolve.js';
 import type { BuildRecord, BuildCache } from './cache.js';
 import type { BuildInputs, BuildPlan } from './plan.js';
@@ -103,7 +103,7 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
     version: config.version,
     runtime: { reference: runtime.reference, digest: runtime.layer.digest, size: runtime.layer.size },
     entrypoint: config.source.entrypoint,
-    capabilities: config.capabilities,
+    capabilities: recordCapabilities(config.capabilities),
     component: { digest, size: component.length },
     wit: world,
     ...(inputs.created ? { created: inputs.created } : {}),

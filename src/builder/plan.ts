@@ -3,6 +3,7 @@ import type { LockFile } from '../config/lock.js';
 import { appReference, type ProjectConfig } from '../config/project.js';
 import type { ResolvedRuntime } from '../runtimes/resolve.js';
 import type { BuildRecord } from './cache.js';
+import { recordCapabilities } from '../artifact/app.js';
 
 /** Bumped when the build's outputs change for the same inputs, so old cache entries are not used. */
 const BUILD_FORMAT = 1;
@@ -54,7 +55,7 @@ export function buildKey(inputs: BuildInputs): Digest {
       name: config.name,
       version: config.version,
       entrypoint: config.source.entrypoint,
-      capabilities: config.capabilities,
+      capabilities: recordCapabilities(config.capabilities),
       created: inputs.created ?? null,
       files: inputs.files.map((f) => [f.path, f.digest]),
     }),

@@ -5,6 +5,7 @@ import { FabricksError } from '../util/errors.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import { closest } from './suggest.js';
 import { patternEscapes } from './glob.js';
+import { parseCapabilities, type ProjectCapabilities } from './capabilities.js';
 
 export const CONFIG_FILE = 'fabricks.toml';
 
@@ -26,7 +27,7 @@ export interface ProjectConfig {
     include: string[];
     exclude: string[];
   };
-  capabilities: { network: { listen: number[] } };
+  capabilities: ProjectCapabilities;
 }
 
 /** The tag a project's builds carry in the local store: name:version. */
@@ -41,7 +42,11 @@ const SCHEMA: Record<string, Record<string, 'string' | 'string[]' | 'int[]' | Re
   package: { name: 'string', version: 'string' },
   from: { image: 'string' },
   source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]' },
-  capabilities: { network: { listen: 'int[]' } },
+  capabilities: {
+    network: { listen: 'int[]', connect: 'string[]' },
+    env: { allow: 'string[]', set: 'string-table' },
+    filesystem: { mounts: 'table[]' },
+  },
 };
 
 const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -97,7 +102,6 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
   const pkg = (doc.package ?? {}) as Table;
   const from = (doc.from ?? {}) as Table;
   const source = (doc.source ?? {}) as Table;
-  const network = (((doc.capabilities ?? {}) as Table).network ?? {}) as Table;
 
   const name = typeof pkg.name === 'string' ? pkg.name : defaultName(dir);
   if (typeof pkg.name === 'string' && !NAME_RE.test(pkg.name)) {
@@ -155,12 +159,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     }
   }
 
-  const listen = (network.listen as number[] | undefined) ?? [];
-  if (Array.isArray(listen)) {
-    for (const port of listen) {
-      if (typeof port === 'number' && (port < 1 || port > 65535)) problems.add('[capabilities.network] listen', `port ${port} is not between 1 and 65535`);
-    }
-  }
+  const capabilities = parseCapabilities(doc.capabilities, dir, (field, message) => problems.add(field, message));
 
   if (problems.list.length > 0) {
     const n = problems.list.length;
@@ -173,7 +172,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     version,
     from: { image: from.image as string, reference: reference! },
     source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude },
-    capabilities: { network: { listen } },
+    capabilities,
   };
 }
 
@@ -200,7 +199,7 @@ function checkTable(where: string, value: unknown, schema: Record<string, unknow
     if (type === undefined) {
       const s = closest(key, Object.keys(schema));
       problems.add(`${where} ${key}`, `unknown key${s ? `; did you mean "${s}"?` : `; ${where} has ${Object.keys(schema).join(', ')}`}`);
-    } else if (typeof type === 'object') {
+    } else if (typeof type === 'object' && !Array.isArray(type)) {
       checkTable(`[${where.slice(1, -1)}.${key}]`, v, type as Record<string, unknown>, problems);
     } else if (type === 'string' && typeof v !== 'string') {
       problems.add(`${where} ${key}`, `must be a string, not ${describe(v)}`);
@@ -208,6 +207,10 @@ function checkTable(where: string, value: unknown, schema: Record<string, unknow
       problems.add(`${where} ${key}`, `must be a list of strings, not ${describe(v)}`);
     } else if (type === 'int[]' && !(Array.isArray(v) && v.every((x) => Number.isInteger(x) || typeof x === 'bigint'))) {
       problems.add(`${where} ${key}`, `must be a list of whole numbers, not ${describe(v)}`);
+    } else if (type === 'string-table' && !(v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.values(v).every((x) => typeof x === 'string'))) {
+      problems.add(`${where} ${key}`, `must be a table of strings, such as { MODE = "production" }, not ${describe(v)}`);
+    } else if (type === 'table[]' && !(Array.isArray(v) && v.every((x) => x && typeof x === 'object' && !Array.isArray(x)))) {
+      problems.add(`${where} ${key}`, `must be a list of tables, such as [{ guest = "/data", host = "./data", mode = "ro" }], not ${describe(v)}`);
     }
   }
 }

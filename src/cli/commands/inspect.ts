@@ -16,6 +16,17 @@ export function register(program: Command, cli: Cli): void {
   });
 }
 
+function formatCapabilities(c: InspectResult['capabilities']): string[] {
+  const lines = [
+    c.network.listen.length ? `    listen   ${c.network.listen.join(', ')}` : '',
+    c.network.connect.length ? `    connect  ${c.network.connect.join(', ')}` : '',
+    c.env.allow.length ? `    env      ${c.env.allow.join(', ')} (from the host)` : '',
+    Object.keys(c.env.set).length ? `    env set  ${Object.keys(c.env.set).join(', ')}` : '',
+    ...c.filesystem.mounts.map((m) => `    mount    ${m.guest} (${m.mode})`),
+  ].filter(Boolean);
+  return lines.length ? lines : ['    none: arguments and stdio only'];
+}
+
 export function formatInspect(r: InspectResult): string {
   return [
     `${r.reference}`,
@@ -25,6 +36,8 @@ export function formatInspect(r: InspectResult): string {
     `  component  ${r.component.digest}  (${r.component.size.toLocaleString('en')} bytes)`,
     `  layers`,
     ...r.layers.map((l) => `    ${l.mediaType}  ${l.size.toLocaleString('en')} bytes  ${l.digest}`),
+    `  capabilities`,
+    ...formatCapabilities(r.capabilities),
     `  imports`,
     ...r.wit.imports.map((i) => `    ${i}`),
     `  exports`,

@@ -1,0 +1,119 @@
+import { isAbsolute, resolve } from 'node:path';
+import { FabricksError } from '../util/errors.js';
+import { allowedName, isEnvName } from '../config/env-names.js';
+import type { MountSpec } from '../config/capabilities.js';
+import type { Capabilities } from '../artifact/app.js';
+import type { Mount } from '../engine/host.js';
+
+/**
+ * What `fabricks run` may add to what the artifact grants. `env` and `mount` fill in or narrow;
+ * `allowEnv` and `allowMount` widen, explicitly, and each widening is reported.
+ */
+export interface RunFlags {
+  /** NAME=VALUE (a value for a variable the artifact allows) or NAME (take it from the host). */
+  env?: string[];
+  /** NAME[=VALUE]: a variable the artifact does not allow, granted for this run. */
+  allowEnv?: string[];
+  /** HOST:GUEST[:ro]: the host folder for a mount the artifact declares (ro narrows it). */
+  mount?: string[];
+  /** HOST:GUEST[:ro|rw]: a folder the artifact does not declare, granted for this run. */
+  allowMount?: string[];
+}
+
+export interface RunGrants {
+  env: Array<[string, string]>;
+  mounts: Mount[];
+  /** What the flags granted beyond the artifact, in words ("env API_TOKEN", "mount /tmp/x at /x (rw)"). */
+  widened: string[];
+}
+
+function splitAssignment(flag: string, text: string): [string, string | undefined] {
+  const eq = text.indexOf('=');
+  const name = eq < 0 ? text : text.slice(0, eq);
+  if (!isEnvName(name)) throw new FabricksError('USAGE', `${flag} ${text}: "${name}" is not a variable name`);
+  return [name, eq < 0 ? undefined : text.slice(eq + 1)];
+}
+
+function parseMountFlag(flag: string, text: string, cwd: string): { host: string; guest: string; mode?: 'ro' | 'rw' } {
+  const parts = text.split(':');
+  const mode = parts.length === 3 ? parts[2] : undefined;
+  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== 'ro' && mode !== 'rw') || !parts[1]!.startsWith('/')) {
+    throw new FabricksError('USAGE', `${flag} ${text}: write it as HOST:GUEST or HOST:GUEST:ro, e.g. ./data:/data:ro`);
+  }
+  const host = isAbsolute(parts[0]!) ? parts[0]! : resolve(cwd, parts[0]!);
+  return { host, guest: parts[1]!.replace(/\/+$/, '') || '/', ...(mode ? { mode: mode as 'ro' | 'rw' } : {}) };
+}
+
+/**
+ * The grants of one run: the host environment filtered by `allow` (secret-looking names only
+ * when named exactly), `set` values over it, and each declared mount given its host folder (from
+ * the project's fabricks.toml, or --mount). Flags may fill in and narrow; only the --allow-*
+ * flags widen, and what they widen is listed.
+ */
+export function resolveGrants(
+  caps: Capabilities,
+  projectMounts: MountSpec[] | undefined,
+  hostEnv: NodeJS.ProcessEnv,
+  flags: RunFlags,
+  cwd: string,
+): RunGrants {
+  const widened: string[] = [];
+  const env = new Map<string, string>();
+  for (const [name, value] of Object.entries(hostEnv)) {
+    if (value !== undefined && allowedName(caps.env.allow, name)) env.set(name, value);
+  }
+  for (const [name, value] of Object.entries(caps.env.set)) env.set(name, value);
+  for (const text of flags.env ?? []) {
+    const [name, value] = splitAssignment('--env', text);
+    if (!allowedName(caps.env.allow, name) && !(name in caps.env.set)) {
+      throw new FabricksError('USAGE', `--env ${name}: the service is not granted ${name} ([capabilities.env] allow does not let it through)`, {
+        hint: `add "${name}" to [capabilities.env] allow in fabricks.toml, or pass --allow-env ${name} to grant it for this run only`,
+      });
+    }
+    const v = value ?? hostEnv[name];
+    if (v !== undefined) env.set(name, v);
+  }
+  for (const text of flags.allowEnv ?? []) {
+    const [name, value] = splitAssignment('--allow-env', text);
+    const v = value ?? hostEnv[name];
+    if (v === undefined) throw new FabricksError('USAGE', `--allow-env ${name}: ${name} is not set here; pass --allow-env ${name}=VALUE`);
+    env.set(name, v);
+    if (!allowedName(caps.env.allow, name)) widened.push(`env ${name}`);
+  }
+
+  const given = new Map((flags.mount ?? []).map((t) => {
+    const m = parseMountFlag('--mount', t, cwd);
+    return [m.guest, m] as const;
+  }));
+  const mounts: Mount[] = [];
+  for (const declared of caps.filesystem.mounts) {
+    const flag = given.get(declared.guest);
+    given.delete(declared.guest);
+    const host = flag?.host ?? projectMounts?.find((m) => m.guest === declared.guest)?.host;
+    if (!host) {
+      throw new FabricksError('USAGE', `the service needs a folder at ${declared.guest} (${declared.mode}), and nothing says which host folder it is`, {
+        hint: `pass --mount HOST:${declared.guest}${declared.mode === 'ro' ? ':ro' : ''}`,
+      });
+    }
+    if (flag?.mode === 'rw' && declared.mode === 'ro') {
+      throw new FabricksError('USAGE', `--mount ${flag.host}:${declared.guest}:rw would let the service write to ${declared.guest}, which it is granted read-only`, {
+        hint: `set mode = "rw" for it in [capabilities.filesystem] mounts, or pass --allow-mount ${flag.host}:${declared.guest}:rw to grant it for this run only`,
+      });
+    }
+    mounts.push({ guest: declared.guest, host, mode: flag?.mode ?? declared.mode });
+  }
+  for (const [guest, flag] of given) {
+    throw new FabricksError('USAGE', `--mount ${flag.host}:${guest}: the service declares no folder at ${guest}`, {
+      hint: `add { guest = "${guest}" } to [capabilities.filesystem] mounts, or pass --allow-mount ${flag.host}:${guest}${flag.mode ? `:${flag.mode}` : ':ro'} to grant it for this run only`,
+    });
+  }
+  for (const text of flags.allowMount ?? []) {
+    const m = parseMountFlag('--allow-mount', text, cwd);
+    const mode = m.mode ?? 'ro';
+    const existing = mounts.findIndex((x) => x.guest === m.guest);
+    if (existing >= 0) mounts.splice(existing, 1);
+    mounts.push({ guest: m.guest, host: m.host, mode });
+    widened.push(`mount ${m.host} at ${m.guest} (${mode})`);
+  }
+  return { env: [...env.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), mounts, widened };
+}
