@@ -12,6 +12,7 @@ import { exit as wasiExit } from 'wasi:cli/exit@0.2.10';
 import { getStdin } from 'wasi:cli/stdin@0.2.10';
 import { getStdout } from 'wasi:cli/stdout@0.2.10';
 import { getStderr } from 'wasi:cli/stderr@0.2.10';
+import { getDirectories } from 'wasi:filesystem/preopens@0.2.10';
 
 const encoder = new TextEncoder();
 const nativeSetTimeout = globalThis.setTimeout;
@@ -560,13 +561,366 @@ const fabricksApi = Object.freeze({
   stdin: syncStdin,
 });
 
-const fsShim = {
+// ---------------------------------------------------------------------------------------------
+// fs: the packed files (read-only, by relative path as before) and the folders the service is
+// granted ([capabilities.filesystem] mounts), which the host preopens at their guest paths.
+// Every call starts from the mount's preopened folder, so what the host allows is all there is;
+// the host refuses `..` past a mount, links that lead out and writes to a read-only mount, and
+// the errors here only say so in Node's terms, naming the capability to add.
+
+const CONFIG = '[capabilities.filesystem] mounts in fabricks.toml';
+const ERRNO = {
+  access: 'EACCES', 'not-permitted': 'EPERM', 'no-entry': 'ENOENT', exist: 'EEXIST', 'is-directory': 'EISDIR',
+  'not-directory': 'ENOTDIR', 'read-only': 'EROFS', 'not-empty': 'ENOTEMPTY', invalid: 'EINVAL', loop: 'ELOOP',
+  'bad-descriptor': 'EBADF', 'cross-device': 'EXDEV', unsupported: 'ENOTSUP', 'name-too-long': 'ENAMETOOLONG',
+  'would-block': 'EAGAIN', busy: 'EBUSY', 'insufficient-space': 'ENOSPC', quota: 'EDQUOT', 'file-too-large': 'EFBIG', io: 'EIO',
+};
+const DESCRIPTIONS = {
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such file or directory', EEXIST: 'file already exists',
+  EISDIR: 'illegal operation on a directory', ENOTDIR: 'not a directory', ENOTEMPTY: 'directory not empty', EINVAL: 'invalid argument',
+  ELOOP: 'too many symbolic links encountered', EXDEV: 'cross-device link not permitted', EIO: 'i/o error',
+};
+
+let mountTable; // [{ dir, guest }], longest guest path first
+
+function mountsNow() {
+  if (!mountTable) {
+    mountTable = getDirectories()
+      .map(([dir, guest]) => ({ dir, guest: guest === '/' ? '/' : guest.replace(/\/+$/, '') }))
+      .sort((a, b) => b.guest.length - a.guest.length);
+  }
+  return mountTable;
+}
+
+/** The mount a guest path is under, as written (`..` is left for the host to judge). */
+function findMount(abs) {
+  for (const m of mountsNow()) {
+    if (m.guest === '/' || abs === m.guest || abs.startsWith(m.guest + '/')) {
+      const rel = abs.slice(m.guest === '/' ? 1 : m.guest.length).replace(/^\/+/, '');
+      return { ...m, rel: rel === '' ? '.' : rel };
+    }
+  }
+  return undefined;
+}
+
+function pathString(path) {
+  if (path instanceof URL) return decodeURIComponent(path.pathname);
+  if (path instanceof Uint8Array) return new TextDecoder().decode(path);
+  if (typeof path !== 'string') throw new TypeError('The "path" argument must be of type string, Buffer or URL');
+  return path;
+}
+
+function absolute(path) {
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** The top folder a path names, for messages: /etc for /etc/passwd. */
+function topFolder(abs) {
+  const segs = [];
+  for (const s of abs.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..') segs.pop();
+    else segs.push(s);
+  }
+  return `/${segs[0] ?? ''}`;
+}
+
+function fsError(code, detail, syscall, path, wasi) {
+  const err = new Error(`${code}: ${detail}, ${syscall} '${path}'`);
+  err.code = code;
+  err.errno = -({ EPERM: 1, ENOENT: 2, EIO: 5, EACCES: 13, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EROFS: 30, ENOTEMPTY: 39, ELOOP: 40 }[code] ?? 5);
+  err.syscall = syscall;
+  err.path = path;
+  if (wasi) err.wasi = wasi;
+  return err;
+}
+
+function notGranted(syscall, path) {
+  const folder = `no folder is granted at ${topFolder(absolute(path))}; add a mount for it to ${CONFIG}`;
+  // a relative path may have meant a packed file
+  return fsError('ENOENT', path.startsWith('/') ? folder : `no such file in the module layer, and ${folder}`, syscall, path);
+}
+
+/** A wasi:filesystem error-code (thrown as its name, or wrapped) in Node's terms. */
+function fromWasi(e, syscall, path, mount) {
+  if (e instanceof ProcessExit || (e instanceof Error && e.code && e.syscall)) return e;
+  const wasi = typeof e === 'string' ? e : (e?.payload ?? e?.tag ?? (e instanceof Error ? e.message : String(e)));
+  const code = ERRNO[wasi] ?? 'EIO';
+  let detail = DESCRIPTIONS[code] ?? String(wasi);
+  if (code === 'EROFS') detail = `the folder ${mount.guest} is granted read-only; to write to it, set mode = "rw" for it in ${CONFIG}`;
+  else if (code === 'EPERM' && syscall === 'symlink') detail = `operation not permitted (a service cannot make symbolic links in the folders it is granted)`;
+  else if (code === 'EPERM') detail = `operation not permitted (the path leads outside the folder ${mount.guest} granted in ${CONFIG})`;
+  return fsError(code, detail, syscall, path, wasi);
+}
+
+/** Runs `fn(mount)` for a path in a granted folder; a path in none fails as not granted. */
+function inMount(syscall, path, fn) {
+  const p = pathString(path);
+  const mount = findMount(absolute(p));
+  if (!mount) throw notGranted(syscall, p);
+  try {
+    return fn(mount);
+  } catch (e) {
+    throw fromWasi(e, syscall, p, mount);
+  }
+}
+
+/** A packed file for a path no mount covers, or undefined. */
+function packedBytes(path) {
+  const p = pathString(path);
+  if (findMount(absolute(p))) return undefined;
+  const bytes = read(normalizePath(p));
+  return bytes === undefined || bytes === null ? undefined : bytes;
+}
+
+const FOLLOW = { symlinkFollow: true };
+const NOFOLLOW = { symlinkFollow: false };
+
+function close(resource) {
+  const dispose = Symbol.dispose;
+  if (dispose && typeof resource?.[dispose] === 'function') resource[dispose]();
+}
+
+function readWhole(fd) {
+  const parts = [];
+  let total = 0;
+  for (let off = 0n; ; ) {
+    const [bytes, eof] = fd.read(65536n, off);
+    parts.push(bytes);
+    total += bytes.length;
+    off += BigInt(bytes.length);
+    if (eof || bytes.length === 0) break;
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function writeWhole(fd, bytes, start) {
+  let off = start;
+  for (let i = 0; i < bytes.length; ) {
+    const n = Number(fd.write(bytes.subarray(i, i + 65536), off));
+    i += n;
+    off += BigInt(n);
+  }
+}
+
+function encodingOf(options) {
+  return typeof options === 'string' ? options : options?.encoding;
+}
+
+function dataBytes(data, options) {
+  if (typeof data === 'string') return toBytes(data, encodingOf(options));
+  return toBytes(data);
+}
+
+const TYPES = { 'regular-file': 'file', directory: 'dir', 'symbolic-link': 'link' };
+
+class Dirent {
+  constructor(name, type, parentPath) {
+    this.name = name;
+    this.parentPath = this.path = parentPath;
+    this._type = type;
+  }
+  isFile() {
+    return this._type === 'regular-file';
+  }
+  isDirectory() {
+    return this._type === 'directory';
+  }
+  isSymbolicLink() {
+    return this._type === 'symbolic-link';
+  }
+}
+
+const toMs = (t) => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanoseconds / 1e6) : 0);
+
+class Stats {
+  constructor(s) {
+    this._type = s.type;
+    this.size = Number(s.size);
+    this.nlink = Number(s.linkCount);
+    this.atimeMs = toMs(s.dataAccessTimestamp);
+    this.mtimeMs = toMs(s.dataModificationTimestamp);
+    this.ctimeMs = toMs(s.statusChangeTimestamp);
+    this.birthtimeMs = this.ctimeMs;
+    this.atime = new Date(this.atimeMs);
+    this.mtime = new Date(this.mtimeMs);
+    this.ctime = new Date(this.ctimeMs);
+    this.birthtime = this.ctime;
+    this.mode = s.type === 'directory' ? 0o40755 : s.type === 'symbolic-link' ? 0o120777 : 0o100644;
+  }
+  isFile() {
+    return this._type === 'regular-file';
+  }
+  isDirectory() {
+    return this._type === 'directory';
+  }
+  isSymbolicLink() {
+    return this._type === 'symbolic-link';
+  }
+}
+
+function packedStats(bytes) {
+  return new Stats({ type: 'regular-file', size: BigInt(bytes.length), linkCount: 1n });
+}
+
+function openFile(mount, openFlags, flags) {
+  return mount.dir.openAt(FOLLOW, mount.rel, openFlags, flags);
+}
+
+function listDir(mount) {
+  const d = mount.rel === '.' ? mount.dir : mount.dir.openAt(FOLLOW, mount.rel, { directory: true }, { read: true });
+  try {
+    const stream = d.readDirectory();
+    const entries = [];
+    for (let e; (e = stream.readDirectoryEntry()); ) entries.push(e);
+    close(stream);
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } finally {
+    if (d !== mount.dir) close(d);
+  }
+}
+
+function removeTree(dir, rel) {
+  const st = dir.statAt(NOFOLLOW, rel);
+  if (st.type !== 'directory') return dir.unlinkFileAt(rel);
+  const sub = dir.openAt(NOFOLLOW, rel, { directory: true }, { read: true });
+  const names = [];
+  try {
+    const stream = sub.readDirectory();
+    for (let e; (e = stream.readDirectoryEntry()); ) names.push(e.name);
+    close(stream);
+  } finally {
+    close(sub);
+  }
+  for (const n of names) removeTree(dir, `${rel}/${n}`);
+  dir.removeDirectoryAt(rel);
+}
+
+const fs = {
   readFileSync(path, options) {
-    const bytes = readPacked(path);
-    const enc = typeof options === 'string' ? options : options?.encoding;
+    const packed = packedBytes(path);
+    const bytes =
+      packed ??
+      inMount('open', path, (m) => {
+        const fd = openFile(m, {}, { read: true });
+        try {
+          return readWhole(fd);
+        } finally {
+          close(fd);
+        }
+      });
+    const enc = encodingOf(options);
     return enc ? decodeText(bytes, enc) : new Chunk(bytes);
   },
-  existsSync: (path) => fabricksApi.exists(path),
+  writeFileSync(path, data, options) {
+    const append = /^a/.test(options?.flag ?? '');
+    inMount('open', path, (m) => {
+      const fd = openFile(m, { create: true, truncate: !append }, { write: true });
+      try {
+        writeWhole(fd, dataBytes(data, options), append ? fd.stat().size : 0n);
+      } finally {
+        close(fd);
+      }
+    });
+  },
+  appendFileSync(path, data, options) {
+    fs.writeFileSync(path, data, { ...(typeof options === 'string' ? { encoding: options } : options), flag: 'a' });
+  },
+  existsSync(path) {
+    try {
+      if (packedBytes(path)) return true;
+      fs.statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  accessSync(path) {
+    fs.statSync(path);
+  },
+  statSync(path, options) {
+    try {
+      const packed = packedBytes(path);
+      if (packed) return packedStats(packed);
+      return inMount('stat', path, (m) => new Stats(m.dir.statAt(FOLLOW, m.rel)));
+    } catch (e) {
+      if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+  lstatSync(path, options) {
+    try {
+      const packed = packedBytes(path);
+      if (packed) return packedStats(packed);
+      return inMount('lstat', path, (m) => new Stats(m.dir.statAt(NOFOLLOW, m.rel)));
+    } catch (e) {
+      if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+  readdirSync(path, options) {
+    const entries = inMount('scandir', path, listDir);
+    const parent = pathString(path);
+    return options?.withFileTypes ? entries.map((e) => new Dirent(e.name, e.type, parent)) : entries.map((e) => e.name);
+  },
+  mkdirSync(path, options) {
+    const recursive = options === true || options?.recursive;
+    return inMount('mkdir', path, (m) => {
+      if (!recursive) {
+        m.dir.createDirectoryAt(m.rel);
+        return undefined;
+      }
+      let first;
+      const segs = m.rel.split('/').filter((s) => s && s !== '.');
+      for (let i = 1; i <= segs.length; i++) {
+        const rel = segs.slice(0, i).join('/');
+        try {
+          m.dir.createDirectoryAt(rel);
+          first ??= `${m.guest === '/' ? '' : m.guest}/${rel}`;
+        } catch (e) {
+          const wasi = typeof e === 'string' ? e : (e?.payload ?? e?.tag);
+          if (wasi !== 'exist') throw e;
+          if (m.dir.statAt(FOLLOW, rel).type !== 'directory') throw 'not-directory';
+        }
+      }
+      return first;
+    });
+  },
+  unlinkSync(path) {
+    inMount('unlink', path, (m) => m.dir.unlinkFileAt(m.rel));
+  },
+  rmdirSync(path) {
+    inMount('rmdir', path, (m) => m.dir.removeDirectoryAt(m.rel));
+  },
+  rmSync(path, options) {
+    try {
+      inMount('rm', path, (m) => (options?.recursive ? removeTree(m.dir, m.rel) : m.dir.unlinkFileAt(m.rel)));
+    } catch (e) {
+      if (!(options?.force && e.code === 'ENOENT')) throw e;
+    }
+  },
+  renameSync(from, to) {
+    const target = findMount(absolute(pathString(to)));
+    inMount('rename', from, (m) => {
+      if (!target) throw notGranted('rename', pathString(to));
+      m.dir.renameAt(m.rel, target.dir, target.rel);
+    });
+  },
+  copyFileSync(from, to) {
+    fs.writeFileSync(to, fs.readFileSync(from));
+  },
+  symlinkSync(target, path) {
+    inMount('symlink', path, (m) => m.dir.symlinkAt(String(target), m.rel));
+  },
+  readlinkSync(path) {
+    return inMount('readlink', path, (m) => m.dir.readlinkAt(m.rel));
+  },
   writeSync(fd, chunk) {
     const out = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
     if (!out) throw new Error(`EBADF: fabricks can only write to fd 1 and 2, not ${fd}`);
@@ -574,6 +928,23 @@ const fsShim = {
     return chunk.length;
   },
 };
+
+// fs.promises: the same calls, settled on a later turn (rejected promises, never throws).
+const PROMISED = ['readFile', 'writeFile', 'appendFile', 'stat', 'lstat', 'readdir', 'mkdir', 'unlink', 'rmdir', 'rm', 'rename', 'copyFile', 'symlink', 'readlink', 'access'];
+fs.promises = Object.fromEntries(
+  PROMISED.map((name) => [
+    name,
+    (...args) =>
+      new Promise((resolve, reject) => {
+        try {
+          resolve(fs[`${name}Sync`](...args));
+        } catch (e) {
+          reject(e);
+        }
+      }),
+  ]),
+);
+fs.constants = { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 };
 
 // ---------------------------------------------------------------------------------------------
 // process
@@ -664,7 +1035,8 @@ const nodeModules = {
   process,
   events: Object.assign(EventEmitter, { EventEmitter, default: EventEmitter, once: eventsOnce }),
   readline: { createInterface: (opts) => new Interface(opts.input ?? opts), Interface },
-  fs: fsShim,
+  fs,
+  'fs/promises': fs.promises,
 };
 
 function eventsOnce(emitter, name) {

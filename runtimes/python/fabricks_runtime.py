@@ -63,6 +63,8 @@ from wit_world.imports import exit as wasi_exit  # noqa: E402
 from wit_world.imports import source  # noqa: E402
 
 import fabricks  # noqa: E402  (the helper module user code imports)
+import fabricks_environ  # noqa: E402
+import fabricks_folders  # noqa: E402
 
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
@@ -395,6 +397,9 @@ class Run(exports.Run):
             _check(layer)
             return
         _install(layer, entrypoint)
+        # Denials that name the capability to add: environment variables and granted folders.
+        fabricks_environ.install()
+        fabricks_folders.install()
         # The snapshot holds the generator state seeded at build time: seed it from the host.
         import random
 
