@@ -56,6 +56,10 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     const s = await stat(m.host).catch(() => undefined);
     if (!s?.isDirectory()) throw new FabricksError('USAGE', `the folder for ${m.guest}, ${m.host}, ${s ? 'is not a folder' : 'does not exist'}`, { hint: 'create it, or point the mount at another folder (--mount HOST:GUEST)' });
   }
+  if (caps.network.connect.length > 0) {
+    // deny is the safe side of a capability this fabricks cannot grant yet: say so, do not pretend
+    ctx.reporter({ event: 'note', code: 'not-granted', subject: '[capabilities.network] connect', detail: `this fabricks does not grant outbound network yet; ${name}'s connections to ${caps.network.connect.join(', ')} will be refused` });
+  }
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
   const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter);
   throwIfAborted(ctx.signal);
