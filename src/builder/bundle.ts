@@ -12,12 +12,12 @@ export interface Bundle {
 }
 
 /** Node modules the JavaScript runtime provides (runtimes/node/bootstrap.js, `nodeModules`). */
-export const PROVIDED_NODE_MODULES = ['process', 'events', 'readline', 'fs'] as const;
+export const PROVIDED_NODE_MODULES = ['process', 'events', 'readline', 'fs', 'fs/promises'] as const;
 
 const nodeBuiltins: Plugin = {
   name: 'fabricks-node-builtins',
   setup(build) {
-    const provided = new RegExp(`^(node:)?(${PROVIDED_NODE_MODULES.join('|')})$`);
+    const provided = new RegExp(`^(node:)?(${PROVIDED_NODE_MODULES.map((m) => m.replace('/', '\\/')).join('|')})$`);
     const others = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const m = provided.exec(args.path);

@@ -1,7 +1,8 @@
 /**
  * The host side of `fabricks run`: WASI 0.2 imports for one instance, deny by default. Streams,
- * clocks and randomness come from preview2-shim; arguments are the ones given; the environment
- * is empty; there are no preopened folders; outgoing HTTP, sockets and name lookups are refused.
+ * clocks and randomness come from preview2-shim; arguments and environment are the ones granted;
+ * the only folders are the granted mounts (folders.ts keeps the guest inside them); outgoing
+ * HTTP, sockets and name lookups are refused.
  */
 import * as cli from '@bytecodealliance/preview2-shim/cli';
 import * as clocks from '@bytecodealliance/preview2-shim/clocks';
@@ -109,7 +110,7 @@ export function importsFor(required: string[], grants: Grants): Record<string, u
     const impl = available[unversioned];
     if (!impl) {
       throw new FabricksError('RUN_FAILED', `the component imports ${name}, which fabricks run does not grant`, {
-        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, and (denied) wasi:filesystem, wasi:sockets and wasi:http are provided',
+        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), and (denied) wasi:sockets and wasi:http are provided',
       });
     }
     out[unversioned] = impl;
