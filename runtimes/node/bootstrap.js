@@ -769,6 +769,18 @@ function packedStats(bytes) {
   return new Stats({ type: 'regular-file', size: BigInt(bytes.length), linkCount: 1n });
 }
 
+/** stat and lstat: a packed file, else a path in a granted folder (following links or not). */
+function statOf(op, flags, path, options) {
+  try {
+    const packed = packedBytes(path);
+    if (packed) return packedStats(packed);
+    return inMount(op, path, (m) => new Stats(m.dir.statAt(flags, m.rel)));
+  } catch (e) {
+    if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 function openFile(mount, openFlags, flags) {
   return mount.dir.openAt(FOLLOW, mount.rel, openFlags, flags);
 }
@@ -845,24 +857,10 @@ const fs = {
     fs.statSync(path);
   },
   statSync(path, options) {
-    try {
-      const packed = packedBytes(path);
-      if (packed) return packedStats(packed);
-      return inMount('stat', path, (m) => new Stats(m.dir.statAt(FOLLOW, m.rel)));
-    } catch (e) {
-      if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
-      throw e;
-    }
+    return statOf('stat', FOLLOW, path, options);
   },
   lstatSync(path, options) {
-    try {
-      const packed = packedBytes(path);
-      if (packed) return packedStats(packed);
-      return inMount('lstat', path, (m) => new Stats(m.dir.statAt(NOFOLLOW, m.rel)));
-    } catch (e) {
-      if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
-      throw e;
-    }
+    return statOf('lstat', NOFOLLOW, path, options);
   },
   readdirSync(path, options) {
     const entries = inMount('scandir', path, listDir);
