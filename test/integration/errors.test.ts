@@ -69,9 +69,16 @@ describe('bad input', () => {
 
   it('usage errors exit with status 2 and --help works on every command', async () => {
     expect((await fabricks(['build', '--nope'])).status).toBe(2);
-    for (const cmd of [[], ['build'], ['run'], ['inspect'], ['runtime'], ['runtime', 'build'], ['runtime', 'list']]) {
+    // every command the help lists, and the subcommands of runtime
+    const names = (help: string) => [...help.slice(help.indexOf('Commands:')).matchAll(/^ {2}([a-z]+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+    const top = await fabricks(['--help']);
+    const commands = names(top.stdout);
+    expect(commands).toEqual(expect.arrayContaining(['build', 'run', 'inspect', 'push', 'pull', 'login', 'logout', 'runtime', 'verify']));
+    const runtime = names((await fabricks(['runtime', '--help'])).stdout).map((n) => ['runtime', n]);
+    expect(runtime.length).toBeGreaterThanOrEqual(3);
+    for (const cmd of [[], ...commands.map((c) => [c]), ...runtime]) {
       const r = await fabricks([...cmd, '--help']);
-      expect(r.status).toBe(0);
+      expect(r.status, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: fabricks/);
     }
   });

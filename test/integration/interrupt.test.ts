@@ -46,21 +46,28 @@ async function interruptedBuild(signal: NodeJS.Signals | 'SIGKILL') {
   });
   let stderr = '';
   let sentAt = 0;
+  let signalledAt = 0;
   let toolsWhileRunning: number[] = [];
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
-    if (!sentAt && stderr.includes('"step":"runtime-build"') && stderr.includes('"event":"step-start"')) {
+    // its own runtime build under way (not a wait for another build holding the machine-wide lock)
+    if (!sentAt && events(stderr).some((e) => e.event === 'step-start' && e.step === 'runtime-build')) {
       sentAt = Date.now();
-      // let componentize-js get going, then interrupt it
-      setTimeout(async () => {
-        toolsWhileRunning = await processesUsing('/tmp/fabricks-runtime-build/node/tmp');
+      // once componentize-js is running (polled, bounded: the machine may be busy), interrupt it
+      void (async () => {
+        const deadline = Date.now() + 30_000;
+        while (toolsWhileRunning.length === 0 && Date.now() < deadline) {
+          await new Promise((w) => setTimeout(w, 100));
+          toolsWhileRunning = await processesUsing('/tmp/fabricks-runtime-build/node/tmp');
+        }
+        signalledAt = Date.now();
         child.kill(signal);
-      }, 1500);
+      })();
     }
   });
   const status = await closed;
-  return { home, dir, status, stderr, stoppedInMs: Date.now() - sentAt - 1500, toolsWhileRunning, pid: child.pid };
+  return { home, dir, status, stderr, stoppedInMs: Date.now() - signalledAt, toolsWhileRunning, pid: child.pid };
 }
 
 describe('interrupting a command', () => {

@@ -582,11 +582,16 @@ describe('the CLI on a misbehaving network', () => {
     proxy.reset();
     const again = await fresh.run(['pull', reference, '--plain-http', '--json', '--progress', 'json']);
     expect(again.status, again.stderr).toBe(0);
-    expect(blobGets(largest.digest).map((g) => [g.range, g.status])).toEqual([[`bytes=${cutAt}-`, 206]]);
+    // what was kept is what arrived: at most the cut, less what a reset dropped from the socket buffer
+    const gets = blobGets(largest.digest);
+    expect(gets.map((g) => g.status)).toEqual([206]);
+    const kept = Number(/^bytes=(\d+)-$/.exec(gets[0]!.range ?? '')?.[1]);
+    expect(kept).toBeLessThanOrEqual(cutAt);
+    expect(kept).toBeGreaterThan(cutAt - 1024 * 1024);
     const done = events(again.stderr).find((e) => e.event === 'blob-done' && e.digest === largest.digest);
-    expect(done).toMatchObject({ action: 'received', bytes: largest.size - cutAt });
+    expect(done).toMatchObject({ action: 'received', bytes: largest.size - kept });
     const result = JSON.parse(again.stdout) as { bytesReceived: number; layers: Layer[] };
-    expect(result.bytesReceived).toBeLessThan(result.layers.reduce((t, l) => t + l.size, 0) - cutAt + 50_000);
+    expect(result.bytesReceived).toBeLessThan(result.layers.reduce((t, l) => t + l.size, 0) - kept + 50_000);
     expect(proxy.counts().received).toBeLessThan(result.bytesReceived + 100_000);
   });
 });
