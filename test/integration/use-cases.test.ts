@@ -8,7 +8,13 @@ import { push } from '../../src/app/push.js';
 import { pull } from '../../src/app/pull.js';
 import { run } from '../../src/app/run.js';
 import { inspect } from '../../src/app/inspect.js';
-import { runtimeList, runtimePublish } from '../../src/app/runtime.js';
+import { runtimeBuild, runtimeList, runtimePublish } from '../../src/app/runtime.js';
+import { verify } from '../../src/app/verify.js';
+import { login } from '../../src/app/login.js';
+import { describe as describeBlob } from '../../src/oci/manifest.js';
+import { mkdtemp, writeFile as writeBytes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { freePort } from '../registry-servers.js';
 import { FabricksError } from '../../src/util/errors.js';
 import type { ProgressEvent } from '../../src/util/progress.js';
 import { jsToml, machine, project, repoRoot } from '../helpers.js';
@@ -130,5 +136,24 @@ describe('use cases, called in-process', () => {
     const e = await failure(run('uc-nothing-here:9.9.9', [], await recording()));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.cause).toBeInstanceOf(FabricksError);
+  });
+
+  it('verify finds a damaged blob, moves it aside and reports it; runtimeBuild and login fail with codes', async () => {
+    const ctx = await recording({ home: await mkdtemp(join(tmpdir(), 'fabricks-uc-verify-')) });
+    const bytes = new TextEncoder().encode('a blob that will be damaged');
+    const desc = describeBlob('application/octet-stream', bytes);
+    await ctx.home.store.push(desc, bytes);
+    expect(await verify(ctx)).toMatchObject({ ok: true, blobs: 1, bytes: bytes.length, damaged: [] });
+    await writeBytes(ctx.home.store.blobPath(desc.digest), 'b blob that will be damaged');
+    const report = await verify(ctx);
+    expect(report).toMatchObject({ ok: false, damaged: [desc.digest] });
+    expect(ctx.events).toContainEqual(expect.objectContaining({ event: 'note', code: 'damaged-blob', subject: desc.digest }));
+    expect(await ctx.home.store.exists(desc)).toBe(false);
+
+    expect((await failure(runtimeBuild('ruby', false, ctx))).code).toBe('RUNTIME_UNKNOWN');
+    const closed = `127.0.0.1:${await freePort()}`;
+    const refused = await failure(login(closed, 'u', 'p', { plainHttp: true, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }));
+    expect(refused.code).toBe('REGISTRY_UNREACHABLE');
+    expect(refused.message).toContain(closed);
   });
 });
