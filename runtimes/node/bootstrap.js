@@ -720,10 +720,9 @@ function dataBytes(data, options) {
 
 const TYPES = { 'regular-file': 'file', directory: 'dir', 'symbolic-link': 'link' };
 
-class Dirent {
-  constructor(name, type, parentPath) {
-    this.name = name;
-    this.parentPath = this.path = parentPath;
+/** What fs.Dirent and fs.Stats share: the kind of entry, from a wasi:filesystem descriptor type. */
+class Typed {
+  constructor(type) {
     this._type = type;
   }
   isFile() {
@@ -737,11 +736,19 @@ class Dirent {
   }
 }
 
+class Dirent extends Typed {
+  constructor(name, type, parentPath) {
+    super(type);
+    this.name = name;
+    this.parentPath = this.path = parentPath;
+  }
+}
+
 const toMs = (t) => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanoseconds / 1e6) : 0);
 
-class Stats {
+class Stats extends Typed {
   constructor(s) {
-    this._type = s.type;
+    super(s.type);
     this.size = Number(s.size);
     this.nlink = Number(s.linkCount);
     this.atimeMs = toMs(s.dataAccessTimestamp);
@@ -753,15 +760,6 @@ class Stats {
     this.ctime = new Date(this.ctimeMs);
     this.birthtime = this.ctime;
     this.mode = s.type === 'directory' ? 0o40755 : s.type === 'symbolic-link' ? 0o120777 : 0o100644;
-  }
-  isFile() {
-    return this._type === 'regular-file';
-  }
-  isDirectory() {
-    return this._type === 'directory';
-  }
-  isSymbolicLink() {
-    return this._type === 'symbolic-link';
   }
 }
 
