@@ -26,6 +26,8 @@ export interface PulledArtifact {
  */
 export async function pullArtifact(ref: Reference, ctx: Context, accept: ArtifactKind[], hint?: string): Promise<PulledArtifact> {
   const { store } = ctx.home;
+  // the name pullToStore gives it in the local store
+  const reference = formatReference(withDefaultTag(ref));
   let kind = 'app' as ArtifactKind;
   let app: StoredApp | undefined;
   let component: Uint8Array | undefined;
@@ -39,9 +41,9 @@ export async function pullArtifact(ref: Reference, ctx: Context, accept: Artifac
     validate: (desc, blob) => validateLayer(desc, blob, ref.repository),
     check: async (_manifest, desc) => {
       if (kind !== 'app') return;
-      app = await loadApp(store, formatReference(withDefaultTag(ref)), desc);
+      app = await loadApp(store, reference, desc);
       // tagged at this digest already: it passed this check when it was tagged
-      const tagged = await store.resolve(formatReference(withDefaultTag(ref))).then(
+      const tagged = await store.resolve(reference).then(
         (d) => d.digest,
         (e: unknown) => {
           if (isFabricksError(e, 'NOT_FOUND')) return undefined;
@@ -52,6 +54,7 @@ export async function pullArtifact(ref: Reference, ctx: Context, accept: Artifac
     },
   });
   const manifest: Descriptor = { mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest as Descriptor['digest'], size: pulled.manifest.size };
-  if (kind === 'app') app = await loadApp(store, pulled.storeReference, manifest);
+  // the check loaded it, unless there was nothing to check
+  if (kind === 'app') app ??= await loadApp(store, pulled.storeReference, manifest);
   return { pulled, kind, manifest, ...(app ? { app } : {}), ...(component ? { component } : {}) };
 }

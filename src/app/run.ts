@@ -26,7 +26,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   let digest: Digest;
   let bytes: () => Promise<Uint8Array>;
   // a single-component artifact declares nothing: it is granted nothing but what flags widen
-  let caps: Capabilities = capabilitiesOf({ capabilities: undefined as never });
+  let caps: Capabilities = capabilitiesOf({});
   let projectMounts: MountSpec[] | undefined;
   if (resolved.kind === 'wasm') {
     name = resolved.name;

@@ -27,8 +27,11 @@ export function recordCapabilities(c: ProjectCapabilities): Capabilities {
   };
 }
 
-/** An artifact's capabilities, whatever fabricks recorded them: what an older one does not say is denied. */
-export function capabilitiesOf(config: Pick<AppConfig, 'capabilities'>): Capabilities {
+/**
+ * An artifact's capabilities, whatever fabricks recorded them: what an older one does not say is
+ * denied, and a config with none (a single-component artifact) is granted nothing.
+ */
+export function capabilitiesOf(config: Partial<Pick<AppConfig, 'capabilities'>>): Capabilities {
   const c = (config.capabilities ?? {}) as Partial<Record<keyof Capabilities, Record<string, unknown>>>;
   const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
   return {

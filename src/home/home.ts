@@ -1,18 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayoutStore } from '../oci/layout-store.js';
-import { BlobLocations } from '../oci/locations.js';
 import { fabricksHome } from '../util/paths.js';
 
 /**
- * `$FABRICKS_HOME` opened: the local OCI store, the caches keyed by content, and the record of
- * which registry repositories hold which blobs. Everything that reads or writes the home gets
- * it from here, so its layout is written down once.
+ * `$FABRICKS_HOME` opened: the local OCI store and the caches keyed by content. Everything that
+ * reads or writes the home gets it from here, so its layout is written down once. (What pushes
+ * and pulls remember in the home root, blob locations and upload sessions, is oci/transfer's,
+ * given `root`.)
  */
 export interface Home {
   root: string;
   store: LayoutStore;
-  locations: BlobLocations;
   /** Build records by build key (builder/cache.ts). */
   buildCacheDir: string;
   /** jco's transpiled output by component digest (engine/transpile.ts). */
@@ -29,7 +28,6 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
   return {
     root: abs,
     store,
-    locations: BlobLocations.at(abs),
     buildCacheDir: join(cache, 'builds'),
     transpileCacheDir: join(cache, 'transpiled'),
     scratchDir: abs,
