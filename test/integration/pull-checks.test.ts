@@ -129,6 +129,9 @@ describe('a pull checks what it receives before it names it', () => {
   it('a push of a stored build whose module blob is gone says how to restore it, and sends nothing', async () => {
     const m = await machine({ shareStore: true });
     const project = await copyExample('hello-js', 'lost-module');
+    // a module of its own: the store is shared, and other tests push hello-js's module concurrently
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(join(project, 'main.js'), `// lost-module ${process.pid} ${Date.now()}\n`);
     const built = JSON.parse((await m.run(['build', project, '--json', '-q'])).stdout) as { module: { digest: string } };
     const { rm } = await import('node:fs/promises');
     await rm(join(m.home, 'store', 'blobs', 'sha256', built.module.digest.slice(7)));
