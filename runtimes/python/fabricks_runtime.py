@@ -65,6 +65,7 @@ from wit_world.imports import source  # noqa: E402
 import fabricks  # noqa: E402  (the helper module user code imports)
 import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
+import fabricks_packages  # noqa: E402
 
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
@@ -294,8 +295,10 @@ def _install(layer: Layer, entrypoint: str) -> None:
     root = posixpath.dirname(entrypoint)
     builtin = [f for f in sys.meta_path if f in (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter)]
     # There is no filesystem at run time: the path-based finder has nothing left to find.
-    sys.meta_path[:] = builtin + [LayerFinder(layer, root), NotIncludedFinder()]
-    sys.path[:] = [LOCATION + root]
+    # the project's own modules first, then its dependencies (fabricks_packages)
+    packages = [LayerFinder(layer, fabricks_packages.ROOT), fabricks_packages.DistributionFinder(layer)]
+    sys.meta_path[:] = builtin + [LayerFinder(layer, root), *packages, NotIncludedFinder()]
+    sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
     fabricks._attach(layer, LayerPath)
 

@@ -7,6 +7,7 @@ import { MediaType } from '../oci/media-types.js';
 import { writeAtomic } from '../util/atomic.js';
 import { startStep } from '../util/progress.js';
 import { writeLock } from '../config/lock.js';
+import { PACKAGES_ROOT } from './python-deps.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { Context } from '../home/context.js';
 import { generateModuleLayer } from '../compose/module-layer.js';
@@ -54,7 +55,7 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
         record = { ...record!, output: await writeOutput(config, component!) };
         break;
       case 'write-lock':
-        await writeLock(config.dir, { runtime: { image: config.from.image, digest: runtime.layer.digest, size: runtime.layer.size } });
+        await writeLock(config.dir, { runtime: { image: config.from.image, digest: runtime.layer.digest, size: runtime.layer.size }, ...(inputs.python ? { python: inputs.python } : {}) });
         break;
       case 'record':
         await cache.put(plan.key, record!);
@@ -84,7 +85,8 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
   const composeDone = startStep(reporter, 'compose', plannedReference(config));
   const [composed, checked] = await Promise.allSettled([
     composeLayers(store, runtime.layer, moduleDesc, ctx.home.scratchDir, { moduleBytes, signal }),
-    runtime.language === 'python' ? checkPythonSources(config, runtime, packed.files, ctx) : undefined,
+    // dependencies are checked by their own authors; the project's own files are checked here
+    runtime.language === 'python' ? checkPythonSources(config, runtime, packed.files.filter((f) => !f.path.startsWith(`${PACKAGES_ROOT}/`)), ctx) : undefined,
   ]);
   if (checked.status === 'rejected') throw checked.reason;
   if (composed.status === 'rejected') throw composed.reason;

@@ -7,12 +7,14 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import { loadProject, type ProjectConfig } from '../config/project.js';
-import { readLock } from '../config/lock.js';
+import { readLock, type LockFile } from '../config/lock.js';
+import { readPythonRequirements } from '../config/python-requirements.js';
+import { pythonDependencies } from './python-deps.js';
 import type { Context } from '../home/context.js';
 import { createdTime } from '../artifact/app.js';
-import { resolveRuntime } from '../runtimes/resolve.js';
+import { resolveRuntime, type ResolvedRuntime } from '../runtimes/resolve.js';
 import { BuildCache, type BuildRecord } from './cache.js';
-import { collectSourceFiles } from './source-files.js';
+import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
 import { applyBuild, outputPath } from './apply.js';
 
@@ -36,8 +38,10 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);
   const runtime = await resolveRuntime(config, lock, ctx);
-  const files = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
-  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime() };
+  const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
+  const python = runtime.language === 'python' ? await dependenciesOf(config, runtime, lock, ctx) : undefined;
+  if (python) files.push(...python.files);
+  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), ...(python ? { python: python.lock } : {}) };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);
   const { store } = ctx.home;
@@ -70,6 +74,15 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
     component: { path: outputPath(config), ...applied.component },
     cached: plan.cached,
   };
+}
+
+/** A Python project's requirements, pinned and fetched; none when it declares none. */
+async function dependenciesOf(config: ProjectConfig, runtime: ResolvedRuntime, lock: LockFile | undefined, ctx: Context) {
+  const requirements = await readPythonRequirements(config.source.dir, config.dir);
+  if (!requirements) return undefined;
+  // the runtime's CPython version: python:3.14 gives 3.14
+  const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
+  return pythonDependencies(requirements, { pythonVersion }, lock?.python, ctx.home.wheelCacheDir, ctx.reporter, ctx.signal);
 }
 
 /** The build's manifest, config and module layer are all in the store and match their digests. */

@@ -16,6 +16,8 @@ export interface BuildInputs {
   files: Array<{ path: string; digest: Digest }>;
   /** SOURCE_DATE_EPOCH as a time, when set. */
   created: string | undefined;
+  /** A Python project's pinned dependencies (their files are in `files`), for fabricks.lock. */
+  python?: LockFile['python'];
 }
 
 /** What is already there from an earlier build with the same key. */
@@ -66,7 +68,10 @@ export function buildKey(inputs: BuildInputs): Digest {
 export function planBuild(inputs: BuildInputs, state: BuildState): BuildPlan {
   const key = buildKey(inputs);
   const reference = appReference(inputs.config);
-  const lockCurrent = state.lock?.runtime.image === inputs.config.from.image && state.lock.runtime.digest === inputs.runtime.layer.digest;
+  const lockCurrent =
+    state.lock?.runtime.image === inputs.config.from.image &&
+    state.lock.runtime.digest === inputs.runtime.layer.digest &&
+    JSON.stringify(state.lock.python ?? null) === JSON.stringify(inputs.python ?? null);
   const actions: BuildAction[] = [];
   const record = state.record;
   if (!record) actions.push('compose', 'tag', 'write-output');

@@ -22,6 +22,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `building runtime ${e.subject} with ${e.tool ?? 'its builder'} (once per machine, about 20 s) ...`;
         case 'bundle':
           return `bundling ${e.subject} ...`;
+        case 'dependencies':
+          return `resolving the Python dependencies in ${e.subject} with pip ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
         case 'verify':
@@ -37,6 +39,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return e.cached ? undefined : `built ${e.subject} (${ms(e.ms)})`;
         case 'transpile':
           return `prepared it (${ms(e.ms)})`;
+        case 'dependencies':
+          return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
         case 'recompose':
           return `recomposed the component; its digest ${short(e.digest ?? '')} is the one recorded at build time (${ms(e.ms)})`;
         default:

@@ -16,6 +16,8 @@ export interface Home {
   buildCacheDir: string;
   /** jco's transpiled output by component digest (engine/transpile.ts). */
   transpileCacheDir: string;
+  /** Python wheels by file name, each checked against its pinned hash (builder/python-deps.ts). */
+  wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
 }
@@ -30,6 +32,7 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     store,
     buildCacheDir: join(cache, 'builds'),
     transpileCacheDir: join(cache, 'transpiled'),
+    wheelCacheDir: join(cache, 'wheels'),
     scratchDir: abs,
   };
 }

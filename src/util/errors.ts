@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'JS_SYNTAX'
   | 'JS_RESOLVE'
   | 'PY_SYNTAX'
+  /** A Python dependency cannot be packed (no pure-Python wheel) or resolved. */
+  | 'DEPENDENCY_INVALID'
   /** [from] image names no runtime fabricks knows, or something that is not a runtime. */
   | 'RUNTIME_UNKNOWN'
   | 'RUNTIME_UNSUPPORTED'

@@ -7,6 +7,8 @@ export type Step =
   | 'runtime-build'
   /** Bundling a JavaScript entrypoint (subject: the entrypoint). */
   | 'bundle'
+  /** Resolving and fetching a Python project's dependencies (subject: the requirements file; size: wheel count). */
+  | 'dependencies'
   /** Generating the module layer (digest, size). */
   | 'pack'
   /** Composing runtime and module with wac (digest, size of the component). */

@@ -1,0 +1,130 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { unzipSync } from 'fflate';
+import { sha256 } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
+import type { LockFile, PinnedWheel } from '../config/lock.js';
+import type { PythonRequirements } from '../config/python-requirements.js';
+import { downloadWheels, resolveRequirements, type WheelTarget } from '../tools/pip.js';
+import { FabricksError, throwIfAborted } from '../util/errors.js';
+import { startStep, type Reporter } from '../util/progress.js';
+import { displayPath } from '../util/paths.js';
+
+/** Where dependencies sit in the module layer: `.fabricks` is never packed from a source folder, so no user file can clash. */
+export const PACKAGES_ROOT = '.fabricks/site-packages';
+
+export interface PythonDependencies {
+  /** The lock's [python] section for these requirements. */
+  lock: NonNullable<LockFile['python']>;
+  /** The wheels' files, as they go into the module layer. */
+  files: Array<{ path: string; abs: string; size: number; bytes: Uint8Array }>;
+}
+
+/**
+ * A Python project's dependencies, ready to pack: resolved by pip once (pure-Python wheels for
+ * the runtime's CPython) and pinned in fabricks.lock; later builds take the pins as they are,
+ * from the wheel cache when the files are there, each checked against its pinned hash.
+ */
+export async function pythonDependencies(
+  requirements: PythonRequirements,
+  target: WheelTarget,
+  locked: LockFile['python'],
+  cacheDir: string,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<PythonDependencies> {
+  const digest = requirementsDigest(requirements, target);
+  let pins = locked?.requirements === digest ? locked.packages : undefined;
+  await mkdir(cacheDir, { recursive: true });
+  const scratch = await mkdtemp(join(cacheDir, '.resolve-'));
+  try {
+    if (!pins) {
+      const done = startStep(reporter, 'dependencies', displayPath(requirements.file));
+      pins = await resolvePins(requirements, target, scratch, signal);
+      done({ size: pins.length });
+    }
+    const files = [];
+    for (const pin of pins) {
+      throwIfAborted(signal);
+      const wheel = await cachedWheel(pin, target, cacheDir, scratch, signal);
+      files.push(...wheelFiles(pin, wheel.path, wheel.bytes));
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { lock: { requirements: digest, packages: pins }, files };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** What the pins depend on: the requirement lines and the interpreter they were resolved for. */
+function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest {
+  return sha256(JSON.stringify({ python: target.pythonVersion, requirements: r.lines }));
+}
+
+async function resolvePins(r: PythonRequirements, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<PinnedWheel[]> {
+  const file = join(scratch, 'requirements.txt');
+  await writeFile(file, r.lines.join('\n') + '\n');
+  const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal);
+  return reported
+    .map((w) => {
+      const wheel = decodeURIComponent(w.url.split('/').pop() ?? '');
+      if (!wheel.endsWith('-none-any.whl')) {
+        throw new FabricksError('DEPENDENCY_INVALID', `the Python package ${w.name} ${w.version} resolved to ${wheel || w.url}, which is not a pure-Python wheel`, {
+          hint: `fabricks runs Python in WebAssembly, which loads only pure-Python code; use a pure-Python alternative to ${w.name}`,
+        });
+      }
+      if (!w.sha256) throw new FabricksError('DEPENDENCY_INVALID', `the package index gave no sha256 for ${wheel}`, { hint: 'use an index that publishes hashes (PyPI does)' });
+      return { name: w.name, version: w.version, wheel, sha256: w.sha256 };
+    })
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+}
+
+/** The wheel's bytes, from the cache when a file there has the pinned hash, else downloaded by pip (which checks it too). */
+async function cachedWheel(pin: PinnedWheel, target: WheelTarget, cacheDir: string, scratch: string, signal?: AbortSignal): Promise<{ path: string; bytes: Uint8Array }> {
+  const path = join(cacheDir, pin.wheel);
+  const cached = await readFile(path).catch(() => undefined);
+  if (cached && sha256(cached) === `sha256:${pin.sha256}`) return { path, bytes: cached };
+  const dest = join(scratch, 'download');
+  const pinned = join(scratch, `${pin.name}.txt`);
+  await writeFile(pinned, `${pin.name}==${pin.version} --hash=sha256:${pin.sha256}\n`);
+  await downloadWheels(pinned, dest, target, signal);
+  const got = (await readdir(dest)).find((f) => f === pin.wheel);
+  if (!got) throw new FabricksError('DEPENDENCY_INVALID', `pip did not download ${pin.wheel} for ${pin.name} ${pin.version}`, { hint: 'delete the [python] entries from fabricks.lock to resolve the dependencies again' });
+  const bytes = await readFile(join(dest, got));
+  if (sha256(bytes) !== `sha256:${pin.sha256}`) throw new FabricksError('DIGEST_MISMATCH', `${pin.wheel} does not match the sha256 pinned in fabricks.lock`);
+  // a damaged cached copy is replaced whole: written aside, then renamed over it
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+  return { path, bytes };
+}
+
+/**
+ * A wheel's files as they go into the layer, as pip would install them into site-packages:
+ * purelib/platlib data go to the root; scripts, headers and data files are not for import.
+ */
+function wheelFiles(pin: PinnedWheel, wheelPath: string, bytes: Uint8Array): PythonDependencies['files'] {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes);
+  } catch (cause) {
+    throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel} is not a readable wheel (zip)`, { cause });
+  }
+  const out: PythonDependencies['files'] = [];
+  for (const [name, content] of Object.entries(entries)) {
+    if (name.endsWith('/')) continue;
+    let rel = name;
+    const data = /^[^/]+\.data\/([^/]+)\/(.*)$/.exec(name);
+    if (data) {
+      if (data[1] !== 'purelib' && data[1] !== 'platlib') continue;
+      rel = data[2]!;
+    }
+    const normal = posix.normalize(rel);
+    if (normal.startsWith('../') || normal.startsWith('/') || normal === '..') {
+      throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel} holds a file outside its own folder: ${name}`, { hint: `do not depend on ${pin.name}` });
+    }
+    if (/(^|\/)__pycache__\//.test(normal) || normal.endsWith('.pyc')) continue;
+    out.push({ path: `${PACKAGES_ROOT}/${normal}`, abs: `${wheelPath}/${normal}`, size: content.length, bytes: content });
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+import { FabricksError } from '../util/errors.js';
+import { runTool } from './run-tool.js';
+
+/** The Python that runs pip on the build machine; FABRICKS_PYTHON overrides. */
+export function hostPython(): string {
+  return process.env.FABRICKS_PYTHON || 'python3';
+}
+
+/** Where the wheels must run: pure-Python wheels for one CPython version, any platform. */
+export interface WheelTarget {
+  /** e.g. "3.14" */
+  pythonVersion: string;
+}
+
+// Only wheels that say "any platform, no ABI": nothing compiled can load in the WebAssembly runtime.
+const pureOnly = (t: WheelTarget) => ['--only-binary=:all:', '--platform', 'any', '--implementation', 'py', '--abi', 'none', '--python-version', t.pythonVersion];
+
+/** One resolved distribution from pip's installation report. */
+export interface ReportedWheel {
+  name: string;
+  version: string;
+  url: string;
+  sha256: string | undefined;
+}
+
+/**
+ * Resolves requirements to exact wheels without installing anything (`pip install --dry-run
+ * --report`), as pip would for the target, so fabricks resolves exactly as pip does.
+ */
+export async function resolveRequirements(requirementsFile: string, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<ReportedWheel[]> {
+  const run = await runTool(
+    'pip',
+    hostPython(),
+    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--ignore-installed', '--no-input', '--report', '-', '--target', scratch, ...pureOnly(target), '-r', requirementsFile],
+    { signal, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+  ).catch((e: unknown) => {
+    throw explainPipFailure(e);
+  });
+  let report: { install?: Array<{ metadata: { name: string; version: string }; download_info: { url: string; archive_info?: { hashes?: Record<string, string>; hash?: string } } }> };
+  try {
+    report = JSON.parse(run.stdout);
+  } catch (cause) {
+    throw new FabricksError('TOOL_FAILED', `pip's installation report is not JSON (is pip older than 22.2?)`, { cause, hint: 'upgrade pip on this machine: python3 -m pip install -U pip' });
+  }
+  return (report.install ?? []).map((i) => ({
+    name: i.metadata.name,
+    version: i.metadata.version,
+    url: i.download_info.url,
+    sha256: i.download_info.archive_info?.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/.exec(i.download_info.archive_info?.hash ?? '')?.[1],
+  }));
+}
+
+/** Downloads exactly the pinned wheels (name==version --hash) into `dest`; pip checks every hash. */
+export async function downloadWheels(pinnedFile: string, dest: string, target: WheelTarget, signal?: AbortSignal): Promise<void> {
+  await runTool('pip', hostPython(), ['-m', 'pip', 'download', '--quiet', '--no-deps', '--no-input', '--require-hashes', '-d', dest, ...pureOnly(target), '-r', pinnedFile], {
+    signal,
+    env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+  }).catch((e: unknown) => {
+    throw explainPipFailure(e);
+  });
+}
+
+/**
+ * pip's failures in fabricks' words: a package with no pure-Python wheel is named with the reason;
+ * anything else keeps pip's own last lines.
+ */
+function explainPipFailure(e: unknown): unknown {
+  if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') return e;
+  const text = e.message;
+  const missing = /Could not find a version that satisfies the requirement ([A-Za-z0-9._-]+)(\S*)(?: \(from ([^)]*)\))?/.exec(text);
+  if (missing) {
+    const [, name, , from] = missing;
+    return new FabricksError('DEPENDENCY_INVALID', `the Python package ${name}${from ? ` (required by ${from.trim()})` : ''} has no pure-Python wheel on the package index for this runtime`, {
+      cause: e,
+      hint: `fabricks runs Python in WebAssembly, which loads only pure-Python code: ${name} is either compiled (wheels only for specific platforms) or missing; use a pure-Python alternative, or drop the dependency`,
+    });
+  }
+  const mismatch = /THESE PACKAGES DO NOT MATCH THE HASHES[\s\S]*?\n\s+([A-Za-z0-9._-]+)==([^\s]+)/.exec(text);
+  if (mismatch) {
+    return new FabricksError('DIGEST_MISMATCH', `the wheel of ${mismatch[1]} ${mismatch[2]} does not match the hash in fabricks.lock`, {
+      cause: e,
+      hint: 'someone changed the file on the index, or the lock was edited; check it, then delete the [[python.packages]] entries from fabricks.lock to resolve again',
+    });
+  }
+  if (/No module named pip/.test(text)) return new FabricksError('TOOL_MISSING', `pip is not installed for ${hostPython()}`, { cause: e, hint: 'install pip (Debian: apt-get install python3-pip), or set FABRICKS_PYTHON to a Python that has it' });
+  return e;
+}
