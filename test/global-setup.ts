@@ -1,4 +1,4 @@
-import { mkdtemp, access } from 'node:fs/promises';
+import { mkdtemp, access, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -14,7 +14,7 @@ import { tools } from './registry-servers.js';
  * (real componentize-js and componentize-py builds). A missing tool fails the run here rather
  * than skipping tests.
  */
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
   const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
   for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ...registryTools] as const) {
@@ -27,13 +27,20 @@ export default async function setup(project: TestProject): Promise<void> {
   await promisify(execFile)(tools.htpasswd, ['-Bbn', 'probe', 'probe']).catch(() => {
     throw new Error('htpasswd (apache2-utils) is not installed: run npm run setup first');
   });
-  const home = await mkdtemp(join(tmpdir(), 'fabricks-test-home-'));
+  // Everything the run writes to the temporary folder (homes of about 1 GB, projects, registries)
+  // goes under one folder, removed at the end; the test processes inherit TMPDIR.
+  const runDir = await mkdtemp(join(tmpdir(), 'fabricks-tests-'));
+  process.env.TMPDIR = runDir;
+  const home = await mkdtemp(join(runDir, 'fabricks-test-home-'));
   for (const runtime of ['node', 'python']) {
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {
       env: { ...process.env, FABRICKS_HOME: home },
     });
   }
   project.provide('fabricksHome', home);
+  return async () => {
+    if (!process.env.FABRICKS_KEEP_TEST_FILES) await rm(runDir, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {
