@@ -10,6 +10,11 @@
  * calls with inline syscall instructions, out of reach of reproducible-host.c's LD_PRELOAD, so
  * only a tracer can see them. A seccomp filter stops only statx, newfstatat, fstat, stat and
  * lstat; all else runs at full speed. x86_64 Linux only.
+ *
+ * Directory listings too: CPython caches each folder's listing in a set, whose layout follows
+ * the order the entries came in, and that order is the file system's (hash order on ext4, with a
+ * seed of its own per file system; creation order on tmpfs). Under the root, getdents64 answers
+ * with the folder's entries sorted by name, and folders report size 0 and one link.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +36,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #define FIXED 1577836800
 static const char *root;
@@ -99,6 +105,7 @@ static void fix(pid_t tid, struct user_regs_struct *regs) {
     st.stx_ino = ino_of(p);
     st.stx_dev_major = 0;
     st.stx_dev_minor = 1;
+    if (S_ISDIR(st.stx_mode)) { st.stx_size = 0; st.stx_nlink = 1; st.stx_blocks = 0; }
     poke(tid, regs->r8, &st, sizeof st);
   } else {
     unsigned long bufp;
@@ -112,8 +119,113 @@ static void fix(pid_t tid, struct user_regs_struct *regs) {
     st.st_atim.tv_nsec = st.st_mtim.tv_nsec = st.st_ctim.tv_nsec = 0;
     st.st_ino = ino_of(p);
     st.st_dev = 1;
+    if (S_ISDIR(st.st_mode)) { st.st_size = 0; st.st_nlink = 1; st.st_blocks = 0; }
     poke(tid, bufp, &st, sizeof st);
   }
+}
+
+
+/* Sorted listings being read: one per (process, fd), restarted when the fd's offset is 0. */
+struct entry { char *name; unsigned char type; };
+struct listing { pid_t tgid; int fd; struct entry *e; size_t n, next; };
+static struct listing lists[256];
+/* getdents64 calls under way: the offset their fd had on entry, by thread. */
+struct pending { pid_t tid; long long pos; };
+static struct pending pend[256];
+
+static pid_t tgid_of(pid_t tid) {
+  char p[64], line[256];
+  snprintf(p, sizeof p, "/proc/%d/status", tid);
+  FILE *f = fopen(p, "r");
+  pid_t t = tid;
+  if (!f) return t;
+  while (fgets(line, sizeof line, f)) if (sscanf(line, "Tgid: %d", &t) == 1) break;
+  fclose(f);
+  return t;
+}
+
+static long long fd_pos(pid_t tid, int fd) {
+  char p[64], line[256];
+  long long pos = -1;
+  snprintf(p, sizeof p, "/proc/%d/fdinfo/%d", tid, fd);
+  FILE *f = fopen(p, "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f)) if (sscanf(line, "pos: %lld", &pos) == 1) break;
+  fclose(f);
+  return pos;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name); }
+
+static void drop(struct listing *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->e[i].name);
+  free(l->e);
+  memset(l, 0, sizeof *l);
+}
+
+static struct listing *load(pid_t tgid, int fd, const char *dir) {
+  struct listing *l = 0;
+  for (int i = 0; i < 256; i++) if (lists[i].e && lists[i].tgid == tgid && lists[i].fd == fd) { l = &lists[i]; break; }
+  if (l) drop(l);
+  else for (int i = 0; i < 256; i++) if (!lists[i].e) { l = &lists[i]; break; }
+  if (!l) { drop(&lists[0]); l = &lists[0]; }
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  size_t cap = 64;
+  l->e = malloc(cap * sizeof *l->e);
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (l->n == cap) l->e = realloc(l->e, (cap *= 2) * sizeof *l->e);
+    l->e[l->n].name = strdup(de->d_name);
+    l->e[l->n].type = de->d_type;
+    l->n++;
+  }
+  closedir(d);
+  qsort(l->e, l->n, sizeof *l->e, by_name);
+  l->tgid = tgid;
+  l->fd = fd;
+  return l;
+}
+
+static void on_getdents_entry(pid_t tid, struct user_regs_struct *regs) {
+  for (int i = 0; i < 256; i++) if (!pend[i].tid || pend[i].tid == tid) { pend[i].tid = tid; pend[i].pos = fd_pos(tid, (int)regs->rdi); return; }
+}
+
+static void on_getdents_exit(pid_t tid, struct user_regs_struct *regs) {
+  long long pos = -1;
+  for (int i = 0; i < 256; i++) if (pend[i].tid == tid) { pos = pend[i].pos; pend[i].tid = 0; break; }
+  if ((long)regs->rax < 0) return;
+  char dir[PATH_MAX * 2];
+  int fd = (int)regs->rdi;
+  if (!resolve(tid, fd, 0, dir, sizeof dir)) return;
+  pid_t tgid = tgid_of(tid);
+  struct listing *l = 0;
+  for (int i = 0; i < 256; i++) if (lists[i].e && lists[i].tgid == tgid && lists[i].fd == fd) { l = &lists[i]; break; }
+  if (!l || pos == 0) l = load(tgid, fd, dir);
+  if (!l) return;
+  size_t count = regs->rdx, used = 0;
+  char *out = malloc(count ? count : 1);
+  while (l->next < l->n) {
+    struct entry *e = &l->e[l->next];
+    size_t len = (offsetof(struct dirent64, d_name) + strlen(e->name) + 1 + 7) & ~(size_t)7;
+    if (used + len > count) break;
+    struct dirent64 *d = (struct dirent64 *)(out + used);
+    memset(d, 0, len);
+    char full[PATH_MAX * 3];
+    snprintf(full, sizeof full, "%s/%s", dir, e->name);
+    d->d_ino = ino_of(full);
+    d->d_off = (long long)l->next + 1;
+    d->d_reclen = (unsigned short)len;
+    d->d_type = e->type;
+    strcpy(d->d_name, e->name);
+    used += len;
+    l->next++;
+  }
+  if (used == 0 && l->next < l->n) { free(out); regs->rax = -EINVAL; ptrace(PTRACE_SETREGS, tid, 0, regs); return; }
+  if (used) poke(tid, regs->rsi, out, used);
+  free(out);
+  regs->rax = used;
+  ptrace(PTRACE_SETREGS, tid, 0, regs);
 }
 
 int main(int argc, char **argv) {
@@ -127,11 +239,12 @@ int main(int argc, char **argv) {
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_statx, 5, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_newfstatat, 4, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fstat, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_stat, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_lstat, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_statx, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_newfstatat, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fstat, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_stat, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_lstat, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getdents64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
     };
@@ -159,12 +272,17 @@ int main(int argc, char **argv) {
     if (!WIFSTOPPED(status)) continue;
     int sig = WSTOPSIG(status), ev = status >> 16, deliver = 0;
     if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP) {
+      struct user_regs_struct regs;
+      if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 && regs.orig_rax == SYS_getdents64) on_getdents_entry(tid, &regs);
       ptrace(PTRACE_SYSCALL, tid, 0, 0); /* run the call, stop at its exit */
       continue;
     }
     if (sig == (SIGTRAP | 0x80)) { /* syscall exit */
       struct user_regs_struct regs;
-      if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) fix(tid, &regs);
+      if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+        if (regs.orig_rax == SYS_getdents64) on_getdents_exit(tid, &regs);
+        else fix(tid, &regs);
+      }
     } else if (sig == SIGTRAP && ev) {
       /* clone, fork, exec events: nothing to do */
     } else if (sig == SIGSTOP && ev == PTRACE_EVENT_STOP) {
