@@ -9,7 +9,7 @@ describe('fabricks runtime build node', () => {
   it('builds the same bytes in two fresh homes (real componentize-js builds)', async () => {
     const [x, y] = await buildInTwoFreshHomes('node', 'fabricks.dev/runtimes/node:0.1', 'componentize-js 0.23.0');
     expect(x.equals(y)).toBe(true);
-  });
+  }, 300_000);
 
   it('builds the runtime first, with progress, when a project build needs it', async () => {
     const home = await mkdtemp(join(tmpdir(), 'fabricks-home-'));
