@@ -17,7 +17,8 @@
  * folder it imports from (componentize-py's freshly unpacked standard library, the bootstrap)
  * and the results stay in the snapshot, in import caches and in memory freed since. Under that
  * folder, stat and readdir answer with fixed times and with inode numbers made from the path,
- * so these too are the same on every build.
+ * so these too are the same on every build. (wasmtime makes some of these calls without libc,
+ * out of reach of a preload: runtimes/shared/pin-stat.c pins those.)
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -87,7 +88,8 @@ static unsigned long long ino_of(const char *p) {
   return h >> 1;
 }
 
-static unsigned long long last_ino;
+/* per thread: wasmtime stats files from several threads at once */
+static __thread unsigned long long last_ino;
 
 static int under_root(int dirfd, const char *path) {
   const char *r = root();
@@ -118,12 +120,15 @@ static void fix_stat(struct stat64 *st) {
   st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = FIXED;
   st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = 0;
   st->st_ino = last_ino;
+  st->st_dev = 1; /* the guest sees hash(st_dev, st_ino): st_dev differs between machines */
 }
 
 static void fix_statx(struct statx *st) {
   st->stx_atime.tv_sec = st->stx_mtime.tv_sec = st->stx_ctime.tv_sec = st->stx_btime.tv_sec = FIXED;
   st->stx_atime.tv_nsec = st->stx_mtime.tv_nsec = st->stx_ctime.tv_nsec = st->stx_btime.tv_nsec = 0;
   st->stx_ino = last_ino;
+  st->stx_dev_major = 0;
+  st->stx_dev_minor = 1;
 }
 
 int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf) {

@@ -35,6 +35,7 @@ export const BUILDERS = {
 const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
 
 const REPRODUCIBLE_HOST_C = join(packageRoot, 'runtimes', 'shared', 'reproducible-host.c');
+const PIN_STAT_C = join(packageRoot, 'runtimes', 'shared', 'pin-stat.c');
 
 /** jco's WASI 0.2 definitions, shipped in its npm package. */
 function jcoWasiDir(): string {
@@ -74,6 +75,8 @@ async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; file
   for (const w of await wasiPackages(builder.wasi)) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
   // The preload that pins entropy, clocks and file metadata during pre-initialization.
   files.push(['build/reproducible-host.c', await readFile(REPRODUCIBLE_HOST_C, 'utf8')]);
+  // The tracer that pins the stat calls wasmtime makes without libc (Python runtime only).
+  if (rt.builder === 'componentize-py') files.push(['build/pin-stat.c', await readFile(PIN_STAT_C, 'utf8')]);
   const digest = sha256(JSON.stringify({ builder: `${rt.builder}@${builder.version}`, files }));
   return { digest, files };
 }
@@ -130,6 +133,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
               signal,
             });
           } else {
+            const wrapper = preload ? await buildStatPinner(join(src, 'build', 'pin-stat.c'), join(root, 'pin-stat'), reference, reporter) : undefined;
             await componentizePy({
               appDir: src,
               appModule: 'fabricks_runtime',
@@ -137,7 +141,9 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
               worldName: 'runtime',
               outPath: out,
               tmpDir: join(root, 'tmp'),
+              emptyVenv: join(root, 'venv'),
               ...(preload ? { preload, fixedMetadataRoot: root } : {}),
+              ...(wrapper ? { wrapper } : {}),
               signal,
             });
           }
@@ -186,6 +192,26 @@ async function buildPreload(source: string, out: string, subject: string, report
   }
   try {
     await runTool('cc', process.env.CC || 'cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
+    return out;
+  } catch (e) {
+    reporter({ event: 'note', code: 'not-reproducible', subject, detail: `no C compiler (${(e as Error).message.split('\n')[0]})` });
+    return undefined;
+  }
+}
+
+/**
+ * Compiles runtimes/shared/pin-stat.c, which runs componentize-py under ptrace to pin the inode
+ * numbers, devices and times of the files it imports: wasmtime stats them with raw syscalls that
+ * the preload cannot see, and CPython keeps what it saw in its snapshot. x86_64 Linux only;
+ * elsewhere two builds may differ in a few bytes.
+ */
+async function buildStatPinner(source: string, out: string, subject: string, reporter: Reporter): Promise<string | undefined> {
+  if (process.arch !== 'x64') {
+    reporter({ event: 'note', code: 'not-reproducible', subject, detail: 'Python runtime builds are byte-reproducible on x86_64 Linux only' });
+    return undefined;
+  }
+  try {
+    await runTool('cc', process.env.CC || 'cc', ['-O2', '-o', out, source]);
     return out;
   } catch (e) {
     reporter({ event: 'note', code: 'not-reproducible', subject, detail: `no C compiler (${(e as Error).message.split('\n')[0]})` });

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toolsDir } from '../util/paths.js';
 import { ensureTool, runTool } from './run-tool.js';
@@ -27,6 +28,13 @@ export interface ComponentizePyOptions {
   preload?: string;
   /** The folder whose files' metadata the preload pins (holds the app folder and the scratch folder). */
   fixedMetadataRoot?: string;
+  /** Program componentize-py runs under (its command line follows): pins stat results the preload cannot reach. */
+  wrapper?: string;
+  /**
+   * An empty virtual environment: without one, componentize-py asks the machine's python3 for its
+   * site-packages and mounts them into the snapshot (their listings end up in import caches).
+   */
+  emptyVenv?: string;
   signal?: AbortSignal;
 }
 
@@ -34,14 +42,20 @@ export interface ComponentizePyOptions {
 export async function componentizePy(o: ComponentizePyOptions): Promise<void> {
   const tool = await ensureComponentizePy();
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: o.tmpDir, TMP: o.tmpDir, TEMP: o.tmpDir };
-  // componentize-py looks for site-packages in an active venv; the runtime must not pick up any.
+  // componentize-py mounts the active venv's site-packages, else pipenv's, else python3's own:
+  // the runtime must see none of the machine's packages, so it gets an empty venv.
   delete env.VIRTUAL_ENV;
+  if (o.emptyVenv) {
+    await mkdir(join(o.emptyVenv, 'lib', 'site-packages'), { recursive: true });
+    env.VIRTUAL_ENV = o.emptyVenv;
+  }
   if (o.preload) env.LD_PRELOAD = o.preload;
   if (o.preload && o.fixedMetadataRoot) env.FABRICKS_FIXED_TIME_ROOT = o.fixedMetadataRoot;
+  const args = ['--quiet', '-d', o.witPath, '-w', o.worldName, 'componentize', o.appModule, '-p', o.appDir, '-o', o.outPath];
   await runTool(
     `componentize-py ${COMPONENTIZE_PY_VERSION}`,
-    tool,
-    ['--quiet', '-d', o.witPath, '-w', o.worldName, 'componentize', o.appModule, '-p', o.appDir, '-o', o.outPath],
+    o.wrapper ?? tool,
+    o.wrapper ? [tool, ...args] : args,
     { cwd: o.appDir, env, ...(o.signal ? { signal: o.signal } : {}) },
   );
 }
