@@ -42,10 +42,19 @@ const nodeBuiltins: Plugin = {
 };
 
 /**
- * The virtual module the bundle starts from: it runs the entrypoint and hands its module
- * namespace to the runtime, which serves HTTP with its `export default { fetch }`.
+ * The virtual module the bundle starts from: it runs the entrypoint, and when the entrypoint has
+ * a default export (a served app's `export default { fetch }`), hands its module namespace to
+ * the runtime. Only then: importing a namespace makes esbuild wrap an entry without exports as
+ * CommonJS, which would change the stack traces and semantics of plain scripts.
  */
-const entryModule = (entrypoint: string) => `import * as entry from ${JSON.stringify(`./${entrypoint}`)};\nglobalThis.__fabricksModule = entry;\n`;
+async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string): Promise<string> {
+  const spec = JSON.stringify(`./${entrypoint}`);
+  const scan = await esbuild
+    .build({ entryPoints: [join(sourceDir, entrypoint)], bundle: false, write: false, format: 'esm', platform: 'neutral', metafile: true, logLevel: 'silent', outdir: join(sourceDir, '.fabricks-scan') })
+    .catch(() => undefined); // the bundle below reports what is wrong
+  const exported = Object.values(scan?.metafile.outputs ?? {}).some((o) => o.exports.includes('default'));
+  return exported ? `import * as entry from ${spec};\nglobalThis.__fabricksModule = entry;\n` : `import ${spec};\n`;
+}
 
 /**
  * Bundles the entrypoint and everything it imports into one ES2022 script with esbuild. The
@@ -57,7 +66,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   let result;
   try {
     result = await esbuild.build({
-      stdin: { contents: entryModule(entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
       absWorkingDir: sourceDir,
       outfile: join(sourceDir, '.fabricks-bundle.js'),
       bundle: true,

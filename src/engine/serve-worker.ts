@@ -21,7 +21,10 @@ export interface WorkerData {
 }
 
 /** What a worker tells the main thread. */
-export type WorkerMessage = { type: 'ready'; port: number } | { type: 'no-handler'; exports: string[] } | { type: 'trap'; message: string };
+export type WorkerMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; code: string; message: string; hint?: string }
+  | { type: 'no-handler'; exports: string[] } | { type: 'trap'; message: string };
 
 const data = workerData as WorkerData;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
@@ -34,9 +37,17 @@ const handlerOf = (instance: Record<string, unknown>): Handler | undefined => {
   return instance[key] as Handler | undefined;
 };
 
-let next: Record<string, unknown> | undefined = fresh();
-const first = handlerOf(next);
-if (!first?.handle) {
+let next: Record<string, unknown> | undefined;
+try {
+  next = fresh();
+} catch (e) {
+  const err = e as { code?: string; message?: string; hint?: string };
+  post({ type: 'failed', code: typeof err?.code === 'string' ? err.code : 'RUN_FAILED', message: err?.message ?? String(e), ...(err?.hint ? { hint: err.hint } : {}) });
+}
+const first = next && handlerOf(next);
+if (!next) {
+  /* reported */
+} else if (!first?.handle) {
   post({ type: 'no-handler', exports: Object.keys(next) });
 } else {
   const HTTPServer = (http as unknown as { HTTPServer: new (h: Handler) => { listen(port: number, host: string): void; address(): { port: number } } }).HTTPServer;

@@ -70,6 +70,9 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
             }),
           );
           void worker.terminate();
+        } else if (m.type === 'failed') {
+          reject(new FabricksError(m.code as never, m.message, m.hint ? { hint: m.hint } : {}));
+          void worker.terminate();
         } else if (m.type === 'trap' && slot) replace(slot, 500, `the service trapped: ${m.message}`);
       });
       worker.once('error', (e) => (slot ? replace(slot, 502, `the worker failed: ${e.message}`) : reject(e)));
