@@ -42,6 +42,21 @@ const nodeBuiltins: Plugin = {
 };
 
 /**
+ * The virtual module the bundle starts from: it runs the entrypoint, and when the entrypoint has
+ * a default export (a served app's `export default { fetch }`), hands its module namespace to
+ * the runtime. Only then: importing a namespace makes esbuild wrap an entry without exports as
+ * CommonJS, which would change the stack traces and semantics of plain scripts.
+ */
+async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string): Promise<string> {
+  const spec = JSON.stringify(`./${entrypoint}`);
+  const scan = await esbuild
+    .build({ entryPoints: [join(sourceDir, entrypoint)], bundle: false, write: false, format: 'esm', platform: 'neutral', metafile: true, logLevel: 'silent', outdir: join(sourceDir, '.fabricks-scan') })
+    .catch(() => undefined); // the bundle below reports what is wrong
+  const exported = Object.values(scan?.metafile.outputs ?? {}).some((o) => o.exports.includes('default'));
+  return exported ? `import * as entry from ${spec};\nglobalThis.__fabricksModule = entry;\n` : `import ${spec};\n`;
+}
+
+/**
  * Bundles the entrypoint and everything it imports into one ES2022 script with esbuild. The
  * entry is imported from a virtual module so the bundle has no exports of its own; the runtime
  * runs it inside an async function (top-level await works).
@@ -51,7 +66,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   let result;
   try {
     result = await esbuild.build({
-      stdin: { contents: `import ${JSON.stringify(`./${entrypoint}`)};\n`, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
       absWorkingDir: sourceDir,
       outfile: join(sourceDir, '.fabricks-bundle.js'),
       bundle: true,
