@@ -37,7 +37,7 @@ def error_to_oserror(code, host: str, port: int) -> OSError:
         return PermissionError(errno.EACCES, denied_message(host, port))
     if name == "InternalError" and isinstance(value, str) and value:
         # The fabricks host refuses an address outside [capabilities.network] connect this way.
-        if "not granted" in value:
+        if "[capabilities.network]" in value:
             return PermissionError(errno.EACCES, value)
         return ConnectionError(f"{where}: {value}")
     if name in ("DnsError", "DnsTimeout", "DestinationNotFound"):
