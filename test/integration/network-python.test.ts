@@ -55,4 +55,30 @@ describe('outbound HTTP from a Python service under fabricks run', () => {
     // nothing reached the real server listening there
     expect(reached).toBe(0);
   });
+
+  it('honours urlopen timeout= through the host, and a name that does not resolve is a gaierror', async () => {
+    const slow = createServer((_req, res) => setTimeout(() => res.end('late'), 8000));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const address = slow.address();
+    const slowPort = typeof address === 'object' && address ? address.port : 0;
+    const main = [
+      'import sys, urllib.request, urllib.error',
+      'for url, timeout in ((f"http://127.0.0.1:{sys.argv[1]}/slow", 1), ("http://no-such-host.invalid/", 5)):',
+      '    try:',
+      '        urllib.request.urlopen(url, timeout=timeout)',
+      '        print("answered")',
+      '    except urllib.error.URLError as e:',
+      '        print(type(e.reason).__name__, e.reason.strerror)',
+      '',
+    ].join('\n');
+    try {
+      const dir = await project({ 'fabricks.toml': pyToml('main.py', `\n[capabilities.network]\nconnect = ["127.0.0.1:${slowPort}", "no-such-host.invalid"]\n`), 'main.py': main });
+      const r = await fabricks(['run', '-q', dir, '--', String(slowPort)]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual([`TimeoutError 127.0.0.1:${slowPort}: timed out`, expect.stringMatching(/^gaierror cannot resolve no-such-host\.invalid/)]);
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
 });
