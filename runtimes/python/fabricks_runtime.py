@@ -68,6 +68,7 @@ import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
 import fabricks_packages  # noqa: E402
 import fabricks_http_client  # noqa: E402
+import fabricks_http_libs  # noqa: E402
 import fabricks_http_server  # noqa: E402
 
 # http.client and urllib.request over wasi:http, raw sockets explained: patched once, here.
@@ -306,6 +307,8 @@ def _install(layer: Layer, entrypoint: str) -> None:
     sys.meta_path[:] = builtin + [LayerFinder(layer, root), *packages, NotIncludedFinder()]
     sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
+    # httpx and requests, when the service depends on them, go through wasi:http too
+    fabricks_http_libs.install()
     fabricks._attach(layer, LayerPath)
 
 
