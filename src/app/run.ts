@@ -61,7 +61,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     ctx.reporter({ event: 'note', code: 'not-granted', subject: '[capabilities.network] connect', detail: `this fabricks does not grant outbound network yet; ${name}'s connections to ${caps.network.connect.join(', ')} will be refused` });
   }
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
-  const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter);
+  const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter, { leases: ctx.home.leases, limit: ctx.home.cacheLimit });
   throwIfAborted(ctx.signal);
   ctx.reporter({ event: 'step-start', step: 'run', subject: name });
   return runComponent(t, { args: [name, ...args], env: grants.env, mounts: grants.mounts });

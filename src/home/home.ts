@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayoutStore } from '../oci/layout-store.js';
+import { parseSize } from '../config/size.js';
 import { fabricksHome } from '../util/paths.js';
+import { Leases } from '../util/lease.js';
+
+/** The transpile cache's size when FABRICKS_CACHE_LIMIT does not say: a few dozen runtimes' worth. */
+export const DEFAULT_CACHE_LIMIT = 1024 ** 3;
 
 /**
  * `$FABRICKS_HOME` opened: the local OCI store and the caches keyed by content. Everything that
@@ -18,6 +23,16 @@ export interface Home {
   transpileCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
+  /** What this process uses (blobs, transpiled components): a gc elsewhere spares it. */
+  leases: Leases;
+  /** Bytes the transpile cache may hold before it trims itself, least recently used first. */
+  cacheLimit: number;
+}
+
+/** FABRICKS_CACHE_LIMIT (e.g. 500MB, 2GiB), else the default. */
+export function cacheLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.FABRICKS_CACHE_LIMIT;
+  return v === undefined || v === '' ? DEFAULT_CACHE_LIMIT : parseSize(v, 'FABRICKS_CACHE_LIMIT');
 }
 
 export async function openHome(root: string = fabricksHome()): Promise<Home> {
@@ -25,11 +40,15 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
   const store = await LayoutStore.open(join(abs, 'store'));
   const cache = join(abs, 'cache');
   await mkdir(cache, { recursive: true });
+  const leases = new Leases(store.leaseDir);
+  store.leases = leases;
   return {
     root: abs,
     store,
     buildCacheDir: join(cache, 'builds'),
     transpileCacheDir: join(cache, 'transpiled'),
     scratchDir: abs,
+    leases,
+    cacheLimit: cacheLimit(),
   };
 }
