@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayoutStore } from '../oci/layout-store.js';
 import { parseSize } from '../config/size.js';
+
+export { parseSize };
 import { fabricksHome } from '../util/paths.js';
 import { Leases } from '../util/lease.js';
 
