@@ -19,7 +19,7 @@ interface Collected {
   freed: number;
 }
 interface Built {
-  manifest: { digest: string };
+  manifest: string;
   module: { digest: string };
   runtime: { digest: string };
   component: { digest: string };
@@ -73,8 +73,8 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     const listed = await ls();
     const byRef = new Map(listed.artifacts.map((x) => [x.reference, x]));
     const la = byRef.get('gc-a:1.0.0')!;
-    expect(la).toMatchObject({ kind: 'app', digest: a.built.manifest.digest });
-    expect(byRef.get('gc-b:1.0.0')).toMatchObject({ kind: 'app', digest: b.built.manifest.digest });
+    expect(la).toMatchObject({ kind: 'app', digest: a.built.manifest });
+    expect(byRef.get('gc-b:1.0.0')).toMatchObject({ kind: 'app', digest: b.built.manifest });
     expect(byRef.get('fabricks.dev/runtimes/node:0.1')?.kind).toBe('runtime');
     // the runtime layer is shared by both apps and counted once in the total
     expect(la.shared).toBeGreaterThan(10_000_000);
@@ -83,12 +83,12 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     expect(listed.transpileCache.entries).toBe(1);
     const human = await run(['ls']);
     expect(human.stdout).toContain('gc-a:1.0.0');
-    expect(human.stdout).toContain(a.built.manifest.digest.slice(0, 19));
+    expect(human.stdout).toContain(a.built.manifest.slice(0, 19));
   });
 
   it('rm then gc frees the removed app\'s bytes and keeps the runtime another app still uses', async () => {
     const before = await ls();
-    const aBlobs = await manifestBlobs(a.built.manifest.digest);
+    const aBlobs = await manifestBlobs(a.built.manifest);
     const rm = await run(['rm', 'gc-a:1.0.0', '--json']);
     expect(rm.status, rm.stderr).toBe(0);
     // rm only untags: the blobs wait for gc
@@ -98,19 +98,19 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     expect(afterRm.unreferenced.blobs).toBe(3);
 
     const dry = await gc('--dry-run');
-    expect(dry.store.blobs.map((x) => x.digest).sort()).toEqual([a.built.manifest.digest, a.built.module.digest, aBlobs[1]].sort());
+    expect(dry.store.blobs.map((x) => x.digest).sort()).toEqual([a.built.manifest, a.built.module.digest, aBlobs[1]].sort());
     for (const d of aBlobs) expect(await exists(blob(d))).toBe(true);
 
     const collected = await gc();
     expect(collected.store.blobs.map((x) => x.digest).sort()).toEqual(dry.store.blobs.map((x) => x.digest).sort());
-    for (const d of [a.built.manifest.digest, a.built.module.digest, aBlobs[1]!]) expect(await exists(blob(d))).toBe(false);
+    for (const d of [a.built.manifest, a.built.module.digest, aBlobs[1]!]) expect(await exists(blob(d))).toBe(false);
     // gc-a's transpiled output and build record went with it
     expect(collected.transpiled.removed.map((x) => x.digest)).toContain(a.built.component.digest);
     expect(await exists(transpiledDir(a.built.component.digest))).toBe(false);
     expect(collected.buildRecords).toBe(1);
     // every blob a reference keeps is still there, whole
     expect(await exists(blob(a.built.runtime.digest))).toBe(true);
-    for (const d of await manifestBlobs(b.built.manifest.digest)) expect(await exists(blob(d))).toBe(true);
+    for (const d of await manifestBlobs(b.built.manifest)) expect(await exists(blob(d))).toBe(true);
     const verify = await run(['verify', '--json', '-q']);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, broken: [] });
     expect((await run(['run', '-q', b.dir])).stdout).toBe('i am gc-b\n');
