@@ -10,6 +10,18 @@ interface LeaseRecord {
   keys: string[];
 }
 
+/** Lease files of this process, removed when it exits (one exit listener for all of them). */
+const ours = new Set<string>();
+let hooked = false;
+function removeOnExit(file: string): void {
+  ours.add(file);
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', () => {
+    for (const f of ours) rmSync(f, { force: true });
+  });
+}
+
 /**
  * What a live process uses (blob digests, cache entries), written down before it relies on them,
  * so a `fabricks gc` in another process spares them. One small file per process, rewritten when a
@@ -19,7 +31,6 @@ interface LeaseRecord {
 export class Leases {
   private readonly keys = new Set<string>();
   private readonly file: string;
-  private cleanup: (() => void) | undefined;
 
   constructor(readonly dir: string) {
     this.file = join(dir, `${process.pid}-${randomBytes(4).toString('hex')}.json`);
@@ -30,13 +41,21 @@ export class Leases {
     const added = keys.filter((k) => !this.keys.has(k));
     if (added.length === 0) return;
     for (const k of added) this.keys.add(k);
+    // one write at a time, each of the whole set as it is when it starts: a write that started
+    // earlier, with fewer keys, can never land after this one
+    const write = this.writing.then(() => this.flush());
+    this.writing = write.catch(() => undefined);
+    await write;
+  }
+
+  private writing: Promise<void> = Promise.resolve();
+  private owner: LockOwner | undefined;
+
+  private async flush(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const record: LeaseRecord = { owner: me(), keys: [...this.keys] };
-    await writeAtomic(this.file, JSON.stringify(record));
-    if (!this.cleanup) {
-      this.cleanup = () => rmSync(this.file, { force: true });
-      process.once('exit', this.cleanup);
-    }
+    this.owner ??= me();
+    removeOnExit(this.file);
+    await writeAtomic(this.file, JSON.stringify({ owner: this.owner, keys: [...this.keys] } satisfies LeaseRecord));
   }
 
   holds(key: string): boolean {
@@ -46,9 +65,8 @@ export class Leases {
   /** Lets go of everything held (a process that ends does so by itself). */
   release(): void {
     this.keys.clear();
-    if (this.cleanup) process.off('exit', this.cleanup);
-    this.cleanup?.();
-    this.cleanup = undefined;
+    ours.delete(this.file);
+    rmSync(this.file, { force: true });
   }
 }
 
