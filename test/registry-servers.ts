@@ -240,6 +240,13 @@ export interface CountingProxy {
   fault: ((req: IncomingMessage) => Fault | undefined) | undefined;
   /** Called as upload bytes arrive; lets a test kill the registry mid-push. */
   onUploadBytes: ((total: number) => void) | undefined;
+  /**
+   * Holds the requests `match` picks until `count` of them wait (or 5 s passed), then lets them
+   * all through: a client that sends them one at a time is never seen with two in flight.
+   */
+  gate: { match(req: IncomingMessage): boolean; count: number } | undefined;
+  /** The most requests picked by `gate` that were in flight at once. */
+  peak: number;
   stop(): Promise<void>;
 }
 
@@ -263,6 +270,8 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
     requests: [],
     fault: undefined,
     onUploadBytes: undefined,
+    gate: undefined,
+    peak: 0,
     counts() {
       const t = totals();
       return { sent: t.read - base.read, received: t.written - base.written };
@@ -275,7 +284,24 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
     stop: () => close(server),
   };
   let uploaded = 0;
+  let active = 0;
+  let held: Array<() => void> = [];
+  const releaseHeld = () => {
+    const go = held;
+    held = [];
+    for (const f of go) f();
+  };
   const server = createHttpServer((req, res) => {
+    const gate = proxy.gate;
+    if (!gate?.match(req)) return handle(req, res);
+    active++;
+    proxy.peak = Math.max(proxy.peak, active);
+    res.on('close', () => active--);
+    held.push(() => handle(req, res));
+    if (held.length >= gate.count) releaseHeld();
+    else setTimeout(releaseHeld, 5000).unref();
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '', bodyBytes: 0, uploadBytes: 0, ...(req.headers.range ? { range: req.headers.range } : {}) };
     proxy.requests.push(seen);
     const fault = proxy.fault?.(req);
@@ -360,7 +386,7 @@ export async function startProxy(upstream: string): Promise<CountingProxy> {
       }
     });
     req.pipe(up);
-  });
+  };
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => {

@@ -63,7 +63,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     if (!s?.isDirectory()) throw new FabricksError('USAGE', `the folder for ${m.guest}, ${m.host}, ${s ? 'is not a folder' : 'does not exist'}`, { hint: 'create it, or point the mount at another folder (--mount HOST:GUEST)' });
   }
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
-  const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter);
+  const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter, { leases: ctx.home.leases, limit: ctx.home.cacheLimit });
   throwIfAborted(ctx.signal);
   const granted = { args: [name, ...args], env: grants.env, mounts: grants.mounts, connect: grants.connect };
   if (grants.listen) {

@@ -128,7 +128,7 @@ const plannedReference = (config: ProjectConfig) => `${config.name}:${config.ver
 
 async function checkPythonSources(config: ProjectConfig, runtime: ResolvedRuntime, files: Array<{ path: string; bytes: Uint8Array }>, ctx: Context): Promise<void> {
   const { checkPython } = await import('./python-check.js');
-  await checkPython(config.source.dir, ctx.home.store, runtime.layer, ctx.home.transpileCacheDir, files, ctx.reporter);
+  await checkPython(config.source.dir, ctx.home.store, runtime.layer, ctx.home.transpileCacheDir, files, ctx.reporter, { leases: ctx.home.leases, limit: ctx.home.cacheLimit });
 }
 
 /** .fabricks/app.wasm is replaced whole (rename), never left half-written. */

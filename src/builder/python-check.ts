@@ -6,6 +6,7 @@ import { displayPath } from '../util/paths.js';
 import type { PackedFile } from '../compose/module-layer.js';
 import { runComponent } from '../engine/run.js';
 import { transpiled } from '../engine/transpile.js';
+import type { TranspileCachePolicy } from '../engine/transpile-cache.js';
 
 export interface SyntaxProblem {
   file: string;
@@ -24,8 +25,8 @@ const CHECK = '\0check';
  * them. The runtime layer runs on its own, its fabricks:app/source served from here; the
  * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have.
  */
-async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
-  const t = await transpiled(transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter);
+async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter, policy?: TranspileCachePolicy): Promise<SyntaxProblem[]> {
+  const t = await transpiled(transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, policy);
   const byPath = new Map(files.map((f) => [f.path, f.bytes]));
   let report: SyntaxProblem[] | undefined;
   const source = {
@@ -49,9 +50,9 @@ async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, t
 }
 
 /** Fails with PY_SYNTAX listing every file that does not compile. */
-export async function checkPython(sourceDir: string, store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter): Promise<void> {
+export async function checkPython(sourceDir: string, store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter, policy?: TranspileCachePolicy): Promise<void> {
   const done = startStep(reporter, 'check', displayPath(sourceDir));
-  const syntax = await checkPythonSyntax(store, runtimeLayer, transpileCacheDir, files, reporter);
+  const syntax = await checkPythonSyntax(store, runtimeLayer, transpileCacheDir, files, reporter, policy);
   if (syntax.length > 0) {
     throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(sourceDir)})`, {
       problems: formatSyntaxProblems(syntax),

@@ -1,7 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayoutStore } from '../oci/layout-store.js';
+import { parseSize } from '../config/size.js';
+
+export { parseSize };
 import { fabricksHome } from '../util/paths.js';
+import { Leases } from '../util/lease.js';
+
+/** The transpile cache's size when FABRICKS_CACHE_LIMIT does not say: a few dozen runtimes' worth. */
+export const DEFAULT_CACHE_LIMIT = 1024 ** 3;
 
 /**
  * `$FABRICKS_HOME` opened: the local OCI store and the caches keyed by content. Everything that
@@ -20,19 +27,39 @@ export interface Home {
   wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
+  /** What this process uses (blobs, transpiled components): a gc elsewhere spares it. */
+  leases: Leases;
+  /** Bytes the transpile cache may hold before it trims itself, least recently used first. */
+  cacheLimit: number;
 }
+
+/** FABRICKS_CACHE_LIMIT (e.g. 500MB, 2GiB), else the default. */
+export function cacheLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.FABRICKS_CACHE_LIMIT;
+  return v === undefined || v === '' ? DEFAULT_CACHE_LIMIT : parseSize(v, 'FABRICKS_CACHE_LIMIT');
+}
+
+/** The transpile cache's folder, named after the layout of what jco writes into it. */
+export const TRANSPILE_LAYOUT = 'transpiled-v2';
+/** Folders of older transpile layouts, which nothing reads any more. */
+export const OLD_TRANSPILE_LAYOUTS = ['transpiled'];
 
 export async function openHome(root: string = fabricksHome()): Promise<Home> {
   const abs = resolve(root);
   const store = await LayoutStore.open(join(abs, 'store'));
   const cache = join(abs, 'cache');
   await mkdir(cache, { recursive: true });
+  const leases = new Leases(store.leaseDir);
+  store.leases = leases;
   return {
     root: abs,
     store,
     buildCacheDir: join(cache, 'builds'),
-    transpileCacheDir: join(cache, 'transpiled'),
+    // v2: sync instantiation (engine/transpile.ts); older layouts' folders are gc's to remove
+    transpileCacheDir: join(cache, TRANSPILE_LAYOUT),
     wheelCacheDir: join(cache, 'wheels'),
     scratchDir: abs,
+    leases,
+    cacheLimit: cacheLimit(),
   };
 }

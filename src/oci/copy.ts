@@ -1,4 +1,5 @@
 import { isFileStager, isMounter, isVerifier, verifyContent, type Descriptor, type Fetcher, type FileStager, type ManifestContent, type Mounter, type OnBytes, type ReferencePusher, type Storage } from './content.js';
+import pLimit from 'p-limit';
 import { manifestBlobs } from './manifest.js';
 
 // Callers that list a manifest's blobs have imported it from here.
@@ -63,7 +64,12 @@ export interface CopyOptions {
   validate?(desc: Descriptor, blob: StagedBlob): Promise<void>;
   /** Called once every blob and the manifest are in the destination, before the reference names it. */
   check?(): Promise<void>;
+  /** How many blobs move at once (default 3). */
+  concurrency?: number;
 }
+
+/** Blobs of one artifact moved at once: enough to overlap a registry's latency, few enough for its rate limits. */
+export const DEFAULT_CONCURRENCY = 3;
 
 export interface CopyResult {
   manifest: Descriptor;
@@ -89,24 +95,24 @@ export async function copyManifest(
 ): Promise<CopyResult> {
   const { blobs } = manifestBlobs(root.desc, root.bytes, where);
   const hooks = options.hooks ?? {};
-  const outcomes: BlobOutcome[] = [];
-  const staged: Array<{ desc: Descriptor } & StagedBlob> = [];
-  const seen = new Set<string>();
+  const unique = blobs.filter((d, i) => blobs.findIndex((b) => b.digest === d.digest) === i);
+  const outcomes: Array<BlobOutcome | undefined> = unique.map(() => undefined);
+  const staged: Array<({ desc: Descriptor } & StagedBlob) | undefined> = unique.map(() => undefined);
   const mounter = isMounter(dst) ? dst : undefined;
   const files = isFileStager(dst) && isFileFetcher(src) ? { stager: dst, fetcher: src } : undefined;
-  for (const desc of blobs) {
-    if (seen.has(desc.digest)) continue;
-    seen.add(desc.digest);
+
+  const copyOne = async (desc: Descriptor, i: number): Promise<void> => {
     hooks.onStart?.(desc);
     let outcome: BlobOutcome | undefined;
     const onBytes = (n: number) => hooks.onBytes?.(desc, n);
     if (await dst.exists(desc)) outcome = { desc, action: 'skipped', bytes: 0 };
     if (!outcome && mounter) outcome = await mountFromAny(src, mounter, desc, options.mountFrom?.(desc) ?? []);
     if (!outcome && files) {
+      // streamed to a file on the destination's disk: a large blob never sits in memory
       const path = await files.stager.partialPath(desc);
       const bytes = await files.fetcher.fetchToFile(desc, path, onBytes);
       await options.validate?.(desc, { path });
-      if (options.stageFirst) staged.push({ desc, path });
+      if (options.stageFirst) staged[i] = { desc, path };
       else await adopt(files.stager, dst, path, desc);
       outcome = { desc, action: 'sent', bytes };
     }
@@ -116,15 +122,35 @@ export async function copyManifest(
       if (options.stageFirst || options.validate) verifyContent(desc, bytes, where);
       await options.validate?.(desc, { bytes });
       let sent = desc.size;
-      if (options.stageFirst) staged.push({ desc, bytes });
+      if (options.stageFirst) staged[i] = { desc, bytes };
       else if (isCountingPusher(dst)) sent = await dst.pushCounted(desc, bytes, onBytes);
       else await dst.push(desc, bytes, onBytes);
       outcome = { desc, action: 'sent', bytes: sent };
     }
-    outcomes.push(outcome);
+    outcomes[i] = outcome;
     hooks.onDone?.(outcome);
-  }
+  };
+
+  // a few blobs at once; after a failure no new one starts, and the copy fails once those under
+  // way have stopped (none is left writing behind the caller's back)
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    unique.map((desc, i) =>
+      limit(async () => {
+        if (failure) return;
+        try {
+          await copyOne(desc, i);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  const done = outcomes.filter((o): o is BlobOutcome => o !== undefined);
   for (const blob of staged) {
+    if (!blob) continue;
     if ('path' in blob) await adopt(files!.stager, dst, blob.path, blob.desc);
     else await dst.push(blob.desc, blob.bytes);
   }
@@ -134,7 +160,7 @@ export async function copyManifest(
     await options.check();
   }
   await dst.pushReference(root.desc, root.bytes, reference);
-  return { manifest: root.desc, blobs: outcomes, bytes: outcomes.reduce((n, o) => n + o.bytes, 0) + root.bytes.length };
+  return { manifest: root.desc, blobs: done, bytes: done.reduce((n, o) => n + o.bytes, 0) + root.bytes.length };
 }
 
 /** Moves a checked file into the store; another copy of the same blob may have moved it first. */

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile, copyFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -9,6 +9,7 @@ import { decodeManifest } from './manifest.js';
 import { Annotation, MediaType } from './media-types.js';
 import { withFileLock } from '../util/file-lock.js';
 import { writeAtomic } from '../util/atomic.js';
+import type { Leases } from '../util/lease.js';
 
 interface ImageIndex {
   schemaVersion: 2;
@@ -28,11 +29,17 @@ const stampOf = (s: Stats): Stamp => `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeM
  * digest. A check is remembered by the file's inode, size, mtime and ctime (in
  * `.fabricks/verified.json`), so a blob is hashed once and again only when its file changes. A
  * damaged blob is moved to `.fabricks/quarantine/`, so the next build or pull writes it afresh.
+ *
+ * With `leases` set, every blob this process looks at, reads or writes is first leased (so a
+ * `fabricks gc` elsewhere spares it, see oci/store-gc.ts) and its last use recorded as the
+ * mtime of an empty file in `.fabricks/used/` (atime-independent, one utimes per blob per process).
  */
 export class LayoutStore implements Target, Verifier, FileStager {
   private verified: Map<string, Stamp> | undefined;
   /** Told of every damaged blob found and moved aside (the CLI shows it, so a rebuild is explained). */
   onDamaged: ((digest: Digest, movedTo: string) => void) | undefined;
+  /** Where this process records what it uses; none for maintenance (ls, gc) that must not count as use. */
+  leases: Leases | undefined;
 
   constructor(readonly root: string) {}
 
@@ -73,6 +80,7 @@ export class LayoutStore implements Target, Verifier, FileStager {
    */
   async verify(desc: Pick<Descriptor, 'digest' | 'size'>, options: { force?: boolean } = {}): Promise<void> {
     const path = this.blobPath(desc.digest);
+    await this.use(desc.digest);
     let s: Stats;
     try {
       s = await stat(path);
@@ -104,9 +112,55 @@ export class LayoutStore implements Target, Verifier, FileStager {
     return out;
   }
 
-  /** Where the store keeps its own records: checks, quarantined blobs, partial downloads. */
-  private get stateDir(): string {
+  /** Where the store keeps its own records: checks, quarantined blobs, partial downloads, leases. */
+  get stateDir(): string {
     return join(this.root, '.fabricks');
+  }
+
+  /** Where processes record the blobs they use (util/lease.ts). */
+  get leaseDir(): string {
+    return join(this.stateDir, 'leases');
+  }
+
+  get partialDir(): string {
+    return join(this.stateDir, 'partial');
+  }
+
+  private usedMarker(digest: Digest): string {
+    return join(this.stateDir, 'used', digestHex(digest));
+  }
+
+  /** Leases a blob for this process before anything relies on it, and records its use (once per process). */
+  private async use(digest: Digest): Promise<void> {
+    const key = `blob:${digestHex(digest)}`;
+    if (!this.leases || this.leases.holds(key)) return;
+    await this.leases.hold([key]);
+    const marker = this.usedMarker(digest);
+    const now = new Date();
+    await utimes(marker, now, now).catch(async () => {
+      await mkdir(dirname(marker), { recursive: true });
+      await writeFile(marker, '');
+    });
+  }
+
+  /** When a blob was last used by a build, pull or run (ms since the epoch), if ever recorded. */
+  async lastUsed(digest: Digest): Promise<number | undefined> {
+    return stat(this.usedMarker(digest)).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
+  }
+
+  /** Drops what the store remembers of blobs that are gone (their checks and use records). */
+  async forget(digests: Digest[]): Promise<void> {
+    if (digests.length === 0) return;
+    const checks = await this.checks();
+    for (const d of digests) {
+      checks.delete(digestHex(d));
+      await rm(this.usedMarker(d), { force: true });
+    }
+    await mkdir(this.stateDir, { recursive: true });
+    await writeAtomic(join(this.stateDir, 'verified.json'), JSON.stringify(Object.fromEntries(checks)));
   }
 
   private missing(digest: Digest): FabricksError {
@@ -165,12 +219,13 @@ export class LayoutStore implements Target, Verifier, FileStager {
   }
 
   async partialPath(desc: Descriptor): Promise<string> {
-    const dir = join(this.stateDir, 'partial');
-    await mkdir(dir, { recursive: true });
-    return join(dir, digestHex(desc.digest));
+    await this.use(desc.digest);
+    await mkdir(this.partialDir, { recursive: true });
+    return join(this.partialDir, digestHex(desc.digest));
   }
 
   async adoptFile(path: string, desc: Descriptor): Promise<void> {
+    await this.use(desc.digest);
     const s = await stat(path);
     if (s.size !== desc.size) throw new FabricksError('DIGEST_MISMATCH', `staged file ${path} is ${s.size} bytes, not the ${desc.size} of ${desc.digest}`);
     if (await this.exists(desc)) {
@@ -182,6 +237,7 @@ export class LayoutStore implements Target, Verifier, FileStager {
   }
 
   async fetch(desc: Descriptor, onBytes?: OnBytes): Promise<Uint8Array> {
+    await this.use(desc.digest);
     let bytes: Buffer;
     try {
       bytes = await readFile(this.blobPath(desc.digest));
@@ -220,6 +276,7 @@ export class LayoutStore implements Target, Verifier, FileStager {
       await copyFile(path, tmp);
       const { digest, size } = await sha256File(tmp);
       const desc: Descriptor = { mediaType, digest, size, ...(annotations ? { annotations } : {}) };
+      await this.use(digest);
       if (!(await this.exists(desc))) {
         await rename(tmp, this.blobPath(digest));
         await this.rememberFile(digest);
@@ -248,7 +305,29 @@ export class LayoutStore implements Target, Verifier, FileStager {
     const index = await this.readIndex();
     const found = index.manifests.find((m) => m.annotations?.[Annotation.refName] === reference);
     if (!found) throw new FabricksError('NOT_FOUND', `${reference} is not in the local store (${this.root})`);
+    await this.use(found.digest);
     return plainDescriptor(found);
+  }
+
+  /**
+   * Runs `fn` holding index.json's lock: references change only under it, so a gc that holds it
+   * sees every reference there will be until it lets go.
+   */
+  withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
+    // index writes take milliseconds: a holder that keeps it for a minute is stuck
+    return withFileLock(join(this.root, 'index.json.lock'), fn, { timeoutMs: 60_000 });
+  }
+
+  /** Removes a reference; its blobs stay until a gc finds nothing else refers to them. */
+  async untag(reference: string): Promise<Descriptor> {
+    return this.withIndexLock(async () => {
+      const index = await this.readIndex();
+      const found = index.manifests.find((m) => refOf(m) === reference);
+      if (!found) throw new FabricksError('NOT_FOUND', `${reference} is not in the local store (${this.root})`, { hint: 'fabricks ls lists what the store holds' });
+      const kept = index.manifests.filter((m) => refOf(m) !== reference);
+      await writeAtomic(join(this.root, 'index.json'), JSON.stringify({ ...index, manifests: kept }, null, 2) + '\n');
+      return plainDescriptor(found);
+    });
   }
 
   /** Points a reference at a stored manifest; the reference moves if it named another. */
@@ -256,14 +335,13 @@ export class LayoutStore implements Target, Verifier, FileStager {
     if (!(await this.exists(desc))) {
       throw new FabricksError('NOT_FOUND', `cannot tag ${reference}: manifest ${desc.digest} is not in the local store (${this.root})`);
     }
-    // index writes take milliseconds: a holder that keeps it for a minute is stuck
-    await withFileLock(join(this.root, 'index.json.lock'), async () => {
+    await this.withIndexLock(async () => {
       const index = await this.readIndex();
       const kept = index.manifests.filter((m) => refOf(m) !== reference);
       kept.push({ ...plainDescriptor(desc), annotations: { [Annotation.refName]: reference } });
       kept.sort((a, b) => refOf(a).localeCompare(refOf(b)));
       await writeAtomic(join(this.root, 'index.json'), JSON.stringify({ ...index, manifests: kept }, null, 2) + '\n');
-    }, { timeoutMs: 60_000 });
+    });
   }
 
   async references(): Promise<Array<{ reference: string; descriptor: Descriptor }>> {

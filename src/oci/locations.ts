@@ -41,4 +41,16 @@ export class BlobLocations {
       await writeAtomic(this.file, JSON.stringify(all, null, 1) + '\n');
     });
   }
+
+  /** Drops the entries of blobs `keep` rejects (no longer stored here, so never pushed from here); returns how many. */
+  async prune(keep: (digest: string) => boolean, dryRun = false): Promise<number> {
+    return withFileLock(`${this.file}.lock`, async () => {
+      const all = await this.read();
+      const stale = Object.keys(all).filter((d) => !keep(d));
+      if (stale.length === 0 || dryRun) return stale.length;
+      for (const d of stale) delete all[d];
+      await writeAtomic(this.file, JSON.stringify(all, null, 1) + '\n');
+      return stale.length;
+    });
+  }
 }

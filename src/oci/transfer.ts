@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { formatReference, manifestReference, withDefaultTag, type Reference } from './reference.js';
 import type { Direction, Reporter } from '../util/progress.js';
 import type { Descriptor, Fetcher, ImageManifest, ManifestContent } from './content.js';
-import { copyManifest, type BlobOutcome, type CopyTarget, type StagedBlob } from './copy.js';
+import { copyManifest, DEFAULT_CONCURRENCY, type BlobOutcome, type CopyTarget, type StagedBlob } from './copy.js';
 import { manifestBlobs } from './manifest.js';
 import { BlobLocations } from './locations.js';
 import { Annotation } from './media-types.js';
@@ -46,6 +46,12 @@ export function remoteRepository(ref: Reference, options: RegistryOptions = NO_O
     byHost.set(key, client);
   }
   return new RemoteRepository(client, ref.repository, repository);
+}
+
+/** Blobs moved at once: FABRICKS_TRANSFER_CONCURRENCY (1 for a registry that limits connections), else 3. */
+export function transferConcurrency(): number {
+  const n = Number(process.env.FABRICKS_TRANSFER_CONCURRENCY);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CONCURRENCY;
 }
 
 /** Where unfinished uploads are remembered, so a push cut off resumes on the next run. */
@@ -130,6 +136,7 @@ export async function pushManifest(
   const result = await copyManifest(src, repo, root, tag, reference, {
     mountFrom: (d) => [...new Set([...(known.get(d.digest) ?? []), ...hinted])],
     hooks: progressHooks(options.reporter, manifest, 'push'),
+    concurrency: transferConcurrency(),
   });
   await locations.record(blobs.map((b) => b.digest), repo.location);
   return report(reference, root.desc, manifest, result.blobs, result.bytes);
@@ -173,6 +180,7 @@ export async function pullToStore(source: Reference, store: CopyTarget, options:
   const result = await copyManifest(repo, store, root, reference, reference, {
     stageFirst: true,
     hooks: progressHooks(options.reporter, manifest, 'pull'),
+    concurrency: transferConcurrency(),
     ...(validate ? { validate } : {}),
     ...(check ? { check: () => check(manifest, root.desc) } : {}),
   });

@@ -38,13 +38,14 @@ function startTicks(pid: number | 'self'): number | undefined {
   }
 }
 
-const me = (): LockOwner => {
+/** This process, as a lock or lease records its owner. */
+export const me = (): LockOwner => {
   const ticks = startTicks('self');
   return { pid: process.pid, host: hostname(), ...(ticks !== undefined ? { startTicks: ticks } : {}), since: Date.now() };
 };
 
 /** Whether the owner is gone: decided at once on this host; a holder on another host is trusted. */
-function isGone(owner: LockOwner): boolean {
+export function isGone(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return false;
   try {
     process.kill(owner.pid, 0);

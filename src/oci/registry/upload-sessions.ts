@@ -70,4 +70,17 @@ export class UploadSessionFile implements UploadSessions {
     delete entries[key];
     await this.write(entries);
   }
+
+  /**
+   * Drops sessions of blobs `keep` rejects (no longer stored here, so never resumed) and those
+   * registries have dropped by now; returns how many went.
+   */
+  async prune(keep: (digest: string) => boolean, dryRun = false): Promise<number> {
+    const raw = await readFile(this.file, 'utf8').then((t) => Object.keys(JSON.parse(t) as object).length, () => 0);
+    const entries = await this.read();
+    const kept = Object.fromEntries(Object.entries(entries).filter(([key]) => keep(key.slice(key.lastIndexOf('@') + 1))));
+    const dropped = raw - Object.keys(kept).length;
+    if (dropped > 0 && !dryRun) await this.write(kept);
+    return Math.max(0, dropped);
+  }
 }
