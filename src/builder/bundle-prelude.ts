@@ -70,6 +70,8 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
     bundle: true,
     write: false,
     format: 'iife',
+    // fabricks' own code, not the user's: no source map points into it, so it may as well be small
+    minify: true,
     platform: 'neutral',
     mainFields: ['module', 'main'],
     target: 'es2022',
