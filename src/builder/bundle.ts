@@ -44,7 +44,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
     const syntax = failure.errors.some((m) => !/Could not resolve|Node\.js module/.test(m.text));
     const lines = failure.errors.map((m) => formatMessage(m, sourceDir));
     throw new FabricksError(syntax ? 'JS_SYNTAX' : 'JS_RESOLVE', `could not bundle ${entrypoint}:\n${lines.join('\n')}`, {
-      hint: syntax ? 'fix the error at that file and line' : 'check the import path, or add the package with npm install',
+      hint: syntax ? 'fix the error at that file and line' : failure.errors.some((m) => m.text.includes('runtime does not provide')) ? 'docs/javascript.md lists the Node modules the runtime provides' : 'check the import path, or add the package with npm install',
     });
   }
   const out = result.outputFiles;
