@@ -1,6 +1,4 @@
-// Injected into every bundle: a free `Buffer` in any module means the `buffer` package's Buffer,
-// as it means Node's in Node. Made global too, for code that reads globalThis.Buffer.
-import { Buffer } from 'buffer';
-
-if (!globalThis.Buffer) globalThis.Buffer = Buffer;
-export { Buffer };
+// Injected into every bundle: a free `Buffer` in any module means node:buffer's Buffer, as it
+// means Node's in Node. Without side effects of its own, so bundles that never say `Buffer`
+// do not carry it.
+export { Buffer } from 'node:buffer';

@@ -27,7 +27,7 @@ const MODULES: Record<string, () => Support> = {
   fs: () => ({ runtime: 'fs' }),
   'fs/promises': () => ({ runtime: 'fs/promises' }),
   events: () => ({ file: require.resolve('events/') }),
-  buffer: () => ({ file: pkg('buffer/')() }),
+  buffer: () => ({ file: own('buffer.js')() }),
   stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),
   'stream/promises': () => ({ file: pkg('readable-stream/lib/stream/promises.js')() }),
   string_decoder: () => ({ file: pkg('string_decoder/')() }),
@@ -91,8 +91,9 @@ export function nodeModulesPlugin(sourceDir: string): Plugin {
         if (served && (prefixed || NODE_NAMES.has(name))) {
           const s = served();
           if ('runtime' in s) return { path: s.runtime, namespace: 'fabricks-node' };
-          if ('code' in s) return { path: name, namespace: 'fabricks-node-code' };
-          return { path: s.file };
+          // importing one only to drop it again must leave nothing behind (the Buffer inject)
+          if ('code' in s) return { path: name, namespace: 'fabricks-node-code', sideEffects: false };
+          return { path: s.file, sideEffects: false };
         }
         if (!prefixed && !NODE_NAMES.has(name)) return undefined; // an npm package, resolved as usual
         if (!prefixed && !NODE_NAMES.has(args.path)) return undefined;
@@ -123,5 +124,5 @@ export function nodeModulesPlugin(sourceDir: string): Plugin {
   };
 }
 
-/** Injected into every bundle: a free `Buffer` is the buffer package's, as it is Node's in Node. */
+/** Injected into every bundle: a free `Buffer` is node:buffer's, as it is Node's in Node. */
 export const BUFFER_GLOBAL = join(polyfillsDir, 'buffer-global.js');
