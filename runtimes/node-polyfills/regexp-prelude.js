@@ -2,8 +2,11 @@
 // time (`new RegExp('\\p{L}', 'u')`): SpiderMonkey in the runtime has no Unicode property data,
 // so such patterns are rewritten with regexpu-core into plain character classes first. Only the
 // properties the bundle's text names are included (see src/builder/bundle-prelude.ts).
-import rewritePattern from 'regexpu-core';
 import { missing } from 'fabricks:unicode-data';
+
+// loaded on the first pattern that needs it, not at start-up: it is large and many programs
+// never build such a pattern
+let rewritePattern;
 
 const NativeRegExp = globalThis.RegExp;
 const HAS_ESCAPE = /\\[pP]\{/;
@@ -11,10 +14,11 @@ const HAS_ESCAPE = /\\[pP]\{/;
 function translate(pattern, flags) {
   if (typeof pattern !== 'string' || typeof flags !== 'string' || !/[uv]/.test(flags) || !HAS_ESCAPE.test(pattern)) return [pattern, flags];
   missing.length = 0;
+  rewritePattern ??= require('regexpu-core');
   try {
     return [rewritePattern(pattern, flags, { unicodePropertyEscapes: 'transform', unicodeSetsFlag: flags.includes('v') ? 'transform' : false }), flags.includes('v') ? flags.replace('v', 'u') : flags];
   } catch (e) {
-    const detail = missing.length > 0 ? `the Unicode property data ${missing.join(', ')} was not in the bundle's text at build time (fabricks includes only the properties the code names)` : e.message;
+    const detail = missing.length > 0 ? `its Unicode property (${missing[0]}) was not named anywhere in the bundle's text at build time, and fabricks includes the data of those only` : e.message;
     throw new SyntaxError(`Invalid regular expression: /${pattern}/${flags}: ${detail}`);
   }
 }
