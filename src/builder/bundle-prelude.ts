@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../util/paths.js';
 
 const require = createRequire(import.meta.url);
@@ -40,6 +40,8 @@ export interface Prelude {
   code: string;
   /** What it puts in place, for the build's notes and docs/javascript.md. */
   features: string[];
+  /** The files it was made from, absolute paths (a build made with others is not reused). */
+  inputs: string[];
 }
 
 /**
@@ -67,6 +69,7 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
   const rewritePattern = require.resolve('regexpu-core');
   const result = await esbuild.build({
     stdin: { contents: imports.join('\n'), resolveDir: polyfillsDir, sourcefile: 'fabricks:prelude', loader: 'js' },
+    absWorkingDir: polyfillsDir,
     bundle: true,
     write: false,
     format: 'iife',
@@ -76,6 +79,7 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
     mainFields: ['module', 'main'],
     target: 'es2022',
     logLevel: 'silent',
+    metafile: true,
     plugins: [
       {
         name: 'fabricks-unicode-data',
@@ -109,7 +113,10 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
       },
     ],
   });
-  return { code: result.outputFiles[0]!.text, features };
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.includes(':'))
+    .map((p) => resolve(polyfillsDir, p));
+  return { code: result.outputFiles[0]!.text, features, inputs };
 }
 
 /** The prelude in front of the bundle, the source map moved down by its lines. */

@@ -56,7 +56,8 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   const slim = { version: 3, ...finished.map };
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
-    .map((p) => resolve(sourceDir, p));
+    .map((p) => resolve(sourceDir, p))
+    .concat(finished.inputs);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
 }
 
