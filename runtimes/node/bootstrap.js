@@ -335,6 +335,12 @@ class Chunk extends Uint8Array {
   }
 }
 
+/** Bytes for user code: a Buffer when the bundle brought one (fabricks builds inject it), as Node gives. */
+function chunkOf(bytes) {
+  const B = globalThis.Buffer;
+  return typeof B?.from === 'function' ? B.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Chunk(bytes);
+}
+
 let stdinBuffered = new Uint8Array(0); // read by the sync API, not yet consumed
 let stdinEnded = false;
 
@@ -415,7 +421,7 @@ class Stdin extends EventEmitter {
       return;
     }
     if (bytes.length > 0) {
-      const chunk = this._decoder ? this._decoder.decode(bytes, { stream: true }) : new Chunk(bytes);
+      const chunk = this._decoder ? this._decoder.decode(bytes, { stream: true }) : chunkOf(bytes);
       if (!this._decoder || chunk.length > 0) guard(() => this.emit('data', chunk));
     }
     nativeSetTimeout(() => this._pump(), bytes.length > 0 || blocking ? 0 : 5);
@@ -830,7 +836,7 @@ const fs = {
         }
       });
     const enc = encodingOf(options);
-    return enc ? decodeText(bytes, enc) : new Chunk(bytes);
+    return enc ? decodeText(bytes, enc) : chunkOf(bytes);
   },
   writeFileSync(path, data, options) {
     const append = /^a/.test(options?.flag ?? '');
@@ -1078,6 +1084,16 @@ function formatError(e) {
   return [head, ...frames].join('\n') + cause;
 }
 
+/**
+ * An error the engine raised while loading the bundle (a SyntaxError) has no stack frame of the
+ * bundle, only its line and column: made a frame, formatError maps it back to the user's file.
+ */
+function atLoadPosition(e) {
+  if (!(e instanceof Error) || typeof e.lineNumber !== 'number') return e;
+  Object.defineProperty(e, 'stack', { value: `@${entryName}:${e.lineNumber}:${Number(e.columnNumber) || 1}\n`, configurable: true, writable: true });
+  return e;
+}
+
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 function decodeMappings(mappings) {
@@ -1211,7 +1227,7 @@ export const run = {
       try {
         main = startMain();
       } catch (e) {
-        fatal(e);
+        fatal(atLoadPosition(e));
         return;
       }
       if (!main) {

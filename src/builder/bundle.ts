@@ -1,7 +1,8 @@
-import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import type { Message, Plugin } from 'esbuild';
+import type { Message } from 'esbuild';
 import { FabricksError } from '../util/errors.js';
+import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-polyfills.js';
+import { finishBundle } from './bundle-finish.js';
 
 export interface Bundle {
   code: Uint8Array;
@@ -10,36 +11,6 @@ export interface Bundle {
   /** Files the bundle was made from, absolute paths. */
   inputs: string[];
 }
-
-/** Node modules the JavaScript runtime provides (runtimes/node/bootstrap.js, `nodeModules`). */
-export const PROVIDED_NODE_MODULES = ['process', 'events', 'readline', 'fs', 'fs/promises'] as const;
-
-const nodeBuiltins: Plugin = {
-  name: 'fabricks-node-builtins',
-  setup(build) {
-    const provided = new RegExp(`^(node:)?(${PROVIDED_NODE_MODULES.map((m) => m.replace('/', '\\/')).join('|')})$`);
-    const others = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-      const m = provided.exec(args.path);
-      if (m) return { path: m[2]!, namespace: 'fabricks-node' };
-      if (others.has(args.path)) {
-        return {
-          errors: [
-            {
-              text: `"${args.path}" is a Node.js module that the fabricks JavaScript runtime does not provide`,
-              notes: [{ text: `it provides ${PROVIDED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:..."), and the fabricks global for packed files` }],
-            },
-          ],
-        };
-      }
-      return undefined;
-    });
-    build.onLoad({ filter: /.*/, namespace: 'fabricks-node' }, (args) => ({
-      contents: `module.exports = globalThis.__fabricksNode[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
-  },
-};
 
 /**
  * The virtual module the bundle starts from: it runs the entrypoint, and when the entrypoint has
@@ -79,7 +50,8 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      plugins: [nodeBuiltins],
+      plugins: [nodeModulesPlugin(sourceDir)],
+      inject: [BUFFER_GLOBAL],
     });
   } catch (e) {
     const failure = e as { errors?: Message[] };
@@ -87,7 +59,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
     const syntax = failure.errors.some((m) => !/Could not resolve|Node\.js module/.test(m.text));
     const lines = failure.errors.map((m) => formatMessage(m, sourceDir));
     throw new FabricksError(syntax ? 'JS_SYNTAX' : 'JS_RESOLVE', `could not bundle ${entrypoint}:\n${lines.join('\n')}`, {
-      hint: syntax ? 'fix the error at that file and line' : 'check the import path, or add the package with npm install',
+      hint: syntax ? 'fix the error at that file and line' : failure.errors.some((m) => m.text.includes('runtime does not provide')) ? 'docs/javascript.md lists the Node modules the runtime provides' : 'check the import path, or add the package with npm install',
     });
   }
   const out = result.outputFiles;
@@ -95,11 +67,13 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   const mapFile = out.find((f) => f.path.endsWith('.map'));
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
-  const slim = { version: 3, sources: map.sources, mappings: map.mappings };
+  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: map.mappings });
+  const slim = { version: 3, ...finished.map };
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
-    .map((p) => resolve(sourceDir, p));
-  return { code: codeFile.contents, map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+    .map((p) => resolve(sourceDir, p))
+    .concat(finished.inputs);
+  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
 }
 
 function formatMessage(m: Message, cwd: string): string {

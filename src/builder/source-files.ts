@@ -69,6 +69,9 @@ export async function collectSourceFiles(config: ProjectConfig, reporter?: Repor
       }
       const abs = join(dir, name);
       const rel = relative(config.source.dir, abs).split(sep).join('/');
+      // never packed, so never refused: a node_modules linked from elsewhere (pnpm, workspaces)
+      // is the bundler's to follow, as Node's resolution follows it
+      if (NEVER_PACKED_DIRS.has(name) && (entry.isDirectory() || entry.isSymbolicLink())) continue;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       let real = abs;

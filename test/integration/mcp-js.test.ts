@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { access, cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { fabricks, repoRoot } from '../helpers.js';
+
+// A stdio MCP server written with the official TypeScript SDK and zod, unchanged, driven by the
+// SDK's own client through `fabricks run`. Its dependencies come from the registry with npm ci,
+// pinned by the fixture's lock file, once per lock file (kept in the temp folder between runs).
+const fixture = join(repoRoot, 'test', 'fixtures', 'mcp-stdio-js');
+
+async function installedDependencies(): Promise<string> {
+  const lock = await readFile(join(fixture, 'package-lock.json'));
+  const cache = join(tmpdir(), 'fabricks-test-npm', `mcp-stdio-js-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`);
+  const modules = join(cache, 'node_modules');
+  if (await access(join(modules, '.package-lock.json')).then(() => true, () => false)) return modules;
+  const work = await mkdtemp(join(tmpdir(), 'fabricks-test-npm-'));
+  await cp(join(fixture, 'package.json'), join(work, 'package.json'));
+  await cp(join(fixture, 'package-lock.json'), join(work, 'package-lock.json'));
+  await promisify(execFile)('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: work });
+  await mkdir(cache, { recursive: true });
+  // another test run may have finished the same install meanwhile: theirs is as good as ours
+  await rename(join(work, 'node_modules'), modules).catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
+  return modules;
+}
+
+let dir: string;
+let client: Client;
+
+beforeAll(async () => {
+  const modules = await installedDependencies();
+  dir = await mkdtemp(join(tmpdir(), 'fabricks-mcp-js-'));
+  for (const f of ['server.js', 'fabricks.toml', 'package.json']) await cp(join(fixture, f), join(dir, f));
+  await symlink(modules, join(dir, 'node_modules'));
+  const built = await fabricks(['build', dir]);
+  expect(built.stderr).not.toMatch(/error/);
+  expect(built.status).toBe(0);
+  client = new Client({ name: 'fabricks-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [join(repoRoot, 'bin', 'fabricks.js'), 'run', dir],
+      env: { ...(process.env as Record<string, string>), FABRICKS_HOME: inject('fabricksHome') },
+      stderr: 'pipe',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await client?.close();
+});
+
+describe('an MCP server written with the official TypeScript SDK, over stdio', () => {
+  it('initializes', () => {
+    expect(client.getServerVersion()).toEqual({ name: 'demo', version: '1.0.0' });
+    expect(client.getServerCapabilities()?.tools).toBeDefined();
+  });
+
+  it('lists its tools with the JSON Schemas zod gives', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(['add', 'fail']);
+    expect(tools[0]!.inputSchema).toMatchObject({ type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] });
+  });
+
+  it('calls a tool', async () => {
+    const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+    expect(result).toEqual({ content: [{ type: 'text', text: '5' }] });
+  });
+
+  it('returns an error the tool throws as a tool error', async () => {
+    const result = await client.callTool({ name: 'fail', arguments: { why: 'on purpose' } });
+    expect(result.isError).toBe(true);
+    expect(result.content).toEqual([{ type: 'text', text: 'failed: on purpose' }]);
+  });
+
+  it('rejects arguments zod finds invalid', async () => {
+    const result = await client.callTool({ name: 'add', arguments: { a: 'two', b: 3 } });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/expected number/i);
+  });
+
+  it('writes nothing but protocol messages to stdout', async () => {
+    const requests = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 1 } } },
+    ];
+    const r = await fabricks(['run', dir], { input: requests.map((m) => JSON.stringify(m)).join('\n') + '\n' });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(2);
+    const replies = lines.map((l) => JSON.parse(l) as { jsonrpc: string; id: number; result: unknown });
+    expect(replies.map((m) => [m.jsonrpc, m.id])).toEqual([['2.0', 1], ['2.0', 2]]);
+    expect(replies[1]!.result).toEqual({ content: [{ type: 'text', text: '2' }] });
+  });
+});
