@@ -65,6 +65,9 @@ from wit_world.imports import source  # noqa: E402
 import fabricks  # noqa: E402  (the helper module user code imports)
 import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
+import fabricks_provided  # noqa: E402
+
+fabricks_provided.preimport()  # the mcp package (FastMCP), which a service's own mcp replaces
 
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
@@ -297,6 +300,7 @@ def _install(layer: Layer, entrypoint: str) -> None:
     sys.meta_path[:] = builtin + [LayerFinder(layer, root), NotIncludedFinder()]
     sys.path[:] = [LOCATION + root]
     sys.path_importer_cache.clear()
+    fabricks_provided.yield_to_source(layer.files, layer.dirs(), root)
     fabricks._attach(layer, LayerPath)
 
 
