@@ -131,11 +131,13 @@ class Tool:
         self.meta = meta
         self.is_async = inspect.iscoroutinefunction(fn)
         self.info = FuncInfo(fn, self.name)
-        self.input_schema = self.info.input_schema(f"{self.name}Arguments", parameter_descriptions(fn.__doc__))
+        # titles follow the function, not the tool name, as pydantic models in the official SDK do
+        fname = getattr(fn, "__name__", self.name)
+        self.input_schema = self.info.input_schema(f"{fname}Arguments", parameter_descriptions(fn.__doc__))
         if structured_output is False:
             self.output_schema, self.wrapped = None, False
         else:
-            self.output_schema, self.wrapped = _output_schema(self.info, self.name)
+            self.output_schema, self.wrapped = _output_schema(self.info, fname)
             if structured_output is True and self.output_schema is None:
                 raise ValueError(f"{self.name}: structured_output=True needs a return type hint that has a schema")
 
