@@ -111,7 +111,7 @@ def convert(value, tp, where: str, hints_of=None):
         except ValueError:
             _fail(where, "one of " + ", ".join(repr(m.value) for m in tp), value)
     if is_typeddict(tp) or (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
-        if isinstance(value, tp) and not is_typeddict(tp):
+        if not is_typeddict(tp) and isinstance(value, tp):
             return value
         if not isinstance(value, dict):
             _fail(where, f"an object ({tp.__name__})", value)
