@@ -105,9 +105,22 @@ describe('MCP servers in Python (FastMCP)', () => {
       const logs: string[] = [];
       client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
       await client.setLoggingLevel('info');
-      const greet = await client.callTool({ name: 'greet', arguments: { name: 'Ada' } });
+      // Progress is checked as it arrives: the SDK drops a progress notification that comes in
+      // the same chunk as the response (its response handler runs first and forgets the token).
+      const transport = client.transport!;
+      const seen: any[] = [];
+      const deliver = transport.onmessage!;
+      transport.onmessage = (m, extra) => {
+        seen.push(m);
+        deliver(m, extra);
+      };
+      const greet = await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }, undefined, { onprogress: () => undefined });
       expect(greet.structuredContent).toEqual({ result: 'Hello, Ada!' });
       expect(logs).toEqual(['greeting Ada']);
+      const progress = seen.filter((m) => m.method === 'notifications/progress');
+      expect(progress).toHaveLength(1);
+      expect(progress[0].params).toMatchObject({ progress: 1, total: 2, message: 'halfway' });
+      expect(typeof progress[0].params.progressToken).toBe('number');
 
       const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} }).catch((e: unknown) => e);
       expect(unknown).toBeInstanceOf(McpError);

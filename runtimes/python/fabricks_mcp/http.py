@@ -3,7 +3,12 @@
 POST carries JSON-RPC messages; the answer is one JSON body, or (the official SDK's default) an
 event stream holding the notifications sent while the request ran and then the response. The
 server never opens a stream of its own, so GET is 405. Sessions are named by the Mcp-Session-Id
-header the initialize answer carries (none with stateless_http=True); DELETE ends one."""
+header the initialize answer carries (none with stateless_http=True); DELETE ends one.
+
+Inside fabricks, requests of one session may reach different instances (`fabricks run` serves
+with several workers, `wasmtime serve` with an instance per request), so a session id this
+instance does not know is taken on as a new session instead of refused with 404: what a session
+holds here (the log level) is per instance."""
 
 import json
 import uuid
@@ -23,6 +28,9 @@ class StreamableHTTPApp:
         self.json_response = server.settings.json_response
         self.dispatcher = Dispatcher(server)
         self.sessions: dict = {}
+        from .serve import in_fabricks
+
+        self.adopt = in_fabricks()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -100,6 +108,8 @@ class StreamableHTTPApp:
         if not given:
             return None, (400, _rpc_error(E.INVALID_REQUEST, "Bad Request: Missing session ID (the Mcp-Session-Id header from the initialize response)"))
         session = self.sessions.get(given)
+        if session is None and self.adopt:
+            session = self.sessions[given] = Session(given)
         if session is None:
             return None, (404, _rpc_error(E.INVALID_REQUEST, "Session not found: initialize again"))
         return session, None
@@ -109,7 +119,7 @@ class StreamableHTTPApp:
             await _send(send, 405, _rpc_error(E.INVALID_REQUEST, "Method Not Allowed: this server keeps no sessions"), [(b"allow", b"POST")])
             return
         given = headers.get(SESSION_HEADER)
-        if not given or self.sessions.pop(given, None) is None:
+        if not given or (self.sessions.pop(given, None) is None and not self.adopt):
             await _send(send, 404 if given else 400, _rpc_error(E.INVALID_REQUEST, "Session not found" if given else "Bad Request: Missing session ID"))
             return
         await send({"type": "http.response.start", "status": 200, "headers": []})

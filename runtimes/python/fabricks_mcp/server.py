@@ -152,9 +152,11 @@ class FastMCP:
 
             run_stdio(self)
         elif transport == "streamable-http":
+            import sys
+
             from .serve import serve
 
-            serve(self.streamable_http_app(), self.settings)
+            serve(self.streamable_http_app(), self.settings, sys._getframe(1).f_globals.get("__name__", ""))
         elif transport == "sse":
             raise ValueError('transport "sse" (the deprecated HTTP+SSE transport) is not supported by fabricks; use "streamable-http"')
         else:
@@ -166,10 +168,13 @@ class FastMCP:
         await serve_stdio(self)
 
     def streamable_http_app(self):
-        """An ASGI 3 app serving MCP's Streamable HTTP transport at settings.streamable_http_path."""
+        """An ASGI 3 app serving MCP's Streamable HTTP transport at settings.streamable_http_path
+        (one per server: its sessions live in it)."""
         from .http import StreamableHTTPApp
 
-        return StreamableHTTPApp(self)
+        if getattr(self, "_http_app", None) is None:
+            self._http_app = StreamableHTTPApp(self)
+        return self._http_app
 
     def sse_app(self, mount_path=None):
         raise NotImplementedError('the deprecated HTTP+SSE transport is not supported by fabricks; use streamable_http_app()')
