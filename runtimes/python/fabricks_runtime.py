@@ -4,7 +4,8 @@ Top level runs once, at build time, while componentize-py pre-initializes the in
 imports the standard library set in preimport.txt, because nothing else can be imported later
 (the component keeps no filesystem). `Run.run` runs each time the component runs: it serves
 imports from the module layer (fabricks:app/source) through a sys.meta_path finder and runs the
-entrypoint as __main__, as `python <entrypoint>` would.
+entrypoint as __main__, as `python <entrypoint>` would. `IncomingHandler.handle` serves one HTTP
+request: the first one imports the entrypoint as a module and finds its WSGI or ASGI `app`.
 """
 
 import importlib
@@ -65,8 +66,12 @@ from wit_world.imports import source  # noqa: E402
 import fabricks  # noqa: E402  (the helper module user code imports)
 import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
+import fabricks_http_client  # noqa: E402
+import fabricks_http_server  # noqa: E402
 import fabricks_provided  # noqa: E402
 
+# http.client and urllib.request over wasi:http, raw sockets explained: patched once, here.
+fabricks_http_client.install()
 fabricks_provided.preimport()  # the mcp package (FastMCP), which a service's own mcp replaces
 
 def _asyncio_without_sockets() -> None:
@@ -357,12 +362,17 @@ def _drop_runtime_frames(report, seen: set) -> None:
     if report is None or id(report) in seen:
         return
     seen.add(id(report))
-    kept = [f for f in report.stack if f.filename != __file__ and not f.filename.startswith("<frozen importlib")]
+    kept = [f for f in report.stack if f.filename not in _RUNTIME_FILES and not f.filename.startswith("<frozen importlib")]
     report.stack = traceback.StackSummary.from_list(kept)
     _drop_runtime_frames(report.__cause__, seen)
     _drop_runtime_frames(report.__context__, seen)
     for group in report.exceptions or ():
         _drop_runtime_frames(group, seen)
+
+
+_RUNTIME_FILES = frozenset({__file__, fabricks_http_server.__file__, fabricks_http_client.__file__})
+# A failing app's traceback on stderr shows the user's frames only, as for a command.
+fabricks_http_server.report = _print_uncaught
 
 
 def _finish() -> None:
@@ -393,6 +403,24 @@ def _check(layer: Layer) -> None:
     source.read(CHECK + "\0" + json.dumps(problems))
 
 
+_started = False
+
+
+def _start(layer: Layer, entrypoint: str) -> None:
+    global _started
+    if _started:
+        return
+    _started = True
+    _install(layer, entrypoint)
+    # Denials that name the capability to add: environment variables and granted folders.
+    fabricks_environ.install()
+    fabricks_folders.install()
+    # The snapshot holds the generator state seeded at build time: seed it from the host.
+    import random
+
+    random.seed()
+
+
 class Run(exports.Run):
     def run(self) -> None:
         entrypoint = source.entrypoint()
@@ -400,14 +428,7 @@ class Run(exports.Run):
         if entrypoint == CHECK:
             _check(layer)
             return
-        _install(layer, entrypoint)
-        # Denials that name the capability to add: environment variables and granted folders.
-        fabricks_environ.install()
-        fabricks_folders.install()
-        # The snapshot holds the generator state seeded at build time: seed it from the host.
-        import random
-
-        random.seed()
+        _start(layer, entrypoint)
         status = _run_main(layer, entrypoint)
         try:
             _finish()
@@ -419,3 +440,60 @@ class Run(exports.Run):
         if status != 0:
             # WASI 0.2's exit carries success or failure only: any non-zero status ends as 1.
             wasi_exit.exit(Err(None))
+
+
+def _import_entrypoint(layer: Layer, entrypoint: str):
+    """The entrypoint as a module named after its file (not __main__: a `__name__ == "__main__"`
+    block stays for command-line runs), as a WSGI or ASGI server would import it."""
+    if entrypoint not in layer.files:
+        raise ImportError(f"the entrypoint {entrypoint} is not in the module layer")
+    name = posixpath.basename(entrypoint).removesuffix(".py")
+    if name in sys.modules or not name.isidentifier():
+        name = "__fabricks_app__"
+    loader = LayerLoader(layer, entrypoint, None)
+    spec = importlib.machinery.ModuleSpec(name, loader, origin=entrypoint)
+    spec.has_location = True
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+# What serves requests, made on the first one and kept: the instance serves them one by one.
+_serve = None
+
+
+def _load_app():
+    entrypoint = source.entrypoint()
+    layer = Layer()
+    _start(layer, entrypoint)
+    app = fabricks_http_server.find_app(_import_entrypoint(layer, entrypoint))
+    if fabricks_http_server.is_asgi(app):
+        return fabricks_http_server.Asgi(app).serve
+    return lambda request, response_out: fabricks_http_server.serve_wsgi(app, request, response_out)
+
+
+class IncomingHandler(exports.IncomingHandler):
+    def handle(self, request, response_out) -> None:
+        global _serve
+        try:
+            if _serve is None:
+                _serve = _load_app()
+        except BaseException as e:  # noqa: BLE001 - a broken app answers 500 and says why on stderr
+            fabricks_http_server.fail(fabricks_http_server.Responder(response_out), e)
+            _flush()
+            return
+        _serve(request, response_out)
+        _flush()
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass

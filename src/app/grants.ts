@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { FabricksError } from '../util/errors.js';
 import { allowedName, isEnvName } from '../config/env-names.js';
 import type { MountSpec } from '../config/capabilities.js';
+import { parseConnectRule } from '../config/connect-rules.js';
 import type { Capabilities } from '../artifact/app.js';
 import type { Mount } from '../engine/host.js';
 
@@ -18,11 +19,21 @@ export interface RunFlags {
   mount?: string[];
   /** HOST:GUEST[:ro|rw]: a folder the artifact does not declare, granted for this run. */
   allowMount?: string[];
+  /** [ADDR:]PORT: where to serve a service that asks to listen (the port it asks for, mapped). */
+  listen?: string;
+  /** [ADDR:]PORT: serve a service whose artifact does not ask to listen, for this run. */
+  allowListen?: string;
+  /** A `connect` rule the artifact does not grant, for this run. */
+  allowConnect?: string[];
 }
 
 export interface RunGrants {
   env: Array<[string, string]>;
   mounts: Mount[];
+  /** Outbound rules: the artifact's `connect`, and --allow-connect's. */
+  connect: string[];
+  /** Where to serve wasi:http, when the service listens. */
+  listen?: { host: string; port: number };
   /** What the flags granted beyond the artifact, in words ("env API_TOKEN", "mount /tmp/x at /x (rw)"). */
   widened: string[];
 }
@@ -115,5 +126,42 @@ export function resolveGrants(
     mounts.push({ guest: m.guest, host: m.host, mode });
     widened.push(`mount ${m.host} at ${m.guest} (${mode})`);
   }
-  return { env: [...env.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), mounts, widened };
+  const connect = [...caps.network.connect];
+  for (const rule of flags.allowConnect ?? []) {
+    const parsed = parseConnectRule(rule);
+    if ('error' in parsed) throw new FabricksError('USAGE', `--allow-connect ${rule}: the rule ${parsed.error}`);
+    connect.push(rule);
+    widened.push(`connect ${rule}`);
+  }
+  const listen = resolveListen(caps.network.listen, flags, widened);
+  return { env: [...env.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), mounts, connect, ...(listen ? { listen } : {}), widened };
+}
+
+/** [ADDR:]PORT, loopback when no address is given. Port 0 picks a free port. */
+function parseListen(flag: string, text: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new FabricksError('USAGE', `${flag} ${text}: write it as PORT or ADDRESS:PORT, e.g. 8080 or 0.0.0.0:8080`);
+  return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
+/**
+ * Where a service serves: the port its artifact asks for on loopback, or what --listen maps it
+ * to; a service that does not ask to listen serves only with --allow-listen, a widening.
+ */
+function resolveListen(declared: number[], flags: RunFlags, widened: string[]): { host: string; port: number } | undefined {
+  if (flags.allowListen !== undefined) {
+    const at = parseListen('--allow-listen', flags.allowListen);
+    if (declared.length === 0) widened.push(`listen on ${at.host}:${at.port}`);
+    return at;
+  }
+  if (flags.listen !== undefined) {
+    if (declared.length === 0) {
+      throw new FabricksError('USAGE', `--listen ${flags.listen}: the service does not ask to listen ([capabilities.network] listen is empty)`, {
+        hint: `add listen = [PORT] to [capabilities.network] in fabricks.toml, or pass --allow-listen ${flags.listen} to grant it for this run only`,
+      });
+    }
+    return parseListen('--listen', flags.listen);
+  }
+  return declared.length > 0 ? { host: '127.0.0.1', port: declared[0]! } : undefined;
 }

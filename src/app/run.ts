@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Digest } from '../oci/digest.js';
 import type { Context } from '../home/context.js';
 import { FabricksError, throwIfAborted } from '../util/errors.js';
@@ -7,6 +8,17 @@ import { capabilitiesOf, type Capabilities } from '../artifact/app.js';
 import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, type RunFlags } from './grants.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
+
+/** Worker threads serving requests: FABRICKS_SERVE_WORKERS, else up to 4 (2 at least). */
+function serveWorkers(): number {
+  const asked = process.env.FABRICKS_SERVE_WORKERS;
+  if (asked !== undefined) {
+    const n = Number(asked);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new FabricksError('USAGE', `FABRICKS_SERVE_WORKERS=${asked}: give a whole number from 1 to 64`);
+    return n;
+  }
+  return Math.max(2, Math.min(4, availableParallelism()));
+}
 
 export interface RunResult {
   /** The program's exit status. */
@@ -42,12 +54,6 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     // a project's build left the component in .fabricks/app.wasm; others compose it again
     bytes = built ? () => readFile(built.component.path) : component ? async () => component : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
   }
-  const listen = caps.network.listen;
-  if (listen.length > 0) {
-    throw new FabricksError('RUN_FAILED', `${name} asks to listen on ${listen.join(', ')}, and fabricks run cannot serve wasi:http yet`, {
-      hint: 'remove [capabilities.network] listen to run it as a command',
-    });
-  }
   // the engine (preview2-shim) loads only when something runs
   const { transpiled } = await import('../engine/transpile.js');
   const { runComponent } = await import('../engine/run.js');
@@ -56,13 +62,16 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     const s = await stat(m.host).catch(() => undefined);
     if (!s?.isDirectory()) throw new FabricksError('USAGE', `the folder for ${m.guest}, ${m.host}, ${s ? 'is not a folder' : 'does not exist'}`, { hint: 'create it, or point the mount at another folder (--mount HOST:GUEST)' });
   }
-  if (caps.network.connect.length > 0) {
-    // deny is the safe side of a capability this fabricks cannot grant yet: say so, do not pretend
-    ctx.reporter({ event: 'note', code: 'not-granted', subject: '[capabilities.network] connect', detail: `this fabricks does not grant outbound network yet; ${name}'s connections to ${caps.network.connect.join(', ')} will be refused` });
-  }
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
   const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter);
   throwIfAborted(ctx.signal);
+  const granted = { args: [name, ...args], env: grants.env, mounts: grants.mounts, connect: grants.connect };
+  if (grants.listen) {
+    // serving stops on Ctrl-C (SIGTERM), fabricks' own signal handling: it exits 130 (143)
+    const { serve } = await import('../engine/serve.js');
+    await serve(t, granted, { name, ...grants.listen, workers: serveWorkers(), reporter: ctx.reporter, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    return { status: ctx.signal?.reason === 'SIGTERM' ? 143 : 130 };
+  }
   ctx.reporter({ event: 'step-start', step: 'run', subject: name });
-  return runComponent(t, { args: [name, ...args], env: grants.env, mounts: grants.mounts });
+  return runComponent(t, granted);
 }

@@ -49,6 +49,10 @@ export function humanLine(e: ProgressEvent): string | undefined {
       return `note: ${e.subject}: ${e.detail}${e.code === 'not-reproducible' ? '; this build will not be byte-reproducible' : ''}`;
     case 'retry':
       return `registry ${e.registry}: ${e.what} failed (${e.reason}); trying again in ${ms(e.waitMs)} (${e.attempt + 1} of ${e.attempts})`;
+    case 'serving':
+      return `serving ${e.subject} on http://${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port} (${e.workers} workers; Ctrl-C stops it)`;
+    case 'request':
+      return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.error ? ` (${e.error})` : ''}`;
     case 'transfer-start':
       return `${e.direction === 'push' ? 'pushing' : 'pulling'} ${e.reference}`;
     case 'blob-bytes':

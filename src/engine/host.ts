@@ -2,7 +2,7 @@
  * The host side of `fabricks run`: WASI 0.2 imports for one instance, deny by default. Streams,
  * clocks and randomness come from preview2-shim; arguments and environment are the ones granted;
  * the only folders are the granted mounts (folders.ts keeps the guest inside them); outgoing
- * HTTP, sockets and name lookups are refused.
+ * HTTP reaches only what `connect` grants (outgoing.ts); sockets and name lookups are refused.
  */
 import * as cli from '@bytecodealliance/preview2-shim/cli';
 import * as clocks from '@bytecodealliance/preview2-shim/clocks';
@@ -12,6 +12,7 @@ import * as http from '@bytecodealliance/preview2-shim/http';
 import * as sockets from '@bytecodealliance/preview2-shim/sockets';
 import { FabricksError } from '../util/errors.js';
 import { folders } from './folders.js';
+import { outgoingHandler } from './outgoing.js';
 
 /** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
 export class ExitSignal {
@@ -32,12 +33,17 @@ export interface Grants {
   env: Array<[string, string]>;
   /** Folders preopened for the guest; none means no filesystem at all. */
   mounts?: Mount[];
+  /** `[capabilities.network] connect` rules outgoing HTTP may reach; none means no network. */
+  connect?: string[];
 }
 
-/** An import that fails with the given error-code variant case. */
-const denied = (tag: string) => () => {
-  throw { tag };
-};
+/**
+ * Where the JavaScript runtime finds why a request was refused: StarlingMonkey's fetch reports
+ * every host error as "an error occurred while using the host API", so the host adds
+ * `FABRICKS_DENIED <host:port>` = the denial to this instance's environment, and the runtime's
+ * fetch rethrows it (it never shows these entries in process.env).
+ */
+export const DENIED_PREFIX = 'FABRICKS_DENIED ';
 
 /** An import that fails with the given error-code enum case (jco lowers enums from strings). */
 const deniedEnum = (name: string) => () => {
@@ -47,9 +53,11 @@ const deniedEnum = (name: string) => () => {
 export function hostImports(grants: Grants): Record<string, Record<string, unknown>> {
   const shim = cli as unknown as Record<string, Record<string, unknown>>;
   const fs = folders(grants.mounts ?? []);
+  const denials = new Map<string, string>();
+  const outgoing = outgoingHandler(grants.connect ?? [], (d) => denials.set(`${DENIED_PREFIX}${d.target}`, d.message));
   return {
     'wasi:cli/environment': {
-      getEnvironment: () => grants.env,
+      getEnvironment: () => (denials.size ? [...grants.env, ...denials] : grants.env),
       getArguments: () => grants.args,
       initialCwd: () => undefined,
     },
@@ -84,7 +92,7 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:filesystem/preopens': fs.preopens,
     'wasi:filesystem/types': fs.types,
     'wasi:http/types': http.types as never,
-    'wasi:http/outgoing-handler': { handle: denied('HTTP-request-denied') },
+    'wasi:http/outgoing-handler': outgoing,
     // Sockets (CPython links them through wasi-libc): the types exist, but no socket can be
     // created and no name resolved.
     'wasi:sockets/network': sockets.network as never,
@@ -110,7 +118,7 @@ export function importsFor(required: string[], grants: Grants): Record<string, u
     const impl = available[unversioned];
     if (!impl) {
       throw new FabricksError('RUN_FAILED', `the component imports ${name}, which fabricks run does not grant`, {
-        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), and (denied) wasi:sockets and wasi:http are provided',
+        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), wasi:http (outgoing: granted hosts only) and (denied) wasi:sockets are provided',
       });
     }
     out[unversioned] = impl;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +14,17 @@ if (v8Major < 11 || (v8Major === 11 && v8Minor < 4)) v8.setFlagsFromString('--ex
 /** Node's WebAssembly global (not in the ES library typings). */
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
 
+/** jco's sync instantiate(), from the transpiled component.js. */
+export type Instantiate = (getCore: (name: string) => unknown, imports: Record<string, unknown>) => Record<string, unknown>;
+
+/** The transpiled component's instantiate() and its core modules, compiled once. */
+export async function loadComponent(t: Transpiled): Promise<{ instantiate: Instantiate; modules: Map<string, unknown> }> {
+  const mod = (await import(pathToFileURL(join(t.dir, 'component.js')).href)) as { instantiate: Instantiate };
+  const names = (await readdir(t.dir)).filter((n) => n.endsWith('.wasm'));
+  const modules = new Map(await Promise.all(names.map(async (n) => [n, await wasm.compile(await readFile(join(t.dir, n)))] as const)));
+  return { instantiate: mod.instantiate, modules };
+}
+
 /**
  * Runs the component's wasi:cli/run export in this process and returns its exit status.
  * `provided` implements non-WASI imports (a runtime layer run on its own gets its
@@ -26,11 +37,9 @@ export interface RunOutcome {
 }
 
 export async function runComponent(t: Transpiled, grants: Grants, provided: Record<string, unknown> = {}): Promise<RunOutcome> {
-  const mod = (await import(pathToFileURL(join(t.dir, 'component.js')).href)) as {
-    instantiate: (getCore: (name: string) => Promise<unknown>, imports: Record<string, unknown>) => Promise<Record<string, unknown>>;
-  };
+  const { instantiate, modules } = await loadComponent(t);
   const imports = { ...importsFor(t.imports.filter((i) => !(i.replace(/@.*$/, '') in provided)), grants), ...provided };
-  const instance = await mod.instantiate(async (name) => wasm.compile(await readFile(join(t.dir, name))), imports);
+  const instance = instantiate((name) => modules.get(name), imports);
   const runKey = Object.keys(instance).find((k) => k.startsWith('wasi:cli/run@')) ?? 'run';
   const run = instance[runKey] as { run?: () => unknown } | undefined;
   if (!run?.run) throw new FabricksError('RUN_FAILED', 'the component does not export wasi:cli/run');

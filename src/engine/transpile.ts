@@ -5,6 +5,9 @@ import { digestHex, type Digest } from '../oci/digest.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { FabricksError } from '../util/errors.js';
 
+/** Bumped when the transpiled output changes shape (v2: sync instantiation). */
+const LAYOUT = 'v2';
+
 export interface Transpiled {
   dir: string;
   imports: string[];
@@ -12,10 +15,12 @@ export interface Transpiled {
 
 /**
  * jco's transpiled output for a component, cached by the component's digest: the first run
- * transpiles (about 1 to 2 s for a 12 MB runtime), later runs only load it.
+ * transpiles (about 1 to 2 s for a 12 MB runtime), later runs only load it. Instantiation is
+ * synchronous (core modules compiled ahead and handed over), so a server's worker can make a
+ * fresh instance inside a request; the folder name carries that layout's version.
  */
 export async function transpiled(cacheDir: string, digest: Digest, bytes: () => Promise<Uint8Array>, reporter: Reporter): Promise<Transpiled> {
-  const dir = join(cacheDir, digestHex(digest));
+  const dir = join(cacheDir, `${digestHex(digest)}-${LAYOUT}`);
   const metaFile = join(dir, 'fabricks.json');
   try {
     const meta = JSON.parse(await readFile(metaFile, 'utf8')) as { imports: string[] };
@@ -29,7 +34,7 @@ export async function transpiled(cacheDir: string, digest: Digest, bytes: () => 
   try {
     result = (await transpileBytes(await bytes(), {
       name: 'component',
-      instantiation: 'async',
+      instantiation: 'sync',
       emitTypescriptDeclarations: false,
     } as never)) as typeof result;
   } catch (cause) {

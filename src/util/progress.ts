@@ -38,6 +38,10 @@ export type ProgressEvent =
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }
   | { event: 'blob-bytes'; direction: Direction; title: string; digest: string; bytes: number; total: number }
+  /** A service serves HTTP (subject: its name) at address:port with this many workers. */
+  | { event: 'serving'; subject: string; address: string; port: number; workers: number }
+  /** One request a served service answered (error: why fabricks answered it instead). */
+  | { event: 'request'; method: string; path: string; status: number; ms: number; error?: string }
   | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
 
 export type Reporter = (event: ProgressEvent) => void;

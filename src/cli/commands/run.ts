@@ -12,6 +12,9 @@ export function register(program: Command, cli: Cli): void {
     .usage('[options] [target] [-- args...]')
     .option('--env <NAME[=VALUE]>', 'a value for a variable [capabilities.env] allows (NAME alone: from here); repeatable', collect, [])
     .option('--mount <HOST:GUEST[:ro]>', 'the host folder for a mount the service declares (:ro narrows it); repeatable', collect, [])
+    .option('--listen <[ADDR:]PORT>', 'where to serve a service that listens (default: the port it asks for, on 127.0.0.1)')
+    .option('--allow-listen <[ADDR:]PORT>', 'WIDEN: serve a service that does not ask to listen, for this run')
+    .option('--allow-connect <RULE>', 'WIDEN: let the service reach a host, host:port or CIDR block it does not declare, for this run; repeatable', collect, [])
     .option('--allow-env <NAME[=VALUE]>', 'WIDEN: pass a variable the service does not declare, for this run; repeatable', collect, [])
     .option('--allow-mount <HOST:GUEST[:ro|rw]>', 'WIDEN: give the service a folder it does not declare, for this run; repeatable', collect, [])
     .addHelpText(
@@ -23,7 +26,15 @@ export function register(program: Command, cli: Cli): void {
   plainHttpOption(cmd);
   progressOptions(cmd).action(async (target: string, opts: CommonOptions & Required<RunFlags>) => {
     const { run } = await import('../../app/run.js');
-    const flags: RunFlags = { env: opts.env, mount: opts.mount, allowEnv: opts.allowEnv, allowMount: opts.allowMount };
+    const flags: RunFlags = {
+      env: opts.env,
+      mount: opts.mount,
+      allowEnv: opts.allowEnv,
+      allowMount: opts.allowMount,
+      allowConnect: opts.allowConnect,
+      ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
+      ...(opts.allowListen !== undefined ? { allowListen: opts.allowListen } : {}),
+    };
     const r = await run(target, cli.passthrough, await cli.context(opts), flags);
     cli.done({ status: r.status, ...(r.trap ? { stderr: `fabricks: the component trapped: ${r.trap}` } : {}) });
   });

@@ -1,0 +1,62 @@
+/**
+ * One serving worker thread: preview2-shim's HTTPServer on an ephemeral loopback port (only the
+ * fabricks listener in the main thread talks to it), answering one request at a time with a fresh
+ * instance of the component each (StarlingMonkey cannot serve a second request on an instance,
+ * and a fresh one keeps requests from seeing each other's state). The next instance is made
+ * while the worker waits, so a request rarely waits for one.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import * as http from '@bytecodealliance/preview2-shim/http';
+import { importsFor, type Grants } from './host.js';
+import type { Instantiate } from './run.js';
+
+/** What the main thread hands a worker. */
+export interface WorkerData {
+  dir: string;
+  imports: string[];
+  modules: Record<string, unknown>;
+  grants: Grants;
+}
+
+/** What a worker tells the main thread. */
+export type WorkerMessage = { type: 'ready'; port: number } | { type: 'no-handler'; exports: string[] } | { type: 'trap'; message: string };
+
+const data = workerData as WorkerData;
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+const { instantiate } = (await import(pathToFileURL(join(data.dir, 'component.js')).href)) as { instantiate: Instantiate };
+
+type Handler = { handle(request: unknown, out: unknown): void };
+const fresh = (): Record<string, unknown> => instantiate((name) => data.modules[name], importsFor(data.imports, data.grants));
+const handlerOf = (instance: Record<string, unknown>): Handler | undefined => {
+  const key = Object.keys(instance).find((k) => k.startsWith('wasi:http/incoming-handler@')) ?? 'incomingHandler';
+  return instance[key] as Handler | undefined;
+};
+
+let next: Record<string, unknown> | undefined = fresh();
+const first = handlerOf(next);
+if (!first?.handle) {
+  post({ type: 'no-handler', exports: Object.keys(next) });
+} else {
+  const HTTPServer = (http as unknown as { HTTPServer: new (h: Handler) => { listen(port: number, host: string): void; address(): { port: number } } }).HTTPServer;
+  const server = new HTTPServer({
+    handle(request, out) {
+      const instance = next ?? fresh();
+      next = undefined;
+      try {
+        handlerOf(instance)!.handle(request, out);
+      } catch (e) {
+        // A trap leaves this request unanswered here; the main thread answers it and replaces
+        // this worker (its HTTPServer would wait for the response forever).
+        post({ type: 'trap', message: (e as Error)?.message ?? String(e) });
+        return;
+      }
+      setImmediate(() => {
+        next ??= fresh();
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1');
+  post({ type: 'ready', port: server.address().port });
+}
