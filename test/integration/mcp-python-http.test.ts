@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { repoRoot } from '../helpers.js';
-import { mcpPython, mcpPythonJson } from '../mcp-tools.js';
+import { writeFile, appendFile } from 'node:fs/promises';
+import { fabricks, project, pyToml, repoRoot } from '../helpers.js';
+import { fabricksServe } from '../hosts/fabricks-run-serve.js';
+import type { Served } from '../hosts/wasmtime-serve.js';
+import { copyFixture, mcpPython, mcpPythonJson } from '../mcp-tools.js';
 
 /**
  * fabricks' FastMCP Streamable HTTP transport (the ASGI app mcp.streamable_http_app() returns),
- * served by uvicorn on this host's Python, driven by the official TypeScript and Python clients.
+ * served by `fabricks run --listen` and by uvicorn on this host's Python, driven by the official
+ * TypeScript and Python clients.
  */
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,5 +115,62 @@ describe('MCP servers in Python (FastMCP) over Streamable HTTP, as an ASGI app',
     expect((await post({ 'mcp-session-id': 'gone' })).status).toBe(404);
     const other = await fetch(new URL('/elsewhere', sse), { method: 'POST' });
     expect(other.status).toBe(404);
+  });
+});
+
+describe('MCP servers in Python (FastMCP) over Streamable HTTP, served by fabricks run', () => {
+  let served: Served;
+
+  beforeAll(async () => {
+    // The fixture as the official SDK's docs write an HTTP server: run() in the main block.
+    const dir = await copyFixture('mcp-python');
+    await writeFile(join(dir, 'server.py'), 'from catalog import mcp\n\nif __name__ == "__main__":\n    mcp.run(transport="streamable-http")\n');
+    await appendFile(join(dir, 'fabricks.toml'), '\n[capabilities.network]\nlisten = [8080]\n');
+    served = await fabricksServe(dir);
+  });
+  afterAll(async () => {
+    await served?.stop();
+  });
+
+  it('serves the official TypeScript client (sessions across the serving workers)', async () => {
+    const client = new Client({ name: 'fabricks-test', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${served.url}/mcp`));
+    await client.connect(transport);
+    try {
+      expect(transport.sessionId).toMatch(/^[0-9a-f]{32}$/);
+      expect(client.getServerVersion()?.name).toBe('catalog');
+      // several calls, so that more than one worker instance answers for the session
+      for (let a = 0; a < 4; a++) {
+        expect((await client.callTool({ name: 'add', arguments: { a } })).structuredContent).toEqual({ result: a + 2 });
+      }
+      expect((await client.callTool({ name: 'point', arguments: { x: 3, y: 4 } })).structuredContent).toEqual({ x: 3, y: 4 });
+      const fail = await client.callTool({ name: 'fail', arguments: { reason: 'served' } });
+      expect(fail).toEqual({ content: [{ type: 'text', text: 'Error executing tool fail: failed on purpose: served' }], isError: true });
+      expect((await client.readResource({ uri: 'shapes://hexagon/area' })).contents[0]).toMatchObject({ text: 'hexagon: 70 square units' });
+      expect((await client.getPrompt({ name: 'review', arguments: { code: 'z' } })).messages).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+    expect((await fetch(`${served.url}/mcp`)).status).toBe(405);
+  });
+
+  it('serves the official Python client', async () => {
+    const out = await mcpPythonJson('mcp_client.py', ['http', `${served.url}/mcp`]);
+    expect(out.add.structuredContent).toEqual({ result: 42 });
+    expect(out.greet.structuredContent).toEqual({ result: 'Hello, Ada!' });
+    expect(out.fail.isError).toBe(true);
+    expect(out.prompt.messages[0].content.text).toBe('Review this python code:\nx = 1');
+    expect(out.unknown.code).toBe(-32602);
+  });
+
+  it('run(transport="streamable-http") in a service run as a command says to grant listen', async () => {
+    const dir = await project({
+      'fabricks.toml': pyToml('server.py'),
+      'server.py': 'from mcp.server.fastmcp import FastMCP\nmcp = FastMCP("x")\nif __name__ == "__main__":\n    mcp.run(transport="streamable-http")\n',
+    });
+    const r = await fabricks(['run', '-q', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('add listen = [<port>] to fabricks.toml');
+    expect(r.stdout).toBe('');
   });
 });
