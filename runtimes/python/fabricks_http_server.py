@@ -27,6 +27,11 @@ def find_app(module):
             if not callable(app):
                 raise TypeError(f"{module.__name__}.{name} is not callable: a WSGI or ASGI app is")
             return app
+    import fabricks_mcp.serve
+
+    app = fabricks_mcp.serve.app_in(module)  # a FastMCP server's Streamable HTTP app
+    if app is not None:
+        return app
     raise LookupError(
         f"the entrypoint {module.__file__} defines no `app` or `application` to serve: "
         "[capabilities.network] listen serves a WSGI callable or an ASGI 3 app by one of these names"

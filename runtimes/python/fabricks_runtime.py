@@ -70,9 +70,11 @@ import fabricks_packages  # noqa: E402
 import fabricks_http_client  # noqa: E402
 import fabricks_http_libs  # noqa: E402
 import fabricks_http_server  # noqa: E402
+import fabricks_provided  # noqa: E402
 
 # http.client and urllib.request over wasi:http, raw sockets explained: patched once, here.
 fabricks_http_client.install()
+fabricks_provided.preimport()  # the mcp package (FastMCP), which a service's own mcp replaces
 
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
@@ -309,6 +311,7 @@ def _install(layer: Layer, entrypoint: str) -> None:
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too
     fabricks_http_libs.install()
+    fabricks_provided.yield_to_source(layer.files, layer.dirs(), root)
     fabricks._attach(layer, LayerPath)
 
 

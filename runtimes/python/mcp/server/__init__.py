@@ -1,0 +1,3 @@
+from fabricks_mcp import FastMCP
+
+__all__ = ["FastMCP"]

@@ -1,0 +1,3 @@
+from fabricks_mcp.prompts import Prompt
+
+__all__ = ["Prompt"]
