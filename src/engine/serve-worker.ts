@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import * as http from '@bytecodealliance/preview2-shim/http';
-import { importsFor, type Grants } from './host.js';
+import { ExitSignal, importsFor, type Grants } from './host.js';
 import type { Instantiate } from './run.js';
 
 /** What the main thread hands a worker. */
@@ -60,7 +60,7 @@ if (!next) {
       } catch (e) {
         // A trap leaves this request unanswered here; the main thread answers it and replaces
         // this worker (its HTTPServer would wait for the response forever).
-        post({ type: 'trap', message: (e as Error)?.message ?? String(e) });
+        post({ type: 'trap', message: e instanceof ExitSignal ? `the service exited (status ${e.code}) while handling a request` : `the service trapped: ${(e as Error)?.message ?? String(e)}` });
         return;
       }
       setImmediate(() => {

@@ -47,9 +47,11 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
   const waiting: Array<(s: Slot) => void> = [];
   let closing = false;
   const live = new Set<Worker>();
+  const replaced = new WeakSet<Slot>();
 
   const release = (s: Slot) => {
     s.busy = undefined;
+    if (replaced.has(s)) return; // its worker is gone; a new slot takes its place
     const w = waiting.shift();
     if (w) w(s);
     else idle.push(s);
@@ -73,7 +75,7 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
         } else if (m.type === 'failed') {
           reject(new FabricksError(m.code as never, m.message, m.hint ? { hint: m.hint } : {}));
           void worker.terminate();
-        } else if (m.type === 'trap' && slot) replace(slot, 500, `the service trapped: ${m.message}`);
+        } else if (m.type === 'trap' && slot) replace(slot, 500, m.message);
       });
       worker.once('error', (e) => (slot ? replace(slot, 502, `the worker failed: ${e.message}`) : reject(e)));
       worker.once('exit', (code) => {
@@ -83,10 +85,11 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
       });
     });
 
-  const replaced = new WeakSet<Slot>();
   const replace = (s: Slot, status: number, why: string) => {
     if (replaced.has(s)) return;
     replaced.add(s);
+    const i = idle.indexOf(s);
+    if (i >= 0) idle.splice(i, 1);
     s.busy?.fail(status, why);
     void s.worker.terminate();
     if (closing) return;
