@@ -19,6 +19,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   workers: number;
+  /** One instance serves a worker's requests one after another (else a fresh instance each). */
+  reuseInstances?: boolean;
   reporter: Reporter;
   signal?: AbortSignal;
 }
@@ -42,7 +44,7 @@ interface Slot {
 /** Serves until `signal` aborts; resolves once the listener and the workers are closed. */
 export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): Promise<void> {
   const { modules } = await loadComponent(t);
-  const data: WorkerData = { dir: t.dir, imports: t.imports, modules: Object.fromEntries(modules), grants };
+  const data: WorkerData = { dir: t.dir, imports: t.imports, modules: Object.fromEntries(modules), grants, reuse: Boolean(opts.reuseInstances) };
   const idle: Slot[] = [];
   const waiting: Array<(s: Slot) => void> = [];
   let closing = false;
