@@ -305,7 +305,7 @@ def _install(layer: Layer, entrypoint: str) -> None:
     sys.meta_path[:] = builtin + [LayerFinder(layer, root), NotIncludedFinder()]
     sys.path[:] = [LOCATION + root]
     sys.path_importer_cache.clear()
-    fabricks_provided.yield_to_source(layer.files, layer.dirs(), root)
+    fabricks_provided.yield_to_source(layer.files, root)
     fabricks._attach(layer, LayerPath)
 
 
