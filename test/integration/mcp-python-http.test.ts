@@ -154,10 +154,18 @@ describe('MCP servers in Python (FastMCP) over Streamable HTTP, served by fabric
     expect((await fetch(`${served.url}/mcp`)).status).toBe(405);
   });
 
-  // The official Python client is not driven through `fabricks run --listen` here: with it, the
-  // serving host (preview2-shim's HTTPServer in the worker threads) sometimes leaves a request
-  // unanswered for good (both workers then stop answering; seen when its GET retry and a POST
-  // overlap). Its HTTP session is tested against the same ASGI app under uvicorn above.
+  // Three times: the client drops its GET on the 405 without reading the body, which once kept the
+  // serving worker busy for good (two sessions used up both workers).
+  it('serves the official Python client, session after session', async () => {
+    for (let i = 0; i < 3; i++) {
+      const out = await mcpPythonJson('mcp_client.py', ['http', `${served.url}/mcp`]);
+      expect(out.add.structuredContent).toEqual({ result: 42 });
+      expect(out.greet.structuredContent).toEqual({ result: 'Hello, Ada!' });
+      expect(out.fail.isError).toBe(true);
+      expect(out.prompt.messages[0].content.text).toBe('Review this python code:\nx = 1');
+      expect(out.unknown.code).toBe(-32602);
+    }
+  });
 
   it('run(transport="streamable-http") in a service run as a command says to grant listen', async () => {
     const dir = await project({
