@@ -1,7 +1,10 @@
 // The fabricks JavaScript runtime: built once into the runtime layer with componentize-js
 // (StarlingMonkey). It holds no user code. On `wasi:cli/run` it reads the bundled entrypoint
 // from the module layer (fabricks:app/source), gives it a small Node-like environment and runs it
-// until nothing is left to do, as Node would.
+// until nothing is left to do, as Node would. On `wasi:http/incoming-handler` (StarlingMonkey's
+// fetch event) it loads the same entrypoint and hands the request to its `export default
+// { fetch }` or its `addEventListener('fetch', ...)` listeners; the host makes a fresh instance
+// for every request.
 //
 // This file's top level runs at build time (wizer pre-initialization), so it must not call any
 // import there; everything that talks to the host happens inside run().
@@ -18,6 +21,7 @@ const encoder = new TextEncoder();
 const nativeSetTimeout = globalThis.setTimeout;
 const nativeClearTimeout = globalThis.clearTimeout;
 const nativeFetch = globalThis.fetch;
+const nativeAddEventListener = globalThis.addEventListener;
 
 // ---------------------------------------------------------------------------------------------
 // Liveness: the program ends when its main script has settled and nothing that can call back
@@ -1141,38 +1145,78 @@ function install(args, env) {
   if (nativeFetch) {
     globalThis.fetch = (...a) => {
       ref();
-      return nativeFetch(...a).finally(unref);
+      return nativeFetch(...a)
+        .catch((e) => {
+          throw deniedError(a[0]) ?? e;
+        })
+        .finally(unref);
     };
   }
+  if (nativeAddEventListener) {
+    // StarlingMonkey takes fetch listeners only at build time; the user's are dispatched here
+    globalThis.addEventListener = (type, listener, options) => {
+      if (type === 'fetch') fetchListeners.push(listener);
+      else nativeAddEventListener(type, listener, options);
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network denials. StarlingMonkey's fetch reports every host error as "an error occurred while
+// using the host API"; when the host refused the connection ([capabilities.network] connect), it
+// puts its reason in this instance's environment under `FABRICKS_DENIED host:port`, and fetch
+// rejects with that reason instead (a TypeError, as fetch's network errors are).
+
+const DENIED = 'FABRICKS_DENIED ';
+
+function deniedError(input) {
+  let url;
+  try {
+    url = new URL(input instanceof Request ? input.url : String(input));
+  } catch {
+    return undefined;
+  }
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const key = `${DENIED}${url.hostname.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+  const found = getEnvironment().find(([k]) => k === key);
+  return found ? new TypeError(found[1]) : undefined;
+}
+
+const withoutDenials = (env) => env.filter(([k]) => !k.startsWith(DENIED));
+
+/** Reads the entrypoint and its source map, installs the environment, and starts the bundle. */
+function startMain() {
+  entryName = entrypoint();
+  const code = read(entryName);
+  if (code === undefined || code === null) return undefined;
+  const map = read(`${entryName}.map`);
+  if (map) {
+    try {
+      sourceMap = JSON.parse(new TextDecoder().decode(map));
+    } catch {
+      sourceMap = undefined;
+    }
+  }
+  install(getArguments(), Object.fromEntries(withoutDenials(getEnvironment())));
+  // Wrapped in an async function so that top-level await works; the wrapper shares the
+  // bundle's first line, so line numbers stay those of the bundle. It may throw synchronously.
+  return (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})()\n//# sourceURL=${entryName}`);
 }
 
 export const run = {
   run() {
     return new Promise((resolve) => {
       finishRun = resolve;
-      entryName = entrypoint();
-      const code = read(entryName);
-      if (code === undefined || code === null) {
-        writeAll(stderrStream(), encoder.encode(`fabricks: the module layer has no entrypoint "${entryName}"\n`));
-        exitWith(1);
-        return;
-      }
-      const map = read(`${entryName}.map`);
-      if (map) {
-        try {
-          sourceMap = JSON.parse(new TextDecoder().decode(map));
-        } catch {
-          sourceMap = undefined;
-        }
-      }
-      install(getArguments(), Object.fromEntries(getEnvironment()));
       let main;
       try {
-        // Wrapped in an async function so that top-level await works; the wrapper shares the
-        // bundle's first line, so line numbers stay those of the bundle.
-        main = (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})()\n//# sourceURL=${entryName}`);
+        main = startMain();
       } catch (e) {
         fatal(e);
+        return;
+      }
+      if (!main) {
+        writeAll(stderrStream(), encoder.encode(`fabricks: the module layer has no entrypoint "${entryName}"\n`));
+        exitWith(1);
         return;
       }
       main.then(
@@ -1185,3 +1229,67 @@ export const run = {
     });
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Serving: wasi:http/incoming-handler through StarlingMonkey's fetch event. The listener is
+// registered here, at build time (StarlingMonkey takes it only then); the user's module loads
+// when the first request comes.
+
+const fetchListeners = [];
+
+function serveRequest(event) {
+  let main;
+  try {
+    main = startMain();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (!main) return Promise.resolve(new Response(`the module layer has no entrypoint "${entryName}"\n`, { status: 500 }));
+  // The bundle hands over its module namespace (src/builder/bundle.ts) once it has run.
+  return main.then(() => {
+    const app = globalThis.__fabricksModule?.default;
+    const ctx = { waitUntil: (p) => event.waitUntil(p), passThroughOnException() {} };
+    if (app && typeof app.fetch === 'function') return app.fetch(event.request, process.env, ctx);
+    if (fetchListeners.length > 0) return dispatchToListeners(event);
+    return new Response('the service has no fetch handler: export default { fetch(request) { ... } }, or addEventListener("fetch", ...)\n', { status: 500 });
+  });
+}
+
+function dispatchToListeners(event) {
+  return new Promise((resolve, reject) => {
+    let responded = false;
+    const e = {
+      type: 'fetch',
+      request: event.request,
+      respondWith(r) {
+        if (responded) throw new Error('respondWith() was already called for this request');
+        responded = true;
+        Promise.resolve(r).then(resolve, reject);
+      },
+      waitUntil: (p) => event.waitUntil(p),
+    };
+    for (const listener of fetchListeners) {
+      if (typeof listener === 'function') listener(e);
+      else listener.handleEvent(e);
+      if (responded) return;
+    }
+    resolve(new Response('no fetch listener called respondWith()\n', { status: 500 }));
+  });
+}
+
+if (nativeAddEventListener) {
+  nativeAddEventListener('fetch', (event) => {
+    event.respondWith(
+      serveRequest(event)
+        .then((r) => {
+          if (!(r instanceof Response)) throw new TypeError(`the fetch handler returned ${r === null ? 'null' : typeof r}, not a Response`);
+          return r;
+        })
+        .catch((e) => {
+          // the service's own error: logged like an uncaught one, answered as 500
+          writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+          return new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        }),
+    );
+  });
+}

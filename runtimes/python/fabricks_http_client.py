@@ -208,11 +208,20 @@ class WasiSocket:
         except Err as e:
             out_body.__exit__(None, None, None)
             raise error_to_oserror(e.value, self.host, self.port) from None
+        body_failed = False
         if body:
             stream = out_body.write()
-            write_all(stream, body)
+            try:
+                write_all(stream, body)
+            except Err:
+                # The host closed the body: the request failed (refused, reset...), and the
+                # future below says how.
+                body_failed = True
             stream.__exit__(None, None, None)
-        ht.OutgoingBody.finish(out_body, None)
+        if body_failed:
+            out_body.__exit__(None, None, None)
+        else:
+            ht.OutgoingBody.finish(out_body, None)
         while True:
             result = future.get()
             if result is not None:
@@ -227,6 +236,10 @@ class WasiSocket:
                 raise ConnectionError(f"{self.host}:{self.port}: the response was already taken")
             raise error_to_oserror(inner.value, self.host, self.port)
         response = inner.value
+        if body_failed:
+            response.__exit__(None, None, None)
+            future.__exit__(None, None, None)
+            raise ConnectionResetError(errno.ECONNRESET, f"{self.host}:{self.port}: the request body could not be sent")
         status = response.status()
         lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, '')}"]
         headers = response.headers()

@@ -42,6 +42,12 @@ const nodeBuiltins: Plugin = {
 };
 
 /**
+ * The virtual module the bundle starts from: it runs the entrypoint and hands its module
+ * namespace to the runtime, which serves HTTP with its `export default { fetch }`.
+ */
+const entryModule = (entrypoint: string) => `import * as entry from ${JSON.stringify(`./${entrypoint}`)};\nglobalThis.__fabricksModule = entry;\n`;
+
+/**
  * Bundles the entrypoint and everything it imports into one ES2022 script with esbuild. The
  * entry is imported from a virtual module so the bundle has no exports of its own; the runtime
  * runs it inside an async function (top-level await works).
@@ -51,7 +57,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   let result;
   try {
     result = await esbuild.build({
-      stdin: { contents: `import ${JSON.stringify(`./${entrypoint}`)};\n`, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+      stdin: { contents: entryModule(entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
       absWorkingDir: sourceDir,
       outfile: join(sourceDir, '.fabricks-bundle.js'),
       bundle: true,

@@ -125,7 +125,6 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
               worldName: 'runtime',
               outPath: out,
               tmpDir: join(root, 'tmp'),
-              disableFeatures: ['fetch-event'],
               ...(preload ? { preload } : {}),
               signal,
             });

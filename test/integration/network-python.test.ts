@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fabricks, project, pyToml } from '../helpers.js';
 
 /** Tries each outbound path and prints one line per attempt: what Python code would see. */
@@ -79,6 +84,43 @@ describe('outbound HTTP from a Python service under fabricks run', () => {
     } finally {
       slow.closeAllConnections();
       slow.close();
+    }
+  });
+
+  it('HTTPS: urllib and http.client.HTTPSConnection go through the host, which does TLS and checks the certificate', async () => {
+    // a certificate for 127.0.0.1 that only the first run trusts (NODE_EXTRA_CA_CERTS)
+    const dir = await mkdtemp(join(tmpdir(), 'fabricks-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const tls = createHttpsServer({ key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) }, (req, res) => res.end(`secure ${req.url}`));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const address = tls.address();
+    const tlsPort = typeof address === 'object' && address ? address.port : 0;
+    const main = [
+      'import sys, http.client, urllib.request, urllib.error',
+      'port = int(sys.argv[1])',
+      'try:',
+      '    with urllib.request.urlopen(f"https://127.0.0.1:{port}/via-urllib", timeout=10) as r:',
+      '        print(r.status, r.read().decode())',
+      'except urllib.error.URLError as e:',
+      '    print("URLError", type(e.reason).__name__)',
+      'try:',
+      '    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10)',
+      '    c.request("GET", "/via-http-client")',
+      '    r = c.getresponse()',
+      '    print(r.status, r.read().decode())',
+      'except OSError as e:',
+      '    print(type(e).__name__)',
+      '',
+    ].join('\n');
+    try {
+      const app = await project({ 'fabricks.toml': pyToml('main.py', `\n[capabilities.network]\nconnect = ["127.0.0.1:${tlsPort}"]\n`), 'main.py': main });
+      const trusted = await fabricks(['run', '-q', app, '--', String(tlsPort)], { env: { NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } });
+      expect(trusted.status, trusted.stderr).toBe(0);
+      expect(trusted.stdout).toBe('200 secure /via-urllib\n200 secure /via-http-client\n');
+      const untrusted = await fabricks(['run', '-q', app, '--', String(tlsPort)]);
+      expect(untrusted.stdout).toBe('URLError ConnectionError\nConnectionError\n');
+    } finally {
+      tls.close();
     }
   });
 });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyExample, fabricks, project, pyToml } from '../helpers.js';
+import { symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { copyExample, fabricks, project, pyToml, repoRoot } from '../helpers.js';
 import { wasmtimeServe, type Served } from '../hosts/wasmtime-serve.js';
 import { asgiApp, upstream, wsgiApp } from '../python-http-apps.js';
 
@@ -8,6 +10,25 @@ async function built(dir: string): Promise<string> {
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout).component.path;
 }
+
+describe('examples/http-js under wasmtime serve, a standard wasi:http host', () => {
+  it('serves the Hono app: routes, a POST echo, a streamed response', async () => {
+    const dir = await copyExample('http-js', 'http-js-standard-host');
+    // hono, pinned in the example's package.json, is also a devDependency here
+    await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+    const served = await wasmtimeServe(await built(dir));
+    try {
+      const home = await fetch(`${served.url}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toBe('Hello from Hono in a WebAssembly component\n');
+      expect(await (await fetch(`${served.url}/hello/grace`)).json()).toEqual({ hello: 'grace' });
+      expect(await (await fetch(`${served.url}/echo`, { method: 'POST', body: 'ping' })).json()).toEqual({ length: 4, body: 'ping' });
+      expect(await (await fetch(`${served.url}/stream`)).text()).toBe('line 1\nline 2\nline 3\n');
+    } finally {
+      await served.stop();
+    }
+  });
+});
 
 describe('a Python service under wasmtime serve, a standard wasi:http host', () => {
   let wsgi: Served;
@@ -91,7 +112,7 @@ describe('a Python service under wasmtime serve, a standard wasi:http host', () 
       // a port where nothing listens: the usual ConnectionRefusedError, inside URLError for urllib
       up.server.close();
       const refused = await (await fetch(`${wsgi.url}/fetch?url=${encodeURIComponent(`http://127.0.0.1:${up.port}/`)}`)).text();
-      expect(refused).toMatch(/^URLError: \[Errno \d+\] connection to 127\.0\.0\.1:\d+ refused$/);
+      expect(refused, wsgi.stderr()).toMatch(/^URLError: \[Errno \d+\] connection to 127\.0\.0\.1:\d+ refused$/);
     } finally {
       up.server.close();
     }
