@@ -125,6 +125,9 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
         res.writeHead(r.statusCode ?? 502, endToEnd(r.rawHeaders));
         r.pipe(res);
         r.once('end', finish);
+        // a client gone before the whole answer was read unpipes it: drain it, or the worker
+        // never counts as done (the official MCP Python client drops its GET on a 405 this way)
+        res.once('close', () => r.resume());
       });
       s.busy = {
         res,
