@@ -131,7 +131,8 @@ describe('a pull checks what it receives before it names it', () => {
     const project = await copyExample('hello-js', 'lost-module');
     // a module of its own: the store is shared, and other tests push hello-js's module concurrently
     const { appendFile } = await import('node:fs/promises');
-    await appendFile(join(project, 'main.js'), `// lost-module ${process.pid} ${Date.now()}\n`);
+    // (code, not a comment: the bundler drops comments)
+    await appendFile(join(project, 'main.js'), `globalThis.lostModule = '${process.pid} ${Date.now()}';\n`);
     const built = JSON.parse((await m.run(['build', project, '--json', '-q'])).stdout) as { module: { digest: string } };
     const { rm } = await import('node:fs/promises');
     await rm(join(m.home, 'store', 'blobs', 'sha256', built.module.digest.slice(7)));
