@@ -29,7 +29,7 @@ export function asScript(source: string): string | undefined {
   if (/^\s*import[\s{*(.]|\bimport\.meta\b|\bimport\(/m.test(source)) return undefined;
   const exportLines = source.match(/^export\b.*$/gm) ?? [];
   if (exportLines.length !== 2 || (source.match(EXPORTS) ?? []).length !== 2) return undefined;
-  // one line of wrapper before the code, so line numbers in stack traces stay the module's
+  // the wrapper opens on the module's first line, so line numbers in stack traces stay the module's
   return `(function () { 'use strict'; ${source.replace(EXPORTS, '$1')}\nreturn { instantiate, _util };\n})`;
 }
 
