@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Start-up benchmark (npm run bench:run [example ...]; default hello-js and hello-python): per
-// example, wall time (median of BENCH_RUNS, default 7, at most 30) and peak RSS of
+// example, wall time and CPU time (user+system; median of BENCH_RUNS, default 7, at most 30; the
+// variants run in turn, so a change in the machine's load hits them alike) and peak RSS of
 //   - `fabricks run <example>` warm (built, transpiled, V8 code cache written),
 //   - `fabricks run <example>` first run (its transpile cache entry removed first),
 //   - the same program run natively (`node main.js`, `python3 main.py`),
@@ -9,7 +10,8 @@
 //     for a before/after table.
 // Uses $FABRICKS_HOME as it is (the runtimes must be built: `npm run setup`); the first-run rows
 // remove only this example's transpile cache entry. Prints a table and writes JSON to
-// bench-results/run.json. Peak RSS is /usr/bin/time's maximum resident set (KiB), when present.
+// bench-results/run.json. Peak RSS and CPU come from /usr/bin/time, when present. On a shared,
+// loaded machine CPU time is the steadier figure; wall time is what a user waits.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,28 +29,37 @@ const wasmtimePy = process.env.FABRICKS_WASMTIME_PY ?? join(homedir(), '.cache',
 const wasmtimeCache = join(tmpdir(), 'fabricks-bench-run-wasmtime-py');
 const home = resolve(process.env.FABRICKS_HOME || join(homedir(), '.cache', 'fabricks'));
 
-/** One process: wall ms and peak RSS in MiB (null without /usr/bin/time). */
+/** One process: wall ms, CPU ms and peak RSS in MiB (null without /usr/bin/time). */
 function once(cmd, args, cwd = root) {
-  const argv = timeBin ? [timeBin, ['-f', '%M', cmd, ...args]] : [cmd, args];
+  const argv = timeBin ? [timeBin, ['-f', '%M %U %S', cmd, ...args]] : [cmd, args];
   const started = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv[1], { cwd, encoding: 'utf8', env: process.env });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  const kib = timeBin ? Number(r.stderr.trim().split('\n').pop()) : NaN;
-  return { ms, rssMiB: Number.isFinite(kib) ? kib / 1024 : null, stdout: r.stdout };
+  const [kib, user, sys] = timeBin ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [];
+  return { ms, cpuMs: Number.isFinite(user) ? (user + sys) * 1000 : null, rssMiB: Number.isFinite(kib) ? kib / 1024 : null, stdout: r.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median wall and RSS of `runs` runs; `before` runs ahead of each (not timed). */
-function measure(cmd, args, { cwd, before, n = runs } = {}) {
-  const samples = [];
+const summary = (samples) => {
+  const of = (k) => {
+    const xs = samples.map((s) => s[k]).filter((x) => x !== null);
+    return xs.length ? Math.round(median(xs)) : null;
+  };
+  return { ms: of('ms'), cpuMs: of('cpuMs'), rssMiB: of('rssMiB'), runs: samples.length, output: samples[0].stdout };
+};
+
+/** Each variant `runs` times, in turn; `before` runs ahead of each run of its variant (not timed). */
+function measure(variants, n = runs) {
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let i = 0; i < n; i++) {
-    before?.();
-    samples.push(once(cmd, args, cwd));
+    for (const [name, v] of Object.entries(variants)) {
+      v.before?.();
+      samples[name].push(once(v.cmd, v.args, v.cwd));
+    }
   }
-  const rss = samples.map((s) => s.rssMiB).filter((x) => x !== null);
-  return { ms: Math.round(median(samples.map((s) => s.ms))), rssMiB: rss.length ? Math.round(median(rss)) : null, runs: n, output: samples[0].stdout };
+  return Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, summary(s)]));
 }
 
 const results = [];
@@ -64,29 +75,28 @@ for (const example of examples) {
   const runArgs = [bin, 'run', '-q', dir, '--', ...args];
   once(process.execPath, runArgs); // transpile and write the code cache
 
-  const rows = {};
-  rows['fabricks run (warm)'] = measure(process.execPath, runArgs);
+  const warm = { 'fabricks run (warm)': { cmd: process.execPath, args: runArgs } };
   if (baseline) {
-    once(process.execPath, [resolve(baseline), 'run', '-q', dir, '--', ...args]);
-    rows['baseline fabricks run (warm)'] = measure(process.execPath, [resolve(baseline), 'run', '-q', dir, '--', ...args]);
+    warm['baseline fabricks run (warm)'] = { cmd: process.execPath, args: [resolve(baseline), 'run', '-q', dir, '--', ...args] };
+    once(process.execPath, warm['baseline fabricks run (warm)'].args);
   }
-  // a first run: the transpile cache has no entry for this component (fewer runs: each transpiles)
-  rows['fabricks run (first run)'] = measure(process.execPath, runArgs, { n: Math.min(runs, 3), before: () => spawnSync('rm', ['-rf', entry]) });
-  rows[python ? 'python3 main.py' : 'node main.js'] = python ? measure('python3', ['main.py', ...args], { cwd: dir }) : measure(process.execPath, ['main.js', ...args], { cwd: dir });
+  warm[python ? 'python3 main.py' : 'node main.js'] = python ? { cmd: 'python3', args: ['main.py', ...args], cwd: dir } : { cmd: process.execPath, args: ['main.js', ...args], cwd: dir };
   if (existsSync(wasmtimePy)) {
     const component = join(dir, '.fabricks', 'app.wasm');
-    const wt = [join(root, 'scripts', 'wasmtime-py-run.py'), component, wasmtimeCache, ...args];
-    once(wasmtimePy, wt); // compile once into its cache
-    rows['wasmtime-py 50 (warm)'] = measure(wasmtimePy, wt);
+    warm['wasmtime-py 50 (warm)'] = { cmd: wasmtimePy, args: [join(root, 'scripts', 'wasmtime-py-run.py'), component, wasmtimeCache, ...args] };
+    once(wasmtimePy, warm['wasmtime-py 50 (warm)'].args); // compile once into its cache
   }
+  const rows = measure(warm);
+  // a first run: the transpile cache has no entry for this component (fewer runs: each transpiles)
+  Object.assign(rows, measure({ 'fabricks run (first run)': { cmd: process.execPath, args: runArgs, before: () => spawnSync('rm', ['-rf', entry]) } }, Math.min(runs, 3)));
   const outputs = new Set(Object.values(rows).map((r) => r.output));
   if (outputs.size !== 1) throw new Error(`the runs of ${example} printed different output:\n${[...outputs].join('\n---\n')}`);
   for (const r of Object.values(rows)) delete r.output;
   results.push({ example, digest, rows });
 }
 
-const table = ['| example | how | wall ms (median) | peak RSS MiB |', '|---|---|---:|---:|'];
-for (const { example, rows } of results) for (const [how, r] of Object.entries(rows)) table.push(`| ${example} | ${how} | ${r.ms} | ${r.rssMiB ?? '-'} |`);
+const table = ['| example | how | wall ms | CPU ms | peak RSS MiB |', '|---|---|---:|---:|---:|'];
+for (const { example, rows } of results) for (const [how, r] of Object.entries(rows)) table.push(`| ${example} | ${how} | ${r.ms} | ${r.cpuMs ?? '-'} | ${r.rssMiB ?? '-'} |`);
 const out = { date: new Date().toISOString(), node: process.version, runs, loadavg: loadavg().map((x) => +x.toFixed(2)), results };
 console.log(table.join('\n'));
 console.log(JSON.stringify(out, null, 2));
