@@ -25,10 +25,12 @@ def preimport() -> None:
     sys.modules["fabricks.mcp"] = fabricks_mcp
 
 
-def yield_to_source(files, dirs, root: str) -> None:
-    """Forgets the provided packages the module layer shadows (files and folders under root)."""
+def yield_to_source(files, root: str) -> None:
+    """Forgets the provided packages the module layer shadows: a module or a regular package under
+    root (a folder without __init__.py would only be a namespace portion, which a regular package
+    elsewhere on the path wins over, as in CPython)."""
     prefix = root + "/" if root else ""
     for name in YIELDING:
-        if prefix + name + ".py" in files or prefix + name in dirs:
+        if prefix + name + ".py" in files or prefix + name + "/__init__.py" in files:
             for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
                 del sys.modules[key]

@@ -311,7 +311,7 @@ def _install(layer: Layer, entrypoint: str) -> None:
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too
     fabricks_http_libs.install()
-    fabricks_provided.yield_to_source(layer.files, layer.dirs(), root)
+    fabricks_provided.yield_to_source(layer.files, root)
     fabricks._attach(layer, LayerPath)
 
 

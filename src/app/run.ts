@@ -40,6 +40,9 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   // a single-component artifact declares nothing: it is granted nothing but what flags widen
   let caps: Capabilities = capabilitiesOf({});
   let projectMounts: MountSpec[] | undefined;
+  // Python (componentize-py) serves request after request on one instance; StarlingMonkey
+  // cannot (its fetch event is never reset, upstream #247), nor can an unknown component be trusted to
+  let reuseInstances = false;
   if (resolved.kind === 'wasm') {
     name = resolved.name;
     digest = resolved.layer.digest;
@@ -49,6 +52,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     name = app.config.name;
     digest = app.config.component.digest;
     caps = capabilitiesOf(app.config);
+    reuseInstances = app.config.entrypoint.endsWith('.py');
     // host folders come from the user's own fabricks.toml, never from an artifact
     projectMounts = built?.capabilities.filesystem.mounts;
     // a project's build left the component in .fabricks/app.wasm; others compose it again
@@ -69,7 +73,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   if (grants.listen) {
     // serving stops on Ctrl-C (SIGTERM), fabricks' own signal handling: it exits 130 (143)
     const { serve } = await import('../engine/serve.js');
-    await serve(t, granted, { name, ...grants.listen, workers: serveWorkers(), reporter: ctx.reporter, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    await serve(t, granted, { name, ...grants.listen, workers: serveWorkers(), reuseInstances, reporter: ctx.reporter, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     return { status: ctx.signal?.reason === 'SIGTERM' ? 143 : 130 };
   }
   ctx.reporter({ event: 'step-start', step: 'run', subject: name });

@@ -1,15 +1,15 @@
 /**
  * One serving worker thread: preview2-shim's HTTPServer on an ephemeral loopback port (only the
- * fabricks listener in the main thread talks to it), answering one request at a time with a fresh
- * instance of the component each (StarlingMonkey cannot serve a second request on an instance,
- * and a fresh one keeps requests from seeing each other's state). The next instance is made
- * while the worker waits, so a request rarely waits for one.
+ * fabricks listener in the main thread talks to it), answering one request at a time. JavaScript
+ * gets a fresh instance per request (StarlingMonkey cannot serve a second request on an
+ * instance), made while the worker waits so a request rarely waits for one; Python keeps its
+ * instance (`reuse`), as a WSGI/ASGI server process would, since instantiating costs ~200 ms.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import * as http from '@bytecodealliance/preview2-shim/http';
-import { importsFor, type Grants } from './host.js';
+import { ExitSignal, importsFor, type Grants } from './host.js';
 import type { Instantiate } from './run.js';
 
 /** What the main thread hands a worker. */
@@ -18,6 +18,8 @@ export interface WorkerData {
   imports: string[];
   modules: Record<string, unknown>;
   grants: Grants;
+  /** Keep the instance for the next request (Python); else a fresh one per request (JavaScript). */
+  reuse: boolean;
 }
 
 /** What a worker tells the main thread. */
@@ -54,13 +56,13 @@ if (!next) {
   const server = new HTTPServer({
     handle(request, out) {
       const instance = next ?? fresh();
-      next = undefined;
+      next = data.reuse ? instance : undefined;
       try {
         handlerOf(instance)!.handle(request, out);
       } catch (e) {
         // A trap leaves this request unanswered here; the main thread answers it and replaces
         // this worker (its HTTPServer would wait for the response forever).
-        post({ type: 'trap', message: (e as Error)?.message ?? String(e) });
+        post({ type: 'trap', message: e instanceof ExitSignal ? `the service exited (status ${e.code}) while handling a request` : `the service trapped: ${(e as Error)?.message ?? String(e)}` });
         return;
       }
       setImmediate(() => {

@@ -19,6 +19,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   workers: number;
+  /** One instance serves a worker's requests one after another (else a fresh instance each). */
+  reuseInstances?: boolean;
   reporter: Reporter;
   signal?: AbortSignal;
 }
@@ -42,14 +44,16 @@ interface Slot {
 /** Serves until `signal` aborts; resolves once the listener and the workers are closed. */
 export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): Promise<void> {
   const { modules } = await loadComponent(t);
-  const data: WorkerData = { dir: t.dir, imports: t.imports, modules: Object.fromEntries(modules), grants };
+  const data: WorkerData = { dir: t.dir, imports: t.imports, modules: Object.fromEntries(modules), grants, reuse: Boolean(opts.reuseInstances) };
   const idle: Slot[] = [];
   const waiting: Array<(s: Slot) => void> = [];
   let closing = false;
   const live = new Set<Worker>();
+  const replaced = new WeakSet<Slot>();
 
   const release = (s: Slot) => {
     s.busy = undefined;
+    if (replaced.has(s)) return; // its worker is gone; a new slot takes its place
     const w = waiting.shift();
     if (w) w(s);
     else idle.push(s);
@@ -73,7 +77,7 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
         } else if (m.type === 'failed') {
           reject(new FabricksError(m.code as never, m.message, m.hint ? { hint: m.hint } : {}));
           void worker.terminate();
-        } else if (m.type === 'trap' && slot) replace(slot, 500, `the service trapped: ${m.message}`);
+        } else if (m.type === 'trap' && slot) replace(slot, 500, m.message);
       });
       worker.once('error', (e) => (slot ? replace(slot, 502, `the worker failed: ${e.message}`) : reject(e)));
       worker.once('exit', (code) => {
@@ -83,10 +87,11 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
       });
     });
 
-  const replaced = new WeakSet<Slot>();
   const replace = (s: Slot, status: number, why: string) => {
     if (replaced.has(s)) return;
     replaced.add(s);
+    const i = idle.indexOf(s);
+    if (i >= 0) idle.splice(i, 1);
     s.busy?.fail(status, why);
     void s.worker.terminate();
     if (closing) return;
@@ -120,6 +125,9 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
         res.writeHead(r.statusCode ?? 502, endToEnd(r.rawHeaders));
         r.pipe(res);
         r.once('end', finish);
+        // a client gone before the whole answer was read unpipes it: drain it, or the worker
+        // never counts as done (the official MCP Python client drops its GET on a 405 this way)
+        res.once('close', () => r.resume());
       });
       s.busy = {
         res,

@@ -30,6 +30,25 @@ function isCountingPusher(store: object): store is CountingPusher {
   return typeof (store as Partial<CountingPusher>).pushCounted === 'function';
 }
 
+/** A source whose blobs are files it can check without reading them out (the layout store). */
+export interface FileSource {
+  blobPath(digest: Descriptor['digest']): string;
+  verify(desc: Descriptor): Promise<void>;
+}
+
+/** A destination that uploads a blob from a file a chunk at a time; returns the bytes sent. */
+export interface FilePusher {
+  pushFileCounted(desc: Descriptor, path: string, onBytes?: OnBytes): Promise<number>;
+}
+
+function isFileSource(store: object): store is FileSource {
+  return typeof (store as Partial<FileSource>).blobPath === 'function' && isVerifier(store);
+}
+
+function isFilePusher(store: object): store is FilePusher {
+  return typeof (store as Partial<FilePusher>).pushFileCounted === 'function';
+}
+
 export type BlobAction = 'sent' | 'skipped' | 'mounted';
 
 export interface BlobOutcome {
@@ -115,6 +134,13 @@ export async function copyManifest(
       if (options.stageFirst) staged[i] = { desc, path };
       else await adopt(files.stager, dst, path, desc);
       outcome = { desc, action: 'sent', bytes };
+    }
+    if (!outcome && !options.stageFirst && !options.validate && isFileSource(src) && isFilePusher(dst)) {
+      // a push from the store: checked in place (remembered checks make that cheap), then sent
+      // from the file, so blobs moving side by side do not each sit in memory whole
+      await src.verify(desc);
+      const sent = await dst.pushFileCounted(desc, src.blobPath(desc.digest), onBytes);
+      outcome = { desc, action: 'sent', bytes: sent };
     }
     if (!outcome) {
       const bytes = await src.fetch(desc, onBytes);

@@ -213,7 +213,7 @@ describe('MCP servers in Python (FastMCP)', () => {
     expect(ours.tools.map(essentials)).toEqual(theirs.tools.map(essentials));
   });
 
-  it('gives a service its own mcp package when its source has one; fabricks.mcp stays available', async () => {
+  it('gives a service its own mcp package when its source has one (not a bare mcp folder); fabricks.mcp stays available', async () => {
     const own = await project({
       'fabricks.toml': pyToml('main.py'),
       'main.py': 'import mcp\nfrom mcp.server import fastmcp\nfrom fabricks.mcp import FastMCP\nprint(mcp.OWN, fastmcp.OWN, FastMCP.__module__)\n',
@@ -227,6 +227,8 @@ describe('MCP servers in Python (FastMCP)', () => {
     const provided = await project({
       'fabricks.toml': pyToml('main.py'),
       'main.py': 'from mcp.server.fastmcp import FastMCP, Context\nimport mcp.types\nprint(FastMCP.__module__, mcp.types.TextContent(text="t").to_dict())\n',
+      // a folder without __init__.py is no regular package: the provided mcp still wins, as in CPython
+      'mcp/notes.txt': 'data, not code\n',
     });
     const r2 = await fabricks(['run', '-q', provided]);
     expect(r2.status, r2.stderr).toBe(0);

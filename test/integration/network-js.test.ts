@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { events, fabricks, jsToml, project } from '../helpers.js';
 import { serveProject } from '../serve-helpers.js';
 
@@ -30,11 +36,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
 
-async function fetchFrom(connect: string[], urls: string[], flags: string[] = []) {
+async function fetchFrom(connect: string[], urls: string[], flags: string[] = [], env: Record<string, string> = {}) {
   const toml = jsToml('main.js', `\n[package]\nname = "net-${connect.length}-${flags.length}"\n\n[capabilities.network]\nconnect = ${JSON.stringify(connect)}\n`);
   const dir = await project({ 'fabricks.toml': toml, 'main.js': fetcher });
   const before = hits;
-  const r = await fabricks(['run', '--progress', 'json', dir, ...flags, '--', ...urls]);
+  const r = await fabricks(['run', '--progress', 'json', dir, ...flags, '--', ...urls], { env });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { url?: string; status?: number; body?: string; error?: string; message?: string; env?: string[] });
   return { results: lines.slice(0, -1), env: lines.at(-1)!.env!, reached: hits - before, stderr: r.stderr };
@@ -100,6 +106,24 @@ describe('[capabilities.network] connect (JavaScript fetch)', () => {
       expect(await denied.text()).toBe(`TypeError: network access to 127.0.0.1:${port + 1} is not granted; add "127.0.0.1:${port + 1}" (or a rule that covers it) to [capabilities.network] connect in fabricks.toml`);
     } finally {
       await s.stop();
+    }
+  });
+
+  it('does HTTPS in the host (a real TLS server on 127.0.0.1 with a certificate the host trusts)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fabricks-tls-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const tls = createTlsServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => res.end(`tls saw ${req.url}`));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const tlsPort = (tls.address() as { port: number }).port;
+    try {
+      const url = `https://127.0.0.1:${tlsPort}/secure`;
+      const { results } = await fetchFrom([`127.0.0.1:${tlsPort}`], [url], [], { NODE_EXTRA_CA_CERTS: cert });
+      expect(results[0]).toEqual({ url, status: 200, body: 'tls saw /secure' });
+      const denied = await fetchFrom([`127.0.0.1:${port}`], [url], [], { NODE_EXTRA_CA_CERTS: cert });
+      expect(denied.results[0]).toMatchObject({ error: 'TypeError', message: expect.stringContaining(`network access to 127.0.0.1:${tlsPort} is not granted;`) });
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
     }
   });
 });

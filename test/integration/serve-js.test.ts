@@ -14,6 +14,7 @@ export default {
     served++;
     const url = new URL(request.url);
     if (url.pathname === '/throw') throw new Error('the handler failed on purpose');
+    if (url.pathname === '/exit') process.exit(3);
     if (url.pathname === '/echo') {
       const body = await request.text();
       return new Response(body, { headers: { 'x-length': String(body.length), 'x-method': request.method } });
@@ -112,6 +113,20 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     expect(s.stderr()).toContain('Error: the handler failed on purpose');
     expect(s.stderr()).toContain('main.js:');
     expect((await requestLog(s, 2)).map((e) => e.status)).toEqual([500, 200]);
+    await s.stop();
+  });
+
+  it('answers 500 when the service exits or traps mid-request, replaces that worker, and keeps serving', async () => {
+    const dir = await project({ 'fabricks.toml': listenToml('serve-exits'), 'main.js': plainHandler });
+    // one worker: the request after the failure must be served by its replacement
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+    running.push(s);
+    const failed = await fetch(`${s.url}/exit`);
+    expect(failed.status).toBe(500);
+    for (const path of ['/a', '/b']) expect(await (await fetch(`${s.url}${path}`)).text()).toContain(`hello GET ${path}`);
+    const log = await requestLog(s, 3);
+    expect(log[0]).toMatchObject({ path: '/exit', status: 500, error: 'the service exited (status 1) while handling a request' });
+    expect(events(s.stderr())).toContainEqual(expect.objectContaining({ event: 'serving', workers: 1 }));
     await s.stop();
   });
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { FabricksError } from '../../util/errors.js';
 import { withFileLock } from '../../util/file-lock.js';
 import { verifyContent, type Descriptor, type ManifestContent, type Mounter, type OnBytes, type Target } from '../content.js';
@@ -208,6 +208,28 @@ export class RemoteRepository implements Target, Mounter {
       onBytes?.(content.length);
       return content.length;
     }
+    return this.upload(desc, { size: content.length, slice: async (start, end) => content.subarray(start, end) }, onBytes);
+  }
+
+  /**
+   * Uploads a blob from a file, read a chunk at a time (a large layer never sits in memory
+   * whole). The caller has checked the file against the digest; the registry checks it again
+   * when the upload completes.
+   */
+  async pushFileCounted(desc: Descriptor, path: string, onBytes?: OnBytes): Promise<number> {
+    // a manifest goes to the manifests endpoint whole (they are small)
+    if (isManifestType(desc.mediaType)) return this.pushCounted(desc, await readFile(path), onBytes);
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      if (size !== desc.size) throw digestError(this.location, desc, `a file of ${size} bytes, not the ${desc.size} its descriptor gives`);
+      return await this.upload(desc, { size, slice: (start, end) => readRange(file, start, end) }, onBytes);
+    } finally {
+      await file.close();
+    }
+  }
+
+  private async upload(desc: Descriptor, content: BlobSource, onBytes?: OnBytes): Promise<number> {
     const sent = { bytes: 0 };
     for (let session = 1; ; session++) {
       try {
@@ -242,15 +264,15 @@ export class RemoteRepository implements Target, Mounter {
     return { location: res.headers.get('location') ? locationOf(res, this.client.base, what) : location, offset };
   }
 
-  private async uploadOnce(desc: Descriptor, content: Uint8Array, sent: { bytes: number }, mayResume: boolean, onBytes?: OnBytes): Promise<void> {
+  private async uploadOnce(desc: Descriptor, content: BlobSource, sent: { bytes: number }, mayResume: boolean, onBytes?: OnBytes): Promise<void> {
     const what = `the upload of blob ${desc.digest.slice(0, 19)} to ${this.location}`;
     const scopes = [pushScope(this.name)];
-    const chunked = content.length > CHUNK_SIZE;
+    const chunked = content.size > CHUNK_SIZE;
     const sessions = chunked ? this.options.uploads : undefined;
     const key = uploadSessionKey(this.client.base, this.name, desc.digest);
     // an upload of this blob that an earlier run left open: go on from where the registry stands
     const earlier = mayResume ? await sessions?.get(key) : undefined;
-    let at = earlier ? await this.uploadStatus(earlier, content.length, what) : undefined;
+    let at = earlier ? await this.uploadStatus(earlier, content.size, what) : undefined;
     if (at) onBytes?.(at.offset);
     else {
       at = { location: await this.startUpload(what), offset: 0 };
@@ -259,8 +281,8 @@ export class RemoteRepository implements Target, Mounter {
     let { location, offset } = at;
     if (chunked) {
       let failures = 0;
-      while (offset < content.length) {
-        const end = Math.min(offset + CHUNK_SIZE, content.length);
+      while (offset < content.size) {
+        const end = Math.min(offset + CHUNK_SIZE, content.size);
         try {
           sent.bytes += end - offset;
           const res = await this.client.expect(
@@ -270,7 +292,7 @@ export class RemoteRepository implements Target, Mounter {
               scopes,
               what,
               retry: false,
-              body: content.subarray(offset, end),
+              body: await content.slice(offset, end),
               headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${end - 1}` },
             },
             [202],
@@ -288,7 +310,7 @@ export class RemoteRepository implements Target, Mounter {
           if (++failures >= this.client.retry.attempts || !(isNetworkError(e) || isServerError(e))) throw e;
           await this.client.pause(failures, what, e);
           // ask the registry how much it has, and go on from there
-          const status = await this.uploadStatus(location, content.length, what);
+          const status = await this.uploadStatus(location, content.size, what);
           if (!status) throw new UploadLost(e);
           ({ location, offset } = status);
         }
@@ -296,7 +318,7 @@ export class RemoteRepository implements Target, Mounter {
     }
     const url = new URL(location, this.client.base);
     url.searchParams.set('digest', desc.digest);
-    const last = content.subarray(offset);
+    const last = await content.slice(offset, content.size);
     sent.bytes += last.length;
     try {
       await discard(await this.client.expect({ method: 'PUT', url: url.toString(), scopes, what, body: last, headers: { 'Content-Type': 'application/octet-stream' } }, [201]));
@@ -306,7 +328,7 @@ export class RemoteRepository implements Target, Mounter {
       throw isNetworkError(e) || isServerError(e) ? new UploadLost(e) : e;
     }
     await sessions?.delete(key);
-    onBytes?.(content.length);
+    onBytes?.(content.size);
   }
 
   /**
@@ -416,6 +438,23 @@ export class RemoteRepository implements Target, Mounter {
 }
 
 /** The upload session broke; the whole blob upload starts over with a new session. */
+/** A blob's bytes as an upload reads them, a chunk at a time: from memory or from a file. */
+interface BlobSource {
+  size: number;
+  slice(start: number, end: number): Promise<Uint8Array>;
+}
+
+async function readRange(file: Awaited<ReturnType<typeof open>>, start: number, end: number): Promise<Uint8Array> {
+  const buf = Buffer.alloc(end - start);
+  let at = 0;
+  while (at < buf.length) {
+    const { bytesRead } = await file.read(buf, at, buf.length - at, start + at);
+    if (bytesRead === 0) throw new FabricksError('STORE_CORRUPT', `a blob file ended at ${start + at} bytes while it was being sent`);
+    at += bytesRead;
+  }
+  return buf;
+}
+
 class UploadLost extends Error {
   constructor(override readonly cause: unknown) {
     super('upload session lost');
