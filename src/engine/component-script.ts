@@ -26,7 +26,9 @@ const EXPORTS = /^export (function instantiate\(|const _util = )/gm;
 
 /** The module as a script returning its exports, or undefined when it is not the expected shape. */
 export function asScript(source: string): string | undefined {
-  if (/^\s*import[\s{*(.]|\bimport\.meta\b|\bimport\(/m.test(source)) return undefined;
+  // plain substring tests: a regular expression over 2 MB costs more than the cache saves (an
+  // import statement these miss makes the script fail to compile, and then it is imported)
+  if (/^import[\s{*]/m.test(source) || source.includes('import.meta') || source.includes('import(')) return undefined;
   const exportLines = source.match(/^export\b.*$/gm) ?? [];
   if (exportLines.length !== 2 || (source.match(EXPORTS) ?? []).length !== 2) return undefined;
   // the wrapper opens on the module's first line, so line numbers in stack traces stay the module's
@@ -44,7 +46,12 @@ export async function loadComponentScript(dir: string): Promise<ComponentScript>
   } catch {
     /* first run of this component */
   }
-  const script = new Script(wrapped, { filename: pathToFileURL(file).href, ...(cachedData ? { cachedData } : {}) });
+  let script: Script;
+  try {
+    script = new Script(wrapped, { filename: pathToFileURL(file).href, ...(cachedData ? { cachedData } : {}) });
+  } catch {
+    return { exports: (await import(pathToFileURL(file).href)) as ComponentScript['exports'], saveCache: () => undefined };
+  }
   const exports = (script.runInThisContext() as () => ComponentScript['exports'])();
   const usable = cachedData !== undefined && !script.cachedDataRejected;
   return {

@@ -32,6 +32,7 @@ describe('component-script (V8 code cache for component.js)', () => {
     expect(asScript(jcoLike)).toBeDefined();
     expect(asScript(`import x from './x.js';\n${jcoLike}`)).toBeUndefined();
     expect(asScript(`${jcoLike}\nconst u = import.meta.url;`)).toBeUndefined();
+    expect(asScript(`${jcoLike}\nconst m = () => import('./m.js');`)).toBeUndefined();
     expect(asScript(`${jcoLike}\nexport const other = 1;`)).toBeUndefined();
     expect(asScript(jcoLike.replace('export const _util', 'const _util'))).toBeUndefined();
     // a module that is not jco's shape still loads, as a module
@@ -39,5 +40,11 @@ describe('component-script (V8 code cache for component.js)', () => {
     await writeFile(join(dir, 'component.js'), 'export const instantiate = () => "module";\nexport const extra = 1;\n');
     const loaded = await loadComponentScript(dir);
     expect((loaded.exports.instantiate as () => string)()).toBe('module');
+    // an import statement the shape check lets through: the script does not compile, the module loads
+    const other = await mkdtemp(join(tmpdir(), 'fabricks-script-'));
+    await writeFile(join(other, 'helper.js'), 'export const n = 41;\n');
+    await writeFile(join(other, 'component.js'), `  import { n } from './helper.js';\n${jcoLike}`);
+    const imported = await loadComponentScript(other);
+    expect((imported.exports.instantiate as (g: unknown, i: { n: number }) => { value: number })(null, { n: 1 }).value).toBe(2);
   });
 });
