@@ -1162,7 +1162,7 @@ function install(args, env) {
     globalThis.fetch = (...a) => {
       ref();
       return nativeFetch(...a)
-        .catch((e) => {
+        .then(keepAliveWhileRead, (e) => {
           throw deniedError(a[0]) ?? e;
         })
         .finally(unref);
@@ -1175,6 +1175,23 @@ function install(args, env) {
       else nativeAddEventListener(type, listener, options);
     };
   }
+}
+
+/**
+ * A response's body arrives after fetch resolves: reading it with json(), text()... holds a
+ * reference too, or a program waiting on stdin (an MCP server over stdio) would block there and
+ * the body would never come.
+ */
+function keepAliveWhileRead(response) {
+  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text']) {
+    const read = response[name];
+    if (typeof read !== 'function') continue;
+    response[name] = (...args) => {
+      ref();
+      return read.apply(response, args).finally(unref);
+    };
+  }
+  return response;
 }
 
 // ---------------------------------------------------------------------------------------------

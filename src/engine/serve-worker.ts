@@ -28,6 +28,32 @@ export type WorkerMessage =
   | { type: 'failed'; code: string; message: string; hint?: string }
   | { type: 'no-handler'; exports: string[] } | { type: 'trap'; message: string };
 
+/**
+ * A response without a body (StarlingMonkey's for `new Response(null, ...)` or a 204: it never
+ * asks for the body) traps in preview2-shim's server, which reads the body's stream
+ * unconditionally. Such a response is given an empty, finished body before it is handed over.
+ */
+function answerBodilessResponses(): void {
+  type Res = { body(): unknown };
+  const t = http.types as unknown as {
+    OutgoingResponse: { prototype: Res };
+    OutgoingBody: { finish(body: unknown, trailers: undefined): void };
+    ResponseOutparam: { set(param: unknown, response: { tag: string; val: Res }): void };
+  };
+  const bodied = new WeakSet<object>();
+  const body = t.OutgoingResponse.prototype.body;
+  t.OutgoingResponse.prototype.body = function (this: Res) {
+    bodied.add(this);
+    return body.call(this);
+  };
+  const set = t.ResponseOutparam.set.bind(t.ResponseOutparam);
+  t.ResponseOutparam.set = (param, response) => {
+    if (response.tag === 'ok' && !bodied.has(response.val)) t.OutgoingBody.finish(response.val.body(), undefined);
+    set(param, response);
+  };
+}
+answerBodilessResponses();
+
 const data = workerData as WorkerData;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const { instantiate } = (await import(pathToFileURL(join(data.dir, 'component.js')).href)) as { instantiate: Instantiate };

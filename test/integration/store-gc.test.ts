@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exists, fabricks, jsToml, project } from '../helpers.js';
 import { Leases } from '../../src/util/lease.js';
+import { TRANSPILE_LAYOUT } from '../../src/home/home.js';
 
 interface Listed {
   artifacts: Array<{ reference: string; kind: string; digest: string; size: number; shared: number; lastUsed: string | null }>;
@@ -33,7 +34,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
   let home: string;
   const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
   const blob = (digest: string) => join(home, 'store', 'blobs', 'sha256', digest.slice(7));
-  const transpiledDir = (digest: string) => join(home, 'cache', 'transpiled', digest.slice(7));
+  const transpiledDir = (digest: string) => join(home, 'cache', TRANSPILE_LAYOUT, digest.slice(7));
   const ls = async () => {
     const r = await run(['ls', '--json']);
     expect(r.status, r.stderr).toBe(0);
