@@ -10,14 +10,11 @@ import { writeLock } from '../config/lock.js';
 import { PACKAGES_ROOT } from './python-deps.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { Context } from '../home/context.js';
-import { generateModuleLayer } from '../compose/module-layer.js';
-import { composeLayers } from '../compose/compose.js';
-import { readComponentWorld } from '../compose/component-info.js';
 import { encodeApp, recordCapabilities, type AppConfig } from '../artifact/app.js';
 import type { ResolvedRuntime } from '../runtimes/resolve.js';
 import type { BuildRecord, BuildCache } from './cache.js';
 import type { BuildInputs, BuildPlan } from './plan.js';
-import { packSources, type ReadFile } from './pack.js';
+import type { ReadFile } from './pack.js';
 
 export const OUTPUT_DIR = '.fabricks';
 export const OUTPUT_COMPONENT = 'app.wasm';
@@ -44,6 +41,7 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
         break;
       }
       case 'recompose': {
+        const { composeLayers } = await import('../compose/compose.js');
         const { bytes } = await composeLayers(store, runtime.layer, moduleDescriptor(record!), ctx.home.scratchDir, { expect: record!.component.digest, signal: ctx.signal });
         component = bytes;
         break;
@@ -73,6 +71,13 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
   const { config, runtime } = inputs;
   const { store } = ctx.home;
   const { reporter, signal } = ctx;
+  // loaded only when something is built: a no-op build (every `fabricks run` of a project) skips them
+  const [{ packSources }, { generateModuleLayer }, { composeLayers }, { readComponentWorld }] = await Promise.all([
+    import('./pack.js'),
+    import('../compose/module-layer.js'),
+    import('../compose/compose.js'),
+    import('../compose/component-info.js'),
+  ]);
   const packed = await packSources(runtime.language, config, files, reporter);
   const packDone = startStep(reporter, 'pack', config.source.entrypoint);
   const moduleBytes = await generateModuleLayer(config.source.entrypoint, packed.files);

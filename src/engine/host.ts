@@ -13,6 +13,8 @@ import * as sockets from '@bytecodealliance/preview2-shim/sockets';
 import { FabricksError } from '../util/errors.js';
 import { folders } from './folders.js';
 import { outgoingHandler } from './outgoing.js';
+import { lazyInput, mainThreadOutput } from './stdio.js';
+import * as dueTimers from './due-timers.js';
 
 /** Thrown by wasi:cli/exit to unwind the component; the runner turns it into the exit status. */
 export class ExitSignal {
@@ -54,6 +56,9 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
   const shim = cli as unknown as Record<string, Record<string, unknown>>;
   const fs = folders(grants.mounts ?? []);
   const denials = new Map<string, string>();
+  const stdin = lazyInput(() => (shim.stdin!.getStdin as () => unknown)());
+  const stdout = mainThreadOutput(() => (shim.stdout!.getStdout as () => unknown)(), process.stdout);
+  const stderr = mainThreadOutput(() => (shim.stderr!.getStderr as () => unknown)(), process.stderr);
   const outgoing = outgoingHandler(grants.connect ?? [], (d) => denials.set(`${DENIED_PREFIX}${d.target}`, d.message));
   return {
     'wasi:cli/environment': {
@@ -69,9 +74,10 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
         throw new ExitSignal(code);
       },
     },
-    'wasi:cli/stdin': shim.stdin!,
-    'wasi:cli/stdout': shim.stdout!,
-    'wasi:cli/stderr': shim.stderr!,
+    // served here, not by preview2-shim's I/O worker (stdio.ts)
+    'wasi:cli/stdin': { getStdin: () => stdin },
+    'wasi:cli/stdout': { getStdout: () => stdout },
+    'wasi:cli/stderr': { getStderr: () => stderr },
     'wasi:cli/terminal-input': shim.terminalInput!,
     'wasi:cli/terminal-output': shim.terminalOutput!,
     // A stream is a terminal only when it is one here (preview2-shim says so always): programs
@@ -79,13 +85,14 @@ export function hostImports(grants: Grants): Record<string, Record<string, unkno
     'wasi:cli/terminal-stdin': { getTerminalStdin: () => (process.stdin.isTTY ? terminal(shim, 'terminalStdin', 'getTerminalStdin') : undefined) },
     'wasi:cli/terminal-stdout': { getTerminalStdout: () => (process.stdout.isTTY ? terminal(shim, 'terminalStdout', 'getTerminalStdout') : undefined) },
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => (process.stderr.isTTY ? terminal(shim, 'terminalStderr', 'getTerminalStderr') : undefined) },
-    'wasi:clocks/monotonic-clock': clocks.monotonicClock as never,
+    // a timer already due is ready here, without preview2-shim's I/O worker (due-timers.ts)
+    'wasi:clocks/monotonic-clock': dueTimers.monotonicClock as never,
     'wasi:clocks/wall-clock': clocks.wallClock as never,
     'wasi:random/random': random.random as never,
     'wasi:random/insecure': (random as never as Record<string, Record<string, unknown>>).insecure!,
     'wasi:random/insecure-seed': (random as never as Record<string, Record<string, unknown>>).insecureSeed!,
     'wasi:io/error': io.error as never,
-    'wasi:io/poll': io.poll as never,
+    'wasi:io/poll': dueTimers.poll as never,
     'wasi:io/streams': io.streams as never,
     // Only the granted folders exist, contained and read-only where granted so (folders.ts);
     // none granted: the types exist so the component links, but nothing can be opened.

@@ -1,10 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { FabricksError } from '../util/errors.js';
 import { ExitSignal, importsFor, type Grants } from './host.js';
 import type { Transpiled } from './transpile.js';
+import { loadComponentScript } from './component-script.js';
 
 // CPython built by componentize-py uses extended constant expressions, which V8 ships from 11.4
 // on (Node 21); Node 20's V8 11.3 has them behind a flag, set before anything is compiled.
@@ -18,11 +18,12 @@ const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Arra
 export type Instantiate = (getCore: (name: string) => unknown, imports: Record<string, unknown>) => Record<string, unknown>;
 
 /** The transpiled component's instantiate() and its core modules, compiled once. */
-export async function loadComponent(t: Transpiled): Promise<{ instantiate: Instantiate; modules: Map<string, unknown> }> {
-  const mod = (await import(pathToFileURL(join(t.dir, 'component.js')).href)) as { instantiate: Instantiate };
-  const names = (await readdir(t.dir)).filter((n) => n.endsWith('.wasm'));
-  const modules = new Map(await Promise.all(names.map(async (n) => [n, await wasm.compile(await readFile(join(t.dir, n)))] as const)));
-  return { instantiate: mod.instantiate, modules };
+export async function loadComponent(t: Transpiled): Promise<{ instantiate: Instantiate; modules: Map<string, unknown>; saveCache: () => void }> {
+  const script = await loadComponentScript(t.dir);
+  const names = readdirSync(t.dir).filter((n) => n.endsWith('.wasm'));
+  // one synchronous read per file: the threadpool's chunked reads of 32 MB cost more than they overlap
+  const modules = new Map(await Promise.all(names.map(async (n) => [n, await wasm.compile(readFileSync(join(t.dir, n)))] as const)));
+  return { instantiate: script.exports.instantiate as Instantiate, modules, saveCache: script.saveCache };
 }
 
 /**
@@ -37,9 +38,10 @@ export interface RunOutcome {
 }
 
 export async function runComponent(t: Transpiled, grants: Grants, provided: Record<string, unknown> = {}): Promise<RunOutcome> {
-  const { instantiate, modules } = await loadComponent(t);
+  const { instantiate, modules, saveCache } = await loadComponent(t);
   const imports = { ...importsFor(t.imports.filter((i) => !(i.replace(/@.*$/, '') in provided)), grants), ...provided };
   const instance = instantiate((name) => modules.get(name), imports);
+  saveCache();
   const runKey = Object.keys(instance).find((k) => k.startsWith('wasi:cli/run@')) ?? 'run';
   const run = instance[runKey] as { run?: () => unknown } | undefined;
   if (!run?.run) throw new FabricksError('RUN_FAILED', 'the component does not export wasi:cli/run');

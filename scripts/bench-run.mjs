@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Start-up benchmark (npm run bench:run [example ...]; default hello-js and hello-python): per
+// example, wall time and CPU time (user+system; median of BENCH_RUNS, default 7, at most 30; the
+// variants run in turn, so a change in the machine's load hits them alike) and peak RSS of
+//   - `fabricks run <example>` warm (built, transpiled, V8 code cache written),
+//   - `fabricks run <example>` first run (its transpile cache entry removed first),
+//   - the same program run natively (`node main.js`, `python3 main.py`),
+//   - wasmtime-py running the composed component (its compiled form cached), when installed,
+//   - FABRICKS_BENCH_BASELINE=<path to another checkout's bin/fabricks.js>: that one warm too,
+//     for a before/after table.
+// Uses $FABRICKS_HOME as it is (the runtimes must be built: `npm run setup`); the first-run rows
+// remove only this example's transpile cache entry. Prints a table and writes JSON to
+// bench-results/run.json. Peak RSS and CPU come from /usr/bin/time, when present. On a shared,
+// loaded machine CPU time is the steadier figure; wall time is what a user waits.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'fabricks.js');
+const examples = process.argv.length > 2 ? process.argv.slice(2) : ['hello-js', 'hello-python'];
+const runs = Math.min(30, Math.max(1, Number(process.env.BENCH_RUNS ?? 7)));
+const baseline = process.env.FABRICKS_BENCH_BASELINE;
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const wasmtimePy = process.env.FABRICKS_WASMTIME_PY ?? join(homedir(), '.cache', 'fabricks-tools', 'wasmtime-py-50.0.1', 'bin', 'python');
+const wasmtimeCache = join(tmpdir(), 'fabricks-bench-run-wasmtime-py');
+const home = resolve(process.env.FABRICKS_HOME || join(homedir(), '.cache', 'fabricks'));
+
+/** One process: wall ms, CPU ms and peak RSS in MiB (null without /usr/bin/time). */
+function once(cmd, args, cwd = root) {
+  const argv = timeBin ? [timeBin, ['-f', '%M %U %S', cmd, ...args]] : [cmd, args];
+  const started = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv[1], { cwd, encoding: 'utf8', env: process.env });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const [kib, user, sys] = timeBin ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [];
+  return { ms, cpuMs: Number.isFinite(user) ? (user + sys) * 1000 : null, rssMiB: Number.isFinite(kib) ? kib / 1024 : null, stdout: r.stdout };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const summary = (samples) => {
+  const of = (k) => {
+    const xs = samples.map((s) => s[k]).filter((x) => x !== null);
+    return xs.length ? Math.round(median(xs)) : null;
+  };
+  return { ms: of('ms'), cpuMs: of('cpuMs'), rssMiB: of('rssMiB'), runs: samples.length, output: samples[0].stdout };
+};
+
+/** Each variant `runs` times, in turn; `before` runs ahead of each run of its variant (not timed). */
+function measure(variants, n = runs) {
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let i = 0; i < n; i++) {
+    for (const [name, v] of Object.entries(variants)) {
+      v.before?.();
+      samples[name].push(once(v.cmd, v.args, v.cwd));
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, summary(s)]));
+}
+
+const results = [];
+for (const example of examples) {
+  const dir = join(root, 'examples', example);
+  const python = (await readFile(join(dir, 'fabricks.toml'), 'utf8')).includes('runtimes/python');
+  const args = ['bench'];
+  // built once, untimed: these rows are about starting, not building
+  const built = JSON.parse(once(process.execPath, [bin, 'build', dir, '-q', '--json']).stdout);
+  const digest = built.component?.digest ?? built.componentDigest;
+  if (!digest) throw new Error(`fabricks build --json gave no component digest: ${JSON.stringify(built)}`);
+  const entry = join(home, 'cache', 'transpiled-v2', digest.replace(/^sha256:/, ''));
+  const runArgs = [bin, 'run', '-q', dir, '--', ...args];
+  once(process.execPath, runArgs); // transpile and write the code cache
+
+  const warm = { 'fabricks run (warm)': { cmd: process.execPath, args: runArgs } };
+  if (baseline) {
+    warm['baseline fabricks run (warm)'] = { cmd: process.execPath, args: [resolve(baseline), 'run', '-q', dir, '--', ...args] };
+    once(process.execPath, warm['baseline fabricks run (warm)'].args);
+  }
+  warm[python ? 'python3 main.py' : 'node main.js'] = python ? { cmd: 'python3', args: ['main.py', ...args], cwd: dir } : { cmd: process.execPath, args: ['main.js', ...args], cwd: dir };
+  if (existsSync(wasmtimePy)) {
+    const component = join(dir, '.fabricks', 'app.wasm');
+    warm['wasmtime-py 50 (warm)'] = { cmd: wasmtimePy, args: [join(root, 'scripts', 'wasmtime-py-run.py'), component, wasmtimeCache, ...args] };
+    once(wasmtimePy, warm['wasmtime-py 50 (warm)'].args); // compile once into its cache
+  }
+  const rows = measure(warm);
+  // a first run: the transpile cache has no entry for this component (fewer runs: each transpiles)
+  Object.assign(rows, measure({ 'fabricks run (first run)': { cmd: process.execPath, args: runArgs, before: () => spawnSync('rm', ['-rf', entry]) } }, Math.min(runs, 3)));
+  const outputs = new Set(Object.values(rows).map((r) => r.output));
+  if (outputs.size !== 1) throw new Error(`the runs of ${example} printed different output:\n${[...outputs].join('\n---\n')}`);
+  for (const r of Object.values(rows)) delete r.output;
+  results.push({ example, digest, rows });
+}
+
+const table = ['| example | how | wall ms | CPU ms | peak RSS MiB |', '|---|---|---:|---:|---:|'];
+for (const { example, rows } of results) for (const [how, r] of Object.entries(rows)) table.push(`| ${example} | ${how} | ${r.ms} | ${r.cpuMs ?? '-'} | ${r.rssMiB ?? '-'} |`);
+const out = { date: new Date().toISOString(), node: process.version, runs, loadavg: loadavg().map((x) => +x.toFixed(2)), results };
+console.log(table.join('\n'));
+console.log(JSON.stringify(out, null, 2));
+await mkdir(join(root, 'bench-results'), { recursive: true });
+await writeFile(join(root, 'bench-results', 'run.json'), JSON.stringify(out, null, 2) + '\n');
+await writeFile(join(root, 'bench-results', 'run.md'), table.join('\n') + '\n');
+await rm(wasmtimeCache, { recursive: true, force: true }).catch(() => undefined);
