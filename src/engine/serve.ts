@@ -46,7 +46,7 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
   const { modules } = await loadComponent(t);
   const data: WorkerData = { dir: t.dir, imports: t.imports, modules: Object.fromEntries(modules), grants, reuse: Boolean(opts.reuseInstances) };
   const idle: Slot[] = [];
-  const waiting: Array<(s: Slot) => void> = [];
+  const waiting: Array<(s: Slot | undefined) => void> = [];
   let closing = false;
   const live = new Set<Worker>();
   const replaced = new WeakSet<Slot>();
@@ -58,7 +58,12 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
     if (w) w(s);
     else idle.push(s);
   };
-  const acquire = () => new Promise<Slot>((resolve) => (idle.length > 0 ? resolve(idle.shift()!) : waiting.push(resolve)));
+  // Workers that are up, or being started in place of one that failed. None left means no
+  // request can be answered: they get a 503 at once rather than waiting for ever.
+  let healthy = 0;
+  let lastFailure = '';
+  const acquire = () =>
+    new Promise<Slot | undefined>((resolve) => (idle.length > 0 ? resolve(idle.shift()!) : healthy === 0 ? resolve(undefined) : waiting.push(resolve)));
 
   const start = () =>
     new Promise<Slot>((resolve, reject) => {
@@ -95,9 +100,18 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
     s.busy?.fail(status, why);
     void s.worker.terminate();
     if (closing) return;
-    start().then(release, () => {
-      /* the next replacement is tried by the next failure; the others keep serving */
-    });
+    healthy--;
+    const again = (attempt: number) => {
+      healthy++;
+      start().then(release, (e: Error) => {
+        healthy--;
+        lastFailure = e.message;
+        // with no worker left, those waiting get their 503 now; a new worker is tried a few more times
+        if (healthy === 0) for (const w of waiting.splice(0)) w(undefined);
+        if (!closing && attempt < 3) setTimeout(() => again(attempt + 1), 500 * 2 ** attempt).unref();
+      });
+    };
+    again(0);
   };
 
   const slots = await Promise.all(Array.from({ length: Math.max(1, opts.workers) }, start)).catch(async (e) => {
@@ -106,6 +120,7 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
     throw e;
   });
   for (const s of slots) idle.push(s);
+  healthy = slots.length;
 
   const agent = new Agent({ keepAlive: true });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -115,6 +130,12 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
       opts.reporter({ event: 'request', method: req.method ?? '', path: req.url ?? '', status: res.statusCode, ms: Math.round(performance.now() - started), ...(error ? { error } : {}) }),
     );
     void acquire().then((s) => {
+      if (!s) {
+        error = `no serving worker could be started: ${lastFailure}`;
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Service Unavailable\n');
+        return;
+      }
       let done = false;
       const finish = () => {
         if (done) return;

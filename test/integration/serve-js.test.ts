@@ -1,9 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createServer } from 'node:net';
-import { symlink } from 'node:fs/promises';
+import { rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyExample, events, fabricks, jsToml, project, repoRoot } from '../helpers.js';
 import { requestLog, serveProject, type Served } from '../serve-helpers.js';
+import { TRANSPILE_LAYOUT } from '../../src/home/home.js';
 
 const listenToml = (name: string) => jsToml('main.js', `\n[package]\nname = "${name}"\n\n[capabilities.network]\nlisten = [8080]\n`);
 
@@ -128,6 +129,21 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     expect(log[0]).toMatchObject({ path: '/exit', status: 500, error: 'the service exited (status 1) while handling a request' });
     expect(events(s.stderr())).toContainEqual(expect.objectContaining({ event: 'serving', workers: 1 }));
     await s.stop();
+  });
+
+  it('answers 503 at once, never waits for ever, when no worker can be started in place of a failed one', async () => {
+    const dir = await project({ 'fabricks.toml': listenToml('serve-dead-pool'), 'main.js': plainHandler });
+    const built = JSON.parse((await fabricks(['build', '--json', '-q', dir])).stdout) as { component: { digest: string } };
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+    running.push(s);
+    // the fault: the transpiled component a new worker loads is gone (the running worker has it)
+    await rm(join(inject('fabricksHome'), 'cache', TRANSPILE_LAYOUT, built.component.digest.slice(7)), { recursive: true, force: true });
+    expect((await fetch(`${s.url}/exit`)).status).toBe(500);
+    const unavailable = await fetch(`${s.url}/after`, { signal: AbortSignal.timeout(20_000) });
+    expect(unavailable.status).toBe(503);
+    const log = await requestLog(s, 2);
+    expect(log[1]).toMatchObject({ path: '/after', status: 503, error: expect.stringContaining('no serving worker could be started') });
+    expect(await s.stop()).toBe(130);
   });
 
   it("serves addEventListener('fetch', e => e.respondWith(...))", async () => {
