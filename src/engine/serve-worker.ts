@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as http from '@bytecodealliance/preview2-shim/http';
 import { ExitSignal, importsFor, type Grants } from './host.js';
 import type { Instantiate } from './run.js';
+import { REPEATED } from './serve-headers.js';
 
 /** What the main thread hands a worker. */
 export interface WorkerData {
@@ -34,7 +35,7 @@ export type WorkerMessage =
  * unconditionally. Such a response is given an empty, finished body before it is handed over.
  */
 function answerBodilessResponses(): void {
-  type Res = { body(): unknown };
+  type Res = { body(): unknown; headers(): { entries(): Array<[string, Uint8Array]> } };
   const t = http.types as unknown as {
     OutgoingResponse: { prototype: Res };
     OutgoingBody: { finish(body: unknown, trailers: undefined): void };
@@ -49,10 +50,32 @@ function answerBodilessResponses(): void {
   const set = t.ResponseOutparam.set.bind(t.ResponseOutparam);
   t.ResponseOutparam.set = (param, response) => {
     if (response.tag === 'ok' && !bodied.has(response.val)) t.OutgoingBody.finish(response.val.body(), undefined);
+    if (response.tag === 'ok') keepRepeatedHeaders(response.val);
     set(param, response);
   };
 }
 answerBodilessResponses();
+
+/**
+ * preview2-shim's server writes a response's headers through an object, so of two `Set-Cookie`
+ * only the last would arrive. A repeated name is renamed here (REPEATED + its position + the
+ * name), and fabricks' listener (serve.ts) gives each its name back, in order.
+ */
+function keepRepeatedHeaders(response: { headers(): { entries(): Array<[string, Uint8Array]> } }): void {
+  const entries = response.headers().entries();
+  const seen = new Set<string>();
+  let repeated = false;
+  const renamed = entries.map(([name, value], i): [string, Uint8Array] => {
+    const lower = name.toLowerCase();
+    if (!seen.has(lower)) {
+      seen.add(lower);
+      return [name, value];
+    }
+    repeated = true;
+    return [`${REPEATED}${i}-${lower}`, value];
+  });
+  if (repeated) response.headers = () => ({ entries: () => renamed });
+}
 
 const data = workerData as WorkerData;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);

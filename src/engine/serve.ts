@@ -13,6 +13,7 @@ import type { Grants } from './host.js';
 import { loadComponent } from './run.js';
 import type { Transpiled } from './transpile.js';
 import type { WorkerData, WorkerMessage } from './serve-worker.js';
+import { restoreRepeated } from './serve-headers.js';
 
 export interface ServeOptions {
   name: string;
@@ -143,7 +144,7 @@ export async function serve(t: Transpiled, grants: Grants, opts: ServeOptions): 
         release(s);
       };
       const up = httpRequest({ host: '127.0.0.1', port: s.port, method: req.method, path: req.url, headers: endToEnd(req.rawHeaders), agent }, (r) => {
-        res.writeHead(r.statusCode ?? 502, endToEnd(r.rawHeaders));
+        res.writeHead(r.statusCode ?? 502, restoreRepeated(endToEnd(r.rawHeaders)));
         r.pipe(res);
         r.once('end', finish);
         // a client gone before the whole answer was read unpipes it: drain it, or the worker

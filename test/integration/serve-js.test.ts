@@ -146,6 +146,17 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     expect(await s.stop()).toBe(130);
   });
 
+  it('keeps repeated response headers (two Set-Cookie) apart and in order', async () => {
+    const code = "export default {\n  fetch() {\n    const h = new Headers({ 'content-type': 'text/plain' });\n    h.append('set-cookie', 'a=1; Path=/');\n    h.append('set-cookie', 'b=2; Path=/');\n    return new Response('cookies', { headers: h });\n  },\n};\n";
+    const dir = await project({ 'fabricks.toml': listenToml('serve-cookies'), 'main.js': code });
+    const s = await serve([dir, '--listen', '127.0.0.1:0']);
+    const r = await fetch(s.url);
+    expect(r.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(r.headers.get('content-type')).toBe('text/plain');
+    expect([...r.headers.keys()].some((k) => k.startsWith('x-fabricks'))).toBe(false);
+    await s.stop();
+  });
+
   it("serves addEventListener('fetch', e => e.respondWith(...))", async () => {
     const code = "addEventListener('fetch', (event) => {\n  event.respondWith(event.request.text().then((t) => new Response(`listener ${event.request.method} ${t}`, { status: 201 })));\n});\n";
     const dir = await project({ 'fabricks.toml': listenToml('serve-listener'), 'main.js': code });

@@ -47,11 +47,9 @@ describe('fabricks run serving a Python service ([capabilities.network] listen)'
     expect(await (await fetch(`${wsgi.url}/echo`, { method: 'POST', body: 'still serving' })).text()).toBe('still serving');
   });
 
-  // KNOWN HOST BUG: preview2-shim 0.26.1's HTTPServer writes the guest's response headers with
-  // writeHead(Object.fromEntries(...)) (dist/io/worker-thread.bundle.js), so the last Set-Cookie
-  // wins. The runtime sends both (standard-host-serve.test.ts checks them under wasmtime serve).
-  // it.fails until the serving host keeps repeated headers; then make it a plain it().
-  it.fails('WSGI and ASGI: both Set-Cookie headers reach the client', async () => {
+  // preview2-shim's server keeps one value a header name; the serving worker renames repeats and
+  // fabricks' listener restores them (src/engine/serve-headers.ts)
+  it('WSGI and ASGI: both Set-Cookie headers reach the client, in order', async () => {
     expect((await fetch(`${wsgi.url}/cookies`)).headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect((await fetch(`${asgi.url}/cookies`)).headers.getSetCookie()).toEqual(['a=1', 'b=2']);
   });
