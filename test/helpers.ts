@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, mkdir, writeFile, readdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, writeFile, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,22 @@ export function events(stderr: string): ProgressEvent[] {
     .split('\n')
     .filter((l) => l.startsWith('{"event":'))
     .map((l) => JSON.parse(l) as ProgressEvent);
+}
+
+/**
+ * A copy of the suite's home (its built runtimes) that other tests may be writing to meanwhile:
+ * transient files (locks, leases, partial downloads, temporaries) are left out, and a file that
+ * vanishes while it is copied makes the copy start again.
+ */
+export async function copySuiteHome(dest: string): Promise<void> {
+  const transient = /(\.lock(\/|$))|(\/\.fabricks\/(leases|used|trash|partial|quarantine|gc\.lock)(\/|$))|(\.tmp-)|(\.gc-)/;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cp(inject('fabricksHome'), dest, { recursive: true, filter: (src) => !transient.test(src) });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw e;
+      await rm(dest, { recursive: true, force: true });
+    }
+  }
 }

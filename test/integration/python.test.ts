@@ -1,8 +1,8 @@
-import { describe, expect, it, inject } from 'vitest';
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fabricks, project, pyToml, copyExample, exists, storeSnapshot, repoRoot, runProject } from '../helpers.js';
+import { fabricks, project, pyToml, copyExample, exists, storeSnapshot, repoRoot, runProject, copySuiteHome } from '../helpers.js';
 
 /** Builds and runs a one-off Python project. */
 const runPy = (files: Record<string, string>, args: string[] = [], options: { input?: string } = {}) => runProject(pyToml(), files, args, options);
@@ -236,7 +236,7 @@ describe('fabricks build and run (Python)', () => {
 describe('Python build errors', () => {
   it('reports syntax errors at build time with file, line and column, writing nothing', async () => {
     const home = await mkdtemp(join(tmpdir(), 'fabricks-home-'));
-    await cp(inject('fabricksHome'), home, { recursive: true });
+    await copySuiteHome(home);
     const before = await storeSnapshot(home);
     const dir = await project({
       'fabricks.toml': pyToml(),
