@@ -1,10 +1,9 @@
 // The fabricks JavaScript runtime: built once into the runtime layer with componentize-js
 // (StarlingMonkey). It holds no user code. On `wasi:cli/run` it reads the bundled entrypoint
 // from the module layer (fabricks:app/source), gives it a small Node-like environment and runs it
-// until nothing is left to do, as Node would. On `wasi:http/incoming-handler` (StarlingMonkey's
-// fetch event) it loads the same entrypoint and hands the request to its `export default
-// { fetch }` or its `addEventListener('fetch', ...)` listeners; the host makes a fresh instance
-// for every request.
+// until nothing is left to do, as Node would. On `wasi:http/incoming-handler` (its own, over
+// wasi:http/types) it loads the same entrypoint once and hands each request to its `export
+// default { fetch }` or its `addEventListener('fetch', ...)` listeners, one after another.
 //
 // This file's top level runs at build time (wizer pre-initialization), so it must not call any
 // import there; everything that talks to the host happens inside run().
@@ -16,6 +15,7 @@ import { getStdin } from 'wasi:cli/stdin@0.2.10';
 import { getStdout } from 'wasi:cli/stdout@0.2.10';
 import { getStderr } from 'wasi:cli/stderr@0.2.10';
 import { getDirectories } from 'wasi:filesystem/preopens@0.2.10';
+import { Fields, IncomingBody, OutgoingBody, OutgoingResponse, ResponseOutparam } from 'wasi:http/types@0.2.10';
 
 const encoder = new TextEncoder();
 const nativeSetTimeout = globalThis.setTimeout;
@@ -1168,13 +1168,11 @@ function install(args, env) {
         .finally(unref);
     };
   }
-  if (nativeAddEventListener) {
-    // StarlingMonkey takes fetch listeners only at build time; the user's are dispatched here
-    globalThis.addEventListener = (type, listener, options) => {
-      if (type === 'fetch') fetchListeners.push(listener);
-      else nativeAddEventListener(type, listener, options);
-    };
-  }
+  // the user's fetch listeners are dispatched by this runtime's incoming-handler
+  globalThis.addEventListener = (type, listener, options) => {
+    if (type === 'fetch') fetchListeners.push(listener);
+    else nativeAddEventListener?.(type, listener, options);
+  };
 }
 
 /**
@@ -1264,42 +1262,117 @@ export const run = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Serving: wasi:http/incoming-handler through StarlingMonkey's fetch event. The listener is
-// registered here, at build time (StarlingMonkey takes it only then); the user's module loads
-// when the first request comes.
+// Serving: wasi:http/incoming-handler, implemented here over wasi:http/types (StarlingMonkey's
+// own fetch event is off: it cannot serve a second request on an instance, upstream #247). One
+// instance serves request after request; the user's module loads with the first.
 
 const fetchListeners = [];
+const DISPOSE = Symbol.dispose ?? Symbol.for('dispose'); // how componentize-js drops a resource
+const drop = (r) => r?.[DISPOSE]?.();
+const METHODS = { get: 'GET', head: 'HEAD', post: 'POST', put: 'PUT', delete: 'DELETE', connect: 'CONNECT', options: 'OPTIONS', trace: 'TRACE', patch: 'PATCH' };
+// A handler that never settles would leave the event loop empty, which aborts the instance; a
+// pending timer keeps it alive and answers 504 in the end.
+const HANDLER_LIMIT_MS = 300_000;
+let loaded;
 
-function serveRequest(event) {
-  let main;
-  try {
-    main = startMain();
-  } catch (e) {
-    return Promise.reject(e);
+function loadApp() {
+  if (!loaded) {
+    let main;
+    try {
+      main = startMain();
+    } catch (e) {
+      main = Promise.reject(atLoadPosition(e));
+    }
+    loaded = main ? main.then(() => globalThis.__fabricksModule?.default) : Promise.reject(new Error(`the module layer has no entrypoint "${entryName}"`));
   }
-  if (!main) return Promise.resolve(new Response(`the module layer has no entrypoint "${entryName}"\n`, { status: 500 }));
-  // The bundle hands over its module namespace (src/builder/bundle.ts) once it has run.
-  return main.then(() => {
-    const app = globalThis.__fabricksModule?.default;
-    const ctx = { waitUntil: (p) => event.waitUntil(p), passThroughOnException() {} };
-    if (app && typeof app.fetch === 'function') return app.fetch(event.request, process.env, ctx);
-    if (fetchListeners.length > 0) return dispatchToListeners(event);
-    return new Response('the service has no fetch handler: export default { fetch(request) { ... } }, or addEventListener("fetch", ...)\n', { status: 500 });
-  });
+  return loaded;
 }
 
-function dispatchToListeners(event) {
+function readBody(incoming) {
+  const body = incoming.consume();
+  const stream = body.stream();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    let chunk;
+    try {
+      chunk = stream.blockingRead(65536n);
+    } catch (e) {
+      // an import's error arrives as a ComponentError with the variant in payload
+      const err = e?.payload ?? e;
+      if (err?.tag === 'closed') break;
+      drop(stream);
+      throw new Error(`reading the request body failed: ${err?.tag ?? e}`);
+    }
+    if (chunk.length) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+  }
+  drop(stream); // the child stream before its body
+  drop(IncomingBody.finish(body));
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+function toRequest(incoming) {
+  const m = incoming.method();
+  const method = m.tag === 'other' ? m.val : METHODS[m.tag];
+  const fields = incoming.headers();
+  const headers = new Headers();
+  for (const [k, v] of fields.entries()) headers.append(k, new TextDecoder().decode(v));
+  drop(fields);
+  const s = incoming.scheme();
+  const scheme = !s ? 'http' : s.tag === 'other' ? s.val : s.tag.toLowerCase();
+  const authority = incoming.authority() ?? headers.get('host') ?? 'localhost';
+  const init = { method, headers };
+  if (method !== 'GET' && method !== 'HEAD') init.body = readBody(incoming);
+  return new Request(`${scheme}://${authority}${incoming.pathWithQuery() ?? '/'}`, init);
+}
+
+async function writeResponse(response, out) {
+  const list = [];
+  response.headers.forEach((v, k) => {
+    if (k !== 'set-cookie') list.push([k, encoder.encode(v)]);
+  });
+  for (const c of response.headers.getSetCookie?.() ?? []) list.push(['set-cookie', encoder.encode(c)]);
+  const res = new OutgoingResponse(Fields.fromList(list));
+  res.setStatusCode(response.status);
+  const body = res.body();
+  ResponseOutparam.set(out, { tag: 'ok', val: res });
+  const stream = body.write();
+  try {
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (let o = 0; o < value.length; o += 4096) stream.blockingWriteAndFlush(value.subarray(o, o + 4096));
+      }
+    }
+  } finally {
+    drop(stream); // the child stream before its body
+  }
+  OutgoingBody.finish(body, undefined);
+}
+
+function dispatchToListeners(request, waitUntil) {
   return new Promise((resolve, reject) => {
     let responded = false;
     const e = {
       type: 'fetch',
-      request: event.request,
+      request,
       respondWith(r) {
         if (responded) throw new Error('respondWith() was already called for this request');
         responded = true;
         Promise.resolve(r).then(resolve, reject);
       },
-      waitUntil: (p) => event.waitUntil(p),
+      waitUntil,
     };
     for (const listener of fetchListeners) {
       if (typeof listener === 'function') listener(e);
@@ -1310,19 +1383,44 @@ function dispatchToListeners(event) {
   });
 }
 
-if (nativeAddEventListener) {
-  nativeAddEventListener('fetch', (event) => {
-    event.respondWith(
-      serveRequest(event)
-        .then((r) => {
-          if (!(r instanceof Response)) throw new TypeError(`the fetch handler returned ${r === null ? 'null' : typeof r}, not a Response`);
-          return r;
-        })
-        .catch((e) => {
-          // the service's own error: logged like an uncaught one, answered as 500
-          writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
-          return new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-        }),
-    );
-  });
+async function respond(request, waitUntil) {
+  const app = await loadApp();
+  const ctx = { waitUntil, passThroughOnException() {} };
+  let r;
+  if (app && typeof app.fetch === 'function') r = await app.fetch(request, process.env, ctx);
+  else if (fetchListeners.length > 0) r = await dispatchToListeners(request, waitUntil);
+  else return new Response('the service has no fetch handler: export default { fetch(request) { ... } }, or addEventListener("fetch", ...)\n', { status: 500 });
+  if (!(r instanceof Response)) throw new TypeError(`the fetch handler returned ${r === null ? 'null' : typeof r}, not a Response`);
+  return r;
 }
+
+export const incomingHandler = {
+  handle(incoming, out) {
+    return (async () => {
+      const pending = [];
+      const waitUntil = (p) => pending.push(Promise.resolve(p));
+      let response;
+      let timer;
+      try {
+        const request = toRequest(incoming);
+        drop(incoming);
+        const limit = new Promise((resolve) => {
+          timer = nativeSetTimeout(() => resolve(new Response('the handler did not answer in time\n', { status: 504 })), HANDLER_LIMIT_MS);
+        });
+        response = await Promise.race([respond(request, waitUntil), limit]);
+      } catch (e) {
+        // the service's own error: logged like an uncaught one, answered as 500
+        writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+        response = new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      } finally {
+        nativeClearTimeout(timer);
+      }
+      try {
+        await writeResponse(response, out);
+      } catch (e) {
+        writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+      }
+      await Promise.allSettled(pending);
+    })();
+  },
+};

@@ -40,8 +40,9 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   // a single-component artifact declares nothing: it is granted nothing but what flags widen
   let caps: Capabilities = capabilitiesOf({});
   let projectMounts: MountSpec[] | undefined;
-  // Python (componentize-py) serves request after request on one instance; StarlingMonkey
-  // cannot (its fetch event is never reset, upstream #247), nor can an unknown component be trusted to
+  // fabricks' runtimes serve request after request on one instance (the JavaScript one through
+  // its own incoming-handler, not StarlingMonkey's fetch event, upstream #247); an unknown
+  // component is not trusted to
   let reuseInstances = false;
   if (resolved.kind === 'wasm') {
     name = resolved.name;
@@ -52,7 +53,7 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     name = app.config.name;
     digest = app.config.component.digest;
     caps = capabilitiesOf(app.config);
-    reuseInstances = app.config.entrypoint.endsWith('.py');
+    reuseInstances = true;
     // host folders come from the user's own fabricks.toml, never from an artifact
     projectMounts = built?.capabilities.filesystem.mounts;
     // a project's build left the component in .fabricks/app.wasm; others compose it again

@@ -1,9 +1,8 @@
 /**
  * One serving worker thread: preview2-shim's HTTPServer on an ephemeral loopback port (only the
- * fabricks listener in the main thread talks to it), answering one request at a time. JavaScript
- * gets a fresh instance per request (StarlingMonkey cannot serve a second request on an
- * instance), made while the worker waits so a request rarely waits for one; Python keeps its
- * instance (`reuse`), as a WSGI/ASGI server process would, since instantiating costs ~200 ms.
+ * fabricks listener in the main thread talks to it), answering one request at a time. A fabricks
+ * app keeps its instance from request to request (`reuse`), as a server process would; a
+ * component fabricks did not build gets a fresh one per request, made while the worker waits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';

@@ -128,6 +128,9 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
               worldName: 'runtime',
               outPath: out,
               tmpDir: join(root, 'tmp'),
+              // the runtime serves wasi:http/incoming-handler itself (bootstrap.js), so that one
+              // instance serves request after request; StarlingMonkey's fetch event cannot (#247)
+              disableFeatures: ['fetch-event'],
               ...(preload ? { preload } : {}),
               signal,
             });

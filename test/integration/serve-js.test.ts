@@ -53,15 +53,17 @@ afterAll(async () => {
 });
 
 describe('fabricks run serves wasi:http (JavaScript)', () => {
-  it('serves export default { fetch }: a fresh instance per request, env, headers, POST bodies, a request log', async () => {
+  it('serves export default { fetch } request after request on one instance: env, headers, POST bodies, a request log', async () => {
     const dir = await project({ 'fabricks.toml': listenToml('serve-plain') + '\n[capabilities.env]\nset = { MODE = "test" }\n', 'main.js': plainHandler });
-    const s = await serve([dir, '--listen', '127.0.0.1:0']);
+    // one worker: every request reaches the same instance
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+    running.push(s);
     const r = await fetch(`${s.url}/hi?x=1`);
     expect(r.status).toBe(200);
     expect(r.headers.get('x-app')).toBe('plain');
     expect(await r.text()).toBe('hello GET /hi?x=1 served=1 mode=test');
-    // module state does not carry over: every request gets a fresh instance
-    expect(await (await fetch(`${s.url}/again`)).text()).toBe('hello GET /again served=1 mode=test');
+    // module state carries over: the instance that answered the first request answers the second
+    expect(await (await fetch(`${s.url}/again`)).text()).toBe('hello GET /again served=2 mode=test');
     const big = 'x'.repeat(300_000) + 'end';
     const echoed = await fetch(`${s.url}/echo`, { method: 'POST', body: big });
     expect(echoed.headers.get('x-length')).toBe(String(big.length));
