@@ -283,6 +283,17 @@ const stdoutStream = () => (stdoutHandle ??= getStdout());
 const stderrStream = () => (stderrHandle ??= getStderr());
 const stdinStream = () => (stdinHandle ??= getStdin());
 
+/** The parts one after another, in one array of `total` bytes. */
+function concatBytes(parts, total) {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 function writeAll(stream, bytes) {
   // blocking-write-and-flush takes at most 4096 bytes per call.
   for (let off = 0; off < bytes.length; off += 4096) {
@@ -478,13 +489,7 @@ const syncStdin = {
       parts.push(b);
       total += b.length;
     }
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
-    }
-    return new TextDecoder().decode(all);
+    return new TextDecoder().decode(concatBytes(parts, total));
   },
 };
 
@@ -701,13 +706,7 @@ function readWhole(fd) {
     off += BigInt(bytes.length);
     if (eof || bytes.length === 0) break;
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 function writeWhole(fd, bytes, start) {
@@ -1311,13 +1310,7 @@ function readBody(incoming) {
   }
   drop(stream); // the child stream before its body
   drop(IncomingBody.finish(body));
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }
 
 function toRequest(incoming) {
