@@ -15,14 +15,20 @@ const streams = (io as unknown as { streams: { OutputStream: { prototype: object
 /** preview2-shim's own check-write answer for idle stdio (its worker-side buffer's high-water mark). */
 const CHECK_WRITE = 16384n;
 
-/** An OutputStream writing to `target` here; what needs a pollable goes to the shim's own stream. */
-export function mainThreadOutput(shimStream: () => unknown, target: NodeJS.WriteStream): unknown {
+/** The shim's own stream, asked for on first use, and methods that call through to it. */
+function lazyShim(shimStream: () => unknown) {
   let real: Stream | undefined;
   const shim = () => (real ??= shimStream() as Stream);
   const delegate =
     (name: string) =>
     (...args: unknown[]) =>
       (shim()[name] as (...a: unknown[]) => unknown).apply(shim(), args);
+  return { delegate, created: () => real };
+}
+
+/** An OutputStream writing to `target` here; what needs a pollable goes to the shim's own stream. */
+export function mainThreadOutput(shimStream: () => unknown, target: NodeJS.WriteStream): unknown {
+  const { delegate } = lazyShim(shimStream);
   const write = (buf: Uint8Array) => void target.write(buf);
   return Object.assign(Object.create(streams.OutputStream.prototype) as object, {
     checkWrite: () => CHECK_WRITE,
@@ -42,18 +48,16 @@ export function mainThreadOutput(shimStream: () => unknown, target: NodeJS.Write
 
 /** An InputStream that asks the shim for stdin only when the program uses it. */
 export function lazyInput(shimStream: () => unknown): unknown {
-  let real: Stream | undefined;
-  const shim = () => (real ??= shimStream() as Stream);
-  const delegate =
-    (name: string) =>
-    (...args: unknown[]) =>
-      (shim()[name] as (...a: unknown[]) => unknown).apply(shim(), args);
+  const { delegate, created } = lazyShim(shimStream);
   return Object.assign(Object.create(streams.InputStream.prototype) as object, {
     read: delegate('read'),
     blockingRead: delegate('blockingRead'),
     skip: delegate('skip'),
     blockingSkip: delegate('blockingSkip'),
     subscribe: delegate('subscribe'),
-    [Symbol.dispose]: () => (real ? (real[Symbol.dispose] as () => void).call(real) : undefined),
+    [Symbol.dispose]: () => {
+      const real = created();
+      if (real) (real[Symbol.dispose] as () => void).call(real);
+    },
   });
 }

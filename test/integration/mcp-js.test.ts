@@ -1,40 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { access, cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fabricks, repoRoot } from '../helpers.js';
+import { lockedNodeModules } from '../example-deps.js';
 
 // A stdio MCP server written with the official TypeScript SDK and zod, unchanged, driven by the
 // SDK's own client through `fabricks run`. Its dependencies come from the registry with npm ci,
 // pinned by the fixture's lock file, once per lock file (kept in the temp folder between runs).
 const fixture = join(repoRoot, 'test', 'fixtures', 'mcp-stdio-js');
 
-async function installedDependencies(): Promise<string> {
-  const lock = await readFile(join(fixture, 'package-lock.json'));
-  const cache = join(tmpdir(), 'fabricks-test-npm', `mcp-stdio-js-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`);
-  const modules = join(cache, 'node_modules');
-  if (await access(join(modules, '.package-lock.json')).then(() => true, () => false)) return modules;
-  const work = await mkdtemp(join(tmpdir(), 'fabricks-test-npm-'));
-  await cp(join(fixture, 'package.json'), join(work, 'package.json'));
-  await cp(join(fixture, 'package-lock.json'), join(work, 'package-lock.json'));
-  await promisify(execFile)('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: work });
-  await mkdir(cache, { recursive: true });
-  // another test run may have finished the same install meanwhile: theirs is as good as ours
-  await rename(join(work, 'node_modules'), modules).catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
-  return modules;
-}
-
 let dir: string;
 let client: Client;
 
 beforeAll(async () => {
-  const modules = await installedDependencies();
+  const modules = await lockedNodeModules(fixture, 'mcp-stdio-js');
   dir = await mkdtemp(join(tmpdir(), 'fabricks-mcp-js-'));
   for (const f of ['server.js', 'fabricks.toml', 'package.json']) await cp(join(fixture, f), join(dir, f));
   await symlink(modules, join(dir, 'node_modules'));
