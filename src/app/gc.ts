@@ -11,6 +11,7 @@ import { BlobLocations } from '../oci/locations.js';
 import { UploadSessionFile } from '../oci/registry/upload-sessions.js';
 import { uploadSessionsFile } from '../oci/transfer.js';
 import { cacheEntries, overLimit, removeEntry, strayFolders, transpileKey, type CacheEntry } from '../engine/transpile-cache.js';
+import { compiledKey } from '../engine/wasmtime.js';
 import { liveLeases } from '../util/lease.js';
 import { withFileLock } from '../util/file-lock.js';
 
@@ -31,8 +32,9 @@ export interface GcResult {
     quarantine: Array<{ path: string; bytes: number }>;
     temporary: Array<{ path: string; bytes: number }>;
   };
+  /** The transpile cache (serving) and the compiled cache (runs on wasmtime), trimmed together. */
   transpiled: {
-    removed: Array<{ digest: string; bytes: number; reason: 'unreferenced' | 'over-limit' }>;
+    removed: Array<{ digest: string; bytes: number; reason: 'unreferenced' | 'over-limit'; cache: 'transpiled' | 'compiled' }>;
     /** Entries in use by a live run or build: kept whatever the limit. */
     leased: number;
     /** What the cache holds after the gc, and its limit. */
@@ -66,12 +68,19 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
     const buildRecords = await sweepBuildRecords(home.buildCacheDir, present, dryRun);
 
     const components = await referencedComponents(ctx, sweep.tagged);
-    const entries = await cacheEntries(home.transpileCacheDir);
+    // jco's transpiled output (serving) and wasmtime's compiled components (runs): one limit
+    const caches = [
+      { dir: home.transpileCacheDir, key: transpileKey, cache: 'transpiled' as const },
+      { dir: home.compiledCacheDir, key: compiledKey, cache: 'compiled' as const },
+    ];
+    const cacheOf = new Map<CacheEntry, 'transpiled' | 'compiled'>();
+    for (const c of caches) for (const e of await cacheEntries(c.dir, c.key)) cacheOf.set(e, c.cache);
+    const entries = [...cacheOf.keys()];
     const leased = await liveLeases(home.store.leaseDir);
-    const isLeased = (e: CacheEntry) => leased.has(transpileKey(e.name));
+    const isLeased = (e: CacheEntry) => leased.has(e.lease);
     const removed: GcResult['transpiled']['removed'] = [];
     const drop = async (e: CacheEntry, reason: 'unreferenced' | 'over-limit') => {
-      if (dryRun || (await removeEntry(e, home.store.leaseDir))) removed.push({ digest: `sha256:${e.name}`, bytes: e.bytes, reason });
+      if (dryRun || (await removeEntry(e, home.store.leaseDir))) removed.push({ digest: `sha256:${e.name}`, bytes: e.bytes, reason, cache: cacheOf.get(e)! });
     };
     const kept: CacheEntry[] = [];
     for (const e of entries) {
@@ -79,10 +88,10 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
       else kept.push(e);
     }
     for (const e of overLimit(kept, limit, isLeased)) await drop(e, 'over-limit');
-    for (const path of await strayFolders(home.transpileCacheDir)) if (!dryRun) await rm(path, { recursive: true, force: true });
+    for (const c of caches) for (const path of await strayFolders(c.dir)) if (!dryRun) await rm(path, { recursive: true, force: true });
     // whole caches of an older transpile layout: nothing loads them any more
     for (const old of OLD_TRANSPILE_LAYOUTS) if (!dryRun) await rm(join(dirname(home.transpileCacheDir), old), { recursive: true, force: true });
-    const gone = new Set(removed.map((r) => r.digest));
+    const gone = new Set(removed.map((r) => `${r.cache}:${r.digest}`));
 
     const locations = await BlobLocations.at(home.root).prune(present, dryRun);
     const uploads = await new UploadSessionFile(uploadSessionsFile(home.root)).prune(present, dryRun);
@@ -92,7 +101,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
     return {
       dryRun,
       store,
-      transpiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`sha256:${e.name}`))), limit },
+      transpiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`${cacheOf.get(e)}:sha256:${e.name}`))), limit },
       buildRecords,
       locations,
       uploads,

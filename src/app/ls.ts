@@ -2,6 +2,7 @@ import type { Context } from '../home/context.js';
 import { artifactKind } from '../artifact/kind.js';
 import { taggedArtifacts } from '../oci/store-gc.js';
 import { cacheEntries } from '../engine/transpile-cache.js';
+import { compiledKey } from '../engine/wasmtime.js';
 
 export interface StoredArtifact {
   reference: string;
@@ -25,6 +26,8 @@ export interface ListResult {
   /** Blobs no reference keeps (fabricks gc removes them). */
   unreferenced: { blobs: number; bytes: number };
   transpileCache: { entries: number; bytes: number; limit: number };
+  /** wasmtime's compiled components (fabricks run); the limit covers both caches together. */
+  compiledCache: { entries: number; bytes: number };
 }
 
 /** What the local store holds, by reference, and what the caches take. Looking is not a use. */
@@ -60,10 +63,12 @@ export async function ls(ctx: Context): Promise<ListResult> {
   for (const d of keptBy.keys()) total += stored.get(d) ?? 0;
   const loose = [...stored.entries()].filter(([d]) => !keptBy.has(d));
   const entries = await cacheEntries(ctx.home.transpileCacheDir);
+  const compiled = await cacheEntries(ctx.home.compiledCacheDir, compiledKey);
   return {
     artifacts,
     total,
     unreferenced: { blobs: loose.length, bytes: loose.reduce((n, [, s]) => n + s, 0) },
     transpileCache: { entries: entries.length, bytes: entries.reduce((n, e) => n + e.bytes, 0), limit: ctx.home.cacheLimit },
+    compiledCache: { entries: compiled.length, bytes: compiled.reduce((n, e) => n + e.bytes, 0) },
   };
 }

@@ -8,6 +8,9 @@ import { capabilitiesOf, type Capabilities } from '../artifact/app.js';
 import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, type RunFlags } from './grants.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
+import { digestHex } from '../oci/digest.js';
+import { transpileKey } from '../engine/transpile-cache.js';
+import { compiledKey, runOnWasmtime, wasmtimeAvailable, wasmtimePython } from '../engine/wasmtime.js';
 
 /** Worker threads serving requests: FABRICKS_SERVE_WORKERS, else up to 4 (2 at least). */
 function serveWorkers(): number {
@@ -18,6 +21,17 @@ function serveWorkers(): number {
     return n;
   }
   return Math.max(2, Math.min(4, availableParallelism()));
+}
+
+/**
+ * The engine `fabricks run` uses (FABRICKS_ENGINE): wasmtime (wasmtime-py, the default when
+ * installed) or jco (in-process, jco + preview2-shim; always used for serving).
+ */
+function runEngine(): 'wasmtime' | 'jco' | 'auto' {
+  const asked = process.env.FABRICKS_ENGINE;
+  if (asked === undefined || asked === '') return 'auto';
+  if (asked === 'wasmtime' || asked === 'jco') return asked;
+  throw new FabricksError('USAGE', `FABRICKS_ENGINE=${asked}: give wasmtime or jco`);
 }
 
 export interface RunResult {
@@ -44,12 +58,17 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   // its own incoming-handler, not StarlingMonkey's fetch event, upstream #247); an unknown
   // component is not trusted to
   let reuseInstances = false;
+  // what wasmtime runs: a fabricks app as its runtime layer with its module layer answering
+  // fabricks:app/source (one compiled runtime for every app on it), other components whole
+  let layers: Array<{ digest: Digest; size: number }>;
   if (resolved.kind === 'wasm') {
+    layers = [resolved.layer];
     name = resolved.name;
     digest = resolved.layer.digest;
     bytes = () => ctx.home.store.fetch(resolved.layer);
   } else {
     const { app, built, component } = resolved;
+    layers = [app.runtimeLayer, app.moduleLayer];
     name = app.config.name;
     digest = app.config.component.digest;
     caps = capabilitiesOf(app.config);
@@ -59,18 +78,31 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
     // a project's build left the component in .fabricks/app.wasm; others compose it again
     bytes = built ? () => readFile(built.component.path) : component ? async () => component : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
   }
-  // the engine (preview2-shim) loads only when something runs
-  const { transpiled } = await import('../engine/transpile.js');
-  const { runComponent } = await import('../engine/run.js');
   const grants = resolveGrants(caps, projectMounts, process.env, flags, process.cwd());
   for (const m of grants.mounts) {
     const s = await stat(m.host).catch(() => undefined);
     if (!s?.isDirectory()) throw new FabricksError('USAGE', `the folder for ${m.guest}, ${m.host}, ${s ? 'is not a folder' : 'does not exist'}`, { hint: 'create it, or point the mount at another folder (--mount HOST:GUEST)' });
   }
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
-  const t = await transpiled(ctx.home.transpileCacheDir, digest, bytes, ctx.reporter, { leases: ctx.home.leases, limit: ctx.home.cacheLimit });
-  throwIfAborted(ctx.signal);
   const granted = { args: [name, ...args], env: grants.env, mounts: grants.mounts, connect: grants.connect };
+  const { home } = ctx;
+  const caches = { leases: home.leases, limit: home.cacheLimit, caches: [{ dir: home.transpileCacheDir, key: transpileKey }, { dir: home.compiledCacheDir, key: compiledKey }] };
+  const engine = runEngine();
+  if (!grants.listen && engine !== 'jco') {
+    if (engine === 'wasmtime' || wasmtimeAvailable()) {
+      // every blob is checked against its digest before the engine reads it
+      for (const l of layers) await home.store.verify(l);
+      const files = layers.map((l) => ({ path: home.store.blobPath(l.digest), hex: digestHex(l.digest) }));
+      ctx.reporter({ event: 'step-start', step: 'run', subject: name });
+      return runOnWasmtime(files[0]!, files[1], granted, { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: caches, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    }
+    ctx.reporter({ event: 'note', code: 'engine', subject: 'wasmtime-py', detail: `not installed (${wasmtimePython()}); running on the slower in-process engine. npm run setup installs it` });
+  }
+  // the in-process engine (jco + preview2-shim) loads only when something runs on it
+  const { transpiled } = await import('../engine/transpile.js');
+  const { runComponent } = await import('../engine/run.js');
+  const t = await transpiled(home.transpileCacheDir, digest, bytes, ctx.reporter, caches);
+  throwIfAborted(ctx.signal);
   if (grants.listen) {
     // serving stops on Ctrl-C (SIGTERM), fabricks' own signal handling: it exits 130 (143)
     const { serve } = await import('../engine/serve.js');

@@ -26,6 +26,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `resolving the Python dependencies in ${e.subject} with pip ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
+        case 'compile':
+          return `compiling ${short(e.subject)} for this machine with wasmtime (once per runtime) ...`;
         case 'verify':
           return `checking every blob of ${e.subject} ...`;
         default:
@@ -39,6 +41,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return e.cached ? undefined : `built ${e.subject} (${ms(e.ms)})`;
         case 'transpile':
           return `prepared it (${ms(e.ms)})`;
+        case 'compile':
+          return `compiled it (${ms(e.ms)})`;
         case 'dependencies':
           return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
         case 'recompose':

@@ -65,3 +65,28 @@ const formatHost = (host: string) => (isIP(host) === 6 ? `[${host}]` : host);
 export function grantHint(host: string, port: number): string {
   return `add "${formatHost(host)}:${port}" (or a rule that covers it) to [capabilities.network] connect in fabricks.toml`;
 }
+
+/** The host and port a request goes to, or the wasi:http error-code it fails with. */
+export function requestTarget(scheme: { tag: string; val?: string } | undefined, authority: string | undefined): { host: string; port: number } | { error: string } {
+  if (scheme && scheme.tag === 'other') return { error: 'HTTP-protocol-error' };
+  const https = !scheme || scheme.tag === 'HTTPS';
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(authority ?? '');
+  if (!m) return { error: 'HTTP-request-URI-invalid' };
+  return { host: m[1]!.replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ? Number(m[2]) : https ? 443 : 80 };
+}
+
+/** Why `host:port` is refused judged by its name alone, or undefined when the name is granted. */
+export function nameDenial(policy: NetworkPolicy, host: string, port: number): string | undefined {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const byName = policy.checkName(name, port);
+  return byName.allowed ? undefined : `${byName.reason}; ${grantHint(name, port)}`;
+}
+
+/** Why a granted name is refused once resolved (an address it may not reach), or undefined. */
+export function addressDenial(policy: NetworkPolicy, name: string, addresses: string[], port: number): string | undefined {
+  for (const address of addresses) {
+    const d = policy.checkAddress(name, address, port);
+    if (!d.allowed) return `${d.reason}; ${grantHint(address, port)}`;
+  }
+  return undefined;
+}

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import * as http from '@bytecodealliance/preview2-shim/http';
 import { callExtension } from '@bytecodealliance/preview2-shim/io-worker';
-import { grantHint, NetworkPolicy } from './network-policy.js';
+import { addressDenial, nameDenial, NetworkPolicy, requestTarget } from './network-policy.js';
 
 const DNS = new URL('./dns-extension.js', import.meta.url);
 
@@ -24,18 +24,13 @@ export interface Denial {
 
 /** The message a refused connection carries: what was refused, and what to add to grant it. */
 export function denialMessage(policy: NetworkPolicy, host: string, port: number): string | undefined {
+  const byName = nameDenial(policy, host, port);
   const name = host.toLowerCase().replace(/^\[|\]$/g, '');
-  const byName = policy.checkName(name, port);
-  if (!byName.allowed) return `${byName.reason}; ${grantHint(name, port)}`;
-  if (isIP(name) !== 0) return undefined;
+  if (byName || isIP(name) !== 0) return byName;
   const resolved = callExtension(DNS, 'lookup', { name } as never) as { addresses: string[] } | { error: string };
   // a name that does not resolve fails as it would anyway (a DNS error), with nothing to grant
   if ('error' in resolved) return undefined;
-  for (const address of resolved.addresses) {
-    const d = policy.checkAddress(name, address, port);
-    if (!d.allowed) return `${d.reason}; ${grantHint(address, port)}`;
-  }
-  return undefined;
+  return addressDenial(policy, name, resolved.addresses, port);
 }
 
 export function outgoingHandler(connect: string[], onDenied: (d: Denial) => void): { handle: (request: OutgoingRequest, options: unknown) => unknown } {
@@ -43,13 +38,9 @@ export function outgoingHandler(connect: string[], onDenied: (d: Denial) => void
   const shim = (http as unknown as { outgoingHandler: { handle: (r: unknown, o: unknown) => unknown } }).outgoingHandler;
   return {
     handle(request, options) {
-      const scheme = request.scheme();
-      if (scheme && scheme.tag === 'other') throw { tag: 'HTTP-protocol-error' };
-      const https = !scheme || scheme.tag === 'HTTPS';
-      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(request.authority() ?? '');
-      if (!m) throw { tag: 'HTTP-request-URI-invalid' };
-      const host = m[1]!.replace(/^\[|\]$/g, '').toLowerCase();
-      const port = m[2] ? Number(m[2]) : https ? 443 : 80;
+      const target = requestTarget(request.scheme(), request.authority());
+      if ('error' in target) throw { tag: target.error };
+      const { host, port } = target;
       const message = denialMessage(policy, host, port);
       if (message) {
         onDenied({ target: `${host}:${port}`, message });

@@ -17,11 +17,15 @@ export const transpileKey = (digest: Digest | string) => `transpiled:${digest.st
 export interface TranspileCachePolicy {
   leases: Leases;
   limit: number;
+  /** Every cache the limit covers (the transpile and compiled caches share it); default: this one. */
+  caches?: CacheDir[];
 }
 
 export interface CacheEntry {
   /** The component digest's hex (the folder's name). */
   name: string;
+  /** The key a process leases it by (transpileKey, or the wasmtime engine's compiledKey). */
+  lease: string;
   dir: string;
   bytes: number;
   lastUsed: number;
@@ -43,8 +47,17 @@ async function treeBytes(dir: string): Promise<number> {
   return n;
 }
 
-/** Every complete entry, with its size (recorded at transpile time, else counted) and last use. */
-export async function cacheEntries(cacheDir: string): Promise<CacheEntry[]> {
+/** A cache folder of entries by component digest, and how its entries are leased. */
+export interface CacheDir {
+  dir: string;
+  key: (hex: string) => string;
+}
+
+/**
+ * Every complete entry, with its size (recorded when it was made, else counted) and last use.
+ * The transpile cache and the wasmtime engine's compiled cache share this layout.
+ */
+export async function cacheEntries(cacheDir: string, key: (hex: string) => string = transpileKey): Promise<CacheEntry[]> {
   const out: CacheEntry[] = [];
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
     if (!/^[0-9a-f]{64}$/.test(name)) continue; // temporary folders of transpiles under way
@@ -52,7 +65,7 @@ export async function cacheEntries(cacheDir: string): Promise<CacheEntry[]> {
     const s = await stat(dir).catch(() => undefined);
     if (!s?.isDirectory()) continue;
     const meta = await readFile(join(dir, 'fabricks.json'), 'utf8').then((t) => JSON.parse(t) as { bytes?: number }, () => ({}) as { bytes?: number });
-    out.push({ name, dir, bytes: typeof meta.bytes === 'number' ? meta.bytes : await treeBytes(dir), lastUsed: s.mtimeMs });
+    out.push({ name, lease: key(name), dir, bytes: typeof meta.bytes === 'number' ? meta.bytes : await treeBytes(dir), lastUsed: s.mtimeMs });
   }
   return out;
 }
@@ -63,10 +76,10 @@ export async function cacheEntries(cacheDir: string): Promise<CacheEntry[]> {
  * transpiles afresh), so a leased entry is never lost. True when it was removed.
  */
 export async function removeEntry(entry: CacheEntry, leaseDir: string): Promise<boolean> {
-  if ((await liveLeases(leaseDir)).has(transpileKey(entry.name))) return false;
+  if ((await liveLeases(leaseDir)).has(entry.lease)) return false;
   const aside = `${entry.dir}.gc-${randomBytes(4).toString('hex')}`;
   if (!(await rename(entry.dir, aside).then(() => true, () => false))) return false;
-  if ((await liveLeases(leaseDir)).has(transpileKey(entry.name))) {
+  if ((await liveLeases(leaseDir)).has(entry.lease)) {
     await rename(aside, entry.dir).catch(() => undefined);
     await rm(aside, { recursive: true, force: true });
     return false;
@@ -115,12 +128,15 @@ export function overLimit(entries: CacheEntry[], limit: number, keep: (e: CacheE
   return picked;
 }
 
-/** Trims the cache to `limit` bytes, least recently used first, sparing leased entries; returns what went. */
-export async function trimTranspileCache(cacheDir: string, limit: number, leaseDir: string): Promise<CacheEntry[]> {
-  const entries = await cacheEntries(cacheDir);
+/**
+ * Trims the caches to `limit` bytes together, least recently used first, sparing leased entries;
+ * returns what went.
+ */
+export async function trimCaches(caches: CacheDir[], limit: number, leaseDir: string): Promise<CacheEntry[]> {
+  const entries = (await Promise.all(caches.map((c) => cacheEntries(c.dir, c.key)))).flat();
   const leased = await liveLeases(leaseDir);
   const removed: CacheEntry[] = [];
-  for (const e of overLimit(entries, limit, (x) => leased.has(transpileKey(x.name)))) {
+  for (const e of overLimit(entries, limit, (x) => leased.has(x.lease))) {
     if (await removeEntry(e, leaseDir)) removed.push(e);
   }
   return removed;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { digestHex, type Digest } from '../oci/digest.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { FabricksError } from '../util/errors.js';
-import { markUsed, transpileKey, trimTranspileCache, type TranspileCachePolicy } from './transpile-cache.js';
+import { markUsed, transpileKey, trimCaches, type TranspileCachePolicy } from './transpile-cache.js';
 
 export interface Transpiled {
   dir: string;
@@ -69,7 +69,7 @@ export async function transpiled(cacheDir: string, digest: Digest, bytes: () => 
   }
   done({ digest });
   // a cache that cannot be trimmed now is trimmed by the next transpile or gc: never fail a run for it
-  if (policy) await trimTranspileCache(cacheDir, policy.limit, policy.leases.dir).catch(() => undefined);
+  if (policy) await trimCaches(policy.caches ?? [{ dir: cacheDir, key: transpileKey }], policy.limit, policy.leases.dir).catch(() => undefined);
   return { dir, imports: result.imports };
 }
 

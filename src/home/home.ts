@@ -23,13 +23,15 @@ export interface Home {
   buildCacheDir: string;
   /** jco's transpiled output by component digest (engine/transpile.ts). */
   transpileCacheDir: string;
+  /** Components compiled by wasmtime for this machine, by component digest (engine/wasmtime.ts). */
+  compiledCacheDir: string;
   /** Python wheels by file name, each checked against its pinned hash (builder/python-deps.ts). */
   wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
   /** What this process uses (blobs, transpiled components): a gc elsewhere spares it. */
   leases: Leases;
-  /** Bytes the transpile cache may hold before it trims itself, least recently used first. */
+  /** Bytes the transpile and compiled caches may hold together before they trim themselves, least recently used first. */
   cacheLimit: number;
 }
 
@@ -41,6 +43,8 @@ export function cacheLimit(env: NodeJS.ProcessEnv = process.env): number {
 
 /** The transpile cache's folder, named after the layout of what jco writes into it. */
 export const TRANSPILE_LAYOUT = 'transpiled-v2';
+/** The wasmtime engine's compiled components: their format changes with each wasmtime version. */
+export const COMPILED_LAYOUT = 'compiled-wasmtime-50.0.1';
 /** Folders of older transpile layouts, which nothing reads any more. */
 export const OLD_TRANSPILE_LAYOUTS = ['transpiled'];
 
@@ -57,6 +61,7 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     buildCacheDir: join(cache, 'builds'),
     // v2: sync instantiation (engine/transpile.ts); older layouts' folders are gc's to remove
     transpileCacheDir: join(cache, TRANSPILE_LAYOUT),
+    compiledCacheDir: join(cache, COMPILED_LAYOUT),
     wheelCacheDir: join(cache, 'wheels'),
     scratchDir: abs,
     leases,

@@ -17,6 +17,8 @@ export type Step =
   | 'check'
   /** Preparing a component to run on this machine (jco transpile; subject: digest). */
   | 'transpile'
+  /** Compiling a component for this machine with wasmtime, once (subject: digest; size: compiled bytes). */
+  | 'compile'
   /** Recomposing a stored or pulled app and checking its digest. */
   | 'recompose'
   /** A whole build (subject: name:version; digest: the manifest). */
@@ -35,7 +37,7 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'not-granted'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'not-granted' | 'engine'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }

@@ -1,0 +1,129 @@
+/**
+ * `fabricks run` on wasmtime: hosts/wasmtime/run.py (wasmtime-py, a maintained binding with a
+ * prebuilt engine and a serialized-component cache) runs the component, while this process
+ * decides its outbound requests with the same policy as the in-process host (network-policy.ts).
+ * A warm start costs a tenth of a second where jco + Node paid half a second (docs/architecture.md).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
+import { FabricksError } from '../util/errors.js';
+import { packageRoot, toolsDir } from '../util/paths.js';
+import { startStep, type Reporter } from '../util/progress.js';
+import type { Grants } from './host.js';
+import { addressDenial, nameDenial, NetworkPolicy, requestTarget } from './network-policy.js';
+import type { RunOutcome } from './run.js';
+import { trimCaches, type TranspileCachePolicy } from './transpile-cache.js';
+
+/** The wasmtime-py scripts/install-tools installs; its compiled components are kept per version. */
+export const WASMTIME_PY_VERSION = '50.0.1';
+
+/** The lease key of a compiled component. */
+export const compiledKey = (hex: string) => `compiled:${hex}`;
+
+/** The Python that has wasmtime-py (FABRICKS_WASMTIME_PYTHON overrides). */
+export function wasmtimePython(): string {
+  return process.env.FABRICKS_WASMTIME_PYTHON || join(toolsDir(), `wasmtime-py-${WASMTIME_PY_VERSION}`, 'bin', 'python');
+}
+
+export function wasmtimeAvailable(): boolean {
+  return existsSync(wasmtimePython());
+}
+
+/** A component file and its digest's hex (its compiled form's cache key). */
+export interface ComponentFile {
+  path: string;
+  hex: string;
+}
+
+export interface WasmtimeOptions {
+  cacheDir: string;
+  reporter: Reporter;
+  /** Leases (a gc elsewhere spares the compiled entries) and the size the cache trims itself to. */
+  policy?: TranspileCachePolicy;
+  signal?: AbortSignal;
+}
+
+type HostMessage =
+  | { compiling: string }
+  | { compiled: string; bytes: number; ms: number }
+  | { connect: { scheme: string | null; authority: string | null } }
+  | { exit: RunOutcome };
+
+/**
+ * Runs `main`'s wasi:cli/run with `grants`. With `source`, main is a fabricks runtime layer and
+ * source the app's module layer answering its fabricks:app/source (so the compiled runtime is
+ * shared by every app on it); without, main is a whole component.
+ */
+export async function runOnWasmtime(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
+  const python = wasmtimePython();
+  if (!existsSync(python)) {
+    throw new FabricksError('TOOL_MISSING', `wasmtime-py ${WASMTIME_PY_VERSION} is not installed (${python})`, { hint: 'run: npm run setup (or scripts/install-tools)' });
+  }
+  await opts.policy?.leases.hold([main, ...(source ? [source] : [])].map((c) => compiledKey(c.hex)));
+  const policy = new NetworkPolicy(grants.connect ?? []);
+  // the guest's environment is in the run config, never in the engine process's own
+  const child = spawn(python, ['-I', '-B', join(packageRoot, 'hosts', 'wasmtime', 'run.py')], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: {},
+  });
+  const channel = child.stdio[3] as Duplex;
+  const send = (message: unknown) => channel.write(`${JSON.stringify(message)}\n`);
+  send({
+    cache: opts.cacheDir,
+    // compiling the runtime takes seconds (shown); a module layer, milliseconds
+    main: { ...main, announce: true },
+    source: source ?? null,
+    args: grants.args,
+    env: grants.env,
+    mounts: (grants.mounts ?? []).map((m) => ({ guest: m.guest, host: m.host, mode: m.mode })),
+  });
+  const onAbort = () => child.kill('SIGTERM');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let outcome: RunOutcome | undefined;
+  let compiledAny = false;
+  const compiling = new Map<string, (data: { digest: string; size: number }) => void>();
+  const lines = createInterface({ input: channel });
+  // one question at a time: the guest waits for each answer
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    const message = JSON.parse(line) as HostMessage;
+    if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
+    else if ('compiled' in message) {
+      compiledAny = true;
+      compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });
+    } else if ('connect' in message) {
+      const { scheme, authority } = message.connect;
+      queue = queue.then(async () => {
+        send(await judge(policy, scheme, authority));
+      });
+    } else if ('exit' in message) outcome = message.exit;
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, s) => resolve([c, s]));
+  }).finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
+  if (outcome) return outcome;
+  if (signal) return { status: 128 + (osConstants.signals[signal] ?? 1) };
+  throw new FabricksError('RUN_FAILED', `the wasmtime host stopped without an exit status (exit code ${code})`, { hint: 'run: npm run setup, which reinstalls wasmtime-py' });
+}
+
+/** The answer to "may this request go out?": allowed, refused (with the message), or malformed. */
+async function judge(policy: NetworkPolicy, scheme: string | null, authority: string | null): Promise<unknown> {
+  const target = requestTarget(scheme === null ? undefined : scheme === 'HTTP' || scheme === 'HTTPS' ? { tag: scheme } : { tag: 'other', val: scheme }, authority ?? undefined);
+  if ('error' in target) return { error: target.error };
+  const { host, port } = target;
+  let why = nameDenial(policy, host, port);
+  if (!why && isIP(host) === 0) {
+    // a name that does not resolve fails as it would anyway (a DNS error), with nothing to grant
+    const addresses = await lookup(host, { all: true, verbatim: true }).then((all) => all.map((a) => a.address), () => []);
+    why = addressDenial(policy, host, addresses, port);
+  }
+  return why ? { deny: why, target: `${host}:${port}` } : { allow: true };
+}
