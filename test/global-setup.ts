@@ -1,4 +1,4 @@
-import { mkdtemp, access, rm } from 'node:fs/promises';
+import { cp, mkdtemp, access, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -38,6 +38,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {
       env: { ...process.env, FABRICKS_HOME: home },
     });
+  }
+  // and compiled for fabricks run's engine (wasmtime), once, before tests run in parallel
+  for (const [example, entry] of [['hello-js', 'main.js'], ['hello-python', 'main.py']]) {
+    const dir = await mkdtemp(join(runDir, `fabricks-warm-${example}-`));
+    await cp(join('examples', example), dir, { recursive: true, filter: (src) => !/(\.fabricks|fabricks\.lock)$/.test(src) });
+    await access(join(dir, entry));
+    await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'run', '-q', dir, '--', 'warm'], { env: { ...process.env, FABRICKS_HOME: home } });
   }
   project.provide('fabricksHome', home);
   return async () => {

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -80,8 +81,11 @@ def compiled(engine, entry):
         component = C.Component.deserialize_file(engine, cwasm)
         os.utime(folder)  # its last use, for trimming
         return component
-    except (OSError, ValueError, wasmtime.WasmtimeError):
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError, wasmtime.WasmtimeError):
+        # damaged: compiled afresh below (a run still using the old file keeps its mapping)
+        shutil.rmtree(folder, ignore_errors=True)
     if entry.get("announce"):
         send({"compiling": entry["hex"]})
     started = time.monotonic()
@@ -96,15 +100,11 @@ def compiled(engine, entry):
         meta = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "stamp": [st.st_ino, st.st_size, st.st_mtime_ns]}
         with open(os.path.join(tmp, "fabricks.json"), "w") as f:
             json.dump(meta, f)
-        if os.path.isdir(folder):  # another run compiled it first, or a damaged entry
-            os.rename(folder, f"{folder}.gc-{secrets.token_hex(4)}")
         os.rename(tmp, folder)
     except OSError:
-        pass  # a cache that cannot be written costs the next run a compile, never this one
+        pass  # another run compiled it first, or the cache cannot be written: never fail the run
     finally:
-        if os.path.isdir(tmp):
-            import shutil
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     send({"compiled": entry["hex"], "bytes": len(data), "ms": round((time.monotonic() - started) * 1000)})
     return component
 

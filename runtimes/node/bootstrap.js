@@ -656,11 +656,26 @@ function notGranted(syscall, path) {
   return fsError('ENOENT', path.startsWith('/') ? folder : `no such file in the module layer, and ${folder}`, syscall, path);
 }
 
+/** Operations that change a folder: refused on a read-only mount. */
+const WRITING = new Set(['mkdir', 'unlink', 'rmdir', 'rm', 'rename']);
+
+/** Whether the host lets the guest change a mount (wasmtime: mutate-directory; jco's host: write). */
+function mountWritable(mount) {
+  try {
+    const flags = mount.dir.getFlags();
+    return Boolean(flags.write || flags.mutateDirectory);
+  } catch {
+    return true;
+  }
+}
+
 /** A wasi:filesystem error-code (thrown as its name, or wrapped) in Node's terms. */
-function fromWasi(e, syscall, path, mount) {
+function fromWasi(e, syscall, path, mount, writes) {
   if (e instanceof ProcessExit || (e instanceof Error && e.code && e.syscall)) return e;
   const wasi = typeof e === 'string' ? e : (e?.payload ?? e?.tag ?? (e instanceof Error ? e.message : String(e)));
-  const code = ERRNO[wasi] ?? 'EIO';
+  let code = ERRNO[wasi] ?? 'EIO';
+  // wasmtime refuses a write to a read-only mount as not-permitted, where jco's host says read-only
+  if (code === 'EPERM' && writes && !mountWritable(mount)) code = 'EROFS';
   let detail = DESCRIPTIONS[code] ?? String(wasi);
   if (code === 'EROFS') detail = `the folder ${mount.guest} is granted read-only; to write to it, set mode = "rw" for it in ${CONFIG}`;
   else if (code === 'EPERM' && syscall === 'symlink') detail = `operation not permitted (a service cannot make symbolic links in the folders it is granted)`;
@@ -669,14 +684,14 @@ function fromWasi(e, syscall, path, mount) {
 }
 
 /** Runs `fn(mount)` for a path in a granted folder; a path in none fails as not granted. */
-function inMount(syscall, path, fn) {
+function inMount(syscall, path, fn, writes = WRITING.has(syscall)) {
   const p = pathString(path);
   const mount = findMount(absolute(p));
   if (!mount) throw notGranted(syscall, p);
   try {
     return fn(mount);
   } catch (e) {
-    throw fromWasi(e, syscall, p, mount);
+    throw fromWasi(e, syscall, p, mount, writes);
   }
 }
 
@@ -846,7 +861,7 @@ const fs = {
       } finally {
         close(fd);
       }
-    });
+    }, true);
   },
   appendFileSync(path, data, options) {
     fs.writeFileSync(path, data, { ...(typeof options === 'string' ? { encoding: options } : options), flag: 'a' });

@@ -88,7 +88,12 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   const { home } = ctx;
   const caches = { leases: home.leases, limit: home.cacheLimit, caches: [{ dir: home.transpileCacheDir, key: transpileKey }, { dir: home.compiledCacheDir, key: compiledKey }] };
   const engine = runEngine();
-  if (!grants.listen && engine !== 'jco') {
+  // wasmtime checks certificates against its built-in roots only (wasmtime-wasi-http's
+  // webpki-roots): a service that may connect out, run by a user who trusts more roots
+  // (NODE_EXTRA_CA_CERTS), runs on the engine that honours them
+  const extraRoots = engine === 'auto' && grants.connect.length > 0 && Boolean(process.env.NODE_EXTRA_CA_CERTS);
+  if (extraRoots && !grants.listen) ctx.reporter({ event: 'note', code: 'engine', subject: 'NODE_EXTRA_CA_CERTS', detail: 'wasmtime trusts only its built-in certificate roots, so this run uses the in-process engine, which adds these' });
+  if (!grants.listen && engine !== 'jco' && !extraRoots) {
     if (engine === 'wasmtime' || wasmtimeAvailable()) {
       // every blob is checked against its digest before the engine reads it
       for (const l of layers) await home.store.verify(l);

@@ -11,7 +11,8 @@ import { CODE_CACHE_FILE } from '../../src/engine/component-script.js';
  * cache of the transpiled component (src/engine/component-script.ts).
  */
 
-const runJs = (files: Record<string, string>, args: string[] = [], options: { input?: string } = {}) => runProject(jsToml(), files, args, options);
+/** Each engine fabricks run has: wasmtime (the default) and the in-process one (jco), which also serves. */
+const ENGINES = ['wasmtime', 'jco'] as const;
 
 /** The transpile cache entry a project's run used: the component digest its build printed. */
 async function transpiledEntry(dir: string): Promise<string> {
@@ -19,7 +20,10 @@ async function transpiledEntry(dir: string): Promise<string> {
   return join(inject('fabricksHome'), 'cache', 'transpiled-v2', built.component.digest.replace('sha256:', ''));
 }
 
-describe('fabricks run: start-up paths', () => {
+describe.each(ENGINES)('fabricks run: start-up paths, on %s', (engine) => {
+  const env = { FABRICKS_ENGINE: engine };
+  const runJs = (files: Record<string, string>, args: string[] = [], options: { input?: string } = {}) => runProject(jsToml(), files, args, { ...options, env });
+
   it('writes large outputs to stdout and stderr whole, each in order', async () => {
     // 200 KB in one write: more than one check-write's worth (16 KiB), so the guest writes in chunks
     const r = await runJs({
@@ -58,15 +62,19 @@ describe('fabricks run: start-up paths', () => {
   });
 
   it('runs Python printing and sleeping (a timer that is not yet due goes to the shim)', async () => {
-    const r = await runProject(pyToml(), { 'main.py': 'import sys, time\nt = time.monotonic()\ntime.sleep(0.05)\nprint("slept", time.monotonic() - t >= 0.05)\nsys.stderr.write("to stderr\\n")\nprint(sys.stdin.read().upper())\n' }, [], { input: 'abc' });
+    const r = await runProject(pyToml(), { 'main.py': 'import sys, time\nt = time.monotonic()\ntime.sleep(0.05)\nprint("slept", time.monotonic() - t >= 0.05)\nsys.stderr.write("to stderr\\n")\nprint(sys.stdin.read().upper())\n' }, [], { input: 'abc', env });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('slept True\nABC\n');
     expect(r.stderr).toBe('to stderr\n');
   });
 
+});
+
+describe('fabricks run on the in-process engine', () => {
+  const env = { FABRICKS_ENGINE: 'jco' };
   it('keeps the V8 code cache of the transpiled component, and a damaged one is replaced without harm', async () => {
     const dir = await project({ 'fabricks.toml': jsToml(), 'main.js': 'console.log("cached " + process.argv.slice(2).join(" "));\n' });
-    const first = await fabricks(['run', '-q', dir, '--', 'one']);
+    const first = await fabricks(['run', '-q', dir, '--', 'one'], { env });
     expect(first.status, first.stderr).toBe(0);
     const entry = await transpiledEntry(dir);
     const cacheFile = join(entry, CODE_CACHE_FILE);
@@ -75,14 +83,14 @@ describe('fabricks run: start-up paths', () => {
     expect((await readdir(entry)).filter((n) => n.includes('.tmp-'))).toEqual([]);
 
     await writeFile(cacheFile, 'not a V8 code cache');
-    const damaged = await fabricks(['run', '-q', dir, '--', 'two']);
+    const damaged = await fabricks(['run', '-q', dir, '--', 'two'], { env });
     expect(damaged.status, damaged.stderr).toBe(0);
     expect(damaged.stdout).toBe('cached two\n');
     // V8 rejected it, and the run wrote a good one in its place
     expect((await readFile(cacheFile)).toString('latin1')).not.toBe('not a V8 code cache');
     expect((await stat(cacheFile)).size).toBeGreaterThan(1000);
 
-    const again = await fabricks(['run', '-q', dir, '--', 'three']);
+    const again = await fabricks(['run', '-q', dir, '--', 'three'], { env });
     expect(again.stdout).toBe('cached three\n');
   });
 });

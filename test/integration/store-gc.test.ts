@@ -32,7 +32,9 @@ const deadPid = () => spawnSync('true').pid!;
 
 describe('fabricks ls, rm and gc on a home of their own', () => {
   let home: string;
-  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
+  // runs here fill the transpile cache (the in-process engine, which serves); the wasmtime
+  // engine's compiled cache is run-engine.test.ts's
+  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env: { FABRICKS_ENGINE: 'jco', ...env } });
   const blob = (digest: string) => join(home, 'store', 'blobs', 'sha256', digest.slice(7));
   const transpiledDir = (digest: string) => join(home, 'cache', TRANSPILE_LAYOUT, digest.slice(7));
   const ls = async () => {
@@ -134,6 +136,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     let transpiledDuring = false;
     const r = await fabricks(['run', '-q', dir], {
       home,
+      env: { FABRICKS_ENGINE: 'jco' },
       onStdout: (chunk, child) => {
         if (!chunk.includes('ready')) return;
         void (async () => {
@@ -208,7 +211,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     // room for two entries of the three: the least recently used (d) goes
     const limit = Math.ceil((listed.transpileCache.bytes * 2) / 3) + 1024 * 1024;
     const collected = await gc('--cache-limit', String(limit));
-    expect(collected.transpiled.removed).toEqual([{ digest: d.built.component.digest, bytes: expect.any(Number), reason: 'over-limit' }]);
+    expect(collected.transpiled.removed).toEqual([{ digest: d.built.component.digest, bytes: expect.any(Number), reason: 'over-limit', cache: 'transpiled' }]);
     expect(await exists(transpiledDir(b.built.component.digest))).toBe(true);
     expect(await exists(transpiledDir(e.built.component.digest))).toBe(true);
     // a run that transpiles anew trims the cache itself: now e is the least recently used

@@ -82,7 +82,7 @@ describe('leases', () => {
 });
 
 describe('trimming by size', () => {
-  const entry = (name: string, bytes: number, lastUsed: number): CacheEntry => ({ name, dir: name, bytes, lastUsed });
+  const entry = (name: string, bytes: number, lastUsed: number): CacheEntry => ({ name, lease: `transpiled:${name}`, dir: name, bytes, lastUsed });
   it('removes the least recently used first until the rest fit, never a kept entry', () => {
     const entries = [entry('new', 10, 3), entry('old', 10, 1), entry('mid', 10, 2), entry('leased', 10, 0)];
     expect(overLimit(entries, 40, () => false)).toEqual([]);

@@ -1,0 +1,183 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copySuiteHome, events, exists, fabricks, jsToml, project, pyToml, repoRoot } from '../helpers.js';
+import { COMPILED_LAYOUT } from '../../src/home/home.js';
+import { WASMTIME_PY_VERSION } from '../../src/engine/wasmtime.js';
+
+/**
+ * fabricks run's engine, wasmtime (hosts/wasmtime/run.py): a runtime is compiled once for every
+ * app on it and kept in the compiled cache, which is checked, leased, listed and trimmed like the
+ * transpile cache; without wasmtime-py, runs go on in-process and say so; the engine process
+ * never outlives fabricks.
+ */
+
+interface Built {
+  runtime: { digest: string };
+  module: { digest: string };
+}
+
+const app = (name: string, main: string, toml = jsToml) => project({ 'fabricks.toml': toml(name.endsWith('py') ? 'main.py' : 'main.js', `\n[package]\nname = "${name}"\nversion = "1.0.0"\n`), [name.endsWith('py') ? 'main.py' : 'main.js']: main });
+
+describe('the wasmtime engine', () => {
+  let home: string;
+  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
+  const compiledDir = (digest: string) => join(home, 'cache', COMPILED_LAYOUT, digest.slice(7));
+  const compiles = (stderr: string) => events(stderr).filter((e) => e.event === 'step-start' && e.step === 'compile').map((e) => (e as { subject: string }).subject);
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'fabricks-engine-'));
+    await copySuiteHome(home);
+    // this home starts with nothing compiled
+    await rm(join(home, 'cache', COMPILED_LAYOUT), { recursive: true, force: true });
+  });
+
+  it('names its cache after the wasmtime-py version it compiles with', () => {
+    expect(COMPILED_LAYOUT).toBe(`compiled-wasmtime-${WASMTIME_PY_VERSION}`);
+  });
+
+  it('compiles a runtime once for every app on it, and each app only its small module layer', async () => {
+    const a = await app('engine-a', 'console.log("i am a", process.argv.slice(2).join(" "));\n');
+    const b = await app('engine-b', 'console.log("i am b");\n');
+    const first = await run(['run', '--progress', 'json', a, '--', 'x', 'y']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toBe('i am a x y\n');
+    const builtA = JSON.parse((await run(['build', '-q', '--json', a])).stdout) as Built;
+    expect(compiles(first.stderr)).toEqual([builtA.runtime.digest]);
+    const second = await run(['run', '--progress', 'json', b]);
+    expect(second.stdout).toBe('i am b\n');
+    expect(compiles(second.stderr)).toEqual([]);
+    const builtB = JSON.parse((await run(['build', '-q', '--json', b])).stdout) as Built;
+    for (const d of [builtA.runtime.digest, builtA.module.digest, builtB.module.digest]) {
+      const meta = JSON.parse(await readFile(join(compiledDir(d), 'fabricks.json'), 'utf8')) as { bytes: number; sha256: string };
+      expect(meta.bytes).toBe((await stat(join(compiledDir(d), 'component.cwasm'))).size);
+    }
+    // the runtime's compiled form is the big one: a module layer's is small
+    expect((await stat(join(compiledDir(builtA.runtime.digest), 'component.cwasm'))).size).toBeGreaterThan(10_000_000);
+    expect((await stat(join(compiledDir(builtB.module.digest), 'component.cwasm'))).size).toBeLessThan(1_000_000);
+
+    // a damaged compiled runtime (same size, changed bytes) is found and compiled again
+    const cwasm = join(compiledDir(builtA.runtime.digest), 'component.cwasm');
+    const bytes = await readFile(cwasm);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(cwasm, bytes);
+    const healed = await run(['run', '--progress', 'json', a, '--', 'z']);
+    expect(healed.status, healed.stderr).toBe(0);
+    expect(healed.stdout).toBe('i am a z\n');
+    expect(compiles(healed.stderr)).toEqual([builtA.runtime.digest]);
+    const again = await run(['run', '--progress', 'json', a]);
+    expect(compiles(again.stderr)).toEqual([]);
+  });
+
+  it('runs Python the same way, its runtime compiled once', async () => {
+    const p = await app('engine-py', 'import sys\nprint("python says", *sys.argv[1:])\nsys.exit(3)\n', pyToml);
+    const first = await run(['run', '--progress', 'json', p, '--', 'hi']);
+    expect(first.stdout).toBe('python says hi\n');
+    // CPython's exit codes past 1 are 1 in WASI 0.2 (python.test.ts)
+    expect(first.status).toBe(1);
+    expect(compiles(first.stderr)).toHaveLength(1);
+    const second = await run(['run', '--progress', 'json', p, '--', 'again']);
+    expect(second.stdout).toBe('python says again\n');
+    expect(compiles(second.stderr)).toEqual([]);
+  });
+
+  it('ls counts the compiled cache; gc spares what a run in progress uses and trims it after', async () => {
+    const live = await app('engine-live', 'process.stdout.write("ready\\n");\nfor await (const chunk of process.stdin) process.stdout.write("got " + String(chunk).trim() + "\\n");\n');
+    const built = JSON.parse((await run(['build', '-q', '--json', live])).stdout) as Built;
+    let during: { transpiled: { removed: Array<{ digest: string; cache: string }>; leased: number } } | undefined;
+    let failed: unknown;
+    const r = await fabricks(['run', '-q', live], {
+      home,
+      onStdout: (chunk, child) => {
+        if (!chunk.includes('ready')) return;
+        void (async () => {
+          try {
+            const g = await run(['gc', '--json', '--cache-limit', '0']);
+            during = JSON.parse(g.stdout) as typeof during;
+          } catch (e) {
+            failed = e;
+          } finally {
+            child.stdin!.end('ping\n');
+          }
+        })();
+      },
+    });
+    expect(failed).toBeUndefined();
+    expect(r.stdout).toBe('ready\ngot ping\n');
+    // the run's runtime and module were leased: kept at a limit of 0
+    expect(during!.transpiled.leased).toBeGreaterThanOrEqual(2);
+    expect(await exists(join(compiledDir(built.runtime.digest), 'component.cwasm'))).toBe(true);
+    expect(await exists(join(compiledDir(built.module.digest), 'component.cwasm'))).toBe(true);
+    const listed = JSON.parse((await run(['ls', '--json'])).stdout) as { compiledCache: { entries: number; bytes: number } };
+    expect(listed.compiledCache.entries).toBeGreaterThanOrEqual(2);
+    // nothing runs now: a limit of 0 empties the cache
+    const after = JSON.parse((await run(['gc', '--json', '--cache-limit', '0'])).stdout) as NonNullable<typeof during>;
+    expect(after.transpiled.removed.filter((x) => x.cache === 'compiled').map((x) => x.digest)).toContain(built.runtime.digest);
+    expect(await readdir(join(home, 'cache', COMPILED_LAYOUT))).toEqual([]);
+  });
+
+  it('without wasmtime-py, runs in-process and says so; asked for wasmtime, fails naming the fix', async () => {
+    const dir = await app('engine-fallback', 'console.log("still runs");\n');
+    const missing = { FABRICKS_WASMTIME_PYTHON: join(home, 'no-such-python') };
+    const r = await run(['run', '--progress', 'json', dir], missing);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('still runs\n');
+    expect(events(r.stderr)).toContainEqual(expect.objectContaining({ event: 'note', code: 'engine', subject: 'wasmtime-py' }));
+    const forced = await run(['run', '-q', dir], { ...missing, FABRICKS_ENGINE: 'wasmtime' });
+    expect(forced.status).not.toBe(0);
+    expect(forced.stderr).toContain('wasmtime-py 50.0.1 is not installed');
+    expect(forced.stderr).toContain('npm run setup');
+    const bad = await run(['run', '-q', dir], { FABRICKS_ENGINE: 'v8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('FABRICKS_ENGINE=v8: give wasmtime or jco');
+    // extra certificate roots: wasmtime has only its own, so a service that may connect out
+    // runs in-process; one that may not is not affected
+    const roots = { NODE_EXTRA_CA_CERTS: join(home, 'roots.pem') };
+    const offline = await run(['run', '--progress', 'json', dir], roots);
+    expect(offline.stdout).toBe('still runs\n');
+    expect(events(offline.stderr).filter((e) => e.event === 'note')).toEqual([]);
+    const online = await run(['run', '--progress', 'json', '--allow-connect', 'example.com', dir], roots);
+    expect(online.stdout).toBe('still runs\n');
+    expect(events(online.stderr)).toContainEqual(expect.objectContaining({ event: 'note', code: 'engine', subject: 'NODE_EXTRA_CA_CERTS' }));
+  });
+
+  it('stops the engine with fabricks: Ctrl-C ends the run, and killing fabricks outright ends it too', async () => {
+    const dir = await app('engine-stop', 'process.stdout.write("ready\\n");\nfor await (const chunk of process.stdin) process.stdout.write(String(chunk));\n');
+    expect((await run(['build', '-q', dir])).status).toBe(0);
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'run', '-q', dir], { env: { ...process.env, FABRICKS_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+      await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+      const engine = await engineOf(child.pid!);
+      expect(engine, 'the wasmtime host runs under fabricks').toBeDefined();
+      const closed = new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
+      child.kill(signal);
+      // the program owns the terminal's signals once it runs: fabricks ends as a program would
+      expect(await closed).toEqual([null, signal]);
+      await expect.poll(() => alive(engine!), { timeout: 5000 }).toBe(false);
+    }
+  });
+});
+
+/** The pid of the wasmtime host a fabricks process started. */
+async function engineOf(parent: number): Promise<number | undefined> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const st = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== parent) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('hosts/wasmtime/run.py')) return Number(pid);
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
