@@ -50,10 +50,13 @@ def receive():
     return json.loads(line)
 
 
-config = receive()
-
-import wasmtime  # noqa: E402  (after the config: the import is most of the start-up)
+# fabricks starts this process before it knows what to run, so that this import (most of the
+# start-up) overlaps its own work; the run comes next on the socket
+import wasmtime  # noqa: E402
 import wasmtime.component as C  # noqa: E402
+
+ENGINE = wasmtime.Engine()
+config = receive()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # the WASI 0.2 version wasmtime-py 50's add_wasip2 and add_wasi_http define their interfaces at
@@ -122,7 +125,7 @@ def call(store, func, *args):
 
 
 def main():
-    engine = wasmtime.Engine()
+    engine = ENGINE
     main_component = compiled(engine, config["main"])
     source_component = compiled(engine, config["source"]) if config.get("source") else None
     imports = list(main_component.type.imports(engine))
@@ -198,6 +201,13 @@ def main():
             "read": lambda store, path: call(store, source["read"], path),
         })
 
+    # stdio is shared with fabricks (and with what fabricks ran before, such as a build's tools),
+    # and an inherited O_NONBLOCK would make wasmtime's reads end early: the guest gets it blocking
+    for fd in (0, 1, 2):
+        try:
+            os.set_blocking(fd, True)
+        except OSError:
+            pass
     wasi = wasmtime.WasiConfig()
     wasi.argv = config["args"]
     wasi.inherit_stdin()

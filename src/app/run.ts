@@ -10,7 +10,7 @@ import { resolveGrants, type RunFlags } from './grants.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
 import { digestHex } from '../oci/digest.js';
 import { transpileKey } from '../engine/transpile-cache.js';
-import { compiledKey, runOnWasmtime, wasmtimeAvailable, wasmtimePython } from '../engine/wasmtime.js';
+import { compiledKey, WasmtimeHost, wasmtimeAvailable, wasmtimePython } from '../engine/wasmtime.js';
 
 /** Worker threads serving requests: FABRICKS_SERVE_WORKERS, else up to 4 (2 at least). */
 function serveWorkers(): number {
@@ -47,6 +47,17 @@ export interface RunResult {
  * the --allow-* flags, explicitly) grant; nothing else.
  */
 export async function run(targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags = {}): Promise<RunResult> {
+  const engine = runEngine();
+  // the wasmtime host loads while the target is resolved; dropped if the run goes elsewhere
+  const host = engine !== 'jco' && wasmtimeAvailable() ? WasmtimeHost.start() : undefined;
+  try {
+    return await runOn(host, engine, targetArg, args, ctx, flags);
+  } finally {
+    host?.cancel();
+  }
+}
+
+async function runOn(host: WasmtimeHost | undefined, engine: 'wasmtime' | 'jco' | 'auto', targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags): Promise<RunResult> {
   const resolved = await resolveTarget(await parseTarget(targetArg), ctx, ['app', 'wasm']);
   let name: string;
   let digest: Digest;
@@ -87,7 +98,6 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
   const granted = { args: [name, ...args], env: grants.env, mounts: grants.mounts, connect: grants.connect };
   const { home } = ctx;
   const caches = { leases: home.leases, limit: home.cacheLimit, caches: [{ dir: home.transpileCacheDir, key: transpileKey }, { dir: home.compiledCacheDir, key: compiledKey }] };
-  const engine = runEngine();
   // wasmtime checks certificates against its built-in roots only (wasmtime-wasi-http's
   // webpki-roots): a service that may connect out, run by a user who trusts more roots
   // (NODE_EXTRA_CA_CERTS), runs on the engine that honours them
@@ -99,10 +109,11 @@ export async function run(targetArg: string | Target, args: string[], ctx: Conte
       for (const l of layers) await home.store.verify(l);
       const files = layers.map((l) => ({ path: home.store.blobPath(l.digest), hex: digestHex(l.digest) }));
       ctx.reporter({ event: 'step-start', step: 'run', subject: name });
-      return runOnWasmtime(files[0]!, files[1], granted, { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: caches, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      return (host ?? WasmtimeHost.start()).run(files[0]!, files[1], granted, { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: caches, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     }
     ctx.reporter({ event: 'note', code: 'engine', subject: 'wasmtime-py', detail: `not installed (${wasmtimePython()}); running on the slower in-process engine. npm run setup installs it` });
   }
+  host?.cancel();
   // the in-process engine (jco + preview2-shim) loads only when something runs on it
   const { transpiled } = await import('../engine/transpile.js');
   const { runComponent } = await import('../engine/run.js');

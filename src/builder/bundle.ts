@@ -1,4 +1,5 @@
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
+import { packageRoot } from '../util/paths.js';
 import type { Message } from 'esbuild';
 import { FabricksError } from '../util/errors.js';
 import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-polyfills.js';
@@ -68,12 +69,31 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
   const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: map.mappings });
+  const stable = fabricksPaths(sourceDir);
+  finished.code = stable(finished.code);
+  finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
     .map((p) => resolve(sourceDir, p))
     .concat(finished.inputs);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+}
+
+/**
+ * esbuild names each bundled file by its path from the project, so fabricks' own files (its Node
+ * polyfills and the npm shims it ships) would be named by where fabricks is installed relative to
+ * the project, and the same sources would give different module layers on two machines (or in
+ * two folders). They are renamed `fabricks/<path in the fabricks package>`, in the path comments,
+ * the module wrappers' keys and the source map.
+ */
+function fabricksPaths(sourceDir: string): (text: string) => string {
+  const rel = relative(sourceDir, packageRoot).split(sep).join('/');
+  if (rel === '' || !rel.startsWith('..')) return (text) => text; // fabricks inside the project: already stable
+  const prefix = rel.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const within = '((?:runtimes|node_modules)/[^"\\n]*)';
+  const patterns = [new RegExp(`^(\\s*// )${prefix}/${within}$`, 'gm'), new RegExp(`(")${prefix}/${within}("\\(\\))`, 'g'), new RegExp(`^()${prefix}/${within}()$`)];
+  return (text) => patterns.reduce((t, re) => t.replace(re, (_m, before: string, path: string, after = '') => `${before}fabricks/${path}${after}`), text);
 }
 
 function formatMessage(m: Message, cwd: string): string {

@@ -4,7 +4,7 @@
  * decides its outbound requests with the same policy as the in-process host (network-policy.ts).
  * A warm start costs a tenth of a second where jco + Node paid half a second (docs/architecture.md).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -56,62 +56,95 @@ type HostMessage =
   | { exit: RunOutcome };
 
 /**
- * Runs `main`'s wasi:cli/run with `grants`. With `source`, main is a fabricks runtime layer and
- * source the app's module layer answering its fabricks:app/source (so the compiled runtime is
- * shared by every app on it); without, main is a whole component.
+ * The engine process, started as early as possible: it loads wasmtime while fabricks resolves
+ * what to run, then waits for the run on its socket. Dropped (cancel) when the run goes elsewhere.
  */
-export async function runOnWasmtime(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
-  const python = wasmtimePython();
-  if (!existsSync(python)) {
-    throw new FabricksError('TOOL_MISSING', `wasmtime-py ${WASMTIME_PY_VERSION} is not installed (${python})`, { hint: 'run: npm run setup (or scripts/install-tools)' });
+export class WasmtimeHost {
+  private readonly child: ChildProcess;
+  private readonly channel: Duplex;
+  private readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
+
+  private constructor(python: string) {
+    // the guest's environment is in the run config, never in the engine process's own
+    this.child = spawn(python, ['-I', '-B', join(packageRoot, 'hosts', 'wasmtime', 'run.py')], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: {} });
+    this.channel = this.child.stdio[3] as Duplex;
+    this.exited = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.once('close', (c, s) => resolve([c, s]));
+    });
+    // a host that failed to start is reported by run(); cancel() must not see it as unhandled
+    this.exited.catch(() => undefined);
   }
-  await opts.policy?.leases.hold([main, ...(source ? [source] : [])].map((c) => compiledKey(c.hex)));
-  const policy = new NetworkPolicy(grants.connect ?? []);
-  // the guest's environment is in the run config, never in the engine process's own
-  const child = spawn(python, ['-I', '-B', join(packageRoot, 'hosts', 'wasmtime', 'run.py')], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    env: {},
-  });
-  const channel = child.stdio[3] as Duplex;
-  const send = (message: unknown) => channel.write(`${JSON.stringify(message)}\n`);
-  send({
-    cache: opts.cacheDir,
-    // compiling the runtime takes seconds (shown); a module layer, milliseconds
-    main: { ...main, announce: true },
-    source: source ?? null,
-    args: grants.args,
-    env: grants.env,
-    mounts: (grants.mounts ?? []).map((m) => ({ guest: m.guest, host: m.host, mode: m.mode })),
-  });
-  const onAbort = () => child.kill('SIGTERM');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let outcome: RunOutcome | undefined;
-  let compiledAny = false;
-  const compiling = new Map<string, (data: { digest: string; size: number }) => void>();
-  const lines = createInterface({ input: channel });
-  // one question at a time: the guest waits for each answer
-  let queue = Promise.resolve();
-  lines.on('line', (line) => {
-    const message = JSON.parse(line) as HostMessage;
-    if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
-    else if ('compiled' in message) {
-      compiledAny = true;
-      compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });
-    } else if ('connect' in message) {
-      const { scheme, authority } = message.connect;
-      queue = queue.then(async () => {
-        send(await judge(policy, scheme, authority));
-      });
-    } else if ('exit' in message) outcome = message.exit;
-  });
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (c, s) => resolve([c, s]));
-  }).finally(() => opts.signal?.removeEventListener('abort', onAbort));
-  if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
-  if (outcome) return outcome;
-  if (signal) return { status: 128 + (osConstants.signals[signal] ?? 1) };
-  throw new FabricksError('RUN_FAILED', `the wasmtime host stopped without an exit status (exit code ${code})`, { hint: 'run: npm run setup, which reinstalls wasmtime-py' });
+
+  /** Starts the engine process, or throws TOOL_MISSING when wasmtime-py is not installed. */
+  static start(): WasmtimeHost {
+    const python = wasmtimePython();
+    if (!existsSync(python)) {
+      throw new FabricksError('TOOL_MISSING', `wasmtime-py ${WASMTIME_PY_VERSION} is not installed (${python})`, { hint: 'run: npm run setup (or scripts/install-tools)' });
+    }
+    return new WasmtimeHost(python);
+  }
+
+  /** Ends an engine process that will not run anything (it exits when its socket closes). */
+  cancel(): void {
+    this.channel.end();
+    this.child.kill('SIGKILL');
+  }
+
+  /**
+   * Runs `main`'s wasi:cli/run with `grants`. With `source`, main is a fabricks runtime layer
+   * and source the app's module layer answering its fabricks:app/source (so the compiled runtime
+   * is shared by every app on it); without, main is a whole component.
+   */
+  async run(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
+    await opts.policy?.leases.hold([main, ...(source ? [source] : [])].map((c) => compiledKey(c.hex)));
+    const policy = new NetworkPolicy(grants.connect ?? []);
+    const send = (message: unknown) => this.channel.write(`${JSON.stringify(message)}\n`);
+    send({
+      cache: opts.cacheDir,
+      // compiling the runtime takes seconds (shown); a module layer, milliseconds
+      main: { ...main, announce: true },
+      source: source ?? null,
+      args: grants.args,
+      env: grants.env,
+      mounts: (grants.mounts ?? []).map((m) => ({ guest: m.guest, host: m.host, mode: m.mode })),
+    });
+    const onAbort = () => this.child.kill('SIGTERM');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let outcome: RunOutcome | undefined;
+    let compiledAny = false;
+    const compiling = new Map<string, (data: { digest: string; size: number }) => void>();
+    const lines = createInterface({ input: this.channel });
+    // one question at a time: the guest waits for each answer
+    let queue = Promise.resolve();
+    lines.on('line', (line) => {
+      const message = JSON.parse(line) as HostMessage;
+      if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
+      else if ('compiled' in message) {
+        compiledAny = true;
+        compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });
+      } else if ('connect' in message) {
+        const { scheme, authority } = message.connect;
+        queue = queue.then(async () => {
+          send(await judge(policy, scheme, authority));
+        });
+      } else if ('exit' in message) outcome = message.exit;
+    });
+    const [code, signal] = await this.exited
+      .catch((cause: unknown) => {
+        throw new FabricksError('RUN_FAILED', `the wasmtime host could not start: ${String((cause as Error)?.message ?? cause)}`, { cause, hint: 'run: npm run setup, which reinstalls wasmtime-py' });
+      })
+      .finally(() => opts.signal?.removeEventListener('abort', onAbort));
+    if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
+    if (outcome) return outcome;
+    if (signal) return { status: 128 + (osConstants.signals[signal] ?? 1) };
+    throw new FabricksError('RUN_FAILED', `the wasmtime host stopped without an exit status (exit code ${code})`, { hint: 'run: npm run setup, which reinstalls wasmtime-py' });
+  }
+}
+
+/** Starts an engine process and runs on it (see WasmtimeHost.run). */
+export function runOnWasmtime(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
+  return WasmtimeHost.start().run(main, source, grants, opts);
 }
 
 /** The answer to "may this request go out?": allowed, refused (with the message), or malformed. */

@@ -1,5 +1,5 @@
 import { describe, expect, it, inject, beforeAll } from 'vitest';
-import { mkdtemp, readFile, writeFile, stat, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile, stat, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -153,6 +153,17 @@ describe('fabricks build (JavaScript)', () => {
     expect(info.wit.imports.every((i: string) => /^wasi:[a-z-]+\/[a-z-]+@0\.2\.\d+$/.test(i))).toBe(true);
     const byRef = await fabricks(['inspect', 'hello-js:0.1.0', '--json']);
     expect(JSON.parse(byRef.stdout).manifest.digest).toBe(first.manifest);
+  });
+
+  it('packs the same module layer from the same sources wherever the project lives (fabricks\' own files are named by their place in fabricks)', async () => {
+    const deep = join(await mkdtemp(join(tmpdir(), 'fabricks-depth-')), 'a', 'b', 'c');
+    await cp(hello, deep, { recursive: true, filter: (s) => !s.includes('.fabricks') && !s.endsWith('fabricks.lock') });
+    const out = await buildJson(deep);
+    expect(out.module.digest).toBe(first.module.digest);
+    const text = Buffer.from(await readFile(blob(out.module.digest))).toString('latin1');
+    expect(text).toContain('// fabricks/runtimes/node-polyfills/buffer-global.js');
+    expect(text).not.toMatch(/\.\.\/[^"\n]*runtimes\/node-polyfills/);
+    await buildJson(hello); // put the hello-js:0.1.0 tag back for the other tests
   });
 
   it('records SOURCE_DATE_EPOCH as the creation time, and only then', async () => {

@@ -34,7 +34,7 @@ describe('fabricks run (JavaScript)', () => {
       },
     });
     expect(sawReadyBeforeInput).toBe(true);
-    expect(r.stdout).toBe('ready\ngot ping\n');
+    expect(r.stdout, r.stderr).toBe('ready\ngot ping\n');
     expect(r.status).toBe(0);
   });
 
