@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Where a warm `fabricks run <project>` spends its time, phase by phase, in one process: run it
-// as `node scripts/profile-run.mjs examples/hello-js [dist-dir]` (the guest's output goes to
-// /dev/null). Prints one JSON line: wall and CPU ms per phase. bench-run.mjs runs it N times.
+// as `node scripts/profile-run.mjs examples/hello-js [dist-dir] [wasmtime|jco]` (the guest's
+// output goes to /dev/null). Prints one JSON line: wall and CPU ms per phase of this process,
+// and, on wasmtime (the default), the wasmtime host's own phases (wall ms; they overlap the
+// project work, as in fabricks run). bench-run.mjs runs it N times.
 import { openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const startedAt = performance.timeOrigin;
-const [project = 'examples/hello-js', distArg = 'dist'] = process.argv.slice(2);
+const [project = 'examples/hello-js', distArg = 'dist', engine = 'wasmtime'] = process.argv.slice(2);
 const dist = pathToFileURL(resolve(distArg)).href;
 const phases = {};
 let lastWall = performance.now();
@@ -22,6 +24,31 @@ const mark = (name) => {
   lastWall = w;
   lastCpu = c;
 };
+
+if (engine === 'wasmtime') {
+  await import('commander');
+  await import(`${dist}/cli/command.js`);
+  await import(`${dist}/app/run.js`);
+  mark('load CLI + app');
+  const { WasmtimeHost } = await import(`${dist}/engine/wasmtime.js`);
+  const { digestHex } = await import(`${dist}/oci/digest.js`);
+  const host = WasmtimeHost.start();
+  mark('start the wasmtime host');
+  const { openContext } = await import(`${dist}/home/context.js`);
+  const { parseTarget, resolveTarget } = await import(`${dist}/app/target.js`);
+  const ctx = await openContext({});
+  const resolved = await resolveTarget(await parseTarget(project), ctx, ['app', 'wasm']);
+  mark('project: config, hashes, build record, store');
+  const { home } = ctx;
+  const layers = [resolved.app.runtimeLayer, resolved.app.moduleLayer];
+  for (const l of layers) await home.store.verify(l);
+  const files = layers.map((l) => ({ path: home.store.blobPath(l.digest), hex: digestHex(l.digest) }));
+  mark('check the layers');
+  const outcome = await host.run(files[0], files[1], { args: ['x', 'a'], env: [] }, { cacheDir: home.compiledCacheDir, reporter: () => {}, policy: { leases: home.leases, limit: home.cacheLimit } });
+  mark('the wasmtime host runs it (waiting)');
+  process.stderr.write(JSON.stringify({ project, engine, startedAt, phases, host: outcome.phases, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }) + '\n');
+  process.exit(0);
+}
 
 await import('commander');
 await import(`${dist}/cli/command.js`);

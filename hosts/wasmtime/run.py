@@ -50,13 +50,27 @@ def receive():
     return json.loads(line)
 
 
+# Where the time goes, in ms, reported with the exit status (scripts/profile-run.mjs prints it).
+PHASES = {}
+_mark = time.perf_counter()
+
+
+def phase(name):
+    global _mark
+    now = time.perf_counter()
+    PHASES[name] = round((now - _mark) * 1000, 1)
+    _mark = now
+
+
 # fabricks starts this process before it knows what to run, so that this import (most of the
 # start-up) overlaps its own work; the run comes next on the socket
 import wasmtime  # noqa: E402
 import wasmtime.component as C  # noqa: E402
 
 ENGINE = wasmtime.Engine()
+phase("import wasmtime")
 config = receive()
+phase("wait for the run")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # the WASI 0.2 version wasmtime-py 50's add_wasip2 and add_wasi_http define their interfaces at
@@ -128,6 +142,7 @@ def main():
     engine = ENGINE
     main_component = compiled(engine, config["main"])
     source_component = compiled(engine, config["source"]) if config.get("source") else None
+    phase("load compiled components")
     imports = list(main_component.type.imports(engine))
 
     def imported(interface):
@@ -230,7 +245,9 @@ def main():
         for name in ("entrypoint", "list", "read"):
             source[name] = exported_func(store, s, source_name, name)
 
+    phase("link")
     instance = linker.instantiate(store, main_component)
+    phase("instantiate")
     run_name = next((n for n in main_component.type.exports(engine) if n.split("@")[0] == "wasi:cli/run"), None)
     run = exported_func(store, instance, run_name, "run") if run_name else None
     if run is None:
@@ -241,6 +258,8 @@ def main():
         return {"status": e.code}
     except wasmtime.WasmtimeError as e:
         return {"status": 1, "trap": str(e)}
+    finally:
+        phase("the guest's run")
     # run returns result (no payloads), lifted as Variant("ok") or Variant("err")
     return {"status": 1 if getattr(result, "tag", "ok") == "err" else 0}
 
@@ -249,6 +268,6 @@ try:
     outcome = main()
 except wasmtime.WasmtimeError as e:
     outcome = {"status": 1, "trap": str(e), "failed": True}
-send({"exit": outcome})
+send({"exit": {**outcome, "phases": PHASES}})
 _chan.close()
 os._exit(outcome["status"] if 0 <= outcome["status"] < 256 else 1)

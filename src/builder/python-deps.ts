@@ -1,6 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { unzipSync } from 'fflate';
 import { sha256 } from '../oci/digest.js';
 import type { Digest } from '../oci/digest.js';
 import type { LockFile, PinnedWheel } from '../config/lock.js';
@@ -44,10 +43,12 @@ export async function pythonDependencies(
       done({ size: pins.length });
     }
     const files = [];
+    // the unzipper loads only for a project that has dependencies
+    const { unzipSync } = pins.length ? await import('fflate') : { unzipSync: undefined };
     for (const pin of pins) {
       throwIfAborted(signal);
       const wheel = await cachedWheel(pin, target, cacheDir, scratch, signal);
-      files.push(...wheelFiles(pin, wheel.path, wheel.bytes));
+      files.push(...wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!));
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { lock: { requirements: digest, packages: pins }, files };
@@ -103,7 +104,7 @@ async function cachedWheel(pin: PinnedWheel, target: WheelTarget, cacheDir: stri
  * A wheel's files as they go into the layer, as pip would install them into site-packages:
  * purelib/platlib data go to the root; scripts, headers and data files are not for import.
  */
-function wheelFiles(pin: PinnedWheel, wheelPath: string, bytes: Uint8Array): PythonDependencies['files'] {
+function wheelFiles(pin: PinnedWheel, wheelPath: string, bytes: Uint8Array, unzipSync: (data: Uint8Array) => Record<string, Uint8Array>): PythonDependencies['files'] {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes);

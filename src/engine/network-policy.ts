@@ -5,9 +5,15 @@ import { parseConnectRule, type ConnectRule } from '../config/connect-rules.js';
 const WEB_PORTS = [80, 443];
 
 /** Loopback, private, link-local and unique-local blocks: a name that resolves into one is refused unless a rule names it. */
-const INTERNAL = new BlockList();
-for (const [address, prefix] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16], ['0.0.0.0', 8], ['100.64.0.0', 10]] as const) INTERNAL.addSubnet(address, prefix, 'ipv4');
-for (const [address, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::', 128]] as const) INTERNAL.addSubnet(address, prefix, 'ipv6');
+let internal: BlockList | undefined;
+/** Made on first use: a run that never connects out does not pay for it at start-up. */
+function internalBlocks(): BlockList {
+  if (internal) return internal;
+  internal = new BlockList();
+  for (const [address, prefix] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16], ['0.0.0.0', 8], ['100.64.0.0', 10]] as const) internal.addSubnet(address, prefix, 'ipv4');
+  for (const [address, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::', 128]] as const) internal.addSubnet(address, prefix, 'ipv6');
+  return internal;
+}
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -45,7 +51,7 @@ export class NetworkPolicy {
     if (family === 0) return { allowed: false, reason: `${host} resolved to "${address}", which is not an address` };
     const byRule = this.rules.some((r) => r.kind === 'cidr' && inBlock(r, address, family) && (r.port === undefined || r.port === port));
     if (byRule) return { allowed: true };
-    if (INTERNAL.check(address, family === 4 ? 'ipv4' : 'ipv6')) {
+    if (internalBlocks().check(address, family === 4 ? 'ipv4' : 'ipv6')) {
       return { allowed: false, reason: `network access to ${host}:${port} is not granted: it resolves to ${address}, an internal address` };
     }
     return { allowed: true };

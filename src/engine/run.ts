@@ -35,6 +35,8 @@ export interface RunOutcome {
   status: number;
   /** Why the engine stopped the component, when it trapped (the CLI reports it). */
   trap?: string;
+  /** The wasmtime host's own phases, in ms (scripts/profile-run.mjs shows them). */
+  phases?: Record<string, number>;
 }
 
 export async function runComponent(t: Transpiled, grants: Grants, provided: Record<string, unknown> = {}): Promise<RunOutcome> {

@@ -335,6 +335,8 @@ export class LayoutStore implements Target, Verifier, FileStager {
     if (!(await this.exists(desc))) {
       throw new FabricksError('NOT_FOUND', `cannot tag ${reference}: manifest ${desc.digest} is not in the local store (${this.root})`);
     }
+    // already so (a build with nothing changed tags again): no write, no lock
+    if ((await this.readIndex()).manifests.some((m) => refOf(m) === reference && m.digest === desc.digest)) return;
     await this.withIndexLock(async () => {
       const index = await this.readIndex();
       const kept = index.manifests.filter((m) => refOf(m) !== reference);
