@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os';
 import type { Digest } from '../oci/digest.js';
 import type { Context } from '../home/context.js';
 import { FabricksError, throwIfAborted } from '../util/errors.js';
-import { recompose } from '../artifact/recompose.js';
 import { capabilitiesOf, type Capabilities } from '../artifact/app.js';
 import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, type RunFlags } from './grants.js';
@@ -49,7 +48,8 @@ export interface RunResult {
 export async function run(targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags = {}): Promise<RunResult> {
   const engine = runEngine();
   // the wasmtime host loads while the target is resolved; dropped if the run goes elsewhere
-  const host = engine !== 'jco' && wasmtimeAvailable() ? WasmtimeHost.start() : undefined;
+  const host = engine !== 'jco' && wasmtimeAvailable() ? WasmtimeHost.take() : undefined;
+  if (!host) WasmtimeHost.dropEarly();
   try {
     return await runOn(host, engine, targetArg, args, ctx, flags);
   } finally {
@@ -87,7 +87,7 @@ async function runOn(host: WasmtimeHost | undefined, engine: 'wasmtime' | 'jco' 
     // host folders come from the user's own fabricks.toml, never from an artifact
     projectMounts = built?.capabilities.filesystem.mounts;
     // a project's build left the component in .fabricks/app.wasm; others compose it again
-    bytes = built ? () => readFile(built.component.path) : component ? async () => component : () => recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
+    bytes = built ? () => readFile(built.component.path) : component ? async () => component : async () => (await import('../artifact/recompose.js')).recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal);
   }
   const grants = resolveGrants(caps, projectMounts, process.env, flags, process.cwd());
   for (const m of grants.mounts) {

@@ -8,7 +8,6 @@ import { loadApp, loadStoredApp, type StoredApp } from '../artifact/app.js';
 import type { ArtifactKind } from '../artifact/kind.js';
 import { wasmLayer, wasmName } from '../artifact/wasm.js';
 import { build, type BuildResult } from '../builder/build.js';
-import { pullArtifact } from './pull-artifact.js';
 
 /** What a command is pointed at: a project folder, a build in the local store, or a pushed artifact. */
 export type Target =
@@ -48,6 +47,8 @@ export async function resolveTarget(target: Target, ctx: Context, accept: Artifa
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }
   if (target.kind === 'stored') return { kind: 'app', app: await loadStoredApp(store, target.reference) };
+  // the registry client loads only for a registry reference
+  const { pullArtifact } = await import('./pull-artifact.js');
   const { pulled, kind, app, component } = await pullArtifact(target.reference, ctx, accept);
   if (kind === 'wasm') {
     const layer = wasmLayer(pulled.manifestValue, pulled.reference);

@@ -4,7 +4,7 @@ import { sha256 } from '../oci/digest.js';
 import type { Digest } from '../oci/digest.js';
 import type { LockFile, PinnedWheel } from '../config/lock.js';
 import type { PythonRequirements } from '../config/python-requirements.js';
-import { downloadWheels, resolveRequirements, type WheelTarget } from '../tools/pip.js';
+import type { WheelTarget } from '../tools/pip.js';
 import { FabricksError, throwIfAborted } from '../util/errors.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { displayPath } from '../util/paths.js';
@@ -65,6 +65,7 @@ function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest 
 async function resolvePins(r: PythonRequirements, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<PinnedWheel[]> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
+  const { resolveRequirements } = await import('../tools/pip.js');
   const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal);
   return reported
     .map((w) => {
@@ -88,6 +89,7 @@ async function cachedWheel(pin: PinnedWheel, target: WheelTarget, cacheDir: stri
   const dest = join(scratch, 'download');
   const pinned = join(scratch, `${pin.name}.txt`);
   await writeFile(pinned, `${pin.name}==${pin.version} --hash=sha256:${pin.sha256}\n`);
+  const { downloadWheels } = await import('../tools/pip.js');
   await downloadWheels(pinned, dest, target, signal);
   const got = (await readdir(dest)).find((f) => f === pin.wheel);
   if (!got) throw new FabricksError('DEPENDENCY_INVALID', `pip did not download ${pin.wheel} for ${pin.name} ${pin.version}`, { hint: 'delete the [python] entries from fabricks.lock to resolve the dependencies again' });

@@ -59,6 +59,8 @@ type HostMessage =
  * The engine process, started as early as possible: it loads wasmtime while fabricks resolves
  * what to run, then waits for the run on its socket. Dropped (cancel) when the run goes elsewhere.
  */
+let early: WasmtimeHost | undefined;
+
 export class WasmtimeHost {
   private readonly child: ChildProcess;
   private readonly channel: Duplex;
@@ -74,6 +76,36 @@ export class WasmtimeHost {
     });
     // a host that failed to start is reported by run(); cancel() must not see it as unhandled
     this.exited.catch(() => undefined);
+  }
+
+  /**
+   * Started by bin/fabricks.js for `fabricks run`, before the CLI's modules load (about 50 ms
+   * more for the host to load wasmtime in); not holding fabricks open until a run takes it.
+   */
+  static startEarly(argv: string[]): void {
+    const command = argv.slice(2).find((a) => !a.startsWith('-'));
+    if (command !== 'run' || process.env.FABRICKS_ENGINE === 'jco' || early || !wasmtimeAvailable()) return;
+    early = new WasmtimeHost(wasmtimePython());
+    early.child.unref();
+    (early.channel as Duplex & { unref(): void }).unref();
+    const host = early;
+    process.once('exit', () => host.child.kill('SIGKILL'));
+  }
+
+  /** The host bin/fabricks.js started, if any, or a new one. */
+  static take(): WasmtimeHost {
+    const host = early;
+    early = undefined;
+    if (!host) return WasmtimeHost.start();
+    host.child.ref();
+    (host.channel as Duplex & { ref(): void }).ref();
+    return host;
+  }
+
+  /** Drops the host bin/fabricks.js started, when the run goes in-process. */
+  static dropEarly(): void {
+    early?.cancel();
+    early = undefined;
   }
 
   /** Starts the engine process, or throws TOOL_MISSING when wasmtime-py is not installed. */

@@ -4,13 +4,11 @@ import type { ProjectConfig } from '../config/project.js';
 import type { LockFile } from '../config/lock.js';
 import { formatReference, withDefaultTag, type Reference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/content.js';
-import { pullToStore } from '../oci/transfer.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Context } from '../home/context.js';
 import { loadStoredRuntime, type Language } from '../artifact/runtime.js';
 import { requireKind } from '../artifact/kind.js';
 import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
-import { ensureBuiltinRuntime } from './build-runtime.js';
 
 export interface ResolvedRuntime {
   /** The reference as written in [from] image. */
@@ -40,7 +38,8 @@ function knownRuntimes(): string {
  */
 export async function resolveRuntime(config: ProjectConfig, lock: LockFile | undefined, ctx: Context): Promise<ResolvedRuntime> {
   const { store } = ctx.home;
-  const built = (rt: BuiltinRuntime) => ensureBuiltinRuntime(rt, store, ctx.reporter, { signal: ctx.signal });
+  // the builder and its tools load only when a runtime is built
+  const built = async (rt: BuiltinRuntime) => (await import('./build-runtime.js')).ensureBuiltinRuntime(rt, store, ctx.reporter, { signal: ctx.signal });
   const ref = config.from.reference;
   const builtin = findBuiltin(ref);
   if (isBuiltinRegistry(ref) && !builtin) {
@@ -91,6 +90,7 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
 
 async function pullRuntime(ref: Reference, reference: string, config: ProjectConfig, ctx: Context): Promise<void> {
   try {
+    const { pullToStore } = await import('../oci/transfer.js');
     await pullToStore(ref, ctx.home.store, {
       registry: ctx.registry,
       reporter: ctx.reporter,
