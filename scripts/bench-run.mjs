@@ -56,14 +56,14 @@ const summary = (samples) => {
 };
 
 /** Each variant `runs` times, in turn; `before` runs ahead of each run of its variant (not timed). */
-function measure(variants, n = runs) {
+async function measure(variants, n = runs) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let i = 0; i < n; i++) {
     for (const [name, v] of Object.entries(variants)) {
       v.before?.();
       const sample = once(v.cmd, v.args, v.cwd, v.env);
       // two processes: the peak of each, added up (the wrapper wrote them down)
-      if (v.rss) sample.rssMiB = v.rss();
+      if (v.rss) sample.rssMiB = await v.rss();
       samples[name].push(sample);
     }
   }
@@ -110,7 +110,7 @@ for (const example of examples) {
     warm['wasmtime-py 50 (warm)'] = { cmd: wasmtimePy, args: [join(root, 'scripts', 'wasmtime-py-run.py'), component, wasmtimeCache, ...args] };
     once(wasmtimePy, warm['wasmtime-py 50 (warm)'].args); // compile once into its cache
   }
-  const rows = measure(warm);
+  const rows = await measure(warm);
   // memory of the two-process row, through the wrapper (not timed: the wrapper adds a process)
   if (timeBin) {
     const peaks = [];
@@ -120,14 +120,16 @@ for (const example of examples) {
     }
     rows['fabricks run (warm)'].rssMiB = Math.round(median(peaks));
   }
+  const viaWrapper = { cmd: process.execPath, args: runArgs, env: { FABRICKS_WASMTIME_PYTHON: wrapper }, rss: timeBin ? twoProcessRss : undefined };
   // first runs (fewer: each compiles or transpiles): this app on a runtime compiled already,
   // the first app on the runtime, and the in-process engine's first run
   Object.assign(
     rows,
-    measure(
+    await measure(
       {
-        'fabricks run (first run of this app)': { cmd: process.execPath, args: runArgs, before: () => spawnSync('rm', ['-rf', compiled(built.module.digest)]) },
-        'fabricks run (first run on this runtime)': { cmd: process.execPath, args: runArgs, before: () => spawnSync('rm', ['-rf', compiled(built.module.digest), compiled(built.runtime.digest)]) },
+        // (through the wrapper, for the two processes' memory: its own few ms are lost in these)
+        'fabricks run (first run of this app)': { ...viaWrapper, before: () => spawnSync('rm', ['-rf', compiled(built.module.digest)]) },
+        'fabricks run (first run on this runtime)': { ...viaWrapper, before: () => spawnSync('rm', ['-rf', compiled(built.module.digest), compiled(built.runtime.digest)]) },
         'fabricks run, in-process engine (first run)': { cmd: process.execPath, args: runArgs, env: jco, before: () => spawnSync('rm', ['-rf', transpiledEntry]) },
       },
       Math.min(runs, 3),
@@ -142,6 +144,7 @@ for (const example of examples) {
 const table = ['| example | how | wall ms | CPU ms | peak RSS MiB |', '|---|---|---:|---:|---:|'];
 for (const { example, rows } of results) for (const [how, r] of Object.entries(rows)) table.push(`| ${example} | ${how} | ${r.ms} | ${r.cpuMs ?? '-'} | ${r.rssMiB ?? '-'} |`);
 const out = { date: new Date().toISOString(), node: process.version, runs, loadavg: loadavg().map((x) => +x.toFixed(2)), results };
+table.push('', "peak RSS of `fabricks run` on wasmtime (the rows without \"in-process\") is node's and the wasmtime host's added up.");
 console.log(table.join('\n'));
 console.log(JSON.stringify(out, null, 2));
 await mkdir(join(root, 'bench-results'), { recursive: true });

@@ -246,7 +246,11 @@ def main():
             source[name] = exported_func(store, s, source_name, name)
 
     phase("link")
-    instance = linker.instantiate(store, main_component)
+    try:
+        instance = linker.instantiate(store, main_component)
+    except wasmtime.WasmtimeError as e:
+        # an import this host does not provide, not a trap of the guest's
+        return {"status": 1, "unlinked": str(e).split("\n")[0]}
     phase("instantiate")
     run_name = next((n for n in main_component.type.exports(engine) if n.split("@")[0] == "wasi:cli/run"), None)
     run = exported_func(store, instance, run_name, "run") if run_name else None

@@ -53,7 +53,7 @@ type HostMessage =
   | { compiling: string }
   | { compiled: string; bytes: number; ms: number }
   | { connect: { scheme: string | null; authority: string | null } }
-  | { exit: RunOutcome };
+  | { exit: RunOutcome & { unlinked?: string } };
 
 /**
  * The engine process, started as early as possible: it loads wasmtime while fabricks resolves
@@ -143,7 +143,7 @@ export class WasmtimeHost {
     });
     const onAbort = () => this.child.kill('SIGTERM');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let outcome: RunOutcome | undefined;
+    let outcome: (RunOutcome & { unlinked?: string }) | undefined;
     let compiledAny = false;
     const compiling = new Map<string, (data: { digest: string; size: number }) => void>();
     const lines = createInterface({ input: this.channel });
@@ -168,6 +168,11 @@ export class WasmtimeHost {
       })
       .finally(() => opts.signal?.removeEventListener('abort', onAbort));
     if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
+    if (outcome?.unlinked) {
+      throw new FabricksError('RUN_FAILED', `the component cannot run here: ${outcome.unlinked}`, {
+        hint: 'fabricks run provides wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), wasi:http (outgoing: granted hosts only) and (denied) wasi:sockets',
+      });
+    }
     if (outcome) return outcome;
     if (signal) return { status: 128 + (osConstants.signals[signal] ?? 1) };
     throw new FabricksError('RUN_FAILED', `the wasmtime host stopped without an exit status (exit code ${code})`, { hint: 'run: npm run setup, which reinstalls wasmtime-py' });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copySuiteHome, events, exists, fabricks, jsToml, project, pyToml, repoRoot } from '../helpers.js';
 import { COMPILED_LAYOUT } from '../../src/home/home.js';
-import { WASMTIME_PY_VERSION } from '../../src/engine/wasmtime.js';
+import { runOnWasmtime, WASMTIME_PY_VERSION } from '../../src/engine/wasmtime.js';
+import { createHash } from 'node:crypto';
 
 /**
  * fabricks run's engine, wasmtime (hosts/wasmtime/run.py): a runtime is compiled once for every
@@ -157,6 +158,37 @@ describe('the wasmtime engine', () => {
       expect(await closed).toEqual([null, signal]);
       await expect.poll(() => alive(engine!), { timeout: 5000 }).toBe(false);
     }
+  });
+});
+
+describe('the wasmtime engine on a whole component', () => {
+  /** A component exporting wasi:cli/run whose run returns ok or err, importing `imports`. */
+  async function component(ok: boolean, imports = ''): Promise<{ path: string; hex: string }> {
+    const { parse } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+    const bytes = (await parse(`(component
+  ${imports}
+  (core module $m (func (export "run") (result i32) i32.const ${ok ? 0 : 1}))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $r (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $r)))`)) as Uint8Array;
+    const dir = await mkdtemp(join(tmpdir(), 'fabricks-component-'));
+    const path = join(dir, 'c.wasm');
+    await writeFile(path, bytes);
+    return { path, hex: createHash('sha256').update(bytes).digest('hex') };
+  }
+  const opts = async () => ({ cacheDir: await mkdtemp(join(tmpdir(), 'fabricks-compiled-')), reporter: () => {} });
+
+  it("gives run's ok and err as exit statuses 0 and 1", async () => {
+    expect(await runOnWasmtime(await component(true), undefined, { args: ['c'], env: [] }, await opts())).toMatchObject({ status: 0 });
+    const failed = await runOnWasmtime(await component(false), undefined, { args: ['c'], env: [] }, await opts());
+    expect(failed).toMatchObject({ status: 1 });
+    expect(failed.trap).toBeUndefined();
+  });
+
+  it('refuses a component that imports what fabricks run does not provide, naming the import', async () => {
+    const missing = await component(true, '(import "example:missing/thing@1.0.0" (instance (export "f" (func))))');
+    await expect(runOnWasmtime(missing, undefined, { args: ['c'], env: [] }, await opts())).rejects.toMatchObject({ code: 'RUN_FAILED', message: expect.stringContaining('example:missing/thing@1.0.0') });
   });
 });
 
