@@ -116,15 +116,16 @@ export function events(stderr: string): ProgressEvent[] {
 }
 
 /**
- * A copy of the suite's home (its built runtimes) that other tests may be writing to meanwhile:
+ * A copy of the suite's home (its built runtimes), or of one `part` of it (such as its store),
+ * that other tests may be writing to meanwhile:
  * transient files (locks, leases, partial downloads, temporaries) are left out, and a file that
  * vanishes while it is copied makes the copy start again.
  */
-export async function copySuiteHome(dest: string): Promise<void> {
+export async function copySuiteHome(dest: string, part = ''): Promise<void> {
   const transient = /(\.lock(\/|$))|(\/\.fabricks\/(leases|used|trash|partial|quarantine|gc\.lock)(\/|$))|(\.tmp-)|(\.gc-)/;
   for (let attempt = 1; ; attempt++) {
     try {
-      await cp(inject('fabricksHome'), dest, { recursive: true, filter: (src) => !transient.test(src) });
+      await cp(join(inject('fabricksHome'), part), dest, { recursive: true, filter: (src) => !transient.test(src) });
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw e;

@@ -1,15 +1,15 @@
-import { beforeAll, describe, expect, it, inject } from 'vitest';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fabricks, project, jsToml, storeSnapshot, exists } from '../helpers.js';
+import { copySuiteHome, fabricks, project, jsToml, storeSnapshot, exists } from '../helpers.js';
 
 // A store of its own (a copy of the suite's, runtime included), so other test files building in
 // parallel cannot change it while these tests check that a failed build changed nothing.
 let home: string;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'fabricks-errors-home-'));
-  await cp(join(inject('fabricksHome'), 'store'), join(home, 'store'), { recursive: true });
+  await copySuiteHome(join(home, 'store'), 'store');
 });
 
 /** A failed build: non-zero exit, the expected message, and nothing written to .fabricks or the store. */
