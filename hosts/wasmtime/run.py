@@ -16,6 +16,7 @@ writes; it cannot make symlinks), outbound HTTP through the question above, and 
 cannot be made. A fabricks app runs as its runtime layer with fabricks:app/source answered from
 its module layer, so the compiled runtime is shared by every app on it.
 """
+import base64
 import ctypes
 import hashlib
 import json
@@ -214,6 +215,21 @@ def main():
             "entrypoint": lambda store: call(store, source["entrypoint"]),
             "list": lambda store: call(store, source["list"]),
             "read": lambda store, path: call(store, source["read"], path),
+        })
+    elif config.get("served_source"):
+        # files fabricks holds in memory (a build's syntax check): asked for over the socket
+        def ask(*question):
+            send({"source": list(question)})
+            return receive()["value"]
+
+        def read(store, path):
+            value = ask("read", path)
+            return None if value is None else base64.b64decode(value)
+
+        replace("fabricks:app/source", {
+            "entrypoint": lambda store: ask("entrypoint"),
+            "list": lambda store: ask("list"),
+            "read": read,
         })
 
     # stdio is shared with fabricks (and with what fabricks ran before, such as a build's tools),

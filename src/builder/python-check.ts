@@ -4,8 +4,8 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { displayPath } from '../util/paths.js';
 import type { PackedFile } from '../compose/module-layer.js';
-import { runComponent } from '../engine/run.js';
-import { transpiled } from '../engine/transpile.js';
+import { runOnWasmtime, wasmtimeAvailable } from '../engine/wasmtime.js';
+import { digestHex } from '../oci/digest.js';
 import type { TranspileCachePolicy } from '../engine/transpile-cache.js';
 
 export interface SyntaxProblem {
@@ -19,14 +19,22 @@ export interface SyntaxProblem {
 /** The entrypoint the runtime's bootstrap reads as "check, do not run" (no path holds NUL). */
 const CHECK = '\0check';
 
+/** Where the check runs: the caches of either engine, and what a gc elsewhere must spare. */
+export interface CheckEngine {
+  transpileCacheDir: string;
+  compiledCacheDir: string;
+  policy?: TranspileCachePolicy;
+}
+
 /**
  * Compiles every .py file with the runtime's own interpreter (the Python in the runtime layer,
  * not the host's), so syntax errors are reported at build time with the version that will run
  * them. The runtime layer runs on its own, its fabricks:app/source served from here; the
- * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have.
+ * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have. It
+ * runs on the engine `fabricks run` uses (wasmtime, so the runtime compiled for the check is the
+ * one runs start from), else in-process.
  */
-async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter, policy?: TranspileCachePolicy): Promise<SyntaxProblem[]> {
-  const t = await transpiled(transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, policy);
+async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, engine: CheckEngine, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
   const byPath = new Map(files.map((f) => [f.path, f.bytes]));
   let report: SyntaxProblem[] | undefined;
   const source = {
@@ -40,7 +48,18 @@ async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, t
       return byPath.get(path);
     },
   };
-  const { status } = await runComponent(t, { args: ['fabricks-check'], env: [] }, { 'fabricks:app/source': source });
+  const grants = { args: ['fabricks-check'], env: [] };
+  let status: number;
+  if (process.env.FABRICKS_ENGINE !== 'jco' && wasmtimeAvailable()) {
+    await store.verify(runtimeLayer);
+    const runtime = { path: store.blobPath(runtimeLayer.digest), hex: digestHex(runtimeLayer.digest) };
+    ({ status } = await runOnWasmtime(runtime, source, grants, { cacheDir: engine.compiledCacheDir, reporter, ...(engine.policy ? { policy: engine.policy } : {}) }));
+  } else {
+    const { transpiled } = await import('../engine/transpile.js');
+    const { runComponent } = await import('../engine/run.js');
+    const t = await transpiled(engine.transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, engine.policy);
+    ({ status } = await runComponent(t, grants, { 'fabricks:app/source': source }));
+  }
   if (status !== 0 || !report) {
     throw new FabricksError('RUNTIME_BUILD_FAILED', `the Python runtime could not check the sources (exit status ${status})`, {
       hint: 'rebuild the runtime with: fabricks runtime build python --force',
@@ -50,9 +69,9 @@ async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, t
 }
 
 /** Fails with PY_SYNTAX listing every file that does not compile. */
-export async function checkPython(sourceDir: string, store: LayoutStore, runtimeLayer: Descriptor, transpileCacheDir: string, files: PackedFile[], reporter: Reporter, policy?: TranspileCachePolicy): Promise<void> {
+export async function checkPython(sourceDir: string, store: LayoutStore, runtimeLayer: Descriptor, engine: CheckEngine, files: PackedFile[], reporter: Reporter): Promise<void> {
   const done = startStep(reporter, 'check', displayPath(sourceDir));
-  const syntax = await checkPythonSyntax(store, runtimeLayer, transpileCacheDir, files, reporter, policy);
+  const syntax = await checkPythonSyntax(store, runtimeLayer, engine, files, reporter);
   if (syntax.length > 0) {
     throw new FabricksError('PY_SYNTAX', `${syntax.length === 1 ? 'a Python file does' : `${syntax.length} Python files do`} not compile (${displayPath(sourceDir)})`, {
       problems: formatSyntaxProblems(syntax),

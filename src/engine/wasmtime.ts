@@ -49,7 +49,15 @@ export interface WasmtimeOptions {
   signal?: AbortSignal;
 }
 
+/** fabricks:app/source answered from memory (a build's syntax check), not from a module layer. */
+export interface SourceProvider {
+  entrypoint(): string;
+  list(): string[];
+  read(path: string): Uint8Array | undefined;
+}
+
 type HostMessage =
+  | { source: ['entrypoint'] | ['list'] | ['read', string] }
   | { compiling: string }
   | { compiled: string; bytes: number; ms: number }
   | { connect: { scheme: string | null; authority: string | null } }
@@ -128,15 +136,18 @@ export class WasmtimeHost {
    * and source the app's module layer answering its fabricks:app/source (so the compiled runtime
    * is shared by every app on it); without, main is a whole component.
    */
-  async run(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
-    await opts.policy?.leases.hold([main, ...(source ? [source] : [])].map((c) => compiledKey(c.hex)));
+  async run(main: ComponentFile, source: ComponentFile | SourceProvider | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
+    const layer = source && 'hex' in source ? source : undefined;
+    const served = source && !('hex' in source) ? source : undefined;
+    await opts.policy?.leases.hold([main, ...(layer ? [layer] : [])].map((c) => compiledKey(c.hex)));
     const policy = new NetworkPolicy(grants.connect ?? []);
     const send = (message: unknown) => this.channel.write(`${JSON.stringify(message)}\n`);
     send({
       cache: opts.cacheDir,
       // compiling the runtime takes seconds (shown); a module layer, milliseconds
       main: { ...main, announce: true },
-      source: source ?? null,
+      source: layer ?? null,
+      served_source: Boolean(served),
       args: grants.args,
       env: grants.env,
       mounts: (grants.mounts ?? []).map((m) => ({ guest: m.guest, host: m.host, mode: m.mode })),
@@ -151,7 +162,11 @@ export class WasmtimeHost {
     let queue = Promise.resolve();
     lines.on('line', (line) => {
       const message = JSON.parse(line) as HostMessage;
-      if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
+      if ('source' in message) {
+        const [what, path] = message.source;
+        const value = what === 'entrypoint' ? served?.entrypoint() : what === 'list' ? served?.list() : served?.read(path ?? '');
+        send({ value: value instanceof Uint8Array ? Buffer.from(value).toString('base64') : (value ?? null) });
+      } else if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
       else if ('compiled' in message) {
         compiledAny = true;
         compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });
@@ -180,7 +195,7 @@ export class WasmtimeHost {
 }
 
 /** Starts an engine process and runs on it (see WasmtimeHost.run). */
-export function runOnWasmtime(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
+export function runOnWasmtime(main: ComponentFile, source: ComponentFile | SourceProvider | undefined, grants: Grants, opts: WasmtimeOptions): Promise<RunOutcome> {
   return WasmtimeHost.start().run(main, source, grants, opts);
 }
 
