@@ -63,12 +63,13 @@ type HostMessage =
   | { connect: { scheme: string | null; authority: string | null } }
   | { exit: RunOutcome & { unlinked?: string } };
 
+/** The host bin/fabricks.js started for this process, until a run takes it. */
+let early: WasmtimeHost | undefined;
+
 /**
  * The engine process, started as early as possible: it loads wasmtime while fabricks resolves
  * what to run, then waits for the run on its socket. Dropped (cancel) when the run goes elsewhere.
  */
-let early: WasmtimeHost | undefined;
-
 export class WasmtimeHost {
   private readonly child: ChildProcess;
   private readonly channel: Duplex;
