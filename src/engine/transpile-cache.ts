@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestHex, type Digest } from '../oci/digest.js';
 import { liveLeases, type Leases } from '../util/lease.js';
+import { CODE_CACHE_FILE } from './component-script.js';
 
 /**
  * The transpile cache's upkeep: an entry's last use is its folder's mtime (set on every use, so
@@ -65,7 +66,9 @@ export async function cacheEntries(cacheDir: string, key: (hex: string) => strin
     const s = await stat(dir).catch(() => undefined);
     if (!s?.isDirectory()) continue;
     const meta = await readFile(join(dir, 'fabricks.json'), 'utf8').then((t) => JSON.parse(t) as { bytes?: number }, () => ({}) as { bytes?: number });
-    out.push({ name, lease: key(name), dir, bytes: typeof meta.bytes === 'number' ? meta.bytes : await treeBytes(dir), lastUsed: s.mtimeMs });
+    // the V8 code cache a run writes into a transpiled entry later counts too
+    const codeCache = (await stat(join(dir, CODE_CACHE_FILE)).catch(() => undefined))?.size ?? 0;
+    out.push({ name, lease: key(name), dir, bytes: typeof meta.bytes === 'number' ? meta.bytes + codeCache : await treeBytes(dir), lastUsed: s.mtimeMs });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exists, fabricks, jsToml, project } from '../helpers.js';
@@ -208,6 +208,16 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     for (const x of [b, d, e, b]) expect((await run(['run', '-q', x.dir])).status).toBe(0);
     const listed = await ls();
     expect(listed.transpileCache.entries).toBe(3);
+    // what the entries take on disk, the V8 code cache each run wrote included (not fabricks' own two small files)
+    let onDisk = 0;
+    for (const x of [b, d, e]) {
+      const entry = transpiledDir(x.built.component.digest);
+      for (const f of await readdir(entry, { recursive: true, withFileTypes: true })) {
+        if (f.isFile() && !['package.json', 'fabricks.json'].includes(f.name)) onDisk += (await stat(join(f.parentPath, f.name))).size;
+      }
+      expect(await exists(join(entry, 'component.js.v8-cache'))).toBe(true);
+    }
+    expect(listed.transpileCache.bytes).toBe(onDisk);
     // room for two entries of the three: the least recently used (d) goes
     const limit = Math.ceil((listed.transpileCache.bytes * 2) / 3) + 1024 * 1024;
     const collected = await gc('--cache-limit', String(limit));
