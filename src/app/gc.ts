@@ -10,8 +10,7 @@ import { sweepStore, type TaggedArtifact } from '../oci/store-gc.js';
 import { BlobLocations } from '../oci/locations.js';
 import { UploadSessionFile } from '../oci/registry/upload-sessions.js';
 import { uploadSessionsFile } from '../oci/transfer.js';
-import { cacheEntries, overLimit, removeEntry, strayFolders, transpileKey, type CacheEntry } from '../engine/transpile-cache.js';
-import { compiledKey } from '../engine/wasmtime.js';
+import { cacheEntries, engineCaches, overLimit, removeEntry, strayFolders, type CacheEntry } from '../engine/transpile-cache.js';
 import { liveLeases } from '../util/lease.js';
 import { withFileLock } from '../util/file-lock.js';
 
@@ -69,12 +68,9 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
 
     const components = await referencedComponents(ctx, sweep.tagged);
     // jco's transpiled output (serving) and wasmtime's compiled components (runs): one limit
-    const caches = [
-      { dir: home.transpileCacheDir, key: transpileKey, cache: 'transpiled' as const },
-      { dir: home.compiledCacheDir, key: compiledKey, cache: 'compiled' as const },
-    ];
+    const caches = engineCaches(home);
     const cacheOf = new Map<CacheEntry, 'transpiled' | 'compiled'>();
-    for (const c of caches) for (const e of await cacheEntries(c.dir, c.key)) cacheOf.set(e, c.cache);
+    for (const c of caches) for (const e of await cacheEntries(c.dir, c.key)) cacheOf.set(e, c.name);
     const entries = [...cacheOf.keys()];
     const leased = await liveLeases(home.store.leaseDir);
     const isLeased = (e: CacheEntry) => leased.has(e.lease);

@@ -1,8 +1,7 @@
 import type { Context } from '../home/context.js';
 import { artifactKind } from '../artifact/kind.js';
 import { taggedArtifacts } from '../oci/store-gc.js';
-import { cacheEntries } from '../engine/transpile-cache.js';
-import { compiledKey } from '../engine/wasmtime.js';
+import { cacheEntries, compiledKey } from '../engine/transpile-cache.js';
 
 export interface StoredArtifact {
   reference: string;

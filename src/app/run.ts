@@ -7,9 +7,8 @@ import { capabilitiesOf, type Capabilities } from '../artifact/app.js';
 import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, type RunFlags } from './grants.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
-import { digestHex } from '../oci/digest.js';
-import { transpileKey } from '../engine/transpile-cache.js';
-import { compiledKey, WasmtimeHost, wasmtimeAvailable, wasmtimePython } from '../engine/wasmtime.js';
+import { cachePolicy } from '../engine/transpile-cache.js';
+import { storedComponent, WasmtimeHost, wasmtimeAvailable, wasmtimePython } from '../engine/wasmtime.js';
 
 /** Worker threads serving requests: FABRICKS_SERVE_WORKERS, else up to 4 (2 at least). */
 function serveWorkers(): number {
@@ -97,7 +96,7 @@ async function runOn(host: WasmtimeHost | undefined, engine: 'wasmtime' | 'jco' 
   for (const what of grants.widened) ctx.reporter({ event: 'note', code: 'widened', subject: what, detail: `granted for this run by a flag; ${name}'s artifact does not ask for it` });
   const granted = { args: [name, ...args], env: grants.env, mounts: grants.mounts, connect: grants.connect };
   const { home } = ctx;
-  const caches = { leases: home.leases, limit: home.cacheLimit, caches: [{ dir: home.transpileCacheDir, key: transpileKey }, { dir: home.compiledCacheDir, key: compiledKey }] };
+  const caches = cachePolicy(home);
   // wasmtime checks certificates against its built-in roots only (wasmtime-wasi-http's
   // webpki-roots): a service that may connect out, run by a user who trusts more roots
   // (NODE_EXTRA_CA_CERTS), runs on the engine that honours them
@@ -106,8 +105,8 @@ async function runOn(host: WasmtimeHost | undefined, engine: 'wasmtime' | 'jco' 
   if (!grants.listen && engine !== 'jco' && !extraRoots) {
     if (engine === 'wasmtime' || wasmtimeAvailable()) {
       // every blob is checked against its digest before the engine reads it
-      for (const l of layers) await home.store.verify(l);
-      const files = layers.map((l) => ({ path: home.store.blobPath(l.digest), hex: digestHex(l.digest) }));
+      const files = [];
+      for (const l of layers) files.push(await storedComponent(home.store, l));
       ctx.reporter({ event: 'step-start', step: 'run', subject: name });
       return (host ?? WasmtimeHost.start()).run(files[0]!, files[1], granted, { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: caches, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     }

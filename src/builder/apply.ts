@@ -132,10 +132,9 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
 const plannedReference = (config: ProjectConfig) => `${config.name}:${config.version}`;
 
 async function checkPythonSources(config: ProjectConfig, runtime: ResolvedRuntime, files: Array<{ path: string; bytes: Uint8Array }>, ctx: Context): Promise<void> {
-  const [{ checkPython }, { transpileKey }, { compiledKey }] = await Promise.all([import('./python-check.js'), import('../engine/transpile-cache.js'), import('../engine/wasmtime.js')]);
+  const [{ checkPython }, { cachePolicy }] = await Promise.all([import('./python-check.js'), import('../engine/transpile-cache.js')]);
   const { home } = ctx;
-  const policy = { leases: home.leases, limit: home.cacheLimit, caches: [{ dir: home.transpileCacheDir, key: transpileKey }, { dir: home.compiledCacheDir, key: compiledKey }] };
-  await checkPython(config.source.dir, home.store, runtime.layer, { transpileCacheDir: home.transpileCacheDir, compiledCacheDir: home.compiledCacheDir, policy }, files, ctx.reporter);
+  await checkPython(config.source.dir, home.store, runtime.layer, { transpileCacheDir: home.transpileCacheDir, compiledCacheDir: home.compiledCacheDir, policy: cachePolicy(home) }, files, ctx.reporter);
 }
 
 /** .fabricks/app.wasm is replaced whole (rename), never left half-written. */

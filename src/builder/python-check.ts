@@ -4,8 +4,7 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { displayPath } from '../util/paths.js';
 import type { PackedFile } from '../compose/module-layer.js';
-import { runOnWasmtime, wasmtimeAvailable } from '../engine/wasmtime.js';
-import { digestHex } from '../oci/digest.js';
+import { runOnWasmtime, storedComponent, wasmtimeAvailable } from '../engine/wasmtime.js';
 import type { TranspileCachePolicy } from '../engine/transpile-cache.js';
 
 export interface SyntaxProblem {
@@ -51,9 +50,7 @@ async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, e
   const grants = { args: ['fabricks-check'], env: [] };
   let status: number;
   if (process.env.FABRICKS_ENGINE !== 'jco' && wasmtimeAvailable()) {
-    await store.verify(runtimeLayer);
-    const runtime = { path: store.blobPath(runtimeLayer.digest), hex: digestHex(runtimeLayer.digest) };
-    ({ status } = await runOnWasmtime(runtime, source, grants, { cacheDir: engine.compiledCacheDir, reporter, ...(engine.policy ? { policy: engine.policy } : {}) }));
+    ({ status } = await runOnWasmtime(await storedComponent(store, runtimeLayer), source, grants, { cacheDir: engine.compiledCacheDir, reporter, ...(engine.policy ? { policy: engine.policy } : {}) }));
   } else {
     const { transpiled } = await import('../engine/transpile.js');
     const { runComponent } = await import('../engine/run.js');

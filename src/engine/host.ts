@@ -13,6 +13,7 @@ import * as sockets from '@bytecodealliance/preview2-shim/sockets';
 import { FabricksError } from '../util/errors.js';
 import { folders } from './folders.js';
 import { outgoingHandler } from './outgoing.js';
+import { PROVIDED_IMPORTS } from './provided.js';
 import { lazyInput, mainThreadOutput } from './stdio.js';
 import * as dueTimers from './due-timers.js';
 
@@ -125,7 +126,7 @@ export function importsFor(required: string[], grants: Grants): Record<string, u
     const impl = available[unversioned];
     if (!impl) {
       throw new FabricksError('RUN_FAILED', `the component imports ${name}, which fabricks run does not grant`, {
-        hint: 'only wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), wasi:http (outgoing: granted hosts only) and (denied) wasi:sockets are provided',
+        hint: `only ${PROVIDED_IMPORTS} are provided`,
       });
     }
     out[unversioned] = impl;

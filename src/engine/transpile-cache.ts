@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestHex, type Digest } from '../oci/digest.js';
 import { liveLeases, type Leases } from '../util/lease.js';
+import type { Home } from '../home/home.js';
 import { CODE_CACHE_FILE } from './component-script.js';
 
 /**
@@ -14,12 +15,28 @@ import { CODE_CACHE_FILE } from './component-script.js';
 /** The lease key of a component's transpiled output. */
 export const transpileKey = (digest: Digest | string) => `transpiled:${digest.startsWith('sha256:') ? digestHex(digest as Digest) : digest}`;
 
+/** The lease key of a component's compiled form (the wasmtime engine's cache, same layout). */
+export const compiledKey = (hex: string) => `compiled:${hex}`;
+
 /** What a run or build tells the cache: who leases, and the size the cache trims itself to. */
 export interface TranspileCachePolicy {
   leases: Leases;
   limit: number;
   /** Every cache the limit covers (the transpile and compiled caches share it); default: this one. */
   caches?: CacheDir[];
+}
+
+/** The caches the engines keep by component digest, trimmed together under one limit. */
+export function engineCaches(home: Pick<Home, 'transpileCacheDir' | 'compiledCacheDir'>): CacheDir[] {
+  return [
+    { name: 'transpiled', dir: home.transpileCacheDir, key: transpileKey },
+    { name: 'compiled', dir: home.compiledCacheDir, key: compiledKey },
+  ];
+}
+
+/** This process's leases and the home's limit, over both engines' caches. */
+export function cachePolicy(home: Pick<Home, 'leases' | 'cacheLimit' | 'transpileCacheDir' | 'compiledCacheDir'>): TranspileCachePolicy {
+  return { leases: home.leases, limit: home.cacheLimit, caches: engineCaches(home) };
 }
 
 export interface CacheEntry {
@@ -50,6 +67,7 @@ async function treeBytes(dir: string): Promise<number> {
 
 /** A cache folder of entries by component digest, and how its entries are leased. */
 export interface CacheDir {
+  name: 'transpiled' | 'compiled';
   dir: string;
   key: (hex: string) => string;
 }

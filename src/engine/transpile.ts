@@ -69,7 +69,7 @@ export async function transpiled(cacheDir: string, digest: Digest, bytes: () => 
   }
   done({ digest });
   // a cache that cannot be trimmed now is trimmed by the next transpile or gc: never fail a run for it
-  if (policy) await trimCaches(policy.caches ?? [{ dir: cacheDir, key: transpileKey }], policy.limit, policy.leases.dir).catch(() => undefined);
+  if (policy) await trimCaches(policy.caches ?? [{ name: 'transpiled', dir: cacheDir, key: transpileKey }], policy.limit, policy.leases.dir).catch(() => undefined);
   return { dir, imports: result.imports };
 }
 

@@ -13,18 +13,20 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { FabricksError } from '../util/errors.js';
+import type { Descriptor } from '../oci/content.js';
+import { digestHex } from '../oci/digest.js';
+import type { LayoutStore } from '../oci/layout-store.js';
 import { packageRoot, toolsDir } from '../util/paths.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import type { Grants } from './host.js';
 import { addressDenial, nameDenial, NetworkPolicy, requestTarget } from './network-policy.js';
 import type { RunOutcome } from './run.js';
-import { trimCaches, type TranspileCachePolicy } from './transpile-cache.js';
+import { PROVIDED_IMPORTS } from './provided.js';
+import { compiledKey, trimCaches, type TranspileCachePolicy } from './transpile-cache.js';
 
 /** The wasmtime-py scripts/install-tools installs; its compiled components are kept per version. */
 export const WASMTIME_PY_VERSION = '50.0.1';
 
-/** The lease key of a compiled component. */
-export const compiledKey = (hex: string) => `compiled:${hex}`;
 
 /** The Python that has wasmtime-py (FABRICKS_WASMTIME_PYTHON overrides). */
 export function wasmtimePython(): string {
@@ -39,6 +41,12 @@ export function wasmtimeAvailable(): boolean {
 export interface ComponentFile {
   path: string;
   hex: string;
+}
+
+/** A stored blob as the engine reads it, checked against its digest first. */
+export async function storedComponent(store: LayoutStore, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<ComponentFile> {
+  await store.verify(desc);
+  return { path: store.blobPath(desc.digest), hex: digestHex(desc.digest) };
 }
 
 export interface WasmtimeOptions {
@@ -183,10 +191,10 @@ export class WasmtimeHost {
         throw new FabricksError('RUN_FAILED', `the wasmtime host could not start: ${String((cause as Error)?.message ?? cause)}`, { cause, hint: 'run: npm run setup, which reinstalls wasmtime-py' });
       })
       .finally(() => opts.signal?.removeEventListener('abort', onAbort));
-    if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
+    if (compiledAny && opts.policy) await trimCaches(opts.policy.caches ?? [{ name: 'compiled', dir: opts.cacheDir, key: compiledKey }], opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
     if (outcome?.unlinked) {
       throw new FabricksError('RUN_FAILED', `the component cannot run here: ${outcome.unlinked}`, {
-        hint: 'fabricks run provides wasi:cli, wasi:clocks, wasi:random, wasi:io, wasi:filesystem (granted mounts only), wasi:http (outgoing: granted hosts only) and (denied) wasi:sockets',
+        hint: `fabricks run provides ${PROVIDED_IMPORTS}`,
       });
     }
     if (outcome) return outcome;
