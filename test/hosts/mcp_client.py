@@ -1,8 +1,10 @@
 """The official MCP Python SDK's client driving a server, over stdio (a command) or Streamable
-HTTP (a URL): prints one JSON object with what each step returned, for the tests to check.
+HTTP (a URL): prints one JSON object with what each step returned, for the tests to check. The
+steps are those of the test fixtures' server (fixture) or of the weather examples
+(examples/mcp-weather-*, weather).
 
-    python mcp_client.py stdio <command> [args...]
-    python mcp_client.py http <url>
+    python mcp_client.py fixture|weather stdio <command> [args...]
+    python mcp_client.py fixture|weather http <url>
 """
 
 import asyncio
@@ -20,7 +22,7 @@ def dump(model):
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-async def session_steps(session: ClientSession) -> dict:
+async def fixture_steps(session: ClientSession) -> dict:
     out: dict = {}
     init = await session.initialize()
     out["initialize"] = dump(init)
@@ -40,15 +42,31 @@ async def session_steps(session: ClientSession) -> dict:
     return out
 
 
+async def weather_steps(session: ClientSession) -> dict:
+    out: dict = {}
+    out["initialize"] = dump(await session.initialize())
+    out["tools"] = [t["name"] for t in dump(await session.list_tools())["tools"]]
+    out["forecast"] = dump(await session.call_tool("get_forecast", {"latitude": 38.9, "longitude": -77.0}))
+    out["alerts"] = dump(await session.call_tool("get_alerts", {"state": "CA"}))
+    out["bad"] = dump(await session.call_tool("get_forecast", {"latitude": "north", "longitude": 0}))
+    out["resource"] = dump(await session.read_resource("weather://states"))
+    out["prompt"] = dump(await session.get_prompt("weather_report", {"location": "Boston"}))
+    return out
+
+
+STEPS = {"fixture": fixture_steps, "weather": weather_steps}
+
+
 async def main() -> None:
-    mode = sys.argv[1]
+    session_steps = STEPS[sys.argv[1]]
+    mode = sys.argv[2]
     if mode == "stdio":
-        params = StdioServerParameters(command=sys.argv[2], args=sys.argv[3:], env=dict(os.environ))
+        params = StdioServerParameters(command=sys.argv[3], args=sys.argv[4:], env=dict(os.environ))
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 out = await session_steps(session)
     else:
-        async with streamablehttp_client(sys.argv[2]) as (read, write, _):
+        async with streamablehttp_client(sys.argv[3]) as (read, write, _):
             async with ClientSession(read, write) as session:
                 out = await session_steps(session)
     print(json.dumps(out))

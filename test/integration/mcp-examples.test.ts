@@ -176,7 +176,7 @@ describe.each(examples)('examples/$name', (e) => {
   });
 
   it('over stdio, with the Python SDK client', async () => {
-    const out = await mcpPythonJson('mcp_weather_client.py', ['stdio', process.execPath, bin, 'run', '-q', dirs[e.name]!, ...grants()], { FABRICKS_HOME: inject('fabricksHome') });
+    const out = await mcpPythonJson('mcp_client.py', ['weather', 'stdio', process.execPath, bin, 'run', '-q', dirs[e.name]!, ...grants()], { FABRICKS_HOME: inject('fabricksHome') });
     expect(out.initialize.serverInfo.name).toBe('weather');
     expect(out.tools.sort()).toEqual(['get_alerts', 'get_forecast']);
     expect(out.forecast.isError).toBe(false);

@@ -95,7 +95,7 @@ describe('MCP servers in Python (FastMCP) over Streamable HTTP, as an ASGI app',
   }
 
   it('serves the official Python client', async () => {
-    const out = await mcpPythonJson('mcp_client.py', ['http', sse]);
+    const out = await mcpPythonJson('mcp_client.py', ['fixture', 'http', sse]);
     expect(out.add.structuredContent).toEqual({ result: 42 });
     expect(out.point.structuredContent).toEqual({ x: 1, y: 2 });
     expect(out.fail.isError).toBe(true);
@@ -158,7 +158,7 @@ describe('MCP servers in Python (FastMCP) over Streamable HTTP, served by fabric
   // serving worker busy for good (two sessions used up both workers).
   it('serves the official Python client, session after session', async () => {
     for (let i = 0; i < 3; i++) {
-      const out = await mcpPythonJson('mcp_client.py', ['http', `${served.url}/mcp`]);
+      const out = await mcpPythonJson('mcp_client.py', ['fixture', 'http', `${served.url}/mcp`]);
       expect(out.add.structuredContent).toEqual({ result: 42 });
       expect(out.greet.structuredContent).toEqual({ result: 'Hello, Ada!' });
       expect(out.fail.isError).toBe(true);

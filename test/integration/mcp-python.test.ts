@@ -198,7 +198,7 @@ describe('MCP servers in Python (FastMCP)', () => {
 
   it('serves the official Python SDK client over stdio, and publishes the schemas the official FastMCP does', async () => {
     const theirs = await mcpPythonJson('mcp_official_schemas.py', [dir, 'catalog']);
-    const ours = await mcpPythonJson('mcp_client.py', ['stdio', process.execPath, ...runArgs()], { FABRICKS_HOME: inject('fabricksHome') });
+    const ours = await mcpPythonJson('mcp_client.py', ['fixture', 'stdio', process.execPath, ...runArgs()], { FABRICKS_HOME: inject('fabricksHome') });
     expect(ours.initialize.serverInfo.name).toBe('catalog');
     expect(ours.add.structuredContent).toEqual({ result: 42 });
     expect(ours.point).toEqual({ content: [{ type: 'text', text: '{\n  "x": 1,\n  "y": 2\n}' }], structuredContent: { x: 1, y: 2 }, isError: false });
