@@ -41,7 +41,7 @@ await symlink(modules, join(dir, 'node_modules'));
 const built = spawnSync(process.execPath, [bin, 'build', dir, '--json'], { env, encoding: 'utf8' });
 if (built.status !== 0) throw new Error(`fabricks build failed:\n${built.stderr}`);
 const moduleLayer = JSON.parse(built.stdout).module?.size;
-// prepared once (jco transpile), as a second run on the same machine finds it
+// prepared once (the runtime compiled for wasmtime), as a second run on the same machine finds it
 spawnSync(process.execPath, [bin, 'run', dir], { env, input: '' });
 
 async function measure(command, args) {

@@ -69,7 +69,7 @@ async function copy(name) {
   }
   const built = spawnSync(process.execPath, [bin, 'build', dir, '--json', '-q'], { env, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`fabricks build ${name} failed:\n${built.stderr}`);
-  // prepared once (jco transpile), as a second run on the same machine finds it
+  // prepared once (the runtime compiled for wasmtime), as a second run on the same machine finds it
   spawnSync(process.execPath, [bin, 'run', '-q', dir, ...grants], { env, input: '' });
   return { dir, moduleLayer: JSON.parse(built.stdout).module?.size };
 }
