@@ -1,0 +1,258 @@
+//! Serving `wasi:http/incoming-handler` on the granted port. Requests are handled by a bounded
+//! pool of instances (`[limits] concurrency` at once), all made from one pre-linked component:
+//! fabricks' own runtimes keep an instance from request to request, other components get a
+//! fresh one each. A request that traps, outlives `request-timeout` or reaches the memory limit
+//! is answered 500 or 504 and its instance dropped; the others keep being served. A client
+//! that goes away never takes an instance with it: the guest's call runs to its end (or its
+//! deadline) on its own task.
+
+use crate::channel::Channel;
+use crate::host::{Host, LimitHit, Shared, Stdio};
+use crate::job::Job;
+use crate::limits;
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
+use wasmtime::component::InstancePre;
+use wasmtime::{Engine, Result, Store};
+use wasmtime_wasi::I32Exit;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+
+type Body = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+/// An instance ready for a request.
+struct Slot {
+    store: Store<Host>,
+    proxy: Proxy,
+}
+
+struct Server {
+    job: Job,
+    engine: Engine,
+    pre: ProxyPre<Host>,
+    shared: Shared,
+    channel: Arc<Channel>,
+    idle: Mutex<Vec<Slot>>,
+    permits: Arc<Semaphore>,
+    request_timeout: Option<Duration>,
+}
+
+/// The requests handled at once when `[limits] concurrency` does not say: two per core, at
+/// least four (a handler waiting on an outbound request holds its instance without using a core).
+pub fn default_concurrency() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    (cores * 2).max(4)
+}
+
+fn plain(status: u16, text: &str) -> hyper::Response<Body> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(format!("{text}\n"))).map_err(|e: Infallible| match e {}).boxed_unsync())
+        .expect("a valid response")
+}
+
+impl Server {
+    async fn instance(&self) -> Result<Slot> {
+        if let Some(slot) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(slot);
+        }
+        let mut store = Store::new(&self.engine, Host::new(&self.job, &self.shared, Stdio::Service)?);
+        store.limiter(|h| &mut h.memory);
+        limits::watch(&mut store);
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Slot { store, proxy })
+    }
+
+    fn log(&self, method: &str, path: &str, status: u16, started: Instant, error: Option<String>) {
+        let mut event = json!({ "method": method, "path": path, "status": status, "ms": started.elapsed().as_millis() as u64 });
+        if let Some(e) = error {
+            event["error"] = json!(e);
+        }
+        self.channel.send(&json!({ "request": event }));
+    }
+
+    async fn handle(self: Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Body> {
+        let started = Instant::now();
+        let method = request.method().to_string();
+        let path = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let permit = match self.permits.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return plain(503, "Service Unavailable"),
+        };
+        let mut slot = match self.instance().await {
+            Ok(s) => s,
+            Err(e) => {
+                let why = format!("no instance could be made: {e:#}");
+                self.log(&method, &path, 503, started, Some(why));
+                return plain(503, "Service Unavailable");
+            }
+        };
+        let (tx, rx) = oneshot::channel();
+        let prepared = (|| -> Result<_> {
+            let mut http = slot.store.data_mut().http();
+            let req = http.new_incoming_request(Scheme::Http, request.map(|b| b.map_err(wasmtime_wasi_http::Error::from)))?;
+            let out = http.new_response_outparam(tx)?;
+            Ok((req, out))
+        })();
+        let (req, out) = match prepared {
+            Ok(x) => x,
+            Err(e) => {
+                self.log(&method, &path, 500, started, Some(format!("{e:#}")));
+                return plain(500, "Internal Server Error");
+            }
+        };
+        let deadline = self.request_timeout.map(|t| started + t);
+        slot.store.data_mut().deadline = deadline;
+        // the call runs on its own task: it ends (or reaches its deadline) even when the client
+        // has gone, and gives its instance back or drops it
+        let server = self.clone();
+        let (done_tx, done_rx) = oneshot::channel::<Option<String>>();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let call = slot.proxy.wasi_http_incoming_handler().call_handle(&mut slot.store, req, out);
+            let result = match deadline {
+                // a guest waiting on the host runs no code for the epoch to stop
+                Some(d) => match tokio::time::timeout_at((d + limits::TICK * 5).into(), call).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        slot.store.data_mut().hit = Some(LimitHit::Timeout);
+                        Err(wasmtime::format_err!("the time limit was reached"))
+                    }
+                },
+                None => call.await,
+            };
+            let hit = slot.store.data().limit_hit();
+            let failure = match (&result, hit) {
+                (_, Some(LimitHit::Timeout)) => Some(format!("the request took longer than its limit ({})", fmt_ms(server.request_timeout))),
+                (_, Some(LimitHit::Memory)) => Some(format!("the instance reached its memory limit ({} MiB)", server.job.limits.memory.unwrap_or(0) >> 20)),
+                (Err(e), None) => Some(match e.downcast_ref::<I32Exit>() {
+                    Some(exit) => format!("the service exited (status {}) while handling a request", exit.0),
+                    None => format!("the service trapped: {}", e.root_cause()),
+                }),
+                (Ok(()), None) => None,
+            };
+            if failure.is_none() && server.job.reuse_instances {
+                slot.store.data_mut().deadline = None;
+                server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+            }
+            let _ = done_tx.send(failure);
+        });
+        let response = match deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), rx).await.ok(),
+            None => Some(rx.await),
+        };
+        match response {
+            Some(Ok(Ok(response))) => {
+                let status = response.status().as_u16();
+                let server = self.clone();
+                tokio::spawn(async move {
+                    let error = done_rx.await.unwrap_or(None);
+                    server.log(&method, &path, status, started, error);
+                });
+                response.map(|b| b.boxed_unsync())
+            }
+            Some(Ok(Err(code))) => {
+                let error = done_rx.await.unwrap_or(None).unwrap_or_else(|| format!("the handler answered with an error: {code:?}"));
+                self.log(&method, &path, 500, started, Some(error));
+                plain(500, "Internal Server Error")
+            }
+            Some(Err(_)) => {
+                // the guest ended its call without setting a response
+                let error = done_rx.await.unwrap_or(None);
+                let (status, text) = if error.as_deref().is_some_and(|e| e.starts_with("the request took longer")) { (504, "Gateway Timeout") } else { (500, "Internal Server Error") };
+                self.log(&method, &path, status, started, Some(error.unwrap_or_else(|| "the handler returned without a response".into())));
+                plain(status, text)
+            }
+            None => {
+                let why = format!("the request took longer than its limit ({})", fmt_ms(self.request_timeout));
+                self.log(&method, &path, 504, started, Some(why));
+                plain(504, "Gateway Timeout")
+            }
+        }
+    }
+}
+
+fn fmt_ms(d: Option<Duration>) -> String {
+    match d {
+        Some(d) if d.as_millis() % 1000 == 0 => format!("{}s", d.as_secs()),
+        Some(d) => format!("{}ms", d.as_millis()),
+        None => "none".into(),
+    }
+}
+
+/// Serves until fabricks closes the channel (or says stop).
+pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Shared, channel: Arc<Channel>) -> Result<serde_json::Value> {
+    let pre = match ProxyPre::new(pre) {
+        Ok(p) => p,
+        Err(_) => return Ok(json!({ "status": 1, "no_handler": true })),
+    };
+    let listen = job.listen.clone().ok_or_else(|| wasmtime::format_err!("serve: no listen address"))?;
+    let listener = match TcpListener::bind((listen.host.as_str(), listen.port)).await {
+        Ok(l) => l,
+        Err(e) => return Ok(json!({ "status": 1, "listen_failed": e.kind().to_string(), "errno": e.raw_os_error() })),
+    };
+    let local = listener.local_addr()?;
+    let concurrency = job.limits.concurrency.unwrap_or_else(default_concurrency).max(1);
+    let request_timeout = job.limits.request_timeout_ms.map(Duration::from_millis);
+    let server = Arc::new(Server {
+        job,
+        engine,
+        pre,
+        shared,
+        channel: channel.clone(),
+        idle: Mutex::new(Vec::new()),
+        permits: Arc::new(Semaphore::new(concurrency)),
+        request_timeout,
+    });
+    // one instance made ahead, so the first request does not pay for it and a component that
+    // cannot start is reported before anything is served
+    match server.instance().await {
+        Ok(slot) => server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot),
+        Err(e) => return Ok(json!({ "status": 1, "trap": format!("{e:?}") })),
+    }
+    channel.send(&json!({ "serving": { "address": local.ip().to_string(), "port": local.port(), "concurrency": concurrency } }));
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let reader = channel.clone();
+    std::thread::spawn(move || {
+        // anything but a message (fabricks gone, or "stop") ends serving
+        loop {
+            match reader.receive() {
+                Some(m) if m.get("stop").is_none() => continue,
+                _ => break,
+            }
+        }
+        let _ = stop_tx.send(true);
+    });
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = stop_rx.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(req).await) }
+            });
+            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+    Ok(json!({ "status": 0 }))
+}
