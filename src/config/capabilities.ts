@@ -1,6 +1,7 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { parseConnectRule } from './connect-rules.js';
-import { isEnvName, isEnvPattern, looksSecret } from './env-names.js';
+import { isEnvName, isEnvPattern } from './env-names.js';
+import { credentialIn, looksSecret } from './secrets.js';
 
 /** A folder the service may see at `guest`; `host` is where it comes from on local runs. */
 export interface MountSpec {
@@ -49,9 +50,13 @@ export function parseCapabilities(raw: unknown, projectDir: string, add: Add): P
   }
   const set: Record<string, string> = {};
   for (const [name, value] of Object.entries(asTable(env.set))) {
+    const carried = typeof value === 'string' ? credentialIn(value) : undefined;
     if (!isEnvName(name)) add('[capabilities.env] set', `"${name}" is not a variable name (letters, digits and "_", not starting with a digit)`);
     else if (looksSecret(name)) {
       add('[capabilities.env] set', `${name} looks like a secret, and set values are recorded in the artifact for anyone who pulls it; list it in allow instead, so it comes from the host at run time`);
+    } else if (carried) {
+      // the same rule as for host values passing a pattern (secrets.ts); the value is never shown
+      add('[capabilities.env] set', `the value of ${name} holds ${carried}, and set values are recorded in the artifact for anyone who pulls it; list ${name} in allow instead, so it comes from the host at run time`);
     } else if (typeof value === 'string') set[name] = value;
   }
 

@@ -1,25 +1,54 @@
+import { secretReason } from './secrets.js';
+
 /**
  * Environment variable names as `[capabilities.env]` takes them: names, or globs with `*` and `?`
- * in `allow`. Names that look like secrets pass only when named exactly, never through a glob.
+ * in `allow`. A secret (by its name or its value, secrets.ts) passes only when named exactly,
+ * never through a glob.
  */
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PATTERN = /^[A-Za-z0-9_*?]+$/;
 
-/** Fabro's filter: what a key, token or password is usually called (any case). */
-const SECRET = /(^|_)(API_?KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE_KEY)$/i;
-
 export const isEnvName = (s: string) => NAME.test(s);
 export const isEnvPattern = (s: string) => PATTERN.test(s) && /[A-Za-z0-9_]|\*/.test(s);
 export const isGlob = (s: string) => /[*?]/.test(s);
-export const looksSecret = (name: string) => SECRET.test(name);
 
+/**
+ * Whether `pattern` (`*`: any characters, `?`: one) matches all of `name`. On a mismatch it goes
+ * back to the last `*` only, so a match costs at most pattern × name steps; a RegExp of many
+ * `.*` would backtrack for ages on a long name that almost matches.
+ */
 export function globMatches(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(name);
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = n;
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === name[n])) {
+      p++;
+      n++;
+    } else if (star >= 0) {
+      // the last star takes one more character, and the rest is tried again after it
+      p = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
-/** Whether `allow` lets `name` through: named exactly, or by a glob when it does not look secret. */
-export function allowedName(allow: readonly string[], name: string): boolean {
+/** Whether a pattern (not an exact name) in `allow` matches `name`. */
+export function matchedByPattern(allow: readonly string[], name: string): boolean {
+  return allow.some((p) => isGlob(p) && globMatches(p, name));
+}
+
+/**
+ * Whether `allow` lets a variable through: named exactly, or matched by a glob when neither its
+ * name nor its value (when known) makes it a secret.
+ */
+export function allowedVariable(allow: readonly string[], name: string, value: string | undefined): boolean {
   if (allow.includes(name)) return true;
-  return !looksSecret(name) && allow.some((p) => isGlob(p) && globMatches(p, name));
+  return matchedByPattern(allow, name) && secretReason(name, value) === undefined;
 }

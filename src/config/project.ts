@@ -4,8 +4,9 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { FabricksError } from '../util/errors.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import { closest } from './suggest.js';
-import { patternEscapes } from './glob.js';
+import { MAX_PATTERN_LENGTH, patternEscapes } from './glob.js';
 import { parseCapabilities, type ProjectCapabilities } from './capabilities.js';
+import { parseLimits, type Limits } from './limits.js';
 
 export const CONFIG_FILE = 'fabricks.toml';
 
@@ -28,6 +29,8 @@ export interface ProjectConfig {
     exclude: string[];
   };
   capabilities: ProjectCapabilities;
+  /** `[limits]` as declared (what is not declared takes fabricks run's defaults). */
+  limits: Limits;
 }
 
 /** The tag a project's builds carry in the local store: name:version. */
@@ -38,7 +41,7 @@ export function appReference(config: Pick<ProjectConfig, 'name' | 'version'>): s
 type Table = Record<string, unknown>;
 
 /** What fabricks.toml may hold: table name to its keys (a nested table is a key whose value is a schema). */
-const SCHEMA: Record<string, Record<string, 'string' | 'string[]' | 'int[]' | Record<string, string>>> = {
+const SCHEMA: Record<string, Record<string, 'string' | 'int' | 'string[]' | 'int[]' | Record<string, string>>> = {
   package: { name: 'string', version: 'string' },
   from: { image: 'string' },
   source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]' },
@@ -47,6 +50,7 @@ const SCHEMA: Record<string, Record<string, 'string' | 'string[]' | 'int[]' | Re
     env: { allow: 'string[]', set: 'string-table' },
     filesystem: { mounts: 'table[]' },
   },
+  limits: { memory: 'string', timeout: 'string', 'request-timeout': 'string', concurrency: 'int' },
 };
 
 const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -154,12 +158,19 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
   for (const [field, list] of [['include', include], ['exclude', exclude]] as const) {
     if (!Array.isArray(list)) continue;
     for (const p of list) {
-      const why = typeof p === 'string' ? patternEscapes(p) : undefined;
+      if (typeof p !== 'string') continue;
+      if (p.length > MAX_PATTERN_LENGTH) {
+        // shown shortened: the pattern itself may be thousands of characters
+        problems.add(`[source] ${field}`, `pattern "${p.slice(0, 40)}..." is ${p.length} characters long; a pattern may be at most ${MAX_PATTERN_LENGTH}: shorten it, or split it into several patterns`);
+        continue;
+      }
+      const why = patternEscapes(p);
       if (why) problems.add(`[source] ${field}`, `pattern "${p}" ${why}: patterns are relative to the source folder and cannot leave it`);
     }
   }
 
   const capabilities = parseCapabilities(doc.capabilities, dir, (field, message) => problems.add(field, message));
+  const limits = parseLimits(doc.limits, (field, message) => problems.add(field, message));
 
   if (problems.list.length > 0) {
     const n = problems.list.length;
@@ -173,6 +184,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     from: { image: from.image as string, reference: reference! },
     source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude },
     capabilities,
+    limits,
   };
 }
 
@@ -203,6 +215,8 @@ function checkTable(where: string, value: unknown, schema: Record<string, unknow
       checkTable(`[${where.slice(1, -1)}.${key}]`, v, type as Record<string, unknown>, problems);
     } else if (type === 'string' && typeof v !== 'string') {
       problems.add(`${where} ${key}`, `must be a string, not ${describe(v)}`);
+    } else if (type === 'int' && !(Number.isInteger(v) || typeof v === 'bigint')) {
+      problems.add(`${where} ${key}`, `must be a whole number, not ${describe(v)}`);
     } else if (type === 'string[]' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
       problems.add(`${where} ${key}`, `must be a list of strings, not ${describe(v)}`);
     } else if (type === 'int[]' && !(Array.isArray(v) && v.every((x) => Number.isInteger(x) || typeof x === 'bigint'))) {

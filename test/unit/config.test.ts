@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseProject } from '../../src/config/project.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { globToRegExp } from '../../src/config/glob.js';
+import { compileGlob, MAX_PATTERN_LENGTH } from '../../src/config/glob.js';
 import { FabricksError } from '../../src/util/errors.js';
 import { project, jsToml } from '../helpers.js';
 
@@ -78,12 +78,70 @@ describe('OCI references', () => {
 
 describe('globs', () => {
   it('matches like .gitignore patterns', () => {
-    expect(globToRegExp('*.txt').test('a/b/c.txt')).toBe(true);
-    expect(globToRegExp('data/*.json').test('data/x.json')).toBe(true);
-    expect(globToRegExp('data/*.json').test('data/sub/x.json')).toBe(false);
-    expect(globToRegExp('data/**').test('data/sub/x.json')).toBe(true);
-    expect(globToRegExp('tests').test('tests/unit/a.js')).toBe(true);
-    expect(globToRegExp('*.{md,txt}').test('README.md')).toBe(true);
-    expect(globToRegExp('**').test('anything/at/all')).toBe(true);
+    expect(compileGlob('*.txt').test('a/b/c.txt')).toBe(true);
+    expect(compileGlob('data/*.json').test('data/x.json')).toBe(true);
+    expect(compileGlob('data/*.json').test('data/sub/x.json')).toBe(false);
+    expect(compileGlob('data/**').test('data/sub/x.json')).toBe(true);
+    expect(compileGlob('tests').test('tests/unit/a.js')).toBe(true);
+    expect(compileGlob('*.{md,txt}').test('README.md')).toBe(true);
+    expect(compileGlob('**').test('anything/at/all')).toBe(true);
+    expect(compileGlob('src/**/x/*.ts').test('src/x/a.ts')).toBe(true);
+    expect(compileGlob('src/**/x/*.ts').test('src/a/b/x/c.ts')).toBe(true);
+    expect(compileGlob('src/**/x/*.ts').test('src/a/bx/c.ts')).toBe(false);
+    expect(compileGlob('a?c').test('d/abc')).toBe(true);
+    expect(compileGlob('a?c').test('a/c')).toBe(false);
+    expect(compileGlob('{').test('{')).toBe(true);
+  });
+
+  it('takes stars and question marks inside braces (a RegExp of them was a bug exit)', () => {
+    expect(compileGlob('{*.md,*.txt}').test('docs/README.md')).toBe(true);
+    expect(compileGlob('{*.md,*.txt}').test('notes.txt')).toBe(true);
+    expect(compileGlob('{*.md,*.txt}').test('main.js')).toBe(false);
+    expect(compileGlob('data/{a?,b*}.json').test('data/a1.json')).toBe(true);
+    expect(compileGlob('data/{a?,b*}.json').test('data/bcd.json')).toBe(true);
+    expect(compileGlob('data/{a?,b*}.json').test('data/a12.json')).toBe(false);
+  });
+
+  it('matches in time linear in the path, however many stars (no backtracking)', () => {
+    const name = 'a'.repeat(40);
+    // 15 stars and an x: the RegExp this used to be took seconds on this name (a minute at 18)
+    const cases: Array<[string, string, boolean]> = [
+      [`${'*'.repeat(15)}x`, name, false],
+      [`${'*'.repeat(MAX_PATTERN_LENGTH - 1)}x`, `${'a'.repeat(300)}/${name}`, false],
+      [`${'*a'.repeat(MAX_PATTERN_LENGTH / 2 - 1)}b`, `${name}/${'a'.repeat(300)}`, false],
+      [`${'{a,b}'.repeat(200)}`, `x/${'ab'.repeat(100)}`, true],
+      [`${'a/'.repeat(MAX_PATTERN_LENGTH / 2)}`, `${'a/'.repeat(600)}b`, true],
+      [`${'**/'.repeat(300)}x`, `${'a/'.repeat(300)}y`, false],
+    ];
+    for (const [pattern, path, expected] of cases) {
+      const started = performance.now();
+      const glob = compileGlob(pattern);
+      for (let i = 0; i < 100 && performance.now() - started < 500; i++) expect(glob.test(path)).toBe(expected);
+      expect(performance.now() - started, pattern.slice(0, 20)).toBeLessThan(500);
+    }
+  });
+});
+
+describe('[source] include and exclude', () => {
+  it.each([
+    ['*'.repeat(5000)],
+    ['a/'.repeat(5000)],
+    ['{a,b}'.repeat(2000)],
+  ])('refuse a pattern longer than the limit, naming the field and the limit (was exit 70): %#', async (pattern) => {
+    const e = await problemsOf(jsToml('main.js', `exclude = ["${pattern}"]\ninclude = ["${pattern}"]\n`));
+    expect(e.code).toBe('CONFIG_INVALID');
+    const text = e.problems.join('\n');
+    expect(text).toMatch(new RegExp(`fabricks\\.toml:\\d+: \\[source\\] exclude: pattern ".{40}\\.\\.\\." is ${pattern.length} characters long; a pattern may be at most ${MAX_PATTERN_LENGTH}`));
+    expect(text).toMatch(/\[source\] include: pattern .* may be at most 1024/);
+    // the message shows the start of the pattern, not all of it
+    expect(text.length).toBeLessThan(1000);
+  });
+
+  it('takes a pattern as long as the limit', async () => {
+    const dir = await project({ 'main.js': '' });
+    const pattern = `${'{a,b}'.repeat(204)}${'*'.repeat(MAX_PATTERN_LENGTH - 1020)}`;
+    expect(pattern.length).toBe(MAX_PATTERN_LENGTH);
+    const c = await parseProject(jsToml('main.js', `exclude = ["${pattern}"]\n`), join(dir, 'fabricks.toml'));
+    expect(c.source.exclude).toEqual([pattern]);
   });
 });
