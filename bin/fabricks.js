@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `fabricks run` starts its engine process (wasmtime) first, so that it loads while the CLI's
-// own modules do (src/engine/wasmtime.ts).
-import { WasmtimeHost } from '../dist/engine/wasmtime.js';
+// `fabricks run` starts its engine process first, so that it is ready by the time the CLI's own
+// modules have loaded (src/engine/process.ts).
+import { EngineProcess } from '../dist/engine/process.js';
 
-WasmtimeHost.startEarly(process.argv);
+EngineProcess.startEarly(process.argv);
 await import('../dist/cli/main.js');

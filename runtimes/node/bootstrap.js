@@ -85,9 +85,23 @@ function guard(fn) {
 
 function fatal(e) {
   if (e instanceof ProcessExit) throw e;
-  writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+  try {
+    if (e === OUT_OF_MEMORY) lastWords?.();
+    else writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+  } catch {
+    // stderr is gone, or memory: the exit status still says that the program failed
+  }
   exitWith(1);
 }
+
+// What SpiderMonkey throws when an allocation fails: its heap of objects is capped (at 32 MiB,
+// by StarlingMonkey) and the host caps memory at the 2 GiB the runtime can address
+// (src/runtimes/catalogue.ts). Saying so must not need memory: the message is staged at the
+// start, and `lastWords` writes it and exits through the bindings' bare functions
+// (src/tools/componentize-js-bindings.ts).
+const OUT_OF_MEMORY = 'out of memory';
+const OUT_OF_MEMORY_MESSAGE = encoder.encode('fabricks: the program ran out of memory (JavaScript heap out of memory)\n');
+let lastWords;
 
 // ---------------------------------------------------------------------------------------------
 // Timers that keep the program alive, with Node's Timeout object (ref/unref/hasRef).
@@ -273,8 +287,8 @@ class EventEmitter {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Standard streams. Writes are synchronous (blocking-write-and-flush), so output appears as it
-// is written and in order with console.*.
+// Standard streams. Writes are synchronous (written, then flushed), so output appears as it is
+// written and in order with console.*.
 
 let stdoutHandle;
 let stderrHandle;
@@ -294,16 +308,63 @@ function concatBytes(parts, total) {
   return out;
 }
 
+/**
+ * Writes all of `bytes`, as much per call as the host takes (wasmtime: a mebibyte, where
+ * blocking-write-and-flush takes 4 KiB), then flushes. False when the reader has gone (later
+ * writes are dropped, as Node's are after EPIPE); any other failure is thrown: output is never
+ * lost in silence.
+ */
 function writeAll(stream, bytes) {
-  // blocking-write-and-flush takes at most 4096 bytes per call.
-  for (let off = 0; off < bytes.length; off += 4096) {
-    try {
-      stream.blockingWriteAndFlush(bytes.subarray(off, off + 4096));
-    } catch {
-      return false; // the reader went away; like EPIPE, later writes are dropped
+  try {
+    for (let off = 0; off < bytes.length; ) {
+      let n = Number(stream.checkWrite());
+      if (n === 0) {
+        const p = stream.subscribe();
+        p.block();
+        close(p);
+        continue;
+      }
+      n = Math.min(n, bytes.length - off);
+      stream.write(off === 0 && n === bytes.length ? bytes : bytes.subarray(off, off + n));
+      off += n;
     }
+    stream.blockingFlush();
+  } catch (e) {
+    if (readerGone(e)) return false;
+    throw streamError(e, 'write');
   }
   return true;
+}
+
+/** Whether a stream error means that the reader went away (a closed pipe). */
+function readerGone(e) {
+  const p = e?.payload;
+  return p?.tag === 'closed' || (p?.tag === 'last-operation-failed' && /broken pipe/i.test(debugText(p.val)));
+}
+
+function debugText(error) {
+  try {
+    return error.toDebugString();
+  } catch {
+    return '';
+  }
+}
+
+// The host's OS errors that a write to stdout or stderr meets (a full disk, a quota), by number.
+const OS_ERRORS = { 5: ['EIO', 'i/o error'], 27: ['EFBIG', 'file too large'], 28: ['ENOSPC', 'no space left on device'], 122: ['EDQUOT', 'disk quota exceeded'] };
+
+/** A wasi:io stream error as Node's Error for the failed call; anything else as it is. */
+function streamError(e, syscall) {
+  const p = e?.payload;
+  if (p?.tag !== 'last-operation-failed' && p?.tag !== 'closed') return e;
+  const text = p.tag === 'closed' ? 'the stream is closed' : debugText(p.val);
+  const n = /os error (\d+)/.exec(text)?.[1];
+  const [code, description] = OS_ERRORS[n] ?? ['EIO', `i/o error (${text})`];
+  const err = new Error(`${code}: ${description}, ${syscall}`);
+  err.code = code;
+  err.errno = OS_ERRORS[n] ? -Number(n) : -5;
+  err.syscall = syscall;
+  return err;
 }
 
 function toBytes(chunk, encoding) {
@@ -640,20 +701,24 @@ function topFolder(abs) {
   return `/${segs[0] ?? ''}`;
 }
 
-function fsError(code, detail, syscall, path, wasi) {
-  const err = new Error(`${code}: ${detail}, ${syscall} '${path}'`);
+/** An Error as Node makes them: `CODE: description, syscall 'path'` (` -> 'dest'` for two paths). */
+function fsError(code, detail, syscall, path, wasi, dest) {
+  const err = new Error(`${code}: ${detail}, ${syscall} '${path}'${dest === undefined ? '' : ` -> '${dest}'`}`);
   err.code = code;
   err.errno = -({ EPERM: 1, ENOENT: 2, EIO: 5, EACCES: 13, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EROFS: 30, ENOTEMPTY: 39, ELOOP: 40 }[code] ?? 5);
   err.syscall = syscall;
   err.path = path;
+  if (dest !== undefined) err.dest = dest;
   if (wasi) err.wasi = wasi;
   return err;
 }
 
-function notGranted(syscall, path) {
-  const folder = `no folder is granted at ${topFolder(absolute(path))}; add a mount for it to ${CONFIG}`;
+/** A path in no mount: `missing`, the path itself or a rename's `dest`. */
+function notGranted(syscall, path, missing = path, dest = undefined) {
+  const folder = `no folder is granted at ${topFolder(absolute(missing))}; add a mount for it to ${CONFIG}`;
   // a relative path may have meant a packed file
-  return fsError('ENOENT', path.startsWith('/') ? folder : `no such file in the module layer, and ${folder}`, syscall, path);
+  const detail = missing.startsWith('/') ? folder : `no such file in the module layer, and ${folder}`;
+  return fsError('ENOENT', detail, syscall, path, undefined, dest);
 }
 
 /** Operations that change a folder: refused on a read-only mount. */
@@ -669,8 +734,11 @@ function mountWritable(mount) {
   }
 }
 
-/** A wasi:filesystem error-code (thrown as its name, or wrapped) in Node's terms. */
-function fromWasi(e, syscall, path, mount, writes) {
+/**
+ * A wasi:filesystem error-code (thrown as its name, or wrapped) in Node's terms. `to` is a
+ * rename's destination, in the same mount.
+ */
+function fromWasi(e, syscall, path, mount, writes, to) {
   if (e instanceof ProcessExit || (e instanceof Error && e.code && e.syscall)) return e;
   const wasi = typeof e === 'string' ? e : (e?.payload ?? e?.tag ?? (e instanceof Error ? e.message : String(e)));
   let code = ERRNO[wasi] ?? 'EIO';
@@ -679,9 +747,40 @@ function fromWasi(e, syscall, path, mount, writes) {
   let detail = DESCRIPTIONS[code] ?? String(wasi);
   if (code === 'EROFS') detail = `the folder ${mount.guest} is granted read-only; to write to it, set mode = "rw" for it in ${CONFIG}`;
   else if (code === 'EPERM' && syscall === 'symlink') detail = `operation not permitted (a service cannot make symbolic links in the folders it is granted)`;
-  else if (code === 'EPERM') detail = `operation not permitted (the path leads outside the folder ${mount.guest} granted in ${CONFIG})`;
-  return fsError(code, detail, syscall, path, wasi);
+  else if (code === 'EPERM') {
+    const why = leadsOut(mount) ?? (to && leadsOut(to.mount));
+    detail = why
+      ? `operation not permitted (${why}; a service reaches only the folders mounted for it: to reach another one, add it to ${CONFIG})`
+      : `operation not permitted (the host refused it in the folder ${mount.guest})`;
+  }
+  return fsError(code, detail, syscall, path, wasi, to?.path);
 }
+
+/**
+ * Why the host refuses a path in a mount that it would otherwise allow: a `..` that climbs above
+ * the mount, or a symbolic link on the way that points out of it (the first link found).
+ */
+function leadsOut(mount) {
+  const segs = mount.rel.split('/').filter((s) => s !== '' && s !== '.');
+  let depth = 0;
+  for (const s of segs) {
+    depth += s === '..' ? -1 : 1;
+    if (depth < 0) return `'..' leads out of the mount ${mount.guest}`;
+  }
+  for (let i = 1; i <= segs.length; i++) {
+    const rel = segs.slice(0, i).join('/');
+    let type;
+    try {
+      type = mount.dir.statAt(NOFOLLOW, rel).type;
+    } catch {
+      return undefined;
+    }
+    if (type === 'symbolic-link') return `${guestPath(mount, rel)} is a symbolic link leading out of the mount ${mount.guest}`;
+  }
+  return undefined;
+}
+
+const guestPath = (mount, rel) => `${mount.guest === '/' ? '' : mount.guest}/${rel}`;
 
 /** Runs `fn(mount)` for a path in a granted folder; a path in none fails as not granted. */
 function inMount(syscall, path, fn, writes = WRITING.has(syscall)) {
@@ -711,11 +810,14 @@ function close(resource) {
   if (dispose && typeof resource?.[dispose] === 'function') resource[dispose]();
 }
 
+// Files move a mebibyte per call: each call to the host costs more than copying the bytes.
+const FILE_CHUNK = 1 << 20;
+
 function readWhole(fd) {
   const parts = [];
   let total = 0;
   for (let off = 0n; ; ) {
-    const [bytes, eof] = fd.read(65536n, off);
+    const [bytes, eof] = fd.read(BigInt(FILE_CHUNK), off);
     parts.push(bytes);
     total += bytes.length;
     off += BigInt(bytes.length);
@@ -727,7 +829,7 @@ function readWhole(fd) {
 function writeWhole(fd, bytes, start) {
   let off = start;
   for (let i = 0; i < bytes.length; ) {
-    const n = Number(fd.write(bytes.subarray(i, i + 65536), off));
+    const n = Number(fd.write(bytes.subarray(i, i + FILE_CHUNK), off));
     i += n;
     off += BigInt(n);
   }
@@ -926,11 +1028,26 @@ const fs = {
     }
   },
   renameSync(from, to) {
-    const target = findMount(absolute(pathString(to)));
-    inMount('rename', from, (m) => {
-      if (!target) throw notGranted('rename', pathString(to));
-      m.dir.renameAt(m.rel, target.dir, target.rel);
-    });
+    const src = pathString(from);
+    const dest = pathString(to);
+    const mount = findMount(absolute(src));
+    const target = findMount(absolute(dest));
+    if (!mount) throw notGranted('rename', src, src, dest);
+    if (!target) throw notGranted('rename', src, dest, dest);
+    // a read-only end is named as such, whichever side it is on
+    for (const m of target.guest === mount.guest ? [mount] : [mount, target]) {
+      if (!mountWritable(m)) throw fsError('EROFS', `the folder ${m.guest} is granted read-only; to write to it, set mode = "rw" for it in ${CONFIG}`, 'rename', src, undefined, dest);
+    }
+    try {
+      mount.dir.renameAt(mount.rel, target.dir, target.rel);
+    } catch (e) {
+      // each mount is a folder of its own on the host: within one host file system a rename
+      // between them works; across two it fails (wasmtime says io), as between devices on Linux
+      if (target.guest !== mount.guest && (e === 'io' || e === 'cross-device' || e?.payload === 'io' || e?.payload === 'cross-device')) {
+        throw fsError('EXDEV', `cross-device link not permitted (renames between the mounts ${mount.guest} and ${target.guest} are not possible; copy instead)`, 'rename', src, undefined, dest);
+      }
+      throw fromWasi(e, 'rename', src, mount, true, { path: dest, mount: target });
+    }
   },
   copyFileSync(from, to) {
     fs.writeFileSync(to, fs.readFileSync(from));
@@ -1173,13 +1290,9 @@ function install(args, env) {
   globalThis.clearInterval = clearTimer;
   globalThis.clearImmediate = clearTimer;
   if (nativeFetch) {
-    globalThis.fetch = (...a) => {
+    globalThis.fetch = (input, init) => {
       ref();
-      return nativeFetch(...a)
-        .then(keepAliveWhileRead, (e) => {
-          throw deniedError(a[0]) ?? e;
-        })
-        .finally(unref);
+      return fetchFollowing(input, init).then(keepAliveWhileRead).finally(unref);
     };
   }
   // the user's fetch listeners are dispatched by this runtime's incoming-handler
@@ -1207,12 +1320,62 @@ function keepAliveWhileRead(response) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Redirects. StarlingMonkey's fetch never follows them (wasi:http leaves that to the caller):
+// they are followed here as the Fetch standard says, each hop a request of its own that the host
+// judges against [capabilities.network] connect like any other.
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+
+async function fetchFollowing(input, init) {
+  const first = new Request(input, init);
+  // StarlingMonkey's Request does not keep the redirect mode: it is read from what was given
+  const mode = init?.redirect ?? (input instanceof Request ? input.redirect : undefined) ?? 'follow';
+  // a body goes again with a 307 or 308: read once, it can be sent as often as needed
+  let body = first.body ? await first.arrayBuffer() : null;
+  let url = first.url;
+  let method = first.method;
+  const headers = new Headers(first.headers);
+  for (let hops = 0; ; hops++) {
+    let response;
+    try {
+      response = await nativeFetch(url, { method, headers, body, ...(init?.signal ? { signal: init.signal } : {}) });
+    } catch (e) {
+      throw deniedError(url) ?? e;
+    }
+    const location = response.headers.get('location');
+    if (mode === 'manual' || !REDIRECT_STATUSES.has(response.status) || location === null) {
+      if (hops > 0) {
+        Object.defineProperty(response, 'url', { value: url, configurable: true });
+        Object.defineProperty(response, 'redirected', { value: true, configurable: true });
+      }
+      return response;
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (mode === 'error') throw new TypeError(`fetch failed: ${url} redirects to ${location}, and the request's redirect mode is "error"`);
+    if (hops === MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects, the last to ${location}`);
+    const next = new URL(location, url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TypeError(`fetch failed: ${url} redirects to ${next.href}, which is not http(s)`);
+    if (response.status === 303 ? method !== 'HEAD' : (response.status === 301 || response.status === 302) && method === 'POST') {
+      method = 'GET';
+      body = null;
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    }
+    // credentials meant for one origin do not travel to another
+    if (new URL(url).origin !== next.origin) headers.delete('authorization');
+    url = next.href;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Network denials. StarlingMonkey's fetch reports every host error as "an error occurred while
-// using the host API"; when the host refused the connection ([capabilities.network] connect), it
-// puts its reason in this instance's environment under `FABRICKS_DENIED host:port`, and fetch
-// rejects with that reason instead (a TypeError, as fetch's network errors are).
+// using the host API"; when the engine refused the connection ([capabilities.network] connect),
+// it puts the denial in this instance's environment under `FABRICKS_DENIED host:port`
+// (docs/host-protocol.md), and fetch rejects with its message instead (a TypeError, as fetch's
+// network errors are).
 
 const DENIED = 'FABRICKS_DENIED ';
+const deniedSeen = new Map();
 
 function deniedError(input) {
   let url;
@@ -1222,9 +1385,25 @@ function deniedError(input) {
     return undefined;
   }
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const key = `${DENIED}${url.hostname.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+  // an IPv6 address in brackets, as the engine writes it
+  const key = `${DENIED}${url.hostname.toLowerCase()}:${port}`;
   const found = getEnvironment().find(([k]) => k === key);
-  return found ? new TypeError(found[1]) : undefined;
+  if (!found) return undefined;
+  let denied;
+  try {
+    denied = JSON.parse(found[1]).denied;
+  } catch {
+    denied = { message: found[1] };
+  }
+  // each denial is taken once: an instance serving request after request keeps its environment,
+  // and a later failure of a request to the same place is not this denial
+  if (typeof denied.seq === 'number') {
+    if (denied.seq <= (deniedSeen.get(key) ?? 0)) return undefined;
+    deniedSeen.set(key, denied.seq);
+  }
+  const error = new TypeError(denied.message);
+  error.cause = { code: 'EACCES', capability: denied.capability, target: denied.target, rule: denied.rule };
+  return error;
 }
 
 const withoutDenials = (env) => env.filter(([k]) => !k.startsWith(DENIED));
@@ -1252,6 +1431,8 @@ export const run = {
   run() {
     return new Promise((resolve) => {
       finishRun = resolve;
+      lastWords = globalThis.__fabricksLastWords?.(stderrStream(), OUT_OF_MEMORY_MESSAGE);
+      delete globalThis.__fabricksLastWords;
       let main;
       try {
         main = startMain();

@@ -25,20 +25,40 @@ HINT = "add it to [capabilities.network] connect in fabricks.toml"
 
 
 def denied_message(host: str, port: int) -> str:
-    return f"network access to {host}:{port} is not granted; {HINT}"
+    return f"network access to {authority_host(host)}:{port} is not granted; {HINT}"
+
+
+def _denial(text: str):
+    """The engine's denial in an internal-error's text, or None."""
+    if not text.startswith('{"denied"'):
+        return None
+    try:
+        import json
+
+        denied = json.loads(text).get("denied")
+    except ValueError:
+        return None
+    return denied if isinstance(denied, dict) else None
+
+
+def authority_host(host: str) -> str:
+    """A host as an authority writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def error_to_oserror(code, host: str, port: int) -> OSError:
     """The exception Python code expects for a wasi:http error-code."""
     name = type(code).__name__.removeprefix("ErrorCode_")
     value = getattr(code, "value", None)
-    where = f"{host}:{port}"
+    where = f"{authority_host(host)}:{port}"
     if name == "HttpRequestDenied":
         return PermissionError(errno.EACCES, denied_message(host, port))
     if name == "InternalError" and isinstance(value, str) and value:
-        # The fabricks host refuses an address outside [capabilities.network] connect this way.
-        if "[capabilities.network]" in value:
-            return PermissionError(errno.EACCES, value)
+        # fabricks' engine refuses a host outside [capabilities.network] connect this way, with a
+        # structured denial (docs/host-protocol.md)
+        denied = _denial(value)
+        if denied is not None:
+            return PermissionError(errno.EACCES, denied.get("message") or denied_message(host, port))
         return ConnectionError(f"{where}: {value}")
     if name in ("DnsError", "DnsTimeout", "DestinationNotFound"):
         detail = getattr(value, "rcode", None) if value is not None else None
@@ -190,7 +210,8 @@ class WasiSocket:
         request.set_method(method(verb))
         request.set_scheme(ht.Scheme_Https() if self.scheme == "https" else ht.Scheme_Http())
         default = 443 if self.scheme == "https" else 80
-        request.set_authority(self.host if self.port == default else f"{self.host}:{self.port}")
+        host = authority_host(self.host)
+        request.set_authority(host if self.port == default else f"{host}:{self.port}")
         request.set_path_with_query(target)
         out_body = request.body()
         options = None

@@ -12,6 +12,12 @@ import importlib
 import os
 import sys
 
+import fabricks_stdio
+
+# First: whatever is imported below and keeps sys.stdout or sys.stderr keeps streams that write
+# everything (the ones componentize-py leaves cut long output).
+fabricks_stdio.install()
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -385,15 +391,12 @@ def _finish() -> None:
     import atexit
 
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
+    fabricks_stdio.flush()
 
 
 def _check(layer: Layer) -> None:
-    """Compiles every .py file and reports syntax errors back through source.read."""
+    """Compiles every .py file and writes the syntax errors to stdout as JSON (the engine gives
+    that output to fabricks; docs/host-protocol.md)."""
     import json
 
     problems = []
@@ -406,7 +409,9 @@ def _check(layer: Layer) -> None:
             problems.append({"file": path, "line": e.lineno, "column": e.offset, "message": e.msg, "text": (e.text or "").rstrip("\n")})
         except ValueError as e:  # e.g. a NUL byte in the source
             problems.append({"file": path, "line": None, "column": None, "message": str(e), "text": ""})
-    source.read(CHECK + "\0" + json.dumps(problems))
+    report = json.dumps(problems).encode()
+    while report:  # a write to a stream may take part of what it is given
+        report = report[os.write(1, report):]
 
 
 _started = False
@@ -491,15 +496,7 @@ class IncomingHandler(exports.IncomingHandler):
                 _serve = _load_app()
         except BaseException as e:  # noqa: BLE001 - a broken app answers 500 and says why on stderr
             fabricks_http_server.fail(fabricks_http_server.Responder(response_out), e)
-            _flush()
+            fabricks_stdio.flush()
             return
         _serve(request, response_out)
-        _flush()
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
+        fabricks_stdio.flush()

@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Context } from '../home/context.js';
-import { OLD_TRANSPILE_LAYOUTS } from '../home/home.js';
+import { OLD_CACHE_LAYOUTS } from '../home/home.js';
 import { artifactKind } from '../artifact/kind.js';
 import type { AppConfig } from '../artifact/app.js';
 import { fetchJson } from '../oci/manifest.js';
@@ -10,13 +10,13 @@ import { sweepStore, type TaggedArtifact } from '../oci/store-gc.js';
 import { BlobLocations } from '../oci/locations.js';
 import { UploadSessionFile } from '../oci/registry/upload-sessions.js';
 import { uploadSessionsFile } from '../oci/transfer.js';
-import { cacheEntries, engineCaches, overLimit, removeEntry, strayFolders, type CacheEntry } from '../engine/transpile-cache.js';
+import { cacheEntries, overLimit, removeEntry, strayFolders, type CacheEntry } from '../engine/compiled-cache.js';
 import { liveLeases } from '../util/lease.js';
 import { withFileLock } from '../util/file-lock.js';
 
 export interface GcOptions {
   dryRun?: boolean;
-  /** The transpile cache's size limit for this gc (default: the home's, FABRICKS_CACHE_LIMIT). */
+  /** The compiled cache's size limit for this gc (default: the home's, FABRICKS_CACHE_LIMIT). */
   cacheLimit?: number;
 }
 
@@ -31,9 +31,9 @@ export interface GcResult {
     quarantine: Array<{ path: string; bytes: number }>;
     temporary: Array<{ path: string; bytes: number }>;
   };
-  /** The transpile cache (serving) and the compiled cache (runs on wasmtime), trimmed together. */
-  transpiled: {
-    removed: Array<{ digest: string; bytes: number; reason: 'unreferenced' | 'over-limit'; cache: 'transpiled' | 'compiled' }>;
+  /** The engine's compiled components. */
+  compiled: {
+    removed: Array<{ digest: string; bytes: number; reason: 'unreferenced' | 'over-limit' }>;
     /** Entries in use by a live run or build: kept whatever the limit. */
     leased: number;
     /** What the cache holds after the gc, and its limit. */
@@ -50,7 +50,7 @@ export interface GcResult {
 }
 
 /**
- * Removes what nothing references, then trims the transpile cache to its limit, least recently
+ * Removes what nothing references, then trims the compiled cache to its limit, least recently
  * used first; anything a live fabricks process uses is spared (see oci/store-gc.ts). One gc at a
  * time per home. With dryRun, says what it would remove and removes nothing.
  */
@@ -67,16 +67,12 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
     const buildRecords = await sweepBuildRecords(home.buildCacheDir, present, dryRun);
 
     const components = await referencedComponents(ctx, sweep.tagged);
-    // jco's transpiled output (serving) and wasmtime's compiled components (runs): one limit
-    const caches = engineCaches(home);
-    const cacheOf = new Map<CacheEntry, 'transpiled' | 'compiled'>();
-    for (const c of caches) for (const e of await cacheEntries(c.dir, c.key)) cacheOf.set(e, c.name);
-    const entries = [...cacheOf.keys()];
+    const entries = await cacheEntries(home.compiledCacheDir);
     const leased = await liveLeases(home.store.leaseDir);
     const isLeased = (e: CacheEntry) => leased.has(e.lease);
-    const removed: GcResult['transpiled']['removed'] = [];
+    const removed: GcResult['compiled']['removed'] = [];
     const drop = async (e: CacheEntry, reason: 'unreferenced' | 'over-limit') => {
-      if (dryRun || (await removeEntry(e, home.store.leaseDir))) removed.push({ digest: `sha256:${e.name}`, bytes: e.bytes, reason, cache: cacheOf.get(e)! });
+      if (dryRun || (await removeEntry(e, home.store.leaseDir))) removed.push({ digest: `sha256:${e.name}`, bytes: e.bytes, reason });
     };
     const kept: CacheEntry[] = [];
     for (const e of entries) {
@@ -84,10 +80,10 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
       else kept.push(e);
     }
     for (const e of overLimit(kept, limit, isLeased)) await drop(e, 'over-limit');
-    for (const c of caches) for (const path of await strayFolders(c.dir)) if (!dryRun) await rm(path, { recursive: true, force: true });
-    // whole caches of an older transpile layout: nothing loads them any more
-    for (const old of OLD_TRANSPILE_LAYOUTS) if (!dryRun) await rm(join(dirname(home.transpileCacheDir), old), { recursive: true, force: true });
-    const gone = new Set(removed.map((r) => `${r.cache}:${r.digest}`));
+    for (const path of await strayFolders(home.compiledCacheDir)) if (!dryRun) await rm(path, { recursive: true, force: true });
+    // whole caches of older engines and layouts: nothing loads them any more
+    for (const old of OLD_CACHE_LAYOUTS) if (!dryRun) await rm(join(dirname(home.compiledCacheDir), old), { recursive: true, force: true });
+    const gone = new Set(removed.map((r) => r.digest));
 
     const locations = await BlobLocations.at(home.root).prune(present, dryRun);
     const uploads = await new UploadSessionFile(uploadSessionsFile(home.root)).prune(present, dryRun);
@@ -97,7 +93,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
     return {
       dryRun,
       store,
-      transpiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`${cacheOf.get(e)}:sha256:${e.name}`))), limit },
+      compiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`sha256:${e.name}`))), limit },
       buildRecords,
       locations,
       uploads,
@@ -106,7 +102,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
   });
 }
 
-/** Digests (hex) whose transpiled output is worth keeping: every stored blob a reference keeps, and apps' components. */
+/** Digests (hex) whose compiled form is worth keeping: every stored blob a reference keeps, and apps' components. */
 async function referencedComponents(ctx: Context, tagged: TaggedArtifact[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const t of tagged) {

@@ -1,7 +1,7 @@
 import type { Context } from '../home/context.js';
 import { artifactKind } from '../artifact/kind.js';
 import { taggedArtifacts } from '../oci/store-gc.js';
-import { cacheEntries, compiledKey } from '../engine/transpile-cache.js';
+import { cacheEntries } from '../engine/compiled-cache.js';
 
 export interface StoredArtifact {
   reference: string;
@@ -24,9 +24,8 @@ export interface ListResult {
   total: number;
   /** Blobs no reference keeps (fabricks gc removes them). */
   unreferenced: { blobs: number; bytes: number };
-  transpileCache: { entries: number; bytes: number; limit: number };
-  /** wasmtime's compiled components (fabricks run); the limit covers both caches together. */
-  compiledCache: { entries: number; bytes: number };
+  /** The engine's compiled components, and the size the cache trims itself to. */
+  compiledCache: { entries: number; bytes: number; limit: number };
 }
 
 /** What the local store holds, by reference, and what the caches take. Looking is not a use. */
@@ -61,13 +60,11 @@ export async function ls(ctx: Context): Promise<ListResult> {
   let total = 0;
   for (const d of keptBy.keys()) total += stored.get(d) ?? 0;
   const loose = [...stored.entries()].filter(([d]) => !keptBy.has(d));
-  const entries = await cacheEntries(ctx.home.transpileCacheDir);
-  const compiled = await cacheEntries(ctx.home.compiledCacheDir, compiledKey);
+  const compiled = await cacheEntries(ctx.home.compiledCacheDir);
   return {
     artifacts,
     total,
     unreferenced: { blobs: loose.length, bytes: loose.reduce((n, [, s]) => n + s, 0) },
-    transpileCache: { entries: entries.length, bytes: entries.reduce((n, e) => n + e.bytes, 0), limit: ctx.home.cacheLimit },
-    compiledCache: { entries: compiled.length, bytes: compiled.reduce((n, e) => n + e.bytes, 0) },
+    compiledCache: { entries: compiled.length, bytes: compiled.reduce((n, e) => n + e.bytes, 0), limit: ctx.home.cacheLimit },
   };
 }

@@ -6,6 +6,7 @@ import { describe, encodeJson, fetchJson, fetchManifest } from '../oci/manifest.
 import { Annotation, MediaType } from '../oci/media-types.js';
 import { requireKind } from './kind.js';
 import type { ProjectCapabilities } from '../config/capabilities.js';
+import type { Limits } from '../config/limits.js';
 
 /**
  * What a service may do, as recorded in its artifact and enforced wherever it runs. Mounts
@@ -41,6 +42,17 @@ export function capabilitiesOf(config: Partial<Pick<AppConfig, 'capabilities'>>)
   };
 }
 
+/** An artifact's declared limits, what fabricks recorded of them (numbers only). */
+export function limitsOf(config: Partial<Pick<AppConfig, 'limits'>>): Limits {
+  const l = (config.limits ?? {}) as Record<string, unknown>;
+  const out: Limits = {};
+  for (const key of ['memory', 'timeoutMs', 'requestTimeoutMs', 'concurrency'] as const) {
+    const v = l[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = v;
+  }
+  return out;
+}
+
 /** The config blob of a fabricks app artifact (DESIGN.md, "The OCI artifact"). */
 export interface AppConfig {
   name: string;
@@ -48,6 +60,8 @@ export interface AppConfig {
   runtime: { reference: string; digest: Digest; size: number };
   entrypoint: string;
   capabilities: Capabilities;
+  /** `[limits]` as declared; absent when none are. */
+  limits?: Limits;
   component: { digest: Digest; size: number };
   wit: { imports: string[]; exports: string[] };
   created?: string;

@@ -84,9 +84,8 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
   const moduleDesc = describe(MediaType.moduleLayer, moduleBytes);
   packDone({ digest: moduleDesc.digest, size: moduleDesc.size });
 
-  // Python sources are checked by the runtime's own interpreter while wac composes. The checker
-  // loads the in-process engine (preview2-shim), so JavaScript builds do not import it.
-  // Both finish before either error is reported, so no composition is left running.
+  // Python sources are checked by the runtime's own interpreter, on the engine, while wac
+  // composes. Both finish before either error is reported, so no composition is left running.
   const composeDone = startStep(reporter, 'compose', plannedReference(config));
   const [composed, checked] = await Promise.allSettled([
     composeLayers(store, runtime.layer, moduleDesc, ctx.home.scratchDir, { moduleBytes, signal }),
@@ -111,6 +110,7 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
     runtime: { reference: runtime.reference, digest: runtime.layer.digest, size: runtime.layer.size },
     entrypoint: config.source.entrypoint,
     capabilities: recordCapabilities(config.capabilities),
+    ...(Object.keys(config.limits).length > 0 ? { limits: config.limits } : {}),
     component: { digest, size: component.length },
     wit: world,
     ...(inputs.created ? { created: inputs.created } : {}),
@@ -132,9 +132,9 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
 const plannedReference = (config: ProjectConfig) => `${config.name}:${config.version}`;
 
 async function checkPythonSources(config: ProjectConfig, runtime: ResolvedRuntime, files: Array<{ path: string; bytes: Uint8Array }>, ctx: Context): Promise<void> {
-  const [{ checkPython }, { cachePolicy }] = await Promise.all([import('./python-check.js'), import('../engine/transpile-cache.js')]);
+  const [{ checkPython }, { cachePolicy }] = await Promise.all([import('./python-check.js'), import('../engine/compiled-cache.js')]);
   const { home } = ctx;
-  await checkPython(config.source.dir, home.store, runtime.layer, { transpileCacheDir: home.transpileCacheDir, compiledCacheDir: home.compiledCacheDir, policy: cachePolicy(home) }, files, ctx.reporter);
+  await checkPython(config.source.dir, home.store, runtime.layer, { compiledCacheDir: home.compiledCacheDir, policy: cachePolicy(home) }, files, ctx.reporter);
 }
 
 /** .fabricks/app.wasm is replaced whole (rename), never left half-written. */

@@ -58,6 +58,7 @@ export function buildKey(inputs: BuildInputs): Digest {
       version: config.version,
       entrypoint: config.source.entrypoint,
       capabilities: recordCapabilities(config.capabilities),
+      limits: config.limits,
       created: inputs.created ?? null,
       files: inputs.files.map((f) => [f.path, f.digest]),
     }),

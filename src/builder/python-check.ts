@@ -4,8 +4,8 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { displayPath } from '../util/paths.js';
 import type { PackedFile } from '../compose/module-layer.js';
-import { runOnWasmtime, storedComponent, wasmtimeAvailable } from '../engine/wasmtime.js';
-import type { TranspileCachePolicy } from '../engine/transpile-cache.js';
+import { EngineProcess, storedComponent } from '../engine/process.js';
+import type { CachePolicy } from '../engine/compiled-cache.js';
 
 export interface SyntaxProblem {
   file: string;
@@ -18,46 +18,35 @@ export interface SyntaxProblem {
 /** The entrypoint the runtime's bootstrap reads as "check, do not run" (no path holds NUL). */
 const CHECK = '\0check';
 
-/** Where the check runs: the caches of either engine, and what a gc elsewhere must spare. */
+/** Where the check runs: the engine's cache, and what a gc elsewhere must spare. */
 export interface CheckEngine {
-  transpileCacheDir: string;
   compiledCacheDir: string;
-  policy?: TranspileCachePolicy;
+  policy?: CachePolicy;
 }
 
 /**
  * Compiles every .py file with the runtime's own interpreter (the Python in the runtime layer,
  * not the host's), so syntax errors are reported at build time with the version that will run
- * them. The runtime layer runs on its own, its fabricks:app/source served from here; the
- * bootstrap answers through one read of a NUL-prefixed path, which no packed file can have. It
- * runs on the engine `fabricks run` uses (wasmtime, so the runtime compiled for the check is the
- * one runs start from), else in-process.
+ * them. The runtime layer runs on the engine `fabricks run` uses (so the runtime compiled for the
+ * check is the one runs start from) with the files sent along; the entrypoint CHECK, which no
+ * packed path can be, asks for the check, whose report comes back as the program's stdout.
  */
 async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, engine: CheckEngine, files: PackedFile[], reporter: Reporter): Promise<SyntaxProblem[]> {
-  const byPath = new Map(files.map((f) => [f.path, f.bytes]));
-  let report: SyntaxProblem[] | undefined;
-  const source = {
-    entrypoint: () => CHECK,
-    list: () => [...byPath.keys()],
-    read(path: string): Uint8Array | undefined {
-      if (path.startsWith(`${CHECK}\0`)) {
-        report = JSON.parse(path.slice(CHECK.length + 1)) as SyntaxProblem[];
-        return undefined;
-      }
-      return byPath.get(path);
-    },
-  };
+  const source = { entrypoint: CHECK, files: new Map(files.map((f) => [f.path, f.bytes])) };
   const grants = { args: ['fabricks-check'], env: [] };
-  let status: number;
-  if (process.env.FABRICKS_ENGINE !== 'jco' && wasmtimeAvailable()) {
-    ({ status } = await runOnWasmtime(await storedComponent(store, runtimeLayer), source, grants, { cacheDir: engine.compiledCacheDir, reporter, ...(engine.policy ? { policy: engine.policy } : {}) }));
-  } else {
-    const { transpiled } = await import('../engine/transpile.js');
-    const { runComponent } = await import('../engine/run.js');
-    const t = await transpiled(engine.transpileCacheDir, runtimeLayer.digest, () => store.fetch(runtimeLayer), reporter, engine.policy);
-    ({ status } = await runComponent(t, grants, { 'fabricks:app/source': source }));
+  const { status, stdout } = await EngineProcess.start().run(await storedComponent(store, runtimeLayer), source, grants, {
+    cacheDir: engine.compiledCacheDir,
+    reporter,
+    captureStdout: true,
+    ...(engine.policy ? { policy: engine.policy } : {}),
+  });
+  let report: SyntaxProblem[] | undefined;
+  try {
+    report = JSON.parse(Buffer.from(stdout ?? []).toString('utf8')) as SyntaxProblem[];
+  } catch {
+    report = undefined;
   }
-  if (status !== 0 || !report) {
+  if (status !== 0 || !Array.isArray(report)) {
     throw new FabricksError('RUNTIME_BUILD_FAILED', `the Python runtime could not check the sources (exit status ${status})`, {
       hint: 'rebuild the runtime with: fabricks runtime build python --force',
     });

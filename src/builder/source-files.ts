@@ -4,7 +4,7 @@ import { FabricksError } from '../util/errors.js';
 import type { Reporter } from '../util/progress.js';
 import type { ProjectConfig } from '../config/project.js';
 import { within } from '../config/project.js';
-import { globToRegExp, matchesAny } from '../config/glob.js';
+import { compileGlob, matchesAny } from '../config/glob.js';
 
 export interface SourceFile {
   /** '/'-separated, relative to [source] path. */
@@ -46,8 +46,8 @@ function escapedName(name: Buffer): string {
  * refused, unless include/exclude leave it out anyway.
  */
 export async function collectSourceFiles(config: ProjectConfig, reporter?: Reporter): Promise<SourceFile[]> {
-  const include = config.source.include.map(globToRegExp);
-  const exclude = config.source.exclude.map(globToRegExp);
+  const include = config.source.include.map(compileGlob);
+  const exclude = config.source.exclude.map(compileGlob);
   const projectReal = await realpath(config.dir);
   const files: SourceFile[] = [];
   const selected = (rel: string) => matchesAny(rel, include) && !matchesAny(rel, exclude);

@@ -103,5 +103,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const status = await main(process.argv);
-// Flush stdout before exiting: run leaves preview2-shim's I/O worker alive, so exit explicitly.
+// Flush stdout before exiting, then exit explicitly: a tool's worker (componentize-js's) may still be alive.
 process.stdout.write('', () => process.exit(status));

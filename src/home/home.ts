@@ -7,7 +7,7 @@ export { parseSize };
 import { fabricksHome } from '../util/paths.js';
 import { Leases } from '../util/lease.js';
 
-/** The transpile cache's size when FABRICKS_CACHE_LIMIT does not say: a few dozen runtimes' worth. */
+/** The compiled cache's size when FABRICKS_CACHE_LIMIT does not say: a few dozen runtimes' worth. */
 export const DEFAULT_CACHE_LIMIT = 1024 ** 3;
 
 /**
@@ -21,17 +21,15 @@ export interface Home {
   store: LayoutStore;
   /** Build records by build key (builder/cache.ts). */
   buildCacheDir: string;
-  /** jco's transpiled output by component digest (engine/transpile.ts). */
-  transpileCacheDir: string;
-  /** Components compiled by wasmtime for this machine, by component digest (engine/wasmtime.ts). */
+  /** Components compiled by the engine for this machine, by component digest (engine/compiled-cache.ts). */
   compiledCacheDir: string;
   /** Python wheels by file name, each checked against its pinned hash (builder/python-deps.ts). */
   wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
-  /** What this process uses (blobs, transpiled components): a gc elsewhere spares it. */
+  /** What this process uses (blobs, compiled components): a gc elsewhere spares it. */
   leases: Leases;
-  /** Bytes the transpile and compiled caches may hold together before they trim themselves, least recently used first. */
+  /** Bytes the compiled cache may hold before it trims itself, least recently used first. */
   cacheLimit: number;
 }
 
@@ -41,12 +39,12 @@ export function cacheLimit(env: NodeJS.ProcessEnv = process.env): number {
   return v === undefined || v === '' ? DEFAULT_CACHE_LIMIT : parseSize(v, 'FABRICKS_CACHE_LIMIT');
 }
 
-/** The transpile cache's folder, named after the layout of what jco writes into it. */
-export const TRANSPILE_LAYOUT = 'transpiled-v2';
-/** The wasmtime engine's compiled components: their format changes with each wasmtime version. */
-export const COMPILED_LAYOUT = 'compiled-wasmtime-50.0.1';
-/** Folders of older transpile layouts, which nothing reads any more. */
-export const OLD_TRANSPILE_LAYOUTS = ['transpiled'];
+/** The wasmtime fabricks' engine is built on (crates/engine/Cargo.toml pins the same). */
+export const WASMTIME_VERSION = '48.0.8';
+/** The engine's compiled components: their format changes with each wasmtime version. */
+export const COMPILED_LAYOUT = `compiled-wasmtime-${WASMTIME_VERSION}`;
+/** Cache folders of older engines and layouts, which nothing reads any more (gc removes them). */
+export const OLD_CACHE_LAYOUTS = ['transpiled', 'transpiled-v2', 'compiled-wasmtime-50.0.1'];
 
 export async function openHome(root: string = fabricksHome()): Promise<Home> {
   const abs = resolve(root);
@@ -59,8 +57,6 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     root: abs,
     store,
     buildCacheDir: join(cache, 'builds'),
-    // v2: sync instantiation (engine/transpile.ts); older layouts' folders are gc's to remove
-    transpileCacheDir: join(cache, TRANSPILE_LAYOUT),
     compiledCacheDir: join(cache, COMPILED_LAYOUT),
     wheelCacheDir: join(cache, 'wheels'),
     scratchDir: abs,

@@ -1,4 +1,4 @@
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { loadStoredRuntime, storeRuntimeArtifact, type RuntimeConfig } from '../
 import { describeOwner, withFileLock } from '../util/file-lock.js';
 import { packageRoot } from '../util/paths.js';
 import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../tools/componentize-js.js';
+import { BINDINGS_JS } from '../tools/componentize-js-bindings.js';
 import { componentizePy, COMPONENTIZE_PY_VERSION } from '../tools/componentize-py.js';
 import { runTool } from '../tools/run-tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
@@ -77,6 +78,8 @@ async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; file
   files.push(['build/reproducible-host.c', await readFile(REPRODUCIBLE_HOST_C, 'utf8')]);
   // The tracer that pins the stat calls wasmtime makes without libc (Python runtime only).
   if (rt.builder === 'componentize-py') files.push(['build/pin-stat.c', await readFile(PIN_STAT_C, 'utf8')]);
+  // What fabricks puts into componentize-js's bindings (without it the runtime leaks what it writes).
+  if (rt.builder === 'componentize-js') files.push(['build/bindings.js', BINDINGS_JS]);
   const digest = sha256(JSON.stringify({ builder: `${rt.builder}@${builder.version}`, files }));
   return { digest, files };
 }

@@ -15,6 +15,11 @@ export interface BuiltinRuntime {
   extensions: string[];
   sourceDir: string;
   description: string;
+  /**
+   * The most linear memory the runtime can use, in bytes: fabricks run caps [limits] memory there, so that the
+   * program runs out of memory cleanly instead of breaking the runtime. None: the 4 GiB of wasm32.
+   */
+  memoryLimit?: number;
 }
 
 export const BUILTIN_REGISTRY = 'fabricks.dev';
@@ -29,6 +34,9 @@ export const BUILTIN_RUNTIMES: BuiltinRuntime[] = [
     sourceDir: join(packageRoot, 'runtimes', 'node'),
     builder: 'componentize-js',
     description: 'JavaScript on StarlingMonkey (SpiderMonkey), built with componentize-js 0.23.0',
+    // componentize-js 0.23 hands memory addresses to JavaScript as signed 32-bit numbers: past
+    // 2 GiB every call to the host fails (output is lost), so memory stops just short of it
+    memoryLimit: 2047 * 2 ** 20,
   },
   {
     name: 'python',

@@ -1,6 +1,7 @@
 // Child process for componentize-js (see componentize-js.ts). Reads one JSON request on stdin.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { patchBindings } from './componentize-js-bindings.js';
 
 const request = JSON.parse(readFileSync(0, 'utf8')) as {
   sourcePath: string;
@@ -29,6 +30,16 @@ if (request.preload) {
   wizerBin = join(dirname(request.outPath), 'wizer-reproducible.sh');
   writeFileSync(wizerBin, `#!/bin/sh\nLD_PRELOAD=${JSON.stringify(request.preload)} exec ${JSON.stringify(wizer)} "$@"\n`, { mode: 0o755 });
 }
+
+// fabricks' code in componentize-js 0.23's bindings (componentize-js-bindings.ts): its splicer,
+// the same module instance componentize() uses, hands them out with it.
+const splicerUrl = new URL('../lib/spidermonkey-embedding-splicer.js', import.meta.resolve('@bytecodealliance/componentize-js'));
+const { splicer } = (await import(splicerUrl.href)) as { splicer: { spliceBindings: (...args: unknown[]) => { jsBindings: string } } };
+const splice = splicer.spliceBindings;
+splicer.spliceBindings = (...args) => {
+  const spliced = splice(...args);
+  return { ...spliced, jsBindings: patchBindings(spliced.jsBindings) };
+};
 
 const { componentize } = await import('@bytecodealliance/componentize-js');
 const { component } = await componentize({

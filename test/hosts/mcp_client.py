@@ -1,16 +1,18 @@
 """The official MCP Python SDK's client driving a server, over stdio (a command) or Streamable
 HTTP (a URL): prints one JSON object with what each step returned, for the tests to check. The
-steps are those of the test fixtures' server (fixture) or of the weather examples
-(examples/mcp-weather-*, weather).
+steps are those of the test fixtures' server (fixture), of the weather examples
+(examples/mcp-weather-*, weather), or a large result and a call after it (large: a server with
+tools `blob(size) -> str` and `add(a, b) -> int`).
 
-    python mcp_client.py fixture|weather stdio <command> [args...]
-    python mcp_client.py fixture|weather http <url>
+    python mcp_client.py fixture|weather|large stdio <command> [args...]
+    python mcp_client.py fixture|weather|large http <url>
 """
 
 import asyncio
 import json
 import os
 import sys
+from datetime import timedelta
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -54,7 +56,17 @@ async def weather_steps(session: ClientSession) -> dict:
     return out
 
 
-STEPS = {"fixture": fixture_steps, "weather": weather_steps}
+async def large_steps(session: ClientSession) -> dict:
+    # a response that never arrives fails its step here rather than hanging the test
+    wait = timedelta(seconds=60)
+    out: dict = {}
+    await session.initialize()
+    out["blob"] = dump(await session.call_tool("blob", {"size": 300_000}, read_timeout_seconds=wait))
+    out["after"] = dump(await session.call_tool("add", {"a": 40, "b": 2}, read_timeout_seconds=wait))
+    return out
+
+
+STEPS = {"fixture": fixture_steps, "weather": weather_steps, "large": large_steps}
 
 
 async def main() -> None:

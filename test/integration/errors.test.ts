@@ -63,6 +63,11 @@ describe('bad input', () => {
     await failsCleanly({ 'fabricks.toml': jsToml('main.js', 'include = ["../**"]\n'), 'main.js': '' }, /\[source\] include: pattern "\.\.\/\*\*" goes up with "\.\."/);
   });
 
+  it('a pattern too long for [source] exclude: a config error with the limit, not a bug exit', async () => {
+    const r = await failsCleanly({ 'fabricks.toml': jsToml('main.js', `exclude = ["${'*'.repeat(5000)}"]\n`), 'main.js': '' }, /\[source\] exclude: pattern "\*{40}\.\.\." is 5000 characters long; a pattern may be at most 1024/);
+    expect(r.status).toBe(1);
+  });
+
   it('an entrypoint the runtime does not run', async () => {
     await failsCleanly({ 'fabricks.toml': jsToml('main.py'), 'main.py': 'print(1)' }, /"main\.py" is not a file the node runtime runs/);
   });

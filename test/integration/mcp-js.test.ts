@@ -67,6 +67,18 @@ describe('an MCP server written with the official TypeScript SDK, over stdio', (
     expect(JSON.stringify(result.content)).toMatch(/expected number/i);
   });
 
+  it('answers a tool call whose request line is 9 MiB (and whose answer is as long)', async () => {
+    // the SDK gathers a line with Buffer.concat and indexOf('\n') on every stdin chunk: done
+    // byte by byte in JavaScript (the buffer polyfill), a 3 MB line took 41 s and 10 MB minutes;
+    // the SDK's own limit for a line is 10 MiB
+    const why = 'w'.repeat(9 * 1024 * 1024);
+    const result = await client.callTool({ name: 'fail', arguments: { why } }, undefined, { timeout: 60_000 });
+    expect(result.isError).toBe(true);
+    const [content] = result.content as Array<{ type: string; text: string }>;
+    expect(content!.text.length).toBe('failed: '.length + why.length);
+    expect(content!.text.startsWith('failed: www')).toBe(true);
+  });
+
   it('writes nothing but protocol messages to stdout', async () => {
     const requests = [
       { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },

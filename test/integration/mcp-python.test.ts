@@ -213,6 +213,35 @@ describe('MCP servers in Python (FastMCP)', () => {
     expect(ours.tools.map(essentials)).toEqual(theirs.tools.map(essentials));
   });
 
+  it('answers a tool result over 64 KiB whole, and the call after it (the official Python SDK client)', async () => {
+    const server = await project({
+      'fabricks.toml': pyToml('server.py'),
+      'server.py': [
+        'from mcp.server.fastmcp import FastMCP',
+        'mcp = FastMCP("large")',
+        '@mcp.tool()',
+        'def blob(size: int) -> str:',
+        '    return "".join(f"{i:07d}\\n" for i in range(size // 8 + 1))[:size]',
+        '@mcp.tool()',
+        'def add(a: int, b: int) -> int:',
+        '    return a + b',
+        'mcp.run()',
+        '',
+      ].join('\n'),
+    });
+    const built = await fabricks(['build', '-q', server]);
+    expect(built.status, built.stderr).toBe(0);
+    const out = await mcpPythonJson('mcp_client.py', ['large', 'stdio', process.execPath, join(repoRoot, 'bin', 'fabricks.js'), 'run', '-q', server], { FABRICKS_HOME: inject('fabricksHome') });
+    let text = '';
+    for (let i = 0; text.length < 300_000; i++) text += String(i).padStart(7, '0') + '\n';
+    text = text.slice(0, 300_000);
+    expect(out.blob.isError).toBe(false);
+    expect(out.blob.content[0].text.length).toBe(text.length);
+    expect(out.blob.content[0].text === text).toBe(true);
+    expect(out.blob.structuredContent.result === text).toBe(true);
+    expect(out.after.structuredContent).toEqual({ result: 42 });
+  });
+
   it('gives a service its own mcp package when its source has one (not a bare mcp folder); fabricks.mcp stays available', async () => {
     const own = await project({
       'fabricks.toml': pyToml('main.py'),

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { events, fabricks, jsToml, project } from '../helpers.js';
-import { serveProject } from '../serve-helpers.js';
+import { readFile } from 'node:fs/promises';
+import { fabricks, jsToml, project, testCertificates } from '../helpers.js';
+
+/**
+ * fetch and [capabilities.network] connect, past what both runtimes do alike as a run and served
+ * (granted and refused hosts, ports, names resolving inside, IPv6 literals, a redirect refused at
+ * its hop, --allow-connect: the capability conformance suite, test/conformance): the Fetch
+ * standard's redirect modes, a host rule's default ports, a bad --allow-connect, HTTPS.
+ */
 
 /** Fetches each URL given after -- and prints one JSON line per URL: its answer or its error. */
 const fetcher = `
@@ -29,7 +31,15 @@ let hits = 0;
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     hits++;
-    res.end(`upstream saw ${req.method} ${req.url}`);
+    // /to/<url>: a redirect there (307 keeps the method and body, the others become a GET)
+    const to = /^\/to(\d{3})\/(.+)$/.exec(req.url ?? '');
+    if (to) {
+      res.writeHead(Number(to[1]), { location: decodeURIComponent(to[2]!) });
+      return res.end();
+    }
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => res.end(`upstream saw ${req.method} ${req.url}${body ? ` ${body}` : ''}`));
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   port = (upstream.address() as { port: number }).port;
@@ -47,21 +57,31 @@ async function fetchFrom(connect: string[], urls: string[], flags: string[] = []
 }
 
 describe('[capabilities.network] connect (JavaScript fetch)', () => {
-  it('reaches an allowed address and port (a real server on 127.0.0.1)', async () => {
-    const { results, reached } = await fetchFrom([`127.0.0.1:${port}`], [`http://127.0.0.1:${port}/ok?x=1`]);
-    expect(results).toEqual([{ url: `http://127.0.0.1:${port}/ok?x=1`, status: 200, body: 'upstream saw GET /ok?x=1' }]);
-    expect(reached).toBe(1);
-  });
-
-  it('refuses an undeclared host with a TypeError naming the capability; the server never sees the request', async () => {
-    const url = `http://127.0.0.1:${port}/secret`;
-    const { results, reached, env } = await fetchFrom(['api.example.com'], [url]);
-    expect(results).toEqual([
-      { url, error: 'TypeError', message: `network access to 127.0.0.1:${port} is not granted; add "127.0.0.1:${port}" (or a rule that covers it) to [capabilities.network] connect in fabricks.toml` },
-    ]);
-    expect(reached).toBe(0);
-    // the runtime's own channel for the reason never shows in process.env
-    expect(env).toEqual([]);
+  it('follows redirects as the Fetch standard says, each hop judged against the rules', async () => {
+    const here = (path: string) => `http://127.0.0.1:${port}${path}`;
+    const granted = here(`/to302/${encodeURIComponent(here('/landed'))}`);
+    const outside = here(`/to302/${encodeURIComponent(`http://127.0.0.1:${port + 1}/no`)}`);
+    const main = `
+for (const [url, init] of [[${JSON.stringify(granted)}, {}], [${JSON.stringify(here(`/to307/${encodeURIComponent(here('/kept'))}`))}, { method: 'POST', body: 'payload' }], [${JSON.stringify(here(`/to303/${encodeURIComponent(here('/seen'))}`))}, { method: 'POST', body: 'dropped' }], [${JSON.stringify(granted)}, { redirect: 'manual' }], [${JSON.stringify(granted)}, { redirect: 'error' }], [${JSON.stringify(outside)}, {}]]) {
+  try {
+    const r = await fetch(url, init);
+    console.log(JSON.stringify({ status: r.status, redirected: r.redirected, url: r.url, body: await r.text() }));
+  } catch (e) {
+    console.log(JSON.stringify({ error: e.constructor.name, message: e.message }));
+  }
+}
+`;
+    const dir = await project({ 'fabricks.toml': jsToml('main.js', `\n[package]\nname = "net-redirects"\n\n[capabilities.network]\nconnect = ["127.0.0.1:${port}"]\n`), 'main.js': main });
+    const r = await fabricks(['run', '-q', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({ status: 200, redirected: true, url: here('/landed'), body: 'upstream saw GET /landed' });
+    expect(lines[1]).toMatchObject({ status: 200, body: 'upstream saw POST /kept payload' });
+    expect(lines[2]).toMatchObject({ status: 200, body: 'upstream saw GET /seen' });
+    expect(lines[3]).toMatchObject({ status: 302, body: '' });
+    expect(lines[4]).toMatchObject({ error: 'TypeError', message: expect.stringContaining('redirect mode is "error"') });
+    // the second hop goes where no rule reaches: refused, naming the rule to add
+    expect(lines[5]).toEqual({ error: 'TypeError', message: `network access to 127.0.0.1:${port + 1} is not granted; add "127.0.0.1:${port + 1}" (or a rule that covers it) to [capabilities.network] connect in fabricks.toml` });
   });
 
   it("refuses a port outside an allowed host's ports", async () => {
@@ -72,55 +92,23 @@ describe('[capabilities.network] connect (JavaScript fetch)', () => {
     expect(reached).toBe(0);
   });
 
-  it('refuses a granted name that resolves into a denied block (localhost -> loopback, no address rule)', async () => {
-    const url = `http://localhost:${port}/`;
-    const { results, reached } = await fetchFrom([`localhost:${port}`], [url]);
-    expect(results[0]).toMatchObject({ error: 'TypeError', message: expect.stringMatching(new RegExp(`^network access to localhost:${port} is not granted: it resolves to (127\\.0\\.0\\.1|::1), an internal address; add `)) });
-    expect(reached).toBe(0);
-    // with the address granted too, the same name goes through
-    const granted = await fetchFrom([`localhost:${port}`, '127.0.0.0/8', '::1'], [url]);
-    expect(granted.results[0]).toMatchObject({ status: 200, body: 'upstream saw GET /' });
-  });
-
-  it('--allow-connect widens the allow-list for one run, and says so', async () => {
-    const url = `http://127.0.0.1:${port}/widened`;
-    const { results, stderr } = await fetchFrom([], [url], ['--allow-connect', `127.0.0.1:${port}`]);
-    expect(results[0]).toMatchObject({ status: 200, body: 'upstream saw GET /widened' });
-    expect(events(stderr)).toContainEqual(expect.objectContaining({ event: 'note', code: 'widened', subject: `connect 127.0.0.1:${port}` }));
+  it('--allow-connect refuses a rule that is not one (a URL)', async () => {
     const dir = await project({ 'fabricks.toml': jsToml('main.js', '\n[package]\nname = "net-bad-flag"\n'), 'main.js': fetcher });
     const bad = await fabricks(['run', '-q', dir, '--allow-connect', 'http://x.example/']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--allow-connect http://x.example/: the rule is a URL or path');
   });
 
-  it('applies to a served handler too: allowed upstream answers, a denied one is a TypeError the handler catches', async () => {
-    const handler = `export default {\n  async fetch(request) {\n    const target = new URL(request.url).searchParams.get('to');\n    try {\n      const r = await fetch(target);\n      return new Response('proxied: ' + (await r.text()));\n    } catch (e) {\n      return new Response(e.constructor.name + ': ' + e.message, { status: 502 });\n    }\n  },\n};\n`;
-    const toml = jsToml('main.js', `\n[package]\nname = "net-served"\n\n[capabilities.network]\nlisten = [8080]\nconnect = ["127.0.0.1:${port}"]\n`);
-    const dir = await project({ 'fabricks.toml': toml, 'main.js': handler });
-    const s = await serveProject([dir, '--listen', '127.0.0.1:0']);
-    try {
-      const ok = await fetch(`${s.url}/?to=${encodeURIComponent(`http://127.0.0.1:${port}/via`)}`);
-      expect(await ok.text()).toBe('proxied: upstream saw GET /via');
-      const denied = await fetch(`${s.url}/?to=${encodeURIComponent(`http://127.0.0.1:${port + 1}/no`)}`);
-      expect(denied.status).toBe(502);
-      expect(await denied.text()).toBe(`TypeError: network access to 127.0.0.1:${port + 1} is not granted; add "127.0.0.1:${port + 1}" (or a rule that covers it) to [capabilities.network] connect in fabricks.toml`);
-    } finally {
-      await s.stop();
-    }
-  });
-
   it('does HTTPS in the host (a real TLS server on 127.0.0.1 with a certificate the host trusts)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'fabricks-tls-'));
-    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const { ca, key, cert } = await testCertificates();
     const tls = createTlsServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => res.end(`tls saw ${req.url}`));
     await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
     const tlsPort = (tls.address() as { port: number }).port;
     try {
       const url = `https://127.0.0.1:${tlsPort}/secure`;
-      const { results } = await fetchFrom([`127.0.0.1:${tlsPort}`], [url], [], { NODE_EXTRA_CA_CERTS: cert });
+      const { results } = await fetchFrom([`127.0.0.1:${tlsPort}`], [url], [], { NODE_EXTRA_CA_CERTS: ca });
       expect(results[0]).toEqual({ url, status: 200, body: 'tls saw /secure' });
-      const denied = await fetchFrom([`127.0.0.1:${port}`], [url], [], { NODE_EXTRA_CA_CERTS: cert });
+      const denied = await fetchFrom([`127.0.0.1:${port}`], [url], [], { NODE_EXTRA_CA_CERTS: ca });
       expect(denied.results[0]).toMatchObject({ error: 'TypeError', message: expect.stringContaining(`network access to 127.0.0.1:${tlsPort} is not granted;`) });
     } finally {
       await new Promise<void>((r) => tls.close(() => r()));

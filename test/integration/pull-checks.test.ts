@@ -97,7 +97,7 @@ describe('a pull checks what it receives before it names it', () => {
     expect(again.status).toBe(1);
   });
 
-  it('never mounts or sends a damaged blob: the push stops, and a push of the project heals it first', async () => {
+  it('never mounts or sends a damaged blob: the push stops, and a push of the project heals it first', { timeout: 300_000 }, async () => {
     // a machine of its own, with the app pushed once so the runtime could be mounted from there
     const m = await machine();
     const project = await copyExample('hello-js', 'mount-check');

@@ -4,15 +4,15 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copySuiteHome, events, exists, fabricks, jsToml, project, pyToml, repoRoot } from '../helpers.js';
-import { COMPILED_LAYOUT } from '../../src/home/home.js';
-import { runOnWasmtime, WASMTIME_PY_VERSION } from '../../src/engine/wasmtime.js';
+import { COMPILED_LAYOUT, WASMTIME_VERSION } from '../../src/home/home.js';
+import { EngineProcess, type ComponentFile } from '../../src/engine/process.js';
+import type { Grants } from '../../src/engine/grants.js';
 import { createHash } from 'node:crypto';
 
 /**
- * fabricks run's engine, wasmtime (hosts/wasmtime/run.py): a runtime is compiled once for every
- * app on it and kept in the compiled cache, which is checked, leased, listed and trimmed like the
- * transpile cache; without wasmtime-py, runs go on in-process and say so; the engine process
- * never outlives fabricks.
+ * fabricks' engine (crates/engine, on the wasmtime crate): a runtime is compiled once for every
+ * app on it and kept in the compiled cache, which is checked, leased, listed and trimmed; without
+ * the engine, fabricks run fails naming the fix; the engine process never outlives fabricks.
  */
 
 interface Built {
@@ -22,7 +22,7 @@ interface Built {
 
 const app = (name: string, main: string, toml = jsToml) => project({ 'fabricks.toml': toml(name.endsWith('py') ? 'main.py' : 'main.js', `\n[package]\nname = "${name}"\nversion = "1.0.0"\n`), [name.endsWith('py') ? 'main.py' : 'main.js']: main });
 
-describe('the wasmtime engine', () => {
+describe("fabricks' engine", () => {
   let home: string;
   const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
   const compiledDir = (digest: string) => join(home, 'cache', COMPILED_LAYOUT, digest.slice(7));
@@ -35,11 +35,13 @@ describe('the wasmtime engine', () => {
     await rm(join(home, 'cache', COMPILED_LAYOUT), { recursive: true, force: true });
   });
 
-  it('names its cache after the wasmtime-py version it compiles with', () => {
-    expect(COMPILED_LAYOUT).toBe(`compiled-wasmtime-${WASMTIME_PY_VERSION}`);
+  it('names its cache after the wasmtime it is built on, the version crates/engine pins', async () => {
+    expect(COMPILED_LAYOUT).toBe(`compiled-wasmtime-${WASMTIME_VERSION}`);
+    const cargo = await readFile(join(repoRoot, 'crates', 'engine', 'Cargo.toml'), 'utf8');
+    expect(cargo).toContain(`wasmtime = { version = "=${WASMTIME_VERSION}"`);
   });
 
-  it('compiles a runtime once for every app on it, and each app only its small module layer', async () => {
+  it('compiles a runtime once for every app on it, and each app only its small module layer', { timeout: 300_000 }, async () => {
     const a = await app('engine-a', 'console.log("i am a", process.argv.slice(2).join(" "));\n');
     const b = await app('engine-b', 'console.log("i am b");\n');
     const first = await run(['run', '--progress', 'json', a, '--', 'x', 'y']);
@@ -76,7 +78,7 @@ describe('the wasmtime engine', () => {
     const p = await app('engine-py', 'import sys\nprint("python says", *sys.argv[1:])\nsys.exit(3)\n', pyToml);
     const built = await run(['build', '--progress', 'json', p]);
     expect(built.status, built.stderr).toBe(0);
-    // the check runs the runtime's own Python on wasmtime: the runtime runs start from
+    // the check runs the runtime's own Python on the engine: the runtime runs start from
     expect(compiles(built.stderr)).toHaveLength(1);
     const first = await run(['run', '--progress', 'json', p, '--', 'hi']);
     expect(first.stdout).toBe('python says hi\n');
@@ -91,7 +93,7 @@ describe('the wasmtime engine', () => {
   it('ls counts the compiled cache; gc spares what a run in progress uses and trims it after', async () => {
     const live = await app('engine-live', 'process.stdout.write("ready\\n");\nfor await (const chunk of process.stdin) process.stdout.write("got " + String(chunk).trim() + "\\n");\n');
     const built = JSON.parse((await run(['build', '-q', '--json', live])).stdout) as Built;
-    let during: { transpiled: { removed: Array<{ digest: string; cache: string }>; leased: number } } | undefined;
+    let during: { compiled: { removed: Array<{ digest: string }>; leased: number } } | undefined;
     let failed: unknown;
     const r = await fabricks(['run', '-q', live], {
       home,
@@ -112,40 +114,23 @@ describe('the wasmtime engine', () => {
     expect(failed).toBeUndefined();
     expect(r.stdout).toBe('ready\ngot ping\n');
     // the run's runtime and module were leased: kept at a limit of 0
-    expect(during!.transpiled.leased).toBeGreaterThanOrEqual(2);
+    expect(during!.compiled.leased).toBeGreaterThanOrEqual(2);
     expect(await exists(join(compiledDir(built.runtime.digest), 'component.cwasm'))).toBe(true);
     expect(await exists(join(compiledDir(built.module.digest), 'component.cwasm'))).toBe(true);
     const listed = JSON.parse((await run(['ls', '--json'])).stdout) as { compiledCache: { entries: number; bytes: number } };
     expect(listed.compiledCache.entries).toBeGreaterThanOrEqual(2);
     // nothing runs now: a limit of 0 empties the cache
     const after = JSON.parse((await run(['gc', '--json', '--cache-limit', '0'])).stdout) as NonNullable<typeof during>;
-    expect(after.transpiled.removed.filter((x) => x.cache === 'compiled').map((x) => x.digest)).toContain(built.runtime.digest);
+    expect(after.compiled.removed.map((x) => x.digest)).toContain(built.runtime.digest);
     expect(await readdir(join(home, 'cache', COMPILED_LAYOUT))).toEqual([]);
   });
 
-  it('without wasmtime-py, runs in-process and says so; asked for wasmtime, fails naming the fix', async () => {
-    const dir = await app('engine-fallback', 'console.log("still runs");\n');
-    const missing = { FABRICKS_WASMTIME_PYTHON: join(home, 'no-such-python') };
-    const r = await run(['run', '--progress', 'json', dir], missing);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('still runs\n');
-    expect(events(r.stderr)).toContainEqual(expect.objectContaining({ event: 'note', code: 'engine', subject: 'wasmtime-py' }));
-    const forced = await run(['run', '-q', dir], { ...missing, FABRICKS_ENGINE: 'wasmtime' });
-    expect(forced.status).not.toBe(0);
-    expect(forced.stderr).toContain('wasmtime-py 50.0.1 is not installed');
-    expect(forced.stderr).toContain('npm run setup');
-    const bad = await run(['run', '-q', dir], { FABRICKS_ENGINE: 'v8' });
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('FABRICKS_ENGINE=v8: give wasmtime or jco');
-    // extra certificate roots: wasmtime has only its own, so a service that may connect out
-    // runs in-process; one that may not is not affected
-    const roots = { NODE_EXTRA_CA_CERTS: join(home, 'roots.pem') };
-    const offline = await run(['run', '--progress', 'json', dir], roots);
-    expect(offline.stdout).toBe('still runs\n');
-    expect(events(offline.stderr).filter((e) => e.event === 'note')).toEqual([]);
-    const online = await run(['run', '--progress', 'json', '--allow-connect', 'example.com', dir], roots);
-    expect(online.stdout).toBe('still runs\n');
-    expect(events(online.stderr)).toContainEqual(expect.objectContaining({ event: 'note', code: 'engine', subject: 'NODE_EXTRA_CA_CERTS' }));
+  it('without the engine, fails naming the fix', async () => {
+    const dir = await app('engine-missing', 'console.log("runs");\n');
+    const r = await run(['run', '-q', dir], { FABRICKS_ENGINE_BIN: join(home, 'no-such-engine') });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("fabricks' engine is not installed");
+    expect(r.stderr).toContain('npm run setup');
   });
 
   it('stops the engine with fabricks: Ctrl-C ends the run, and killing fabricks outright ends it too', async () => {
@@ -155,7 +140,7 @@ describe('the wasmtime engine', () => {
       const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'run', '-q', dir], { env: { ...process.env, FABRICKS_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
       await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
       const engine = await engineOf(child.pid!);
-      expect(engine, 'the wasmtime host runs under fabricks').toBeDefined();
+      expect(engine, 'the engine runs under fabricks').toBeDefined();
       const closed = new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
       child.kill(signal);
       // the program owns the terminal's signals once it runs: fabricks ends as a program would
@@ -165,7 +150,7 @@ describe('the wasmtime engine', () => {
   });
 });
 
-describe('the wasmtime engine on a whole component', () => {
+describe("fabricks' engine on a whole component", () => {
   /** A component exporting wasi:cli/run whose run returns ok or err, importing `imports`. */
   async function component(ok: boolean, imports = ''): Promise<{ path: string; hex: string }> {
     const { parse } = await import('@bytecodealliance/jco-transpile/wasm-tools');
@@ -182,21 +167,22 @@ describe('the wasmtime engine on a whole component', () => {
     return { path, hex: createHash('sha256').update(bytes).digest('hex') };
   }
   const opts = async () => ({ cacheDir: await mkdtemp(join(tmpdir(), 'fabricks-compiled-')), reporter: () => {} });
+  const runWhole = async (c: ComponentFile, grants: Grants) => EngineProcess.start().run(c, undefined, grants, await opts());
 
   it("gives run's ok and err as exit statuses 0 and 1", async () => {
-    expect(await runOnWasmtime(await component(true), undefined, { args: ['c'], env: [] }, await opts())).toMatchObject({ status: 0 });
-    const failed = await runOnWasmtime(await component(false), undefined, { args: ['c'], env: [] }, await opts());
+    expect(await runWhole(await component(true), { args: ['c'], env: [] })).toMatchObject({ status: 0 });
+    const failed = await runWhole(await component(false), { args: ['c'], env: [] });
     expect(failed).toMatchObject({ status: 1 });
     expect(failed.trap).toBeUndefined();
   });
 
   it('refuses a component that imports what fabricks run does not provide, naming the import', async () => {
     const missing = await component(true, '(import "example:missing/thing@1.0.0" (instance (export "f" (func))))');
-    await expect(runOnWasmtime(missing, undefined, { args: ['c'], env: [] }, await opts())).rejects.toMatchObject({ code: 'RUN_FAILED', message: expect.stringContaining('example:missing/thing@1.0.0') });
+    await expect(runWhole(missing, { args: ['c'], env: [] })).rejects.toMatchObject({ code: 'RUN_FAILED', message: expect.stringContaining('example:missing/thing@1.0.0') });
   });
 });
 
-/** The pid of the wasmtime host a fabricks process started. */
+/** The pid of the engine a fabricks process started. */
 async function engineOf(parent: number): Promise<number | undefined> {
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -204,7 +190,7 @@ async function engineOf(parent: number): Promise<number | undefined> {
     const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
     if (ppid !== parent) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes('hosts/wasmtime/run.py')) return Number(pid);
+    if (cmd.includes('fabricks-engine')) return Number(pid);
   }
   return undefined;
 }

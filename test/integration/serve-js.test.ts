@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { rm, symlink } from 'node:fs/promises';
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyExample, events, fabricks, jsToml, project, repoRoot } from '../helpers.js';
+import { copyExample, events, jsToml, project, repoRoot } from '../helpers.js';
 import { requestLog, serveProject, type Served } from '../serve-helpers.js';
-import { TRANSPILE_LAYOUT } from '../../src/home/home.js';
 
 const listenToml = (name: string) => jsToml('main.js', `\n[package]\nname = "${name}"\n\n[capabilities.network]\nlisten = [8080]\n`);
 
@@ -33,6 +32,11 @@ export default {
         },
       }));
     }
+    if (url.pathname === '/spin') for (;;);
+    if (url.pathname === '/hog') {
+      const kept = [];
+      for (;;) kept.push(new Uint8Array(1 << 20).fill(1));
+    }
     if (url.pathname === '/slow') {
       await new Promise((r) => setTimeout(r, 20));
       return new Response(url.searchParams.get('n'));
@@ -55,8 +59,8 @@ afterAll(async () => {
 describe('fabricks run serves wasi:http (JavaScript)', () => {
   it('serves export default { fetch } request after request on one instance: env, headers, POST bodies, a request log', async () => {
     const dir = await project({ 'fabricks.toml': listenToml('serve-plain') + '\n[capabilities.env]\nset = { MODE = "test" }\n', 'main.js': plainHandler });
-    // one worker: every request reaches the same instance
-    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+    // one at a time: every request reaches the same instance
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0', '--concurrency', '1']);
     running.push(s);
     const r = await fetch(`${s.url}/hi?x=1`);
     expect(r.status).toBe(200);
@@ -119,10 +123,10 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     await s.stop();
   });
 
-  it('answers 500 when the service exits or traps mid-request, replaces that worker, and keeps serving', async () => {
+  it('answers 500 when the service exits or traps mid-request, replaces that instance, and keeps serving', async () => {
     const dir = await project({ 'fabricks.toml': listenToml('serve-exits'), 'main.js': plainHandler });
-    // one worker: the request after the failure must be served by its replacement
-    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+    // one at a time: the request after the failure must be served by a new instance
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0', '--concurrency', '1']);
     running.push(s);
     const failed = await fetch(`${s.url}/exit`);
     expect(failed.status).toBe(500);
@@ -133,18 +137,21 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     await s.stop();
   });
 
-  it('answers 503 at once, never waits for ever, when no worker can be started in place of a failed one', async () => {
-    const dir = await project({ 'fabricks.toml': listenToml('serve-dead-pool'), 'main.js': plainHandler });
-    const built = JSON.parse((await fabricks(['build', '--json', '-q', dir])).stdout) as { component: { digest: string } };
-    const s = await serveProject([dir, '--listen', '127.0.0.1:0'], { env: { FABRICKS_SERVE_WORKERS: '1' } });
+  it('answers 504 to a request past --request-timeout and 500 to one past --memory, and keeps serving the others', async () => {
+    const dir = await project({ 'fabricks.toml': listenToml('serve-limits'), 'main.js': plainHandler });
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0', '--concurrency', '2', '--request-timeout', '2s', '--memory', '128MiB']);
     running.push(s);
-    // the fault: the transpiled component a new worker loads is gone (the running worker has it)
-    await rm(join(inject('fabricksHome'), 'cache', TRANSPILE_LAYOUT, built.component.digest.slice(7)), { recursive: true, force: true });
-    expect((await fetch(`${s.url}/exit`)).status).toBe(500);
-    const unavailable = await fetch(`${s.url}/after`, { signal: AbortSignal.timeout(20_000) });
-    expect(unavailable.status).toBe(503);
-    const log = await requestLog(s, 2);
-    expect(log[1]).toMatchObject({ path: '/after', status: 503, error: expect.stringContaining('no serving worker could be started') });
+    const started = Date.now();
+    const [spun, ok] = await Promise.all([fetch(`${s.url}/spin`), fetch(`${s.url}/slow?n=1`)]);
+    expect(await ok.text()).toBe('1');
+    expect(spun.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect((await fetch(`${s.url}/hog`)).status).toBe(500);
+    // both instances that failed are gone; new ones serve
+    for (const n of ['2', '3', '4']) expect(await (await fetch(`${s.url}/slow?n=${n}`)).text()).toBe(n);
+    const log = await requestLog(s, 6);
+    expect(log.find((e) => e.path === '/spin')).toMatchObject({ status: 504, error: 'the request took longer than its limit (2s)' });
+    expect(log.find((e) => e.path === '/hog')).toMatchObject({ status: 500, error: expect.stringContaining('memory limit') });
     expect(await s.stop()).toBe(130);
   });
 
@@ -202,23 +209,5 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
   });
 });
 
-describe('listening is a capability', () => {
-  it('refuses --listen for a service that does not ask to listen; --allow-listen widens it, saying so', async () => {
-    const dir = await project({ 'fabricks.toml': jsToml('main.js', '\n[package]\nname = "serve-undeclared"\n'), 'main.js': plainHandler });
-    const refused = await fabricks(['run', dir, '--listen', '127.0.0.1:0']);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('--listen 127.0.0.1:0: the service does not ask to listen ([capabilities.network] listen is empty)');
-    expect(refused.stderr).toContain('--allow-listen');
-    const s = await serve([dir, '--allow-listen', '127.0.0.1:0']);
-    expect(events(s.stderr())).toContainEqual(expect.objectContaining({ event: 'note', code: 'widened', subject: 'listen on 127.0.0.1:0' }));
-    expect(await (await fetch(`${s.url}/w`)).text()).toContain('hello GET /w');
-    await s.stop();
-  });
-
-  it('without a listen entry, the service runs as a command and serves nothing', async () => {
-    const dir = await project({ 'fabricks.toml': jsToml('main.js', '\n[package]\nname = "serve-none"\n'), 'main.js': plainHandler + '\nconsole.log("ran as a command");\n' });
-    const r = await fabricks(['run', '-q', dir]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('ran as a command\n');
-  });
-});
+// Listening as a capability (declared, --listen refused without it, --allow-listen) is the
+// capability conformance suite's (test/conformance), for both runtimes.

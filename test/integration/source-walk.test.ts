@@ -37,6 +37,16 @@ describe('which files are packed', () => {
     expect(r.files.sort()).toEqual(['app/keep.txt', 'app/shared/a.txt', 'main.js', 'main.js.map', 'shared/a.txt']);
   });
 
+  it('takes stars inside braces and long runs of stars in exclude (once a bug exit and a hang)', async () => {
+    const exclude = `exclude = ["{*.md,*.txt}", "${'*'.repeat(40)}x", "${'*a'.repeat(400)}b"]\n`;
+    const dir = await project({ 'fabricks.toml': jsToml('main.js', `${exclude}\n[package]\nname = "walk-long-globs"\n`), 'main.js': listFiles, 'README.md': '', 'd/notes.txt': '', 'd/keep.json': '', [`${'a'.repeat(60)}/${'a'.repeat(60)}.json`]: '' });
+    const started = Date.now();
+    const r = await packed(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.files.sort()).toEqual([`${'a'.repeat(60)}/${'a'.repeat(60)}.json`, 'd/keep.json', 'main.js', 'main.js.map']);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
   it('never packs fabricks.toml, fabricks.lock, .git or .fabricks, at any depth', async () => {
     const dir = await project({
       'fabricks.toml': jsToml('main.js', '\n[package]\nname = "walk-never"\n'),

@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exists, fabricks, jsToml, project } from '../helpers.js';
 import { Leases } from '../../src/util/lease.js';
-import { TRANSPILE_LAYOUT } from '../../src/home/home.js';
+import { COMPILED_LAYOUT } from '../../src/home/home.js';
 
 interface Listed {
   artifacts: Array<{ reference: string; kind: string; digest: string; size: number; shared: number; lastUsed: string | null }>;
   total: number;
   unreferenced: { blobs: number; bytes: number };
-  transpileCache: { entries: number; bytes: number };
+  compiledCache: { entries: number; bytes: number };
 }
 interface Collected {
   store: { blobs: Array<{ digest: string; size: number }>; leased: number; partial: Array<{ path: string }>; quarantine: Array<{ path: string }>; temporary: Array<{ path: string }> };
-  transpiled: { removed: Array<{ digest: string; reason: string }>; leased: number; bytes: number };
+  compiled: { removed: Array<{ digest: string; reason: string }>; leased: number; bytes: number };
   buildRecords: number;
   freed: number;
 }
@@ -32,11 +32,10 @@ const deadPid = () => spawnSync('true').pid!;
 
 describe('fabricks ls, rm and gc on a home of their own', () => {
   let home: string;
-  // runs here fill the transpile cache (the in-process engine, which serves); the wasmtime
-  // engine's compiled cache is run-engine.test.ts's
-  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env: { FABRICKS_ENGINE: 'jco', ...env } });
+  // runs here fill the compiled cache: the runtime once, and a module layer per app
+  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
   const blob = (digest: string) => join(home, 'store', 'blobs', 'sha256', digest.slice(7));
-  const transpiledDir = (digest: string) => join(home, 'cache', TRANSPILE_LAYOUT, digest.slice(7));
+  const compiledDir = (digest: string) => join(home, 'cache', COMPILED_LAYOUT, digest.slice(7));
   const ls = async () => {
     const r = await run(['ls', '--json']);
     expect(r.status, r.stderr).toBe(0);
@@ -83,7 +82,8 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     expect(la.shared).toBeGreaterThan(10_000_000);
     expect(listed.total).toBeLessThan(listed.artifacts.reduce((n, x) => n + x.size, 0) - la.shared);
     expect(la.lastUsed).not.toBeNull();
-    expect(listed.transpileCache.entries).toBe(1);
+    // its runtime and its module layer, compiled by the run
+    expect(listed.compiledCache.entries).toBe(2);
     const human = await run(['ls']);
     expect(human.stdout).toContain('gc-a:1.0.0');
     expect(human.stdout).toContain(a.built.manifest.slice(0, 19));
@@ -107,9 +107,10 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     const collected = await gc();
     expect(collected.store.blobs.map((x) => x.digest).sort()).toEqual(dry.store.blobs.map((x) => x.digest).sort());
     for (const d of [a.built.manifest, a.built.module.digest, aBlobs[1]!]) expect(await exists(blob(d))).toBe(false);
-    // gc-a's transpiled output and build record went with it
-    expect(collected.transpiled.removed.map((x) => x.digest)).toContain(a.built.component.digest);
-    expect(await exists(transpiledDir(a.built.component.digest))).toBe(false);
+    // gc-a's compiled module layer and build record went with it; the runtime's stays
+    expect(collected.compiled.removed.map((x) => x.digest)).toEqual([a.built.module.digest]);
+    expect(await exists(compiledDir(a.built.module.digest))).toBe(false);
+    expect(await exists(compiledDir(a.built.runtime.digest))).toBe(true);
     expect(collected.buildRecords).toBe(1);
     // every blob a reference keeps is still there, whole
     expect(await exists(blob(a.built.runtime.digest))).toBe(true);
@@ -133,17 +134,16 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     const built = await build(dir);
     let during: Collected | undefined;
     let gcFailed: unknown;
-    let transpiledDuring = false;
+    let compiledDuring = false;
     const r = await fabricks(['run', '-q', dir], {
       home,
-      env: { FABRICKS_ENGINE: 'jco' },
       onStdout: (chunk, child) => {
         if (!chunk.includes('ready')) return;
         void (async () => {
           try {
             expect((await run(['rm', 'gc-live:1.0.0'])).status).toBe(0);
             during = await gc('--cache-limit', '0');
-            transpiledDuring = await exists(join(transpiledDir(built.component.digest), 'fabricks.json'));
+            compiledDuring = await exists(join(compiledDir(built.module.digest), 'fabricks.json'));
           } catch (e) {
             gcFailed = e;
           } finally {
@@ -159,12 +159,13 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     // the run's manifest, config and module layer were unreferenced, and kept because it used them
     expect(during!.store.leased).toBe(3);
     expect(during!.store.blobs).toEqual([]);
-    expect(during!.transpiled.leased).toBe(1);
-    expect(transpiledDuring).toBe(true);
+    // its runtime and its module layer, compiled
+    expect(during!.compiled.leased).toBe(2);
+    expect(compiledDuring).toBe(true);
     // the run is over: its lease went with it
     const after = await gc('--cache-limit', '0');
     expect(after.store.blobs.map((x) => x.digest)).toContain(built.module.digest);
-    expect(after.transpiled.removed.map((x) => x.digest)).toContain(built.component.digest);
+    expect(after.compiled.removed.map((x) => x.digest)).toContain(built.module.digest);
     expect(await exists(blob(built.module.digest))).toBe(false);
   });
 
@@ -199,37 +200,36 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     expect((await gc()).store.partial.map((p) => p.path)).toEqual([join(partial, live)]);
   });
 
-  it('trims the transpile cache least recently used first, with gc --cache-limit and by itself past FABRICKS_CACHE_LIMIT', async () => {
+  it('trims the compiled cache least recently used first, with gc --cache-limit and by itself past FABRICKS_CACHE_LIMIT', async () => {
     const d = { dir: await app('gc-d', 'console.log("i am gc-d");\n') } as { dir: string; built: Built };
     const e = { dir: await app('gc-e', 'console.log("i am gc-e");\n') } as { dir: string; built: Built };
     d.built = await build(d.dir);
     e.built = await build(e.dir);
-    // used in this order: b, d, e, then b again
+    await gc('--cache-limit', '0');
+    // used in this order: b, d, e, then b again; the runtime with each
     for (const x of [b, d, e, b]) expect((await run(['run', '-q', x.dir])).status).toBe(0);
     const listed = await ls();
-    expect(listed.transpileCache.entries).toBe(3);
-    // what the entries take on disk, the V8 code cache each run wrote included (not fabricks' own two small files)
+    expect(listed.compiledCache.entries).toBe(4);
+    // what the entries take on disk (not fabricks' own small file)
     let onDisk = 0;
-    for (const x of [b, d, e]) {
-      const entry = transpiledDir(x.built.component.digest);
-      for (const f of await readdir(entry, { recursive: true, withFileTypes: true })) {
-        if (f.isFile() && !['package.json', 'fabricks.json'].includes(f.name)) onDisk += (await stat(join(f.parentPath, f.name))).size;
-      }
-      expect(await exists(join(entry, 'component.js.v8-cache'))).toBe(true);
+    for (const digest of [b.built.runtime.digest, ...[b, d, e].map((x) => x.built.module.digest)]) {
+      onDisk += (await stat(join(compiledDir(digest), 'component.cwasm'))).size;
     }
-    expect(listed.transpileCache.bytes).toBe(onDisk);
-    // room for two entries of the three: the least recently used (d) goes
-    const limit = Math.ceil((listed.transpileCache.bytes * 2) / 3) + 1024 * 1024;
+    expect(listed.compiledCache.bytes).toBe(onDisk);
+    // room for all but d's module layer, the least recently used: it goes
+    const dBytes = (await stat(join(compiledDir(d.built.module.digest), 'component.cwasm'))).size;
+    const limit = listed.compiledCache.bytes - dBytes;
     const collected = await gc('--cache-limit', String(limit));
-    expect(collected.transpiled.removed).toEqual([{ digest: d.built.component.digest, bytes: expect.any(Number), reason: 'over-limit', cache: 'transpiled' }]);
-    expect(await exists(transpiledDir(b.built.component.digest))).toBe(true);
-    expect(await exists(transpiledDir(e.built.component.digest))).toBe(true);
-    // a run that transpiles anew trims the cache itself: now e is the least recently used
+    expect(collected.compiled.removed).toEqual([{ digest: d.built.module.digest, bytes: dBytes, reason: 'over-limit' }]);
+    expect(await exists(compiledDir(b.built.module.digest))).toBe(true);
+    expect(await exists(compiledDir(e.built.module.digest))).toBe(true);
+    // a run that compiles anew trims the cache itself: now e's is the least recently used
     const again = await run(['run', '-q', d.dir], { FABRICKS_CACHE_LIMIT: String(limit) });
     expect(again.stdout).toBe('i am gc-d\n');
-    expect(await exists(transpiledDir(e.built.component.digest))).toBe(false);
-    expect(await exists(transpiledDir(b.built.component.digest))).toBe(true);
-    expect(await exists(transpiledDir(d.built.component.digest))).toBe(true);
+    expect(await exists(compiledDir(e.built.module.digest))).toBe(false);
+    expect(await exists(compiledDir(b.built.module.digest))).toBe(true);
+    expect(await exists(compiledDir(d.built.module.digest))).toBe(true);
+    expect(await exists(compiledDir(b.built.runtime.digest))).toBe(true);
     // a limit that is not a size is refused, naming the variable
     const bad = await run(['ls'], { FABRICKS_CACHE_LIMIT: 'lots' });
     expect(bad.status).toBe(2);

@@ -119,4 +119,26 @@ describe('the structure of src/', () => {
     const reached = files(join(src, 'cli')).flatMap((f) => imports(f).filter((t) => !allowed.has(room(t))).map((t) => `${relative(src, f)} -> ${relative(src, t)}`));
     expect(reached).toEqual([]);
   });
+
+  it('has one engine, started in one place, and no host of its own in TypeScript', () => {
+    const code = (f: string) => readFileSync(f, 'utf8').replace(/^\s*(\/\/|\*|\/\*).*$/gm, '');
+    // the engine process is made only in src/engine/process.ts
+    const starts = files(src).filter((f) => /new EngineProcess\(|spawn\([^)]*engineBinary|fabricks-engine['"]/.test(code(f)));
+    expect(starts.map((f) => relative(src, f))).toEqual(['engine/process.ts']);
+    // no second engine to choose: no in-process host, no engine switch (src/tools runs build
+    // tools, jco's among them, never a guest)
+    const second = files(src).filter((f) => room(f) !== 'tools' && /preview2-shim|jco-transpile\/transpile|FABRICKS_ENGINE\b(?!_BIN)|wasmtime-py|node:worker_threads/.test(code(f)));
+    expect(second.map((f) => relative(src, f))).toEqual([]);
+  });
+
+  it('enforces grants in the engine only: the TypeScript side sends rules, it never judges a request', () => {
+    const code = (f: string) => readFileSync(f, 'utf8');
+    // resolving names, judging addresses and opening connections for a guest are the engine's
+    const judges = files(src).filter((f) => /\bBlockList\b|checkAddress|checkName|node:dns|resolveAddresses|createConnection\(/.test(code(f)));
+    expect(judges.map((f) => relative(src, f))).toEqual([]);
+    const engine = readdirSync(join(repoRoot, 'crates', 'engine', 'src')).map((n) => readFileSync(join(repoRoot, 'crates', 'engine', 'src', n), 'utf8')).join('\n');
+    expect(engine).toContain('fn check_name');
+    expect(engine).toContain('fn check_address');
+    expect(engine).toContain('fn checked_addresses');
+  });
 });

@@ -8,7 +8,7 @@ import { describe as describeBlob, encodeJson } from '../../src/oci/manifest.js'
 import { MediaType } from '../../src/oci/media-types.js';
 import { sweepStore } from '../../src/oci/store-gc.js';
 import { Leases, liveLeases } from '../../src/util/lease.js';
-import { overLimit, type CacheEntry } from '../../src/engine/transpile-cache.js';
+import { overLimit, type CacheEntry } from '../../src/engine/compiled-cache.js';
 import { parseSize } from '../../src/config/size.js';
 
 /** A store as one process sees it, with its own leases (two of them act as two processes). */
@@ -82,7 +82,7 @@ describe('leases', () => {
 });
 
 describe('trimming by size', () => {
-  const entry = (name: string, bytes: number, lastUsed: number): CacheEntry => ({ name, lease: `transpiled:${name}`, dir: name, bytes, lastUsed });
+  const entry = (name: string, bytes: number, lastUsed: number): CacheEntry => ({ name, lease: `compiled:${name}`, dir: name, bytes, lastUsed });
   it('removes the least recently used first until the rest fit, never a kept entry', () => {
     const entries = [entry('new', 10, 3), entry('old', 10, 1), entry('mid', 10, 2), entry('leased', 10, 0)];
     expect(overLimit(entries, 40, () => false)).toEqual([]);

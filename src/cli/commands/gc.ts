@@ -6,9 +6,9 @@ import { json, mb } from '../format.js';
 export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('gc')
-    .description('remove what nothing references (blobs of removed references, stale partial downloads, quarantined blobs, orphan cache entries) and trim the transpile cache to its limit, least recently used first; what a running fabricks uses is kept')
+    .description('remove what nothing references (blobs of removed references, stale partial downloads, quarantined blobs, orphan cache entries) and trim the compiled cache to its limit, least recently used first; what a running fabricks uses is kept')
     .option('--dry-run', 'say what would be removed, remove nothing')
-    .addOption(new Option('--cache-limit <size>', 'the transpile cache size to trim to (e.g. 500MB, 2GiB, 0); default FABRICKS_CACHE_LIMIT or 1GiB'));
+    .addOption(new Option('--cache-limit <size>', 'the compiled cache size to trim to (e.g. 500MB, 2GiB, 0); default FABRICKS_CACHE_LIMIT or 1GiB'));
   jsonOption(cmd).action(async (opts: CommonOptions & { dryRun?: boolean; cacheLimit?: string }) => {
     const { gc } = await import('../../app/gc.js');
     const { parseSize } = await import('../../home/home.js');
@@ -26,7 +26,7 @@ function formatGc(r: GcResult): string {
   const lines = [
     `${verb} ${r.store.blobs.length} unreferenced blobs (${mb(r.store.blobs.reduce((n, b) => n + b.size, 0))})${r.store.leased > 0 ? `; kept ${r.store.leased} that a running fabricks uses` : ''}`,
     `${verb} ${r.store.partial.length} partial downloads (${sum(r.store.partial)}), ${r.store.quarantine.length} quarantined blobs (${sum(r.store.quarantine)}), ${r.store.temporary.length} temporary files`,
-    `${verb} ${r.transpiled.removed.length} transpile cache entries (${sum(r.transpiled.removed)}); it holds ${mb(r.transpiled.bytes)} of its ${mb(r.transpiled.limit)} limit`,
+    `${verb} ${r.compiled.removed.length} compiled cache entries (${sum(r.compiled.removed)}); it holds ${mb(r.compiled.bytes)} of its ${mb(r.compiled.limit)} limit`,
     `${verb} ${r.buildRecords} build records, ${r.locations} blob locations, ${r.uploads} upload sessions`,
     `${r.dryRun ? 'would free' : 'freed'} ${mb(r.freed)}`,
   ];

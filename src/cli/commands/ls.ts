@@ -28,6 +28,6 @@ function formatList(r: ListResult): string {
   const out = r.artifacts.length > 0 ? [line(head), ...rows.map(line)] : ['the local store holds nothing yet (fabricks build, fabricks pull)'];
   out.push('', `total ${mb(r.total)} (shared blobs counted once)`);
   if (r.unreferenced.blobs > 0) out.push(`unreferenced ${mb(r.unreferenced.bytes)} in ${r.unreferenced.blobs} blobs (fabricks gc removes them)`);
-  out.push(`transpile cache ${mb(r.transpileCache.bytes)} in ${r.transpileCache.entries} entries, compiled cache ${mb(r.compiledCache.bytes)} in ${r.compiledCache.entries}; limit ${mb(r.transpileCache.limit)} for both`);
+  out.push(`compiled cache ${mb(r.compiledCache.bytes)} in ${r.compiledCache.entries} entries; limit ${mb(r.compiledCache.limit)}`);
   return out.join('\n');
 }

@@ -1,48 +1,35 @@
 import { readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { digestHex, type Digest } from '../oci/digest.js';
 import { liveLeases, type Leases } from '../util/lease.js';
 import type { Home } from '../home/home.js';
-import { CODE_CACHE_FILE } from './component-script.js';
 
 /**
- * The transpile cache's upkeep: an entry's last use is its folder's mtime (set on every use, so
- * it does not depend on atime), a run leases the entry it loads (util/lease.ts), and trimming
- * removes entries nothing leases, least recently used first.
+ * The engine's cache of compiled components (`<cache>/<hex>/component.cwasm` and its
+ * `fabricks.json`, written by crates/engine/src/compiled.rs): an entry's last use is its
+ * folder's mtime (set on every use, so it does not depend on atime), a run leases the entries it
+ * loads (util/lease.ts), and trimming removes entries nothing leases, least recently used first.
  */
 
-/** The lease key of a component's transpiled output. */
-export const transpileKey = (digest: Digest | string) => `transpiled:${digest.startsWith('sha256:') ? digestHex(digest as Digest) : digest}`;
-
-/** The lease key of a component's compiled form (the wasmtime engine's cache, same layout). */
+/** The lease key of a component's compiled form. */
 export const compiledKey = (hex: string) => `compiled:${hex}`;
 
 /** What a run or build tells the cache: who leases, and the size the cache trims itself to. */
-export interface TranspileCachePolicy {
+export interface CachePolicy {
   leases: Leases;
   limit: number;
-  /** Every cache the limit covers (the transpile and compiled caches share it); default: this one. */
-  caches?: CacheDir[];
+  dir: string;
 }
 
-/** The caches the engines keep by component digest, trimmed together under one limit. */
-export function engineCaches(home: Pick<Home, 'transpileCacheDir' | 'compiledCacheDir'>): CacheDir[] {
-  return [
-    { name: 'transpiled', dir: home.transpileCacheDir, key: transpileKey },
-    { name: 'compiled', dir: home.compiledCacheDir, key: compiledKey },
-  ];
-}
-
-/** This process's leases and the home's limit, over both engines' caches. */
-export function cachePolicy(home: Pick<Home, 'leases' | 'cacheLimit' | 'transpileCacheDir' | 'compiledCacheDir'>): TranspileCachePolicy {
-  return { leases: home.leases, limit: home.cacheLimit, caches: engineCaches(home) };
+/** This process's leases and the home's limit, over the compiled cache. */
+export function cachePolicy(home: Pick<Home, 'leases' | 'cacheLimit' | 'compiledCacheDir'>): CachePolicy {
+  return { leases: home.leases, limit: home.cacheLimit, dir: home.compiledCacheDir };
 }
 
 export interface CacheEntry {
   /** The component digest's hex (the folder's name). */
   name: string;
-  /** The key a process leases it by (transpileKey, or the wasmtime engine's compiledKey). */
+  /** The key a process leases it by (compiledKey). */
   lease: string;
   dir: string;
   bytes: number;
@@ -65,28 +52,16 @@ async function treeBytes(dir: string): Promise<number> {
   return n;
 }
 
-/** A cache folder of entries by component digest, and how its entries are leased. */
-export interface CacheDir {
-  name: 'transpiled' | 'compiled';
-  dir: string;
-  key: (hex: string) => string;
-}
-
-/**
- * Every complete entry, with its size (recorded when it was made, else counted) and last use.
- * The transpile cache and the wasmtime engine's compiled cache share this layout.
- */
-export async function cacheEntries(cacheDir: string, key: (hex: string) => string = transpileKey): Promise<CacheEntry[]> {
+/** Every complete entry, with its size (recorded when it was made, else counted) and last use. */
+export async function cacheEntries(cacheDir: string): Promise<CacheEntry[]> {
   const out: CacheEntry[] = [];
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
-    if (!/^[0-9a-f]{64}$/.test(name)) continue; // temporary folders of transpiles under way
+    if (!/^[0-9a-f]{64}$/.test(name)) continue; // temporary folders of compiles under way
     const dir = join(cacheDir, name);
     const s = await stat(dir).catch(() => undefined);
     if (!s?.isDirectory()) continue;
     const meta = await readFile(join(dir, 'fabricks.json'), 'utf8').then((t) => JSON.parse(t) as { bytes?: number }, () => ({}) as { bytes?: number });
-    // the V8 code cache a run writes into a transpiled entry later counts too
-    const codeCache = (await stat(join(dir, CODE_CACHE_FILE)).catch(() => undefined))?.size ?? 0;
-    out.push({ name, lease: key(name), dir, bytes: typeof meta.bytes === 'number' ? meta.bytes + codeCache : await treeBytes(dir), lastUsed: s.mtimeMs });
+    out.push({ name, lease: compiledKey(name), dir, bytes: typeof meta.bytes === 'number' ? meta.bytes : await treeBytes(dir), lastUsed: s.mtimeMs });
   }
   return out;
 }
@@ -94,7 +69,7 @@ export async function cacheEntries(cacheDir: string, key: (hex: string) => strin
 /**
  * Removes an entry unless a live process leases it. The folder is moved aside first and the
  * leases read again: a run that leased it meanwhile gets it back (or, having found it gone,
- * transpiles afresh), so a leased entry is never lost. True when it was removed.
+ * compiles afresh), so a leased entry is never lost. True when it was removed.
  */
 export async function removeEntry(entry: CacheEntry, leaseDir: string): Promise<boolean> {
   if ((await liveLeases(leaseDir)).has(entry.lease)) return false;
@@ -109,7 +84,7 @@ export async function removeEntry(entry: CacheEntry, leaseDir: string): Promise<
   return true;
 }
 
-/** Leftovers of transpiles whose process is gone (`<hex>.tmp-<pid>-…`, `<hex>.gc-…`). */
+/** Leftovers of compiles whose process is gone (`<hex>.tmp-<pid>-…`, `<hex>.gc-…`). */
 export async function strayFolders(cacheDir: string): Promise<string[]> {
   const out: string[] = [];
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
@@ -149,12 +124,9 @@ export function overLimit(entries: CacheEntry[], limit: number, keep: (e: CacheE
   return picked;
 }
 
-/**
- * Trims the caches to `limit` bytes together, least recently used first, sparing leased entries;
- * returns what went.
- */
-export async function trimCaches(caches: CacheDir[], limit: number, leaseDir: string): Promise<CacheEntry[]> {
-  const entries = (await Promise.all(caches.map((c) => cacheEntries(c.dir, c.key)))).flat();
+/** Trims the cache to `limit` bytes, least recently used first, sparing leased entries; returns what went. */
+export async function trimCache(dir: string, limit: number, leaseDir: string): Promise<CacheEntry[]> {
+  const entries = await cacheEntries(dir);
   const leased = await liveLeases(leaseDir);
   const removed: CacheEntry[] = [];
   for (const e of overLimit(entries, limit, (x) => leased.has(x.lease))) {

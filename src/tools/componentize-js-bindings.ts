@@ -1,0 +1,76 @@
+/**
+ * What fabricks adds to the JavaScript bindings componentize-js 0.23 generates, right after they
+ * take the engine's functions (`$realloc`, `$dealloc` and the imports' core functions):
+ *
+ * - Each import frees what was lowered for its arguments once the host has copied it. The
+ *   bindings lower `list` and `string` arguments into memory from `cabi_realloc` and never free
+ *   them (the canonical ABI leaves that to the caller), so every byte a program wrote (stdout, a
+ *   file) stayed in the guest's linear memory, which grew with the output until, past 2 GiB,
+ *   every call to the host failed. The runtime's exports return no lists, so every allocation
+ *   the bindings make is an import's argument.
+ * - The runtime's last words when memory has run out (runtimes/node/bootstrap.js): a message
+ *   staged in memory at the start, written and the program ended with the imports' bare core
+ *   functions, which take numbers and allocate nothing in JavaScript, where the bindings'
+ *   wrappers (and the runtime's own code) would need memory there is none of.
+ */
+
+/** The line where the bindings take the engine's functions. */
+const TAKE = /^let \[\$memory, \$realloc, \$dealloc, ([^\]]*)\] = \$bindings;$/m;
+
+/** Inserted after that line: %WRITE% and %EXIT% name two imports, %IMPORTS% wraps them all. */
+export const BINDINGS_JS = `
+{
+  // fabricks (src/tools/componentize-js-bindings.ts)
+  const allocate = $realloc;
+  const owned = [];
+  $realloc = (ptr, oldSize, align, size) => {
+    const p = allocate(ptr, oldSize, align, size);
+    if (ptr !== 0) {
+      const i = owned.indexOf(ptr);
+      if (i >= 0 && i % 3 === 0) owned.splice(i, 3);
+    }
+    owned.push(p, size, align);
+    return p;
+  };
+  const release = () => {
+    for (let i = 0; i < owned.length; i += 3) if (owned[i] !== 0) $dealloc(owned[i], owned[i + 1], owned[i + 2]);
+    owned.length = 0;
+  };
+  const freeing = (call) => function (...args) {
+    try {
+      return call(...args);
+    } finally {
+      if (owned.length > 0) release();
+    }
+  };
+  const bareWrite = %WRITE%;
+  const bareExit = %EXIT%;
+  contentGlobal.__fabricksLastWords = (stream, bytes) => {
+    const ptr = allocate(0, 0, 1, bytes.length);
+    new Uint8Array($memory.buffer, ptr, bytes.length).set(bytes);
+    const handle = stream[symbolRscHandle];
+    return () => {
+      bareWrite(handle, ptr, bytes.length);
+      bareExit(1);
+    };
+  };
+%IMPORTS%
+}
+`;
+
+/** The bindings with fabricks' code in, or an error when they no longer have the shape it expects. */
+export function patchBindings(bindings: string): string {
+  const take = TAKE.exec(bindings);
+  if (!take) throw new Error('componentize-js bindings: the line taking $realloc and the imports from $bindings was not found; src/tools/componentize-js-bindings.ts needs updating for this componentize-js');
+  const imports = take[1]!.split(',').map((n) => n.trim()).filter((n) => n.startsWith('$import_'));
+  const named = (pattern: RegExp) => {
+    const name = imports.find((n) => pattern.test(n));
+    if (!name) throw new Error(`componentize-js bindings: no import matching ${pattern}; src/tools/componentize-js-bindings.ts needs updating for this componentize-js`);
+    return name;
+  };
+  const code = BINDINGS_JS.replace('%WRITE%', named(/^\$import_wasi_io_streams_[\d_]+\$outputStream\$method\$blockingWriteAndFlush$/))
+    .replace('%EXIT%', named(/^\$import_wasi_cli_exit_[\d_]+\$exit$/))
+    .replace('%IMPORTS%', imports.map((n) => `  ${n} = freeing(${n});`).join('\n'));
+  const end = take.index + take[0].length;
+  return `${bindings.slice(0, end)}\n${code}${bindings.slice(end)}`;
+}
