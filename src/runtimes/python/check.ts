@@ -1,11 +1,15 @@
-import { FabricksError } from '../util/errors.js';
-import type { Descriptor } from '../oci/content.js';
-import type { LayoutStore } from '../oci/layout-store.js';
-import { startStep, type Reporter } from '../util/progress.js';
-import { displayPath } from '../util/paths.js';
-import type { PackedFile } from '../compose/module-layer.js';
-import { EngineProcess, storedComponent } from '../engine/process.js';
-import type { CachePolicy } from '../engine/compiled-cache.js';
+import { FabricksError } from '../../util/errors.js';
+import type { Descriptor } from '../../oci/content.js';
+import type { LayoutStore } from '../../oci/layout-store.js';
+import { startStep, type Reporter } from '../../util/progress.js';
+import { displayPath } from '../../util/paths.js';
+import type { PackedFile } from '../../compose/module-layer.js';
+import { EngineProcess, storedComponent } from '../../engine/process.js';
+import { cachePolicy, type CachePolicy } from '../../engine/compiled-cache.js';
+import type { ProjectConfig } from '../../config/project.js';
+import type { Context } from '../../home/context.js';
+import type { BuildTarget } from '../kind.js';
+import { PACKAGES_ROOT } from './dependencies.js';
 
 export interface SyntaxProblem {
   file: string;
@@ -52,6 +56,13 @@ async function checkPythonSyntax(store: LayoutStore, runtimeLayer: Descriptor, e
     });
   }
   return report;
+}
+
+/** The project's own packed files, checked on the runtime it is built on (dependencies are checked by their own authors). */
+export function checkProject(config: ProjectConfig, runtime: BuildTarget, files: PackedFile[], ctx: Context): Promise<void> {
+  const { home } = ctx;
+  const own = files.filter((f) => !f.path.startsWith(`${PACKAGES_ROOT}/`));
+  return checkPython(config.source.dir, home.store, runtime.layer, { compiledCacheDir: home.compiledCacheDir, policy: cachePolicy(home) }, own, ctx.reporter);
 }
 
 /** Fails with PY_SYNTAX listing every file that does not compile. */

@@ -1,7 +1,7 @@
 import { builtinModules, createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot } from '../../util/paths.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:

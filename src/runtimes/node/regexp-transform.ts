@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Parser, type Token } from 'acorn';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
-import { FabricksError } from '../util/errors.js';
+import { FabricksError } from '../../util/errors.js';
 
 /** Unicode property escapes (`\p{L}`, `\P{Script=Greek}`), as written in a regex or a string. */
 export const PROPERTY_ESCAPE = /\\[pP]\{/;

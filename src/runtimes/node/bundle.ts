@@ -1,8 +1,8 @@
 import { join, relative, resolve, sep } from 'node:path';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot } from '../../util/paths.js';
 import type { Message } from 'esbuild';
-import { FabricksError } from '../util/errors.js';
-import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-polyfills.js';
+import { FabricksError } from '../../util/errors.js';
+import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 
 export interface Bundle {

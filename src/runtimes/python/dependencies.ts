@@ -1,22 +1,80 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { sha256 } from '../oci/digest.js';
-import type { Digest } from '../oci/digest.js';
-import type { LockFile, PinnedWheel } from '../config/lock.js';
-import type { PythonRequirements } from '../config/python-requirements.js';
-import type { WheelTarget } from '../tools/pip.js';
-import { FabricksError, throwIfAborted } from '../util/errors.js';
-import { startStep, type Reporter } from '../util/progress.js';
-import { displayPath } from '../util/paths.js';
+import { sha256 } from '../../oci/digest.js';
+import type { Digest } from '../../oci/digest.js';
+import { isDigest } from '../../oci/digest.js';
+import { LOCK_FILE, lockDisplayPath, type LockFile, type LockSection } from '../../config/lock.js';
+import { readPythonRequirements, type PythonRequirements } from './requirements.js';
+import type { ProjectConfig } from '../../config/project.js';
+import type { Context } from '../../home/context.js';
+import type { BuildTarget, Dependencies } from '../kind.js';
+import type { WheelTarget } from '../../tools/pip.js';
+import { FabricksError, throwIfAborted } from '../../util/errors.js';
+import { startStep, type Reporter } from '../../util/progress.js';
+import { displayPath } from '../../util/paths.js';
 
 /** Where dependencies sit in the module layer: `.fabricks` is never packed from a source folder, so no user file can clash. */
 export const PACKAGES_ROOT = '.fabricks/site-packages';
 
+/** One Python dependency, pinned to the exact wheel file and its hash. */
+export interface PinnedWheel {
+  name: string;
+  version: string;
+  /** The wheel's file name (its tags say it is pure Python). */
+  wheel: string;
+  sha256: string;
+}
+
+/** fabricks.lock's [python]: the dependencies, resolved once; `requirements` is the digest of what was resolved. */
+export interface PythonLock {
+  requirements: Digest;
+  packages: PinnedWheel[];
+}
+
 export interface PythonDependencies {
   /** The lock's [python] section for these requirements. */
-  lock: NonNullable<LockFile['python']>;
+  lock: PythonLock;
   /** The wheels' files, as they go into the module layer. */
   files: Array<{ path: string; abs: string; size: number; bytes: Uint8Array }>;
+}
+
+/** A Python project's requirements, pinned and fetched; none when it declares none. */
+export async function projectDependencies(config: ProjectConfig, runtime: BuildTarget, lock: LockFile | undefined, ctx: Context): Promise<Dependencies | undefined> {
+  const requirements = await readPythonRequirements(config.source.dir, config.dir);
+  if (!requirements) return undefined;
+  // the runtime's CPython version: python:3.14 gives 3.14
+  const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
+  const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
+  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, ctx.home.wheelCacheDir, ctx.reporter, ctx.signal);
+  return { files: deps.files, lock: [pythonSection(deps.lock)] };
+}
+
+/** fabricks.lock's [python], checked. */
+function readPythonLock(value: Record<string, unknown> | undefined, display: string): PythonLock | undefined {
+  if (value === undefined) return undefined;
+  const py = value as { requirements?: unknown; packages?: unknown };
+  const bad = (what: string) =>
+    new FabricksError('LOCK_INVALID', `${display}: [python] ${what}`, { hint: `delete the [python] entries from ${LOCK_FILE}; the next build resolves the dependencies again` });
+  if (typeof py.requirements !== 'string' || !isDigest(py.requirements)) throw bad('needs requirements = "sha256:..."');
+  const packages = py.packages ?? [];
+  if (!Array.isArray(packages)) throw bad('packages must be an array of tables');
+  return {
+    requirements: py.requirements,
+    packages: packages.map((p: Record<string, unknown>, i) => {
+      for (const field of ['name', 'version', 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
+      if (!/^[0-9a-f]{64}$/.test(p.sha256 as string)) throw bad(`packages[${i}] sha256 must be 64 hex digits`);
+      if (!/^[^/\\]+\.whl$/.test(p.wheel as string)) throw bad(`packages[${i}] wheel must be a .whl file name`);
+      return { name: p.name as string, version: p.version as string, wheel: p.wheel as string, sha256: p.sha256 as string };
+    }),
+  };
+}
+
+function pythonSection(lock: PythonLock): LockSection {
+  return {
+    name: 'python',
+    note: 'Python dependencies, resolved from the requirements whose digest this is; each wheel is\nchecked against its hash when it is downloaded.',
+    table: { requirements: lock.requirements, packages: lock.packages.map((p) => ({ name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 })) },
+  };
 }
 
 /**
@@ -27,7 +85,7 @@ export interface PythonDependencies {
 export async function pythonDependencies(
   requirements: PythonRequirements,
   target: WheelTarget,
-  locked: LockFile['python'],
+  locked: PythonLock | undefined,
   cacheDir: string,
   reporter: Reporter,
   signal?: AbortSignal,
@@ -65,7 +123,7 @@ function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest 
 async function resolvePins(r: PythonRequirements, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<PinnedWheel[]> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
-  const { resolveRequirements } = await import('../tools/pip.js');
+  const { resolveRequirements } = await import('../../tools/pip.js');
   const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal);
   return reported
     .map((w) => {
@@ -89,7 +147,7 @@ async function cachedWheel(pin: PinnedWheel, target: WheelTarget, cacheDir: stri
   const dest = join(scratch, 'download');
   const pinned = join(scratch, `${pin.name}.txt`);
   await writeFile(pinned, `${pin.name}==${pin.version} --hash=sha256:${pin.sha256}\n`);
-  const { downloadWheels } = await import('../tools/pip.js');
+  const { downloadWheels } = await import('../../tools/pip.js');
   await downloadWheels(pinned, dest, target, signal);
   const got = (await readdir(dest)).find((f) => f === pin.wheel);
   if (!got) throw new FabricksError('DEPENDENCY_INVALID', `pip did not download ${pin.wheel} for ${pin.name} ${pin.version}`, { hint: 'delete the [python] entries from fabricks.lock to resolve the dependencies again' });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { FabricksError } from '../util/errors.js';
+import { FabricksError } from '../../util/errors.js';
 
 /** A Python project's declared dependencies, as pip requirement lines. */
 export interface PythonRequirements {

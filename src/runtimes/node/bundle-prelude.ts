@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot } from '../../util/paths.js';
 
 const require = createRequire(import.meta.url);
 const polyfillsDir = join(packageRoot, 'runtimes', 'node-polyfills');
