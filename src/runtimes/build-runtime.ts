@@ -23,7 +23,7 @@ import { compileHelper } from './compile-c.js';
  */
 const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
 
-const REPRODUCIBLE_HOST_C = join(packageRoot, 'runtimes', 'shared', 'reproducible-host.c');
+const REPRODUCIBLE_HOST_C = join(packageRoot, 'build-tools', 'reproducible-host.c');
 
 /** jco's WASI 0.2 definitions, shipped in its npm package. */
 function jcoWasiDir(): string {
@@ -144,7 +144,7 @@ async function findStored(store: LayoutStore, reference: string, inputs: Digest)
 
 /**
  * Compiles the wizer preload that pins entropy and clocks during pre-initialization
- * (runtimes/shared/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
+ * (build-tools/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
  * compiler, the runtime still builds but two builds may differ in a few bytes.
  */
 async function buildPreload(source: string, out: string, subject: string, reporter: Reporter): Promise<string | undefined> {

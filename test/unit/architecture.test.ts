@@ -156,6 +156,17 @@ describe('runtimes as plug-ins', () => {
   });
 });
 
+describe('the top level', () => {
+  it('has only the folders the table in docs/architecture.md lists', () => {
+    // made by tools, not kept: installed packages, compiled output, benchmark results
+    const made = new Set(['node_modules', 'dist', 'bench-results']);
+    const folders = readdirSync(repoRoot).filter((n) => !n.startsWith('.') && !made.has(n) && statSync(join(repoRoot, n)).isDirectory());
+    const doc = readFileSync(join(repoRoot, 'docs', 'architecture.md'), 'utf8');
+    const listed = [...doc.matchAll(/^\| `([^`/<]+)[^`]*` \|/gm)].map((m) => m[1]!);
+    expect(folders.sort()).toEqual([...new Set(listed.filter((n) => !n.startsWith('src/')))].sort());
+  });
+});
+
 describe('the structure of src/', () => {
   it('has only the rooms docs/architecture.md describes', () => {
     const rooms = readdirSync(src).filter((n) => statSync(join(src, n)).isDirectory() && files(join(src, n)).length > 0);

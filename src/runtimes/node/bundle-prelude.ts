@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 
 const require = createRequire(import.meta.url);
-const polyfillsDir = join(packageRoot, 'runtimes', 'node-polyfills');
+const polyfillsDir = join(packageRoot, 'polyfills', 'node');
 
 /** `\p{Name}` / `\P{Key=Value}` as a pattern string holds them in code (`'\\p{L}'`) or in a literal. */
 const ESCAPE_IN_TEXT = /\\{1,2}[pP]\{([A-Za-z0-9_]+(?:=[A-Za-z0-9_]+)?)\}/g;

@@ -91,7 +91,7 @@ function fabricksPaths(sourceDir: string): (text: string) => string {
   const rel = relative(sourceDir, packageRoot).split(sep).join('/');
   if (rel === '' || !rel.startsWith('..')) return (text) => text; // fabricks inside the project: already stable
   const prefix = rel.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const within = '((?:runtimes|node_modules)/[^"\\n]*)';
+  const within = '((?:polyfills|node_modules)/[^"\\n]*)';
   const patterns = [new RegExp(`^(\\s*// )${prefix}/${within}$`, 'gm'), new RegExp(`(")${prefix}/${within}("\\(\\))`, 'g'), new RegExp(`^()${prefix}/${within}()$`)];
   return (text) => patterns.reduce((t, re) => t.replace(re, (_m, before: string, path: string, after = '') => `${before}fabricks/${path}${after}`), text);
 }

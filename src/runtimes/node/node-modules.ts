@@ -5,15 +5,15 @@ import { packageRoot } from '../../util/paths.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
- * - `runtime`: the runtime's own (runtimes/node/bootstrap.js, `nodeModules`), talking to the host;
+ * - `runtime`: the runtime's own (guest/node/bootstrap.js, `nodeModules`), talking to the host;
  * - `file`: a polyfill bundled in at build time, from a maintained npm package or from
- *   runtimes/node-polyfills/ where a thin layer over the runtime's Web APIs is all it takes;
+ *   polyfills/node/ where a thin layer over the runtime's Web APIs is all it takes;
  * - `code`: a one-line module over globals the runtime has;
  * - anything else Node has is a build error naming the importing file and package.
  */
 type Support = { runtime: string } | { file: string } | { code: string };
 
-const polyfillsDir = join(packageRoot, 'runtimes', 'node-polyfills');
+const polyfillsDir = join(packageRoot, 'polyfills', 'node');
 const require = createRequire(import.meta.url);
 const pkg = (spec: string) => () => require.resolve(spec);
 const own = (file: string) => () => join(polyfillsDir, file);

@@ -16,7 +16,7 @@ export const nodeRuntime: BuiltinRuntime = {
   repository: 'runtimes/node',
   tag: '0.1',
   kind: javascript,
-  guestDir: join(packageRoot, 'runtimes', 'node'),
+  guestDir: join(packageRoot, 'guest', 'node'),
   description: 'JavaScript on StarlingMonkey (SpiderMonkey), built with componentize-js 0.23.0',
   // componentize-js 0.23 hands memory addresses to JavaScript as signed 32-bit numbers: past
   // 2 GiB every call to the host fails (output is lost), so memory stops just short of it

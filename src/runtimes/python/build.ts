@@ -6,7 +6,7 @@ import { componentizePy, COMPONENTIZE_PY_VERSION } from '../../tools/componentiz
 import type { RuntimeBuilder } from '../kind.js';
 import { compileHelper } from '../compile-c.js';
 
-const PIN_STAT_C = join(packageRoot, 'runtimes', 'shared', 'pin-stat.c');
+const PIN_STAT_C = join(packageRoot, 'build-tools', 'pin-stat.c');
 
 /** The Python runtime: CPython built by componentize-py around fabricks_runtime.py. */
 export const builder: RuntimeBuilder = {
@@ -36,7 +36,7 @@ export const builder: RuntimeBuilder = {
 };
 
 /**
- * Compiles runtimes/shared/pin-stat.c, which runs componentize-py under ptrace to pin the inode
+ * Compiles build-tools/pin-stat.c, which runs componentize-py under ptrace to pin the inode
  * numbers, devices and times of the files it imports: wasmtime stats them with raw syscalls that
  * the preload cannot see, and CPython keeps what it saw in its snapshot. x86_64 Linux only;
  * elsewhere two builds may differ in a few bytes.

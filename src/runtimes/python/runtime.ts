@@ -20,6 +20,6 @@ export const pythonRuntime: BuiltinRuntime = {
   // The interpreter inside: componentize-py 0.25.1 embeds CPython 3.14 (a test checks).
   tag: '3.14',
   kind: python,
-  guestDir: join(packageRoot, 'runtimes', 'python'),
+  guestDir: join(packageRoot, 'guest', 'python'),
   description: 'CPython 3.14 with a pre-imported standard library, built with componentize-py 0.25.1',
 };

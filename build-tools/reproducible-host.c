@@ -18,7 +18,7 @@
  * and the results stay in the snapshot, in import caches and in memory freed since. Under that
  * folder, stat and readdir answer with fixed times and with inode numbers made from the path,
  * so these too are the same on every build. (wasmtime makes some of these calls without libc,
- * out of reach of a preload: runtimes/shared/pin-stat.c pins those.)
+ * out of reach of a preload: build-tools/pin-stat.c pins those.)
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
