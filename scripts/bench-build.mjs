@@ -120,13 +120,14 @@ async function monolithicJs(dir) {
   const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
   await cp(join(root, 'guest', 'node', 'wit'), join(mono, 'wit'), { recursive: true });
   await worldWithoutModuleLayer(join(mono, 'wit'), 'node');
+  // a module in the place of fabricks:app/source answers from the inlined files
   const inline = `const __files = ${JSON.stringify(files)};
-const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
-const list = () => Object.keys(__files).sort();
-const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
+export const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
+export const list = () => Object.keys(__files).sort();
+export const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
 `;
-  const bootstrap = (await readFile(join(root, 'guest', 'node', 'bootstrap.js'), 'utf8')).replace(/^import \{ entrypoint, list, read \} from 'fabricks:app\/source@0\.1\.0';$/m, inline);
-  await writeFile(join(mono, 'app.js'), bootstrap);
+  const { bundleBootstrap } = await import(join(root, 'dist', 'runtimes', 'node', 'bootstrap-bundle.js'));
+  await writeFile(join(mono, 'app.js'), await bundleBootstrap(join(root, 'guest', 'node', 'bootstrap', 'index.js'), { source: inline }));
   await mkdir(join(mono, 'tmp'));
   const monoStarted = process.hrtime.bigint();
   await componentizeJs({ sourcePath: join(mono, 'app.js'), witPath: join(mono, 'wit'), worldName: 'runtime', outPath: join(mono, 'app.wasm'), tmpDir: join(mono, 'tmp'), disableFeatures: ['fetch-event'] });

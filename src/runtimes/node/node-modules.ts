@@ -5,7 +5,7 @@ import { packageRoot } from '../../util/paths.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
- * - `runtime`: the runtime's own (guest/node/bootstrap.js, `nodeModules`), talking to the host;
+ * - `runtime`: the runtime's own (guest/node/bootstrap/node-modules.js, `nodeModules`), talking to the host;
  * - `file`: a polyfill bundled in at build time, from a maintained npm package or from
  *   polyfills/node/ where a thin layer over the runtime's Web APIs is all it takes;
  * - `code`: a one-line module over globals the runtime has;
