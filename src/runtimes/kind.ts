@@ -81,7 +81,7 @@ export interface RuntimeKind {
   pack(project: { config: ProjectConfig; files: ReadFile[]; reporter: Reporter }): Promise<Packed>;
   /** Checks the packed files at build time (runs beside composition); throws what it finds. */
   check?(project: { config: ProjectConfig; runtime: BuildTarget; files: PackedFile[]; ctx: Context }): Promise<void>;
-  /** How its runtimes are built; loaded only when one is. */
+  /** How its runtimes are built; its code loads only when a built-in runtime is looked for or built. */
   builder(): Promise<RuntimeBuilder>;
 }
 
