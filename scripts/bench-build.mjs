@@ -92,9 +92,11 @@ if (results.some((r) => !r.checks.warmAtLeast10xFaster || !r.checks.noopUnder200
  * builder speaks are staged as for a runtime build, and the fabricks:app/source import goes
  * (the app's files are inlined instead).
  */
-async function worldWithoutModuleLayer(witDir, builder) {
-  const { wasiPackages, BUILDERS } = await import(join(root, 'dist', 'runtimes', 'build-runtime.js'));
-  for (const w of await wasiPackages(BUILDERS[builder].wasi)) {
+async function worldWithoutModuleLayer(witDir, runtime) {
+  const { wasiPackages } = await import(join(root, 'dist', 'runtimes', 'build-runtime.js'));
+  const { findBuiltinByName } = await import(join(root, 'dist', 'runtimes', 'catalogue.js'));
+  const builder = await findBuiltinByName(runtime).kind.builder();
+  for (const w of await wasiPackages(builder.wasi)) {
     await mkdir(join(witDir, 'deps', w.dir), { recursive: true });
     await writeFile(join(witDir, 'deps', w.dir, 'package.wit'), w.text);
   }
@@ -105,10 +107,10 @@ async function worldWithoutModuleLayer(witDir, builder) {
 
 /** The node runtime's bootstrap with the app's packed files inlined, one componentize-js build. */
 async function monolithicJs(dir) {
-  const { bundleEntrypoint } = await import(join(root, 'dist', 'build', 'bundle.js'));
-  const { componentizeJs } = await import(join(root, 'dist', 'build', 'componentize-js.js'));
+  const { bundleEntrypoint } = await import(join(root, 'dist', 'runtimes', 'node', 'bundle.js'));
+  const { componentizeJs } = await import(join(root, 'dist', 'tools', 'componentize-js.js'));
   const { loadProject } = await import(join(root, 'dist', 'config', 'project.js'));
-  const { collectSourceFiles } = await import(join(root, 'dist', 'build', 'source-files.js'));
+  const { collectSourceFiles } = await import(join(root, 'dist', 'builder', 'source-files.js'));
   const config = await loadProject(dir);
   const bundle = await bundleEntrypoint(config.source.dir, config.source.entrypoint);
   const files = {};
@@ -116,15 +118,16 @@ async function monolithicJs(dir) {
   files[config.source.entrypoint] = [...bundle.code];
   files[`${config.source.entrypoint}.map`] = [...bundle.map];
   const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
-  await cp(join(root, 'runtimes', 'node', 'wit'), join(mono, 'wit'), { recursive: true });
-  await worldWithoutModuleLayer(join(mono, 'wit'), 'componentize-js');
+  await cp(join(root, 'guest', 'node', 'wit'), join(mono, 'wit'), { recursive: true });
+  await worldWithoutModuleLayer(join(mono, 'wit'), 'node');
+  // a module in the place of fabricks:app/source answers from the inlined files
   const inline = `const __files = ${JSON.stringify(files)};
-const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
-const list = () => Object.keys(__files).sort();
-const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
+export const entrypoint = () => ${JSON.stringify(config.source.entrypoint)};
+export const list = () => Object.keys(__files).sort();
+export const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
 `;
-  const bootstrap = (await readFile(join(root, 'runtimes', 'node', 'bootstrap.js'), 'utf8')).replace(/^import \{ entrypoint, list, read \} from 'fabricks:app\/source@0\.1\.0';$/m, inline);
-  await writeFile(join(mono, 'app.js'), bootstrap);
+  const { bundleBootstrap } = await import(join(root, 'dist', 'runtimes', 'node', 'bootstrap-bundle.js'));
+  await writeFile(join(mono, 'app.js'), await bundleBootstrap(join(root, 'guest', 'node', 'bootstrap', 'index.js'), { source: inline }));
   await mkdir(join(mono, 'tmp'));
   const monoStarted = process.hrtime.bigint();
   await componentizeJs({ sourcePath: join(mono, 'app.js'), witPath: join(mono, 'wit'), worldName: 'runtime', outPath: join(mono, 'app.wasm'), tmpDir: join(mono, 'tmp'), disableFeatures: ['fetch-event'] });
@@ -137,16 +140,16 @@ const read = (p) => (p in __files ? new Uint8Array(__files[p]) : undefined);
 /** The Python runtime's bootstrap with the app's files inlined (a module in its place of
  * fabricks:app/source), one componentize-py build. */
 async function monolithicPython(dir) {
-  const { componentizePy, COMPONENTIZE_PY_VERSION } = await import(join(root, 'dist', 'build', 'componentize-py.js'));
+  const { componentizePy, COMPONENTIZE_PY_VERSION } = await import(join(root, 'dist', 'tools', 'componentize-py.js'));
   const { loadProject } = await import(join(root, 'dist', 'config', 'project.js'));
-  const { collectSourceFiles } = await import(join(root, 'dist', 'build', 'source-files.js'));
+  const { collectSourceFiles } = await import(join(root, 'dist', 'builder', 'source-files.js'));
   const config = await loadProject(dir);
   const files = {};
   for (const f of await collectSourceFiles(config)) files[f.path] = (await readFile(f.abs)).toString('base64');
   const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
   const src = join(mono, 'src');
-  await cp(join(root, 'runtimes', 'python'), src, { recursive: true });
-  await worldWithoutModuleLayer(join(src, 'wit'), 'componentize-py');
+  await cp(join(root, 'guest', 'python'), src, { recursive: true });
+  await worldWithoutModuleLayer(join(src, 'wit'), 'python');
   await writeFile(
     join(src, 'inline_source.py'),
     `import base64\n_FILES = {k: base64.b64decode(v) for k, v in ${JSON.stringify(files)}.items()}\n` +

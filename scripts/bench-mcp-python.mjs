@@ -24,7 +24,7 @@ const dir = join(await mkdtemp(join(tmpdir(), 'fabricks-bench-mcp-')), 'mcp-pyth
 await cp(join(root, 'test', 'fixtures', 'mcp-python'), dir, { recursive: true, filter: (s) => !s.includes('.fabricks') && !s.includes('__pycache__') });
 execFileSync(process.execPath, [bin, 'build', '-q', dir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 const hostOurs = join(dir, 'host_fabricks_fastmcp.py');
-await writeFile(hostOurs, `import sys\nsys.path[:0] = [${JSON.stringify(join(root, 'runtimes', 'python'))}, ${JSON.stringify(dir)}]\nimport fabricks_provided\nfabricks_provided.preimport()\nfrom catalog import mcp\nmcp.run()\n`);
+await writeFile(hostOurs, `import sys\nsys.path[:0] = [${JSON.stringify(join(root, 'guest', 'python'))}, ${JSON.stringify(dir)}]\nimport fabricks_provided\nfabricks_provided.preimport()\nfrom catalog import mcp\nmcp.run()\n`);
 
 const cases = [
   ['fabricks run (FastMCP in the runtime)', [process.execPath, bin, 'run', '-q', dir]],

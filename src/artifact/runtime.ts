@@ -5,12 +5,11 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchJson, fetchManifest, pushImageManifest } from '../oci/manifest.js';
 import { Annotation, MediaType } from '../oci/media-types.js';
 
-export type Language = 'javascript' | 'python';
-
 /** The config blob of a runtime artifact. */
 export interface RuntimeConfig {
   runtime: string;
-  language: Language;
+  /** The language its apps are written in (a runtime kind's, src/runtimes/kind.ts). */
+  language: string;
   builder: Record<string, string>;
   /** Digest of everything the runtime was built from: a changed input means a rebuild. */
   inputs: Digest;

@@ -7,14 +7,12 @@ import { MediaType } from '../oci/media-types.js';
 import { writeAtomic } from '../util/atomic.js';
 import { startStep } from '../util/progress.js';
 import { writeLock } from '../config/lock.js';
-import { PACKAGES_ROOT } from './python-deps.js';
 import type { ProjectConfig } from '../config/project.js';
 import type { Context } from '../home/context.js';
 import { encodeApp, recordCapabilities, type AppConfig } from '../artifact/app.js';
-import type { ResolvedRuntime } from '../runtimes/resolve.js';
 import type { BuildRecord, BuildCache } from './cache.js';
 import type { BuildInputs, BuildPlan } from './plan.js';
-import type { ReadFile } from './pack.js';
+import type { ReadFile } from '../runtimes/kind.js';
 
 export const OUTPUT_DIR = '.fabricks';
 export const OUTPUT_COMPONENT = 'app.wasm';
@@ -53,7 +51,7 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
         record = { ...record!, output: await writeOutput(config, component!) };
         break;
       case 'write-lock':
-        await writeLock(config.dir, { runtime: { image: config.from.image, digest: runtime.layer.digest, size: runtime.layer.size }, ...(inputs.python ? { python: inputs.python } : {}) });
+        await writeLock(config.dir, { image: config.from.image, digest: runtime.layer.digest, size: runtime.layer.size }, inputs.locked);
         break;
       case 'record':
         await cache.put(plan.key, record!);
@@ -66,31 +64,29 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
 
 const moduleDescriptor = (record: BuildRecord): Descriptor => ({ mediaType: MediaType.moduleLayer, ...record.module });
 
-/** Packs, generates the module layer, composes (checking Python sources meanwhile) and stores the artifact. */
+/** Packs, generates the module layer, composes (checking the packed files meanwhile) and stores the artifact. */
 async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context): Promise<{ record: BuildRecord; component: Uint8Array }> {
   const { config, runtime } = inputs;
   const { store } = ctx.home;
   const { reporter, signal } = ctx;
   // loaded only when something is built: a no-op build (every `fabricks run` of a project) skips them
-  const [{ packSources }, { generateModuleLayer }, { composeLayers }, { readComponentWorld }] = await Promise.all([
-    import('./pack.js'),
+  const [{ generateModuleLayer }, { composeLayers }, { readComponentWorld }] = await Promise.all([
     import('../compose/module-layer.js'),
     import('../compose/compose.js'),
     import('../compose/component-info.js'),
   ]);
-  const packed = await packSources(runtime.language, config, files, reporter);
+  const packed = await runtime.kind.pack({ config, files, reporter });
   const packDone = startStep(reporter, 'pack', config.source.entrypoint);
   const moduleBytes = await generateModuleLayer(config.source.entrypoint, packed.files);
   const moduleDesc = describe(MediaType.moduleLayer, moduleBytes);
   packDone({ digest: moduleDesc.digest, size: moduleDesc.size });
 
-  // Python sources are checked by the runtime's own interpreter, on the engine, while wac
+  // The kind's check (Python's: the runtime's own interpreter, on the engine) runs while wac
   // composes. Both finish before either error is reported, so no composition is left running.
   const composeDone = startStep(reporter, 'compose', plannedReference(config));
   const [composed, checked] = await Promise.allSettled([
     composeLayers(store, runtime.layer, moduleDesc, ctx.home.scratchDir, { moduleBytes, signal }),
-    // dependencies are checked by their own authors; the project's own files are checked here
-    runtime.language === 'python' ? checkPythonSources(config, runtime, packed.files.filter((f) => !f.path.startsWith(`${PACKAGES_ROOT}/`)), ctx) : undefined,
+    runtime.kind.check?.({ config, runtime, files: packed.files, ctx }),
   ]);
   if (checked.status === 'rejected') throw checked.reason;
   if (composed.status === 'rejected') throw composed.reason;
@@ -130,12 +126,6 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
 }
 
 const plannedReference = (config: ProjectConfig) => `${config.name}:${config.version}`;
-
-async function checkPythonSources(config: ProjectConfig, runtime: ResolvedRuntime, files: Array<{ path: string; bytes: Uint8Array }>, ctx: Context): Promise<void> {
-  const [{ checkPython }, { cachePolicy }] = await Promise.all([import('./python-check.js'), import('../engine/compiled-cache.js')]);
-  const { home } = ctx;
-  await checkPython(config.source.dir, home.store, runtime.layer, { compiledCacheDir: home.compiledCacheDir, policy: cachePolicy(home) }, files, ctx.reporter);
-}
 
 /** .fabricks/app.wasm is replaced whole (rename), never left half-written. */
 async function writeOutput(config: ProjectConfig, bytes: Uint8Array): Promise<{ size: number; mtimeMs: number }> {

@@ -7,12 +7,10 @@ import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
 import { loadProject, type ProjectConfig } from '../config/project.js';
-import { readLock, type LockFile } from '../config/lock.js';
-import { readPythonRequirements } from '../config/python-requirements.js';
-import { pythonDependencies } from './python-deps.js';
+import { readLock } from '../config/lock.js';
 import type { Context } from '../home/context.js';
 import { createdTime } from '../artifact/app.js';
-import { resolveRuntime, type ResolvedRuntime } from '../runtimes/resolve.js';
+import { resolveRuntime } from '../runtimes/resolve.js';
 import { BuildCache, type BuildRecord } from './cache.js';
 import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
@@ -39,9 +37,9 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const lock = await readLock(config.dir);
   const runtime = await resolveRuntime(config, lock, ctx);
   const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
-  const python = runtime.language === 'python' ? await dependenciesOf(config, runtime, lock, ctx) : undefined;
-  if (python) files.push(...python.files);
-  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), ...(python ? { python: python.lock } : {}) };
+  const dependencies = await runtime.kind.dependencies?.({ config, runtime, lock, ctx });
+  if (dependencies) files.push(...dependencies.files);
+  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), locked: dependencies?.lock ?? [] };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);
   const { store } = ctx.home;
@@ -74,15 +72,6 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
     component: { path: outputPath(config), ...applied.component },
     cached: plan.cached,
   };
-}
-
-/** A Python project's requirements, pinned and fetched; none when it declares none. */
-async function dependenciesOf(config: ProjectConfig, runtime: ResolvedRuntime, lock: LockFile | undefined, ctx: Context) {
-  const requirements = await readPythonRequirements(config.source.dir, config.dir);
-  if (!requirements) return undefined;
-  // the runtime's CPython version: python:3.14 gives 3.14
-  const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
-  return pythonDependencies(requirements, { pythonVersion }, lock?.python, ctx.home.wheelCacheDir, ctx.reporter, ctx.signal);
 }
 
 /** The build's manifest, config and module layer are all in the store and match their digests. */

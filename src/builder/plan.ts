@@ -1,5 +1,5 @@
 import { sha256, type Digest } from '../oci/digest.js';
-import type { LockFile } from '../config/lock.js';
+import type { LockFile, LockSection } from '../config/lock.js';
 import { appReference, type ProjectConfig } from '../config/project.js';
 import type { ResolvedRuntime } from '../runtimes/resolve.js';
 import type { BuildRecord } from './cache.js';
@@ -16,8 +16,8 @@ export interface BuildInputs {
   files: Array<{ path: string; digest: Digest }>;
   /** SOURCE_DATE_EPOCH as a time, when set. */
   created: string | undefined;
-  /** A Python project's pinned dependencies (their files are in `files`), for fabricks.lock. */
-  python?: LockFile['python'];
+  /** The project's pinned dependencies (their files are in `files`), for fabricks.lock beside [runtime]. */
+  locked: LockSection[];
 }
 
 /** What is already there from an earlier build with the same key. */
@@ -72,7 +72,7 @@ export function planBuild(inputs: BuildInputs, state: BuildState): BuildPlan {
   const lockCurrent =
     state.lock?.runtime.image === inputs.config.from.image &&
     state.lock.runtime.digest === inputs.runtime.layer.digest &&
-    JSON.stringify(state.lock.python ?? null) === JSON.stringify(inputs.python ?? null);
+    sameSections(state.lock, inputs.locked);
   const actions: BuildAction[] = [];
   const record = state.record;
   if (!record) actions.push('compose', 'tag', 'write-output');
@@ -83,4 +83,19 @@ export function planBuild(inputs: BuildInputs, state: BuildState): BuildPlan {
   if (!lockCurrent) actions.push('write-lock');
   if (actions.includes('write-output')) actions.push('record');
   return { key, reference, cached: record !== undefined, actions };
+}
+
+/** Whether the lock's sections beside [runtime] are these (notes are comments, not compared). */
+function sameSections(lock: LockFile, locked: LockSection[]): boolean {
+  return canonical(lock.sections) === canonical(Object.fromEntries(locked.map((s) => [s.name, s.table])));
+}
+
+/** JSON with every object's keys sorted, so that the order a file was written in does not matter. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

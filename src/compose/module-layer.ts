@@ -6,7 +6,7 @@ export interface PackedFile {
   bytes: Uint8Array;
 }
 
-/** The interface the module layer exports; runtimes import it (runtimes/node/wit/deps/fabricks-app). */
+/** The interface the module layer exports; runtimes import it (guest/node/wit/deps/fabricks-app). */
 export const SOURCE_INTERFACE = 'fabricks:app/source@0.1.0';
 
 /**

@@ -7,19 +7,25 @@ import { writeAtomic } from '../util/atomic.js';
 
 export const LOCK_FILE = 'fabricks.lock';
 
-/** One Python dependency, pinned to the exact wheel file and its hash. */
-export interface PinnedWheel {
+/** A value in a lock section: a scalar, or an array of flat tables (`[[name.key]]`). */
+export type LockValue = string | number | boolean | Array<Record<string, string | number | boolean>>;
+
+/**
+ * A table fabricks.lock holds beside [runtime] for the runtime kind that wrote it, e.g. [python]
+ * with a Python project's pinned dependencies. fabricks.lock keeps it as it is; the kind reads
+ * and checks it (src/runtimes/<name>/).
+ */
+export interface LockSection {
   name: string;
-  version: string;
-  /** The wheel's file name (its tags say it is pure Python). */
-  wheel: string;
-  sha256: string;
+  table: Record<string, LockValue>;
+  /** Comment lines written above it, saying what it pins. */
+  note?: string;
 }
 
 export interface LockFile {
   runtime: { image: string; digest: Digest; size: number };
-  /** A Python project's dependencies, resolved once; `requirements` is the digest of what was resolved. */
-  python?: { requirements: Digest; packages: PinnedWheel[] };
+  /** The tables beside [runtime], by name, as parsed (the kind that owns one checks it). */
+  sections: Record<string, Record<string, unknown>>;
 }
 
 export async function readLock(projectDir: string): Promise<LockFile | undefined> {
@@ -46,45 +52,42 @@ export async function readLock(projectDir: string): Promise<LockFile | undefined
       hint: `delete ${LOCK_FILE}; the next build writes it again`,
     });
   }
-  const python = readPython(doc.python, display);
-  return { runtime: { image: rt.image, digest: rt.digest, size: rt.size }, ...(python ? { python } : {}) };
+  const sections: LockFile['sections'] = {};
+  for (const [name, value] of Object.entries(doc)) {
+    if (name === 'version' || name === 'runtime') continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new FabricksError('LOCK_INVALID', `${display}: ${name} is not a table`, { hint: `delete ${LOCK_FILE}; the next build writes it again` });
+    }
+    sections[name] = value as Record<string, unknown>;
+  }
+  return { runtime: { image: rt.image, digest: rt.digest, size: rt.size }, sections };
 }
 
-function readPython(value: unknown, display: string): LockFile['python'] {
-  if (value === undefined) return undefined;
-  const py = value as { requirements?: unknown; packages?: unknown };
-  const bad = (what: string) =>
-    new FabricksError('LOCK_INVALID', `${display}: [python] ${what}`, { hint: `delete the [python] entries from ${LOCK_FILE}; the next build resolves the dependencies again` });
-  if (typeof py.requirements !== 'string' || !isDigest(py.requirements)) throw bad('needs requirements = "sha256:..."');
-  const packages = py.packages ?? [];
-  if (!Array.isArray(packages)) throw bad('packages must be an array of tables');
-  return {
-    requirements: py.requirements,
-    packages: packages.map((p: Record<string, unknown>, i) => {
-      for (const field of ['name', 'version', 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
-      if (!/^[0-9a-f]{64}$/.test(p.sha256 as string)) throw bad(`packages[${i}] sha256 must be 64 hex digits`);
-      if (!/^[^/\\]+\.whl$/.test(p.wheel as string)) throw bad(`packages[${i}] wheel must be a .whl file name`);
-      return { name: p.name as string, version: p.version as string, wheel: p.wheel as string, sha256: p.sha256 as string };
-    }),
-  };
-}
+/** Where a project's lock file is, as messages name it. */
+export const lockDisplayPath = (projectDir: string) => relative(process.cwd(), join(projectDir, LOCK_FILE)) || join(projectDir, LOCK_FILE);
 
-export async function writeLock(projectDir: string, lock: LockFile): Promise<void> {
+export async function writeLock(projectDir: string, runtime: LockFile['runtime'], sections: LockSection[]): Promise<void> {
   const text =
     `# Written by fabricks build. Commit it: it pins the runtime this project builds on.\n` +
     `# Delete it (or change [from] image) to move to another runtime.\n` +
     `version = 1\n\n[runtime]\n` +
-    `image = ${JSON.stringify(lock.runtime.image)}\n` +
-    `digest = ${JSON.stringify(lock.runtime.digest)}\n` +
-    `size = ${lock.runtime.size}\n` +
-    (lock.python ? pythonSection(lock.python) : '');
+    `image = ${JSON.stringify(runtime.image)}\n` +
+    `digest = ${JSON.stringify(runtime.digest)}\n` +
+    `size = ${runtime.size}\n` +
+    sections.map(sectionText).join('');
   await writeAtomic(join(projectDir, LOCK_FILE), text);
 }
 
-function pythonSection(py: NonNullable<LockFile['python']>): string {
-  let text = `\n# Python dependencies, resolved from the requirements whose digest this is; each wheel is\n# checked against its hash when it is downloaded.\n[python]\nrequirements = ${JSON.stringify(py.requirements)}\n`;
-  for (const p of py.packages) {
-    text += `\n[[python.packages]]\nname = ${JSON.stringify(p.name)}\nversion = ${JSON.stringify(p.version)}\nwheel = ${JSON.stringify(p.wheel)}\nsha256 = ${JSON.stringify(p.sha256)}\n`;
+/** A section as TOML: its note, its scalars, then each array of tables. */
+function sectionText(section: LockSection): string {
+  const toml = (v: string | number | boolean) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const comment = section.note ? `\n${section.note.split('\n').map((l) => `# ${l}`).join('\n')}` : '';
+  let text = `${comment}\n[${section.name}]\n`;
+  const entries = Object.entries(section.table);
+  for (const [key, value] of entries) if (!Array.isArray(value)) text += `${key} = ${toml(value)}\n`;
+  for (const [key, value] of entries) {
+    if (!Array.isArray(value)) continue;
+    for (const item of value) text += `\n[[${section.name}.${key}]]\n${Object.entries(item).map(([k, v]) => `${k} = ${toml(v)}\n`).join('')}`;
   }
   return text;
 }

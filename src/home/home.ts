@@ -23,7 +23,7 @@ export interface Home {
   buildCacheDir: string;
   /** Components compiled by the engine for this machine, by component digest (engine/compiled-cache.ts). */
   compiledCacheDir: string;
-  /** Python wheels by file name, each checked against its pinned hash (builder/python-deps.ts). */
+  /** Python wheels by file name, each checked against its pinned hash (src/runtimes/python/dependencies.ts). */
   wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;

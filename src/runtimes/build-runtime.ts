@@ -10,24 +10,12 @@ import { Annotation, MediaType } from '../oci/media-types.js';
 import { loadStoredRuntime, storeRuntimeArtifact, type RuntimeConfig } from '../artifact/runtime.js';
 import { describeOwner, withFileLock } from '../util/file-lock.js';
 import { packageRoot } from '../util/paths.js';
-import { componentizeJs, COMPONENTIZE_JS_VERSION } from '../tools/componentize-js.js';
-import { BINDINGS_JS } from '../tools/componentize-js-bindings.js';
-import { componentizePy, COMPONENTIZE_PY_VERSION } from '../tools/componentize-py.js';
-import { runTool } from '../tools/run-tool.js';
 import { readComponentWorld } from '../compose/component-info.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { throwIfAborted } from '../util/errors.js';
 import { builtinReference, builtinShortName, type BuiltinRuntime } from './catalogue.js';
-
-/**
- * The WASI version each builder's output speaks: StarlingMonkey in componentize-js 0.23 uses
- * 0.2.10; componentize-py 0.25.1's WASI adapter uses 0.2.9 (a world at another version fails to
- * merge with it).
- */
-export const BUILDERS = {
-  'componentize-js': { version: COMPONENTIZE_JS_VERSION, wasi: '0.2.10' },
-  'componentize-py': { version: COMPONENTIZE_PY_VERSION, wasi: '0.2.9' },
-} as const;
+import type { RuntimeBuilder } from './kind.js';
+import { compileHelper } from './compile-c.js';
 
 /**
  * Fixed build folder: componentize-js keeps the paths it builds in inside the snapshot, so the
@@ -35,8 +23,7 @@ export const BUILDERS = {
  */
 const BUILD_ROOT = process.platform === 'win32' ? join(tmpdir(), 'fabricks-runtime-build') : '/tmp/fabricks-runtime-build';
 
-const REPRODUCIBLE_HOST_C = join(packageRoot, 'runtimes', 'shared', 'reproducible-host.c');
-const PIN_STAT_C = join(packageRoot, 'runtimes', 'shared', 'pin-stat.c');
+const REPRODUCIBLE_HOST_C = join(packageRoot, 'build-tools', 'reproducible-host.c');
 
 /** jco's WASI 0.2 definitions, shipped in its npm package. */
 function jcoWasiDir(): string {
@@ -62,25 +49,22 @@ export async function wasiPackages(version: string): Promise<Array<{ dir: string
   return out;
 }
 
-async function runtimeInputs(rt: BuiltinRuntime): Promise<{ digest: Digest; files: Array<[string, string]> }> {
+/** Everything a runtime is built from, as [path in the staged folder, text]; its digest says when to build again. */
+async function runtimeInputs(rt: BuiltinRuntime, builder: RuntimeBuilder): Promise<{ digest: Digest; files: Array<[string, string]> }> {
   const files: Array<[string, string]> = [];
   async function walk(rel: string): Promise<void> {
-    for (const e of (await readdir(join(rt.sourceDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of (await readdir(join(rt.guestDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(p);
-      else if (/\.(js|py|txt|wit|c)$/.test(e.name)) files.push([p, await readFile(join(rt.sourceDir, p), 'utf8')]);
+      else if (builder.sources.test(e.name)) files.push([p, await readFile(join(rt.guestDir, p), 'utf8')]);
     }
   }
   await walk('');
-  const builder = BUILDERS[rt.builder];
   for (const w of await wasiPackages(builder.wasi)) files.push([`wit/deps/${w.dir}/package.wit`, w.text]);
   // The preload that pins entropy, clocks and file metadata during pre-initialization.
   files.push(['build/reproducible-host.c', await readFile(REPRODUCIBLE_HOST_C, 'utf8')]);
-  // The tracer that pins the stat calls wasmtime makes without libc (Python runtime only).
-  if (rt.builder === 'componentize-py') files.push(['build/pin-stat.c', await readFile(PIN_STAT_C, 'utf8')]);
-  // What fabricks puts into componentize-js's bindings (without it the runtime leaks what it writes).
-  if (rt.builder === 'componentize-js') files.push(['build/bindings.js', BINDINGS_JS]);
-  const digest = sha256(JSON.stringify({ builder: `${rt.builder}@${builder.version}`, files }));
+  files.push(...(await builder.inputs()));
+  const digest = sha256(JSON.stringify({ builder: `${builder.tool}@${builder.version}`, files }));
   return { digest, files };
 }
 
@@ -95,7 +79,8 @@ export interface StoredRuntime {
 export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStore, reporter: Reporter, options: { force?: boolean; signal?: AbortSignal | undefined } = {}): Promise<StoredRuntime> {
   const { signal } = options;
   const reference = builtinReference(rt);
-  const inputs = await runtimeInputs(rt);
+  const builder = await rt.kind.builder();
+  const inputs = await runtimeInputs(rt, builder);
   if (!options.force) {
     const existing = await findStored(store, reference, inputs.digest);
     if (existing) return { reference, ...existing, built: false };
@@ -108,8 +93,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         if (existing) return { reference, ...existing, built: false };
       }
       throwIfAborted(signal);
-      const builder = BUILDERS[rt.builder];
-      const done = startStep(reporter, 'runtime-build', reference, `${rt.builder} ${builder.version}`);
+      const done = startStep(reporter, 'runtime-build', reference, `${builder.tool} ${builder.version}`);
       const root = join(BUILD_ROOT, rt.name);
       await rm(root, { recursive: true, force: true });
       // the scratch folder goes on every exit path: done, failed or interrupted
@@ -124,34 +108,7 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         const out = join(root, 'runtime.wasm');
         const preload = await buildPreload(join(src, 'build', 'reproducible-host.c'), join(root, 'reproducible-host.so'), reference, reporter);
         try {
-          if (rt.builder === 'componentize-js') {
-            await componentizeJs({
-              sourcePath: join(src, 'bootstrap.js'),
-              witPath: join(src, 'wit'),
-              worldName: 'runtime',
-              outPath: out,
-              tmpDir: join(root, 'tmp'),
-              // the runtime serves wasi:http/incoming-handler itself (bootstrap.js), so that one
-              // instance serves request after request; StarlingMonkey's fetch event cannot (#247)
-              disableFeatures: ['fetch-event'],
-              ...(preload ? { preload } : {}),
-              signal,
-            });
-          } else {
-            const wrapper = preload ? await buildStatPinner(join(src, 'build', 'pin-stat.c'), join(root, 'pin-stat'), reference, reporter) : undefined;
-            await componentizePy({
-              appDir: src,
-              appModule: 'fabricks_runtime',
-              witPath: join(src, 'wit'),
-              worldName: 'runtime',
-              outPath: out,
-              tmpDir: join(root, 'tmp'),
-              emptyVenv: join(root, 'venv'),
-              ...(preload ? { preload, fixedMetadataRoot: root } : {}),
-              ...(wrapper ? { wrapper } : {}),
-              signal,
-            });
-          }
+          await builder.build({ root, src, out, tmpDir: join(root, 'tmp'), preload, reference, reporter, signal });
         } catch (e) {
           if (e instanceof FabricksError && (e.code === 'TOOL_MISSING' || e.code === 'INTERRUPTED')) throw e;
           throw new FabricksError('RUNTIME_BUILD_FAILED', `building runtime ${reference} failed`, { cause: e, hint: (e as Error).message });
@@ -162,8 +119,8 @@ export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStor
         const layer = await store.pushFile(out, MediaType.runtimeLayer, { [Annotation.runtime]: builtinShortName(rt), [Annotation.title]: 'runtime.wasm' });
         const config: RuntimeConfig = {
           runtime: reference,
-          language: rt.language,
-          builder: { [rt.builder]: builder.version },
+          language: rt.kind.language,
+          builder: { [builder.tool]: builder.version },
           inputs: inputs.digest,
           wit: world,
         };
@@ -187,7 +144,7 @@ async function findStored(store: LayoutStore, reference: string, inputs: Digest)
 
 /**
  * Compiles the wizer preload that pins entropy and clocks during pre-initialization
- * (runtimes/shared/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
+ * (build-tools/reproducible-host.c). Linux only (LD_PRELOAD); elsewhere, or without a C
  * compiler, the runtime still builds but two builds may differ in a few bytes.
  */
 async function buildPreload(source: string, out: string, subject: string, reporter: Reporter): Promise<string | undefined> {
@@ -195,31 +152,5 @@ async function buildPreload(source: string, out: string, subject: string, report
     reporter({ event: 'note', code: 'not-reproducible', subject, detail: 'runtime builds are byte-reproducible on Linux only' });
     return undefined;
   }
-  try {
-    await runTool('cc', process.env.CC || 'cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
-    return out;
-  } catch (e) {
-    reporter({ event: 'note', code: 'not-reproducible', subject, detail: `no C compiler (${(e as Error).message.split('\n')[0]})` });
-    return undefined;
-  }
-}
-
-/**
- * Compiles runtimes/shared/pin-stat.c, which runs componentize-py under ptrace to pin the inode
- * numbers, devices and times of the files it imports: wasmtime stats them with raw syscalls that
- * the preload cannot see, and CPython keeps what it saw in its snapshot. x86_64 Linux only;
- * elsewhere two builds may differ in a few bytes.
- */
-async function buildStatPinner(source: string, out: string, subject: string, reporter: Reporter): Promise<string | undefined> {
-  if (process.arch !== 'x64') {
-    reporter({ event: 'note', code: 'not-reproducible', subject, detail: 'Python runtime builds are byte-reproducible on x86_64 Linux only' });
-    return undefined;
-  }
-  try {
-    await runTool('cc', process.env.CC || 'cc', ['-O2', '-o', out, source]);
-    return out;
-  } catch (e) {
-    reporter({ event: 'note', code: 'not-reproducible', subject, detail: `no C compiler (${(e as Error).message.split('\n')[0]})` });
-    return undefined;
-  }
+  return compileHelper(['-shared', '-fPIC', '-O2', source, '-ldl'], out, subject, reporter);
 }

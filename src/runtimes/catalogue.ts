@@ -1,55 +1,20 @@
-import { join } from 'node:path';
-import { packageRoot } from '../util/paths.js';
 import type { Reference } from '../oci/reference.js';
+import type { BuiltinRuntime, RuntimeKind } from './kind.js';
+import { nodeRuntime } from './node/runtime.js';
+import { pythonRuntime } from './python/runtime.js';
 
-/** A runtime fabricks can build itself from runtimes/<name>. */
-export interface BuiltinRuntime {
-  name: string;
-  /** The registry/repository users write in [from] image. */
-  repository: string;
-  tag: string;
-  language: 'javascript' | 'python';
-  /** The Bytecode Alliance tool that builds it. */
-  builder: 'componentize-js' | 'componentize-py';
-  /** Entrypoint file extensions this runtime runs. */
-  extensions: string[];
-  sourceDir: string;
-  description: string;
-  /**
-   * The most linear memory the runtime can use, in bytes: fabricks run caps [limits] memory there, so that the
-   * program runs out of memory cleanly instead of breaking the runtime. None: the 4 GiB of wasm32.
-   */
-  memoryLimit?: number;
-}
+export type { BuiltinRuntime } from './kind.js';
 
 export const BUILTIN_REGISTRY = 'fabricks.dev';
 
+/** The runtimes fabricks provides, one line each (a runtime is its folder here); the first is the default kind. */
 export const BUILTIN_RUNTIMES: BuiltinRuntime[] = [
-  {
-    name: 'node',
-    repository: 'runtimes/node',
-    tag: '0.1',
-    language: 'javascript',
-    extensions: ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx'],
-    sourceDir: join(packageRoot, 'runtimes', 'node'),
-    builder: 'componentize-js',
-    description: 'JavaScript on StarlingMonkey (SpiderMonkey), built with componentize-js 0.23.0',
-    // componentize-js 0.23 hands memory addresses to JavaScript as signed 32-bit numbers: past
-    // 2 GiB every call to the host fails (output is lost), so memory stops just short of it
-    memoryLimit: 2047 * 2 ** 20,
-  },
-  {
-    name: 'python',
-    repository: 'runtimes/python',
-    // The interpreter inside: componentize-py 0.25.1 embeds CPython 3.14 (a test checks).
-    tag: '3.14',
-    language: 'python',
-    extensions: ['.py'],
-    sourceDir: join(packageRoot, 'runtimes', 'python'),
-    builder: 'componentize-py',
-    description: 'CPython 3.14 with a pre-imported standard library, built with componentize-py 0.25.1',
-  },
+  nodeRuntime,
+  pythonRuntime,
 ];
+
+/** The kinds of runtime fabricks knows, each once. */
+export const RUNTIME_KINDS: RuntimeKind[] = [...new Set(BUILTIN_RUNTIMES.map((r) => r.kind))];
 
 export function builtinReference(rt: BuiltinRuntime): string {
   return `${BUILTIN_REGISTRY}/${rt.repository}:${rt.tag}`;
@@ -77,4 +42,15 @@ export function findBuiltinByName(name: string): BuiltinRuntime | undefined {
 function taggedOrNewest(candidates: BuiltinRuntime[], tag: string | undefined): BuiltinRuntime | undefined {
   if (!tag || tag === 'latest') return candidates[candidates.length - 1];
   return candidates.find((r) => r.tag === tag);
+}
+
+/**
+ * The kind of a runtime fabricks did not build (pulled from a registry): the language its config
+ * records, else the built-in runtime its short name starts with (python-slim:3.14 is Python),
+ * else the default.
+ */
+export function kindOf(language: string | undefined, shortName: string): RuntimeKind {
+  const byLanguage = RUNTIME_KINDS.find((k) => k.language === language);
+  if (byLanguage) return byLanguage;
+  return BUILTIN_RUNTIMES.find((r) => shortName.startsWith(r.name))?.kind ?? RUNTIME_KINDS[0]!;
 }

@@ -6,9 +6,10 @@ import { formatReference, withDefaultTag, type Reference } from '../oci/referenc
 import type { Descriptor } from '../oci/content.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Context } from '../home/context.js';
-import { loadStoredRuntime, type Language } from '../artifact/runtime.js';
+import { loadStoredRuntime } from '../artifact/runtime.js';
 import { requireKind } from '../artifact/kind.js';
-import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, type BuiltinRuntime } from './catalogue.js';
+import { BUILTIN_RUNTIMES, builtinReference, builtinShortName, findBuiltin, isBuiltinRegistry, kindOf, type BuiltinRuntime } from './catalogue.js';
+import type { RuntimeKind } from './kind.js';
 
 export interface ResolvedRuntime {
   /** The reference as written in [from] image. */
@@ -18,14 +19,9 @@ export interface ResolvedRuntime {
   /** Short name recorded in the layer's fabricks.runtime annotation (e.g. node:0.1). */
   name: string;
   layer: Descriptor;
-  /** What the build does with the sources: bundle them (javascript) or pack them as they are. */
-  language: Language;
+  /** What the build does with the sources: how they are packed, checked, and what they depend on. */
+  kind: RuntimeKind;
   via: 'lock' | 'store' | 'built' | 'pulled';
-}
-
-/** A runtime fabricks did not build is taken to be Python when its short name says so. */
-function languageOf(builtin: BuiltinRuntime | undefined, name: string): ResolvedRuntime['language'] {
-  return builtin ? builtin.language : name.startsWith('python') ? 'python' : 'javascript';
 }
 
 function knownRuntimes(): string {
@@ -47,13 +43,13 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
       hint: `the runtimes there are: ${knownRuntimes()} (no tag means the newest)`,
     });
   }
-  if (builtin) checkEntrypoint(config, builtin.name, builtin.language);
+  if (builtin) checkEntrypoint(config, builtin.name, builtin.kind);
   const image = config.from.image;
 
   if (builtin) {
     if (lock && lock.runtime.image === image) {
       const layer: Descriptor = { mediaType: MediaType.runtimeLayer, digest: lock.runtime.digest, size: lock.runtime.size };
-      const common = { image, reference: builtinReference(builtin), name: builtinShortName(builtin), language: builtin.language };
+      const common = { image, reference: builtinReference(builtin), name: builtinShortName(builtin), kind: builtin.kind };
       if (await store.exists(layer)) return { ...common, layer, via: 'lock' };
       const fresh = await built(builtin);
       if (fresh.layer.digest !== lock.runtime.digest) {
@@ -64,7 +60,7 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
       return { ...common, layer: fresh.layer, via: 'built' };
     }
     const stored = await built(builtin);
-    return { image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, language: builtin.language, via: stored.built ? 'built' : 'store' };
+    return { image, reference: stored.reference, name: builtinShortName(builtin), layer: stored.layer, kind: builtin.kind, via: stored.built ? 'built' : 'store' };
   }
 
   // A runtime on any other registry: the store, else pulled from there once.
@@ -84,8 +80,8 @@ export async function resolveRuntime(config: ProjectConfig, lock: LockFile | und
     });
   }
   const name = found.name ?? shortName(reference);
-  checkEntrypoint(config, name, found.language);
-  return { image, reference, name, layer: found.layer, language: found.language, via };
+  checkEntrypoint(config, name, found.kind);
+  return { image, reference, name, layer: found.layer, kind: found.kind, via };
 }
 
 async function pullRuntime(ref: Reference, reference: string, config: ProjectConfig, ctx: Context): Promise<void> {
@@ -110,21 +106,20 @@ async function pullRuntime(ref: Reference, reference: string, config: ProjectCon
   }
 }
 
-/** A runtime manifest in the store: its layer and, from its config, the language it runs. */
-async function storedRuntime(ctx: Context, reference: string): Promise<{ layer: Descriptor; language: Language; name?: string } | undefined> {
+/** A runtime manifest in the store: its layer and, from its config, the kind of runtime it is. */
+async function storedRuntime(ctx: Context, reference: string): Promise<{ layer: Descriptor; kind: RuntimeKind; name?: string } | undefined> {
   const stored = await loadStoredRuntime(ctx.home.store, reference);
   if (!stored) return undefined;
-  const language = stored.config.language === 'python' || stored.config.language === 'javascript' ? stored.config.language : languageOf(undefined, shortName(reference));
-  return { layer: stored.layer, language, ...(stored.name ? { name: stored.name } : {}) };
+  return { layer: stored.layer, kind: kindOf(stored.config.language, shortName(reference)), ...(stored.name ? { name: stored.name } : {}) };
 }
 
 function shortName(reference: string): string {
   return reference.split('/').pop() ?? reference;
 }
 
-function checkEntrypoint(config: ProjectConfig, runtime: string, language: ResolvedRuntime['language']): void {
+function checkEntrypoint(config: ProjectConfig, runtime: string, kind: RuntimeKind): void {
   const ext = extname(config.source.entrypoint);
-  const extensions = [...new Set(BUILTIN_RUNTIMES.filter((r) => r.language === language).flatMap((r) => r.extensions))];
+  const { extensions, language } = kind;
   if (!extensions.includes(ext)) {
     throw new FabricksError('CONFIG_INVALID', `${config.file}: [source] entrypoint: "${config.source.entrypoint}" is not a file the ${runtime} runtime runs (${extensions.join(', ')})`, {
       hint: `point entrypoint at a ${language} file, or change [from] image`,

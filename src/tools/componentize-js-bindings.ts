@@ -8,7 +8,7 @@
  *   file) stayed in the guest's linear memory, which grew with the output until, past 2 GiB,
  *   every call to the host failed. The runtime's exports return no lists, so every allocation
  *   the bindings make is an import's argument.
- * - The runtime's last words when memory has run out (runtimes/node/bootstrap.js): a message
+ * - The runtime's last words when memory has run out (guest/node/bootstrap/out-of-memory.js): a message
  *   staged in memory at the start, written and the program ended with the imports' bare core
  *   functions, which take numbers and allocate nothing in JavaScript, where the bindings'
  *   wrappers (and the runtime's own code) would need memory there is none of.

@@ -9,7 +9,7 @@ const request = JSON.parse(readFileSync(0, 'utf8')) as {
   worldName: string;
   outPath: string;
   disableFeatures: string[];
-  /** A shared object to preload into wizer (runtimes/shared/reproducible-host.c). */
+  /** A shared object to preload into wizer (build-tools/reproducible-host.c). */
   preload?: string;
 };
 

@@ -23,7 +23,7 @@ export function toolsDir(): string {
   return resolve(process.env.FABRICKS_TOOLS_DIR || join(userCacheDir(), 'fabricks-tools'));
 }
 
-/** The installed fabricks package (holds runtimes/ and scripts/). */
+/** The installed fabricks package (holds guest/, polyfills/, build-tools/ and scripts/). */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** `$FABRICKS_CONFIG_DIR`: user settings, such as the registry logins `fabricks login` saves. */

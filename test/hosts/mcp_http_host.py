@@ -1,6 +1,6 @@
-"""Serves a FastMCP module with fabricks' FastMCP (runtimes/python) on this host's Python, over
+"""Serves a FastMCP module with fabricks' FastMCP (guest/python) on this host's Python, over
 Streamable HTTP through uvicorn, as mcp.run(transport="streamable-http") does outside fabricks:
-python mcp_http_host.py <runtimes/python> <folder> <module> <port> [json]."""
+python mcp_http_host.py <guest/python> <folder> <module> <port> [json]."""
 
 import sys
 

@@ -161,7 +161,7 @@ describe('fabricks build (JavaScript)', () => {
     const out = await buildJson(deep);
     expect(out.module.digest).toBe(first.module.digest);
     const text = Buffer.from(await readFile(blob(out.module.digest))).toString('latin1');
-    expect(text).toContain('// fabricks/runtimes/node-polyfills/buffer-global.js');
+    expect(text).toContain('// fabricks/polyfills/node/buffer-global.js');
     expect(text).not.toMatch(/\.\.\/[^"\n]*runtimes\/node-polyfills/);
     await buildJson(hello); // put the hello-js:0.1.0 tag back for the other tests
   });

@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
 
 async function startServer(mode: 'sse' | 'json'): Promise<{ url: string; child: ChildProcess; log: () => string }> {
   const port = await freePort();
-  const child = spawn(mcpPython, [join(repoRoot, 'test', 'hosts', 'mcp_http_host.py'), join(repoRoot, 'runtimes', 'python'), join(repoRoot, 'test', 'fixtures', 'mcp-python'), 'catalog', String(port), ...(mode === 'json' ? ['json'] : [])], {
+  const child = spawn(mcpPython, [join(repoRoot, 'test', 'hosts', 'mcp_http_host.py'), join(repoRoot, 'guest', 'python'), join(repoRoot, 'test', 'fixtures', 'mcp-python'), 'catalog', String(port), ...(mode === 'json' ? ['json'] : [])], {
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -168,7 +168,7 @@ describe('fabricks build and run (Python)', () => {
   });
 
   it('can import every module of the documented set at run time, and they work', async () => {
-    const listed = (await readFile(join(repoRoot, 'runtimes', 'python', 'preimport.txt'), 'utf8'))
+    const listed = (await readFile(join(repoRoot, 'guest', 'python', 'preimport.txt'), 'utf8'))
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));

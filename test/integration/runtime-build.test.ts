@@ -33,7 +33,7 @@ describe('fabricks runtime build node', () => {
 
 describe('fabricks runtime build python', () => {
   // Inode numbers, devices, file times, entropy and clocks the interpreter sees while
-  // componentize-py pre-initializes it are pinned (runtimes/shared): one build, one set of bytes.
+  // componentize-py pre-initializes it are pinned (build-tools/): one build, one set of bytes.
   it('builds the same bytes in two fresh homes (real componentize-py builds)', async () => {
     const [x, y] = await buildInTwoFreshHomes('python', 'fabricks.dev/runtimes/python:3.14', 'componentize-py 0.25.1');
     let differing = 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { repoRoot } from '../helpers.js';
+import { BUILTIN_RUNTIMES } from '../../src/runtimes/catalogue.js';
 
 const src = join(repoRoot, 'src');
 
@@ -70,6 +71,101 @@ function findCycle(g: Map<string, Map<string, string>>): string[] | undefined {
 
 /** The rooms, top to bottom (docs/architecture.md): a file imports only from its own room or one below. */
 const ORDER = ['cli', 'app', 'builder', 'runtimes', 'artifact', 'compose', 'tools', 'engine', 'home', 'config', 'oci', 'util'];
+
+/** The runtime modules: one folder of src/runtimes/ per kind of runtime, holding all it knows of its language. */
+const runtimesDir = join(src, 'runtimes');
+const runtimeFolders = () => readdirSync(runtimesDir).filter((n) => statSync(join(runtimesDir, n)).isDirectory());
+const inRuntimeModule = (file: string) => runtimeFolders().some((n) => file.startsWith(join(runtimesDir, n) + '/'));
+
+/** A file's code without its comments (line comments, and lines of block comments). */
+const codeOf = (text: string) => text.replace(/^[ \t]*(\/\/|\*|\/\*).*$/gm, '').replace(/[ \t]\/\/ .*$/gm, '');
+
+/**
+ * The lines of `text` that decide something by a language: a comparison, a `case` or a
+ * startsWith/endsWith/includes against a name in `words` (a runtime's name, its language, the
+ * tool that builds it, its file extensions), or a `.language` or `.tool` compared with any
+ * literal (a language fabricks does not know yet included).
+ */
+function languageBranches(text: string, words: string[]): number[] {
+  const alt = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const q = `['"\`]`;
+  const patterns = [
+    new RegExp(`[!=]==?\\s*${q}(?:${alt})${q}`),
+    new RegExp(`${q}(?:${alt})${q}\\s*[!=]==?`),
+    new RegExp(`\\bcase\\s+${q}(?:${alt})${q}`),
+    new RegExp(`\\.startsWith\\(\\s*${q}(?:${alt})`),
+    new RegExp(`\\.(?:endsWith|includes)\\(\\s*${q}(?:${alt})${q}`),
+    new RegExp(`\\.(?:language|tool)\\s*[!=]==?\\s*${q}|${q}\\s*[!=]==?\\s*[\\w.]+\\.(?:language|tool)\\b`),
+  ];
+  return codeOf(text)
+    .split('\n')
+    .flatMap((line, i) => (patterns.some((re) => re.test(line)) ? [i + 1] : []));
+}
+
+/** Every word that names a language: each built-in runtime's name, language, builder tool and file extensions. */
+async function languageWords(): Promise<string[]> {
+  const words = new Set<string>();
+  for (const rt of BUILTIN_RUNTIMES) {
+    words.add(rt.name);
+    words.add(rt.kind.language);
+    words.add((await rt.kind.builder()).tool);
+    for (const ext of rt.kind.extensions) words.add(ext);
+  }
+  return [...words];
+}
+
+describe('runtimes as plug-ins', () => {
+  it('has a folder of src/runtimes/ for each kind of runtime in the catalogue, and no other', () => {
+    const kinds = new Set(BUILTIN_RUNTIMES.map((r) => r.kind));
+    expect(runtimeFolders().length).toBe(kinds.size);
+    for (const rt of BUILTIN_RUNTIMES) expect(runtimeFolders(), rt.name).toContain(rt.name);
+  });
+
+  it('branches on a language only inside the runtime modules', async () => {
+    const words = await languageWords();
+    expect(words).toEqual(expect.arrayContaining(['python', 'javascript', 'node', 'componentize-js', '.py']));
+    const branches = files(src)
+      .filter((f) => !inRuntimeModule(f))
+      .flatMap((f) => languageBranches(readFileSync(f, 'utf8'), words).map((line) => `${relative(src, f)}:${line}`));
+    expect(branches).toEqual([]);
+  });
+
+  it('finds a language branch when there is one (the check itself works)', () => {
+    const words = ['python', 'javascript', 'componentize-py', '.py'];
+    const text = [
+      "if (runtime.language === 'python') pack();",
+      "const packed = language !== 'javascript' ? a : b;",
+      "  case 'componentize-py':",
+      "if (name.startsWith('python')) x();",
+      "if (file.endsWith('.py')) y();",
+      "if (kind.language == 'ruby') z();",
+      'const kind = KINDS.find((k) => k.language === language);',
+      "if (name.endsWith('.json')) w();",
+      "// runtime.language === 'python' in a comment is not code",
+      "const hint = 'point entrypoint at a python file';",
+    ].join('\n');
+    expect(languageBranches(text, words)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('lets only the catalogue reach into a runtime module', () => {
+    const catalogue = join(runtimesDir, 'catalogue.ts');
+    const reached = files(src)
+      .filter((f) => f !== catalogue)
+      .flatMap((f) => imports(f).filter((t) => inRuntimeModule(t) && !(inRuntimeModule(f) && relative(runtimesDir, t).split('/')[0] === relative(runtimesDir, f).split('/')[0])).map((t) => `${relative(src, f)} -> ${relative(src, t)}`));
+    expect(reached).toEqual([]);
+  });
+});
+
+describe('the top level', () => {
+  it('has only the folders the table in docs/architecture.md lists', () => {
+    // made by tools, not kept: installed packages, compiled output, benchmark results
+    const made = new Set(['node_modules', 'dist', 'bench-results']);
+    const folders = readdirSync(repoRoot).filter((n) => !n.startsWith('.') && !made.has(n) && statSync(join(repoRoot, n)).isDirectory());
+    const doc = readFileSync(join(repoRoot, 'docs', 'architecture.md'), 'utf8');
+    const listed = [...doc.matchAll(/^\| `([^`/<]+)[^`]*` \|/gm)].map((m) => m[1]!);
+    expect(folders.sort()).toEqual([...new Set(listed.filter((n) => !n.startsWith('src/')))].sort());
+  });
+});
 
 describe('the structure of src/', () => {
   it('has only the rooms docs/architecture.md describes', () => {

@@ -5,8 +5,8 @@ import { repoRoot } from '../helpers.js';
 
 /** docs/python.md lists the runtime's pre-imported standard library; it must list exactly that. */
 describe('docs/python.md', () => {
-  it('lists the modules of runtimes/python/preimport.txt, no more and no fewer', async () => {
-    const listed = (await readFile(join(repoRoot, 'runtimes', 'python', 'preimport.txt'), 'utf8'))
+  it('lists the modules of guest/python/preimport.txt, no more and no fewer', async () => {
+    const listed = (await readFile(join(repoRoot, 'guest', 'python', 'preimport.txt'), 'utf8'))
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));

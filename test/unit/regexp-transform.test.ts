@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode } from '@jridgewell/sourcemap-codec';
-import { transformRegExpLiterals } from '../../src/builder/regexp-transform.js';
-import { buildPrelude } from '../../src/builder/bundle-prelude.js';
+import { transformRegExpLiterals } from '../../src/runtimes/node/regexp-transform.js';
+import { buildPrelude } from '../../src/runtimes/node/bundle-prelude.js';
 
 describe('Unicode property escapes for an engine without Unicode property data', () => {
   it('rewrites only the literals that use them, into classes that match the same characters', () => {

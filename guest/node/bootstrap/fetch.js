@@ -1,0 +1,68 @@
+// fetch as the runtime gives it. Redirects: StarlingMonkey's fetch never follows them (wasi:http
+// leaves that to the caller): they are followed here as the Fetch standard says, each hop a
+// request of its own that the host judges against [capabilities.network] connect like any other.
+// And a response keeps the program alive while its body is read.
+
+import { nativeFetch } from './natives.js';
+import { ref, unref } from './liveness.js';
+import { deniedError } from './fetch-denials.js';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+
+export async function fetchFollowing(input, init) {
+  const first = new Request(input, init);
+  // StarlingMonkey's Request does not keep the redirect mode: it is read from what was given
+  const mode = init?.redirect ?? (input instanceof Request ? input.redirect : undefined) ?? 'follow';
+  // a body goes again with a 307 or 308: read once, it can be sent as often as needed
+  let body = first.body ? await first.arrayBuffer() : null;
+  let url = first.url;
+  let method = first.method;
+  const headers = new Headers(first.headers);
+  for (let hops = 0; ; hops++) {
+    let response;
+    try {
+      response = await nativeFetch(url, { method, headers, body, ...(init?.signal ? { signal: init.signal } : {}) });
+    } catch (e) {
+      throw deniedError(url) ?? e;
+    }
+    const location = response.headers.get('location');
+    if (mode === 'manual' || !REDIRECT_STATUSES.has(response.status) || location === null) {
+      if (hops > 0) {
+        Object.defineProperty(response, 'url', { value: url, configurable: true });
+        Object.defineProperty(response, 'redirected', { value: true, configurable: true });
+      }
+      return response;
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (mode === 'error') throw new TypeError(`fetch failed: ${url} redirects to ${location}, and the request's redirect mode is "error"`);
+    if (hops === MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects, the last to ${location}`);
+    const next = new URL(location, url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TypeError(`fetch failed: ${url} redirects to ${next.href}, which is not http(s)`);
+    if (response.status === 303 ? method !== 'HEAD' : (response.status === 301 || response.status === 302) && method === 'POST') {
+      method = 'GET';
+      body = null;
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    }
+    // credentials meant for one origin do not travel to another
+    if (new URL(url).origin !== next.origin) headers.delete('authorization');
+    url = next.href;
+  }
+}
+
+/**
+ * A response's body arrives after fetch resolves: reading it with json(), text()... holds a
+ * reference too, or a program waiting on stdin (an MCP server over stdio) would block there and
+ * the body would never come.
+ */
+export function keepAliveWhileRead(response) {
+  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text']) {
+    const read = response[name];
+    if (typeof read !== 'function') continue;
+    response[name] = (...args) => {
+      ref();
+      return read.apply(response, args).finally(unref);
+    };
+  }
+  return response;
+}

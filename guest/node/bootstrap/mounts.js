@@ -1,0 +1,52 @@
+// The folders the service is granted ([capabilities.filesystem] mounts), preopened by the host at
+// their guest paths, and the mount a path is in.
+
+import { getDirectories } from './host.js';
+
+let mountTable; // [{ dir, guest }], longest guest path first
+
+function mountsNow() {
+  if (!mountTable) {
+    mountTable = getDirectories()
+      .map(([dir, guest]) => ({ dir, guest: guest === '/' ? '/' : guest.replace(/\/+$/, '') }))
+      .sort((a, b) => b.guest.length - a.guest.length);
+  }
+  return mountTable;
+}
+
+/** The mount a guest path is under, as written (`..` is left for the host to judge). */
+export function findMount(abs) {
+  for (const m of mountsNow()) {
+    if (m.guest === '/' || abs === m.guest || abs.startsWith(m.guest + '/')) {
+      const rel = abs.slice(m.guest === '/' ? 1 : m.guest.length).replace(/^\/+/, '');
+      return { ...m, rel: rel === '' ? '.' : rel };
+    }
+  }
+  return undefined;
+}
+
+export function pathString(path) {
+  if (path instanceof URL) return decodeURIComponent(path.pathname);
+  if (path instanceof Uint8Array) return new TextDecoder().decode(path);
+  if (typeof path !== 'string') throw new TypeError('The "path" argument must be of type string, Buffer or URL');
+  return path;
+}
+
+export function absolute(path) {
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+export const guestPath = (mount, rel) => `${mount.guest === '/' ? '' : mount.guest}/${rel}`;
+
+export const FOLLOW = { symlinkFollow: true };
+export const NOFOLLOW = { symlinkFollow: false };
+
+/** Whether the host lets the guest change a mount (wasmtime: mutate-directory; jco's host: write). */
+export function mountWritable(mount) {
+  try {
+    const flags = mount.dir.getFlags();
+    return Boolean(flags.write || flags.mutateDirectory);
+  } catch {
+    return true;
+  }
+}

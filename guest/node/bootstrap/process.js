@@ -1,0 +1,138 @@
+// process, and how the program ends: when nothing is left to do (finish), by process.exit, or by
+// an uncaught error (fatal).
+
+import { wasiExit } from './host.js';
+import { encoder } from './natives.js';
+import { EventEmitter } from './event-emitter.js';
+import { setEnding, guard, refs } from './liveness.js';
+import { stderrStream, stdoutStream, Writable, writeAll } from './output.js';
+import { Stdin } from './stdin.js';
+import { formatError } from './error-format.js';
+import { OUT_OF_MEMORY, sayLastWords } from './out-of-memory.js';
+
+let finished = false;
+let finishRun = () => {};
+
+/** A run starts: `resolve` ends it with success. */
+export function beginRun(resolve) {
+  finishRun = resolve;
+}
+
+function finish() {
+  if (finished) return;
+  emitProcess('beforeExit', process.exitCode ?? 0);
+  if (refs > 0) return; // a beforeExit listener scheduled more work
+  exitWith(process.exitCode ?? 0);
+}
+
+export function exitWith(code) {
+  code = Number(code) || 0;
+  if (!finished) {
+    finished = true;
+    process.exitCode = code;
+    emitProcess('exit', code);
+  }
+  if (code === 0) {
+    finishRun();
+    return;
+  }
+  // WASI 0.2's exit carries success or failure only: any non-zero code ends as status 1.
+  wasiExit({ tag: 'err' });
+  throw new ProcessExit(code); // only reached on a host whose exit returns
+}
+
+export class ProcessExit extends Error {}
+
+export function fatal(e) {
+  if (e instanceof ProcessExit) throw e;
+  try {
+    if (e === OUT_OF_MEMORY) sayLastWords();
+    else writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+  } catch {
+    // stderr is gone, or memory: the exit status still says that the program failed
+  }
+  exitWith(1);
+}
+
+const processEvents = new EventEmitter();
+function emitProcess(name, ...args) {
+  try {
+    processEvents.emit(name, ...args);
+  } catch (e) {
+    if (e instanceof ProcessExit) throw e;
+  }
+}
+
+export const process = {
+  argv: [],
+  argv0: 'fabricks',
+  env: {},
+  exitCode: undefined,
+  platform: 'wasi',
+  arch: 'wasm32',
+  pid: 1,
+  version: 'v20.0.0',
+  versions: { fabricks: '0.1' },
+  release: { name: 'fabricks' },
+  execArgv: [],
+  title: 'fabricks',
+  stdout: new Writable(stdoutStream, 1),
+  stderr: new Writable(stderrStream, 2),
+  stdin: new Stdin(),
+  exit(code) {
+    exitWith(code ?? process.exitCode ?? 0);
+  },
+  cwd: () => '/',
+  chdir() {
+    throw new Error('process.chdir() is not supported in the fabricks runtime');
+  },
+  nextTick(fn, ...args) {
+    queueMicrotask(() => guard(() => fn(...args)));
+  },
+  hrtime: Object.assign(
+    (prev) => {
+      const ns = BigInt(Math.round(performance.now() * 1e6));
+      const t = [Number(ns / 1000000000n), Number(ns % 1000000000n)];
+      if (!prev) return t;
+      let s = t[0] - prev[0];
+      let n = t[1] - prev[1];
+      if (n < 0) {
+        s--;
+        n += 1e9;
+      }
+      return [s, n];
+    },
+    { bigint: () => BigInt(Math.round(performance.now() * 1e6)) },
+  ),
+  uptime: () => performance.now() / 1000,
+  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+  emitWarning(warning) {
+    process.stderr.write(`(fabricks) Warning: ${warning instanceof Error ? warning.message : warning}\n`);
+  },
+  on(name, fn) {
+    processEvents.on(name, fn);
+    return process;
+  },
+  once(name, fn) {
+    processEvents.once(name, fn);
+    return process;
+  },
+  off(name, fn) {
+    processEvents.off(name, fn);
+    return process;
+  },
+  addListener(name, fn) {
+    return process.on(name, fn);
+  },
+  removeListener(name, fn) {
+    return process.off(name, fn);
+  },
+  removeAllListeners(name) {
+    processEvents.removeAllListeners(name);
+    return process;
+  },
+  emit: (name, ...args) => processEvents.emit(name, ...args),
+  listenerCount: (name) => processEvents.listenerCount(name),
+};
+
+setEnding(finish, fatal);

@@ -1,0 +1,103 @@
+import type { Descriptor } from '../oci/content.js';
+import type { Digest } from '../oci/digest.js';
+import type { ProjectConfig } from '../config/project.js';
+import type { LockFile, LockSection } from '../config/lock.js';
+import type { PackedFile } from '../compose/module-layer.js';
+import type { Context } from '../home/context.js';
+import type { Reporter } from '../util/progress.js';
+
+/** A file of the project as the builder read it. */
+export interface ReadFile {
+  /** '/'-separated, relative to [source] path. */
+  path: string;
+  abs: string;
+  bytes: Uint8Array;
+}
+
+export interface Packed {
+  files: PackedFile[];
+  /** Files packing read from outside the packed set (e.g. node_modules), with their digests. */
+  external: Array<[string, Digest]>;
+}
+
+export interface Dependencies {
+  /** The dependencies' files, packed with the project's. */
+  files: Array<ReadFile & { size: number }>;
+  /** Their pins: the sections of fabricks.lock beside [runtime]. */
+  lock: LockSection[];
+}
+
+/** The runtime an app is built on, as far as a runtime kind needs it. */
+export interface BuildTarget {
+  /** Its short name, e.g. python:3.14. */
+  name: string;
+  layer: Descriptor;
+}
+
+/** One runtime build: the sources staged in `src`, the component to write at `out`. */
+export interface RuntimeBuildJob {
+  /** The scratch folder of this build (fixed, so that snapshots hold the same paths everywhere). */
+  root: string;
+  /** The staged inputs: the guest sources, wit/ with its WASI packages, and build/ (what the kind adds). */
+  src: string;
+  out: string;
+  tmpDir: string;
+  /** The compiled preload that pins entropy and clocks (build-runtime.ts), when this machine has one. */
+  preload: string | undefined;
+  reference: string;
+  reporter: Reporter;
+  signal: AbortSignal | undefined;
+}
+
+/** How a kind's runtime is built: the tool, the WASI version its output speaks, and the build. */
+export interface RuntimeBuilder {
+  /** The Bytecode Alliance tool that builds it, recorded in the runtime's config. */
+  tool: string;
+  version: string;
+  /** The WASI version the tool's output speaks (a world at another version fails to merge with it). */
+  wasi: string;
+  /** The guest files (by name) the build takes; the rest of the guest folder stays out. */
+  sources: RegExp;
+  /** Files the build needs beyond the guest sources, as [path under the staged folder, text]; they count in the runtime's inputs. */
+  inputs(): Promise<Array<[string, string]>>;
+  /** Builds the runtime component at job.out. */
+  build(job: RuntimeBuildJob): Promise<void>;
+}
+
+/**
+ * Everything fabricks knows about one language: the files it runs, how a project's files are
+ * packed into the module layer, its dependencies, its build-time check and how its runtime is
+ * built. One per folder of src/runtimes/, registered in catalogue.ts; the builder and the
+ * runtime build ask the kind and never name a language themselves.
+ */
+export interface RuntimeKind {
+  /** The language, as a runtime's config records it (e.g. javascript). */
+  language: string;
+  /** Entrypoint file extensions its runtimes run. */
+  extensions: string[];
+  /** The dependencies a project declares, pinned in fabricks.lock and fetched; none when it declares none. */
+  dependencies?(project: { config: ProjectConfig; runtime: BuildTarget; lock: LockFile | undefined; ctx: Context }): Promise<Dependencies | undefined>;
+  /** The files the module layer holds, made from the project's files (and its dependencies'). */
+  pack(project: { config: ProjectConfig; files: ReadFile[]; reporter: Reporter }): Promise<Packed>;
+  /** Checks the packed files at build time (runs beside composition); throws what it finds. */
+  check?(project: { config: ProjectConfig; runtime: BuildTarget; files: PackedFile[]; ctx: Context }): Promise<void>;
+  /** How its runtimes are built; its code loads only when a built-in runtime is looked for or built. */
+  builder(): Promise<RuntimeBuilder>;
+}
+
+/** A runtime fabricks builds itself, from its guest sources. */
+export interface BuiltinRuntime {
+  name: string;
+  /** The registry/repository users write in [from] image. */
+  repository: string;
+  tag: string;
+  kind: RuntimeKind;
+  /** The code that runs inside the component (guest/<name>): bootstrap and WIT world. */
+  guestDir: string;
+  description: string;
+  /**
+   * The most linear memory the runtime can use, in bytes: fabricks run caps [limits] memory there, so that the
+   * program runs out of memory cleanly instead of breaking the runtime. None: the 4 GiB of wasm32.
+   */
+  memoryLimit?: number;
+}

@@ -1,0 +1,104 @@
+import { join, relative, resolve, sep } from 'node:path';
+import { packageRoot } from '../../util/paths.js';
+import type { Message } from 'esbuild';
+import { FabricksError } from '../../util/errors.js';
+import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
+import { finishBundle } from './bundle-finish.js';
+
+export interface Bundle {
+  code: Uint8Array;
+  /** A source map (version, sources, mappings) the runtime uses to point errors at user files. */
+  map: Uint8Array;
+  /** Files the bundle was made from, absolute paths. */
+  inputs: string[];
+}
+
+/**
+ * The virtual module the bundle starts from: it runs the entrypoint, and when the entrypoint has
+ * a default export (a served app's `export default { fetch }`), hands its module namespace to
+ * the runtime. Only then: importing a namespace makes esbuild wrap an entry without exports as
+ * CommonJS, which would change the stack traces and semantics of plain scripts.
+ */
+async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string): Promise<string> {
+  const spec = JSON.stringify(`./${entrypoint}`);
+  const scan = await esbuild
+    .build({ entryPoints: [join(sourceDir, entrypoint)], bundle: false, write: false, format: 'esm', platform: 'neutral', metafile: true, logLevel: 'silent', outdir: join(sourceDir, '.fabricks-scan') })
+    .catch(() => undefined); // the bundle below reports what is wrong
+  const exported = Object.values(scan?.metafile.outputs ?? {}).some((o) => o.exports.includes('default'));
+  return exported ? `import * as entry from ${spec};\nglobalThis.__fabricksModule = entry;\n` : `import ${spec};\n`;
+}
+
+/**
+ * Bundles the entrypoint and everything it imports into one ES2022 script with esbuild. The
+ * entry is imported from a virtual module so the bundle has no exports of its own; the runtime
+ * runs it inside an async function (top-level await works).
+ */
+export async function bundleEntrypoint(sourceDir: string, entrypoint: string): Promise<Bundle> {
+  const esbuild = await import('esbuild');
+  let result;
+  try {
+    result = await esbuild.build({
+      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+      absWorkingDir: sourceDir,
+      outfile: join(sourceDir, '.fabricks-bundle.js'),
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      target: 'es2022',
+      sourcemap: 'external',
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'silent',
+      plugins: [nodeModulesPlugin(sourceDir)],
+      inject: [BUFFER_GLOBAL],
+    });
+  } catch (e) {
+    const failure = e as { errors?: Message[] };
+    if (!failure.errors) throw e;
+    const syntax = failure.errors.some((m) => !/Could not resolve|Node\.js module/.test(m.text));
+    const lines = failure.errors.map((m) => formatMessage(m, sourceDir));
+    throw new FabricksError(syntax ? 'JS_SYNTAX' : 'JS_RESOLVE', `could not bundle ${entrypoint}:\n${lines.join('\n')}`, {
+      hint: syntax ? 'fix the error at that file and line' : failure.errors.some((m) => m.text.includes('runtime does not provide')) ? 'docs/javascript.md lists the Node modules the runtime provides' : 'check the import path, or add the package with npm install',
+    });
+  }
+  const out = result.outputFiles;
+  const codeFile = out.find((f) => f.path.endsWith('.js'));
+  const mapFile = out.find((f) => f.path.endsWith('.map'));
+  if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
+  const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
+  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: map.mappings });
+  const stable = fabricksPaths(sourceDir);
+  finished.code = stable(finished.code);
+  finished.map.sources = finished.map.sources.map(stable);
+  const slim = { version: 3, ...finished.map };
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
+    .map((p) => resolve(sourceDir, p))
+    .concat(finished.inputs);
+  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+}
+
+/**
+ * esbuild names each bundled file by its path from the project, so fabricks' own files (its Node
+ * polyfills and the npm shims it ships) would be named by where fabricks is installed relative to
+ * the project, and the same sources would give different module layers on two machines (or in
+ * two folders). They are renamed `fabricks/<path in the fabricks package>`, in the path comments,
+ * the module wrappers' keys and the source map.
+ */
+function fabricksPaths(sourceDir: string): (text: string) => string {
+  const rel = relative(sourceDir, packageRoot).split(sep).join('/');
+  if (rel === '' || !rel.startsWith('..')) return (text) => text; // fabricks inside the project: already stable
+  const prefix = rel.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const within = '((?:polyfills|node_modules)/[^"\\n]*)';
+  const patterns = [new RegExp(`^(\\s*// )${prefix}/${within}$`, 'gm'), new RegExp(`(")${prefix}/${within}("\\(\\))`, 'g'), new RegExp(`^()${prefix}/${within}()$`)];
+  return (text) => patterns.reduce((t, re) => t.replace(re, (_m, before: string, path: string, after = '') => `${before}fabricks/${path}${after}`), text);
+}
+
+function formatMessage(m: Message, cwd: string): string {
+  const notes = m.notes.map((n) => `\n  ${n.text}`).join('');
+  if (!m.location) return `error: ${m.text}${notes}`;
+  const file = relative(cwd, resolve(cwd, m.location.file)) || m.location.file;
+  return `${file}:${m.location.line}:${m.location.column + 1}: error: ${m.text}\n  ${m.location.lineText}${notes}`;
+}

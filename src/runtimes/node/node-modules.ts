@@ -1,0 +1,128 @@
+import { builtinModules, createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { packageRoot } from '../../util/paths.js';
+
+/**
+ * How each Node.js module a bundle imports is served in the JavaScript runtime:
+ * - `runtime`: the runtime's own (guest/node/bootstrap/node-modules.js, `nodeModules`), talking to the host;
+ * - `file`: a polyfill bundled in at build time, from a maintained npm package or from
+ *   polyfills/node/ where a thin layer over the runtime's Web APIs is all it takes;
+ * - `code`: a one-line module over globals the runtime has;
+ * - anything else Node has is a build error naming the importing file and package.
+ */
+type Support = { runtime: string } | { file: string } | { code: string };
+
+const polyfillsDir = join(packageRoot, 'polyfills', 'node');
+const require = createRequire(import.meta.url);
+const pkg = (spec: string) => () => require.resolve(spec);
+const own = (file: string) => () => join(polyfillsDir, file);
+
+const TIMERS = `module.exports = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout, setInterval: globalThis.setInterval, clearInterval: globalThis.clearInterval, setImmediate: globalThis.setImmediate, clearImmediate: globalThis.clearImmediate };`;
+const TIMERS_PROMISES = `module.exports = { setTimeout: (ms, value) => new Promise((r) => globalThis.setTimeout(() => r(value), ms)), setImmediate: (value) => new Promise((r) => globalThis.setImmediate(() => r(value))) };`;
+
+const MODULES: Record<string, () => Support> = {
+  process: () => ({ runtime: 'process' }),
+  readline: () => ({ runtime: 'readline' }),
+  fs: () => ({ runtime: 'fs' }),
+  'fs/promises': () => ({ runtime: 'fs/promises' }),
+  events: () => ({ file: require.resolve('events/') }),
+  buffer: () => ({ file: own('buffer.js')() }),
+  stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),
+  'stream/promises': () => ({ file: pkg('readable-stream/lib/stream/promises.js')() }),
+  string_decoder: () => ({ file: pkg('string_decoder/')() }),
+  util: () => ({ file: own('node-util.js')() }),
+  'util/types': () => ({ file: pkg('util/support/types.js')() }),
+  path: () => ({ file: pkg('path-browserify')() }),
+  'path/posix': () => ({ file: pkg('path-browserify')() }),
+  url: () => ({ file: own('url.js')() }),
+  crypto: () => ({ file: own('crypto.js')() }),
+  os: () => ({ file: own('os.js')() }),
+  timers: () => ({ code: TIMERS }),
+  'timers/promises': () => ({ code: TIMERS_PROMISES }),
+};
+
+/** Why the rest cannot work in a WASI component, and what to do instead. */
+const UNSUPPORTED_HINTS: Record<string, string> = {
+  child_process: 'a fabricks service cannot start processes; do the work in the service, or run the tool as a service of its own',
+  cluster: 'a fabricks service is one process; run more instances instead',
+  worker_threads: 'the runtime has one thread; use async code instead',
+  net: 'the runtime has no raw sockets; use fetch() for outgoing requests (allowed by [capabilities.network] connect)',
+  tls: 'the runtime has no raw sockets; use fetch() with https:// URLs',
+  dgram: 'the runtime has no UDP sockets',
+  http: 'use fetch() for outgoing requests; a service that answers HTTP uses the listen capability',
+  https: 'use fetch() for outgoing requests',
+  http2: 'use fetch() for outgoing requests',
+  vm: 'the runtime cannot create new JavaScript contexts',
+};
+
+/** Packages that ask for a bare name the runtime serves differently from Node's own. */
+const PACKAGE_OVERRIDES: Record<string, () => string> = {
+  // readable-stream's AbortController: the runtime's own, so signals from user code work with streams.
+  'abort-controller': own('abort-controller.js'),
+};
+
+const NODE_NAMES = new Set(builtinModules);
+
+/** The npm package a file belongs to ("zod", "@scope/name"), from its path under node_modules. */
+export function packageOf(file: string): string | undefined {
+  const parts = file.split(/[\\/]/);
+  const i = parts.lastIndexOf('node_modules');
+  if (i < 0 || i + 1 >= parts.length) return undefined;
+  return parts[i + 1]!.startsWith('@') ? `${parts[i + 1]}/${parts[i + 2]}` : parts[i + 1];
+}
+
+/** Node module names the runtime serves, as documented in docs/javascript.md. */
+export const SERVED_NODE_MODULES = Object.keys(MODULES);
+
+/** The esbuild plugin that serves Node's modules to a bundle, or fails the build naming who asked. */
+export function nodeModulesPlugin(sourceDir: string): Plugin {
+  return {
+    name: 'fabricks-node-modules',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?[a-z_/]+$|^abort-controller$/ }, (args) => {
+        const override = PACKAGE_OVERRIDES[args.path];
+        if (override) return { path: override() };
+        const prefixed = args.path.startsWith('node:');
+        // 'string_decoder/' and 'process/' are how packages ask for the npm shims of these; the
+        // runtime's answer is the same module
+        const name = args.path.replace(/^node:/, '').replace(/\/$/, '');
+        const served = MODULES[name];
+        if (served && (prefixed || NODE_NAMES.has(name))) {
+          const s = served();
+          if ('runtime' in s) return { path: s.runtime, namespace: 'fabricks-node' };
+          // importing one only to drop it again must leave nothing behind (the Buffer inject)
+          if ('code' in s) return { path: name, namespace: 'fabricks-node-code', sideEffects: false };
+          return { path: s.file, sideEffects: false };
+        }
+        if (!prefixed && !NODE_NAMES.has(name)) return undefined; // an npm package, resolved as usual
+        if (!prefixed && !NODE_NAMES.has(args.path)) return undefined;
+        const importer = args.importer ? relative(sourceDir, args.importer).split(sep).join('/') : 'the entrypoint';
+        const owner = args.importer ? packageOf(args.importer) : undefined;
+        const top = name.split('/')[0]!;
+        return {
+          errors: [
+            {
+              text: `"${args.path}" is a Node.js module that the fabricks JavaScript runtime does not provide; it is imported by ${importer}${owner ? ` (package ${owner})` : ''}`,
+              notes: [
+                { text: UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")` },
+                ...(owner ? [{ text: `${owner} needs Node's ${top}: use a version or an alternative of ${owner} that does not, or leave out the part of it that imports ${top}` }] : []),
+              ],
+            },
+          ],
+        };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-node' }, (args) => ({
+        contents: `module.exports = globalThis.__fabricksNode[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-node-code' }, (args) => {
+        const s = MODULES[args.path]!();
+        return { contents: 'code' in s ? s.code : '', loader: 'js' };
+      });
+    },
+  };
+}
+
+/** Injected into every bundle: a free `Buffer` is node:buffer's, as it is Node's in Node. */
+export const BUFFER_GLOBAL = join(polyfillsDir, 'buffer-global.js');
