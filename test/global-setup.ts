@@ -34,6 +34,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // goes under one folder, removed at the end; the test processes inherit TMPDIR.
   const runDir = await mkdtemp(join(tmpdir(), 'fabricks-tests-'));
   process.env.TMPDIR = runDir;
+  // Every test home shares one compiled cache, so a runtime is compiled once for the run, not
+  // once per "other machine"; the tests of the cache itself give their homes their own.
+  process.env.FABRICKS_COMPILED_CACHE = join(runDir, 'compiled');
   const home = await mkdtemp(join(runDir, 'fabricks-test-home-'));
   for (const runtime of ['node', 'python']) {
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {

@@ -76,7 +76,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
     };
     const kept: CacheEntry[] = [];
     for (const e of entries) {
-      if (!components.has(e.name) && !isLeased(e)) await drop(e, 'unreferenced');
+      if (!home.compiledCacheShared && !components.has(e.name) && !isLeased(e)) await drop(e, 'unreferenced');
       else kept.push(e);
     }
     for (const e of overLimit(kept, limit, isLeased)) await drop(e, 'over-limit');

@@ -23,6 +23,11 @@ export interface Home {
   buildCacheDir: string;
   /** Components compiled by the engine for this machine, by component digest (engine/compiled-cache.ts). */
   compiledCacheDir: string;
+  /**
+   * The compiled cache is shared with other homes (FABRICKS_COMPILED_CACHE): gc cannot see what
+   * they reference, so it only trims by size there.
+   */
+  compiledCacheShared: boolean;
   /** Python wheels by file name, each checked against its pinned hash (src/runtimes/python/dependencies.ts). */
   wheelCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
@@ -50,6 +55,9 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
   const abs = resolve(root);
   const store = await LayoutStore.open(join(abs, 'store'));
   const cache = join(abs, 'cache');
+  // compiled code is derived from content alone, so several homes on a machine (CI jobs, tests)
+  // may share it; everything else stays in the home
+  const shared = process.env.FABRICKS_COMPILED_CACHE || undefined;
   await mkdir(cache, { recursive: true });
   const leases = new Leases(store.leaseDir);
   store.leases = leases;
@@ -57,7 +65,8 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     root: abs,
     store,
     buildCacheDir: join(cache, 'builds'),
-    compiledCacheDir: join(cache, COMPILED_LAYOUT),
+    compiledCacheDir: join(shared ? resolve(shared) : cache, COMPILED_LAYOUT),
+    compiledCacheShared: Boolean(shared),
     wheelCacheDir: join(cache, 'wheels'),
     scratchDir: abs,
     leases,

@@ -24,7 +24,8 @@ const app = (name: string, main: string, toml = jsToml) => project({ 'fabricks.t
 
 describe("fabricks' engine", () => {
   let home: string;
-  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
+  // the cache of this home alone, not the suite's shared one
+  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env: { FABRICKS_COMPILED_CACHE: '', ...env } });
   const compiledDir = (digest: string) => join(home, 'cache', COMPILED_LAYOUT, digest.slice(7));
   const compiles = (stderr: string) => events(stderr).filter((e) => e.event === 'step-start' && e.step === 'compile').map((e) => (e as { subject: string }).subject);
 
@@ -74,6 +75,35 @@ describe("fabricks' engine", () => {
     expect(compiles(again.stderr)).toEqual([]);
   });
 
+  it('shares one compiled cache between homes with FABRICKS_COMPILED_CACHE: a second home compiles nothing, and its gc keeps what it does not reference', async () => {
+    // the suite's (test/global-setup.ts), where the runtime was compiled before the tests began
+    const shared = process.env.FABRICKS_COMPILED_CACHE!;
+    expect(shared).toBeTruthy();
+    const other = await mkdtemp(join(tmpdir(), 'fabricks-engine-other-'));
+    await copySuiteHome(other);
+    const a = await app('engine-shared', 'console.log("shared");\n');
+    const inShared = (h: string, args: string[]) => fabricks(args, { home: h, env: { FABRICKS_COMPILED_CACHE: shared } });
+    const first = await inShared(home, ['run', '--progress', 'json', a]);
+    expect(first.status, first.stderr).toBe(0);
+    const built = JSON.parse((await inShared(home, ['build', '-q', '--json', a])).stdout) as Built;
+    // this home has compiled nothing of its own, and need not
+    expect(compiles(first.stderr)).toEqual([]);
+    const dir = join(shared, COMPILED_LAYOUT, built.runtime.digest.slice(7));
+    expect((await stat(join(dir, 'component.cwasm'))).size).toBeGreaterThan(10_000_000);
+    const moduleEntry = join(shared, COMPILED_LAYOUT, built.module.digest.slice(7), 'component.cwasm');
+    expect(await exists(moduleEntry)).toBe(true);
+    const second = await inShared(other, ['run', '--progress', 'json', a]);
+    expect(second.stdout).toBe('shared\n');
+    expect(compiles(second.stderr)).toEqual([]);
+    // gc in the other home, which now holds no app: what the first home uses stays
+    expect((await inShared(other, ['rm', 'engine-shared:1.0.0'])).status).toBe(0);
+    const g = await inShared(other, ['gc', '--json']);
+    expect(g.status, g.stderr).toBe(0);
+    expect((JSON.parse(g.stdout) as { compiled: { removed: unknown[] } }).compiled.removed).toEqual([]);
+    expect((await stat(join(dir, 'component.cwasm'))).size).toBeGreaterThan(10_000_000);
+    expect(await exists(moduleEntry)).toBe(true);
+  });
+
   it("runs Python the same way, its runtime compiled once, by the build's syntax check", async () => {
     const p = await app('engine-py', 'import sys\nprint("python says", *sys.argv[1:])\nsys.exit(3)\n', pyToml);
     const built = await run(['build', '--progress', 'json', p]);
@@ -97,6 +127,7 @@ describe("fabricks' engine", () => {
     let failed: unknown;
     const r = await fabricks(['run', '-q', live], {
       home,
+      env: { FABRICKS_COMPILED_CACHE: '' },
       onStdout: (chunk, child) => {
         if (!chunk.includes('ready')) return;
         void (async () => {

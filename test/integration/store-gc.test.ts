@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exists, fabricks, jsToml, project } from '../helpers.js';
@@ -33,7 +33,8 @@ const deadPid = () => spawnSync('true').pid!;
 describe('fabricks ls, rm and gc on a home of their own', () => {
   let home: string;
   // runs here fill the compiled cache: the runtime once, and a module layer per app
-  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env });
+  // the cache of this home alone, not the suite's shared one
+  const run = (args: string[], env: Record<string, string> = {}) => fabricks(args, { home, env: { FABRICKS_COMPILED_CACHE: '', ...env } });
   const blob = (digest: string) => join(home, 'store', 'blobs', 'sha256', digest.slice(7));
   const compiledDir = (digest: string) => join(home, 'cache', COMPILED_LAYOUT, digest.slice(7));
   const ls = async () => {
@@ -57,6 +58,13 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
   };
   let a: { dir: string; built: Built };
   let b: { dir: string; built: Built };
+  /**
+   * The runtime compiled, as the suite's shared cache holds it (test/global-setup.ts): these
+   * tests are about what gc does with entries, and compiling the runtime for this home (a
+   * minute on a busy machine) would add nothing to them. run-engine.test.ts compiles for real.
+   */
+  const seedRuntime = () =>
+    cp(join(process.env.FABRICKS_COMPILED_CACHE!, COMPILED_LAYOUT, a.built.runtime.digest.slice(7)), compiledDir(a.built.runtime.digest), { recursive: true });
 
   beforeAll(async () => {
     // gc removes what this home does not reference: never the suite's shared store
@@ -67,6 +75,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
       if (key === 'a') a = { dir, built };
       else b = { dir, built };
     }
+    await seedRuntime();
   });
 
   it('ls shows what build stored, each blob counted once in the total', async () => {
@@ -137,6 +146,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     let compiledDuring = false;
     const r = await fabricks(['run', '-q', dir], {
       home,
+      env: { FABRICKS_COMPILED_CACHE: '' },
       onStdout: (chunk, child) => {
         if (!chunk.includes('ready')) return;
         void (async () => {
@@ -206,6 +216,7 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     d.built = await build(d.dir);
     e.built = await build(e.dir);
     await gc('--cache-limit', '0');
+    await seedRuntime();
     // used in this order: b, d, e, then b again; the runtime with each
     for (const x of [b, d, e, b]) expect((await run(['run', '-q', x.dir])).status).toBe(0);
     const listed = await ls();
