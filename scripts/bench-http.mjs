@@ -5,16 +5,17 @@
 // and, when installed, by `wasmtime serve` (the standard wasi:http host, a fresh instance per
 // request; not in a smoke run). A bounded load from this process (BENCH_REQUESTS requests, default 2000, at most
 // BENCH_SECONDS s, default 30, BENCH_CONCURRENCY at once, default 8) after a warm-up; req/s,
-// p50/p99 latency, and the peak RSS (VmHWM) of the server's processes, added up and the largest
+// p50/p99 latency, the server's CPU time per request (all its processes: steadier than req/s
+// on shared cores), and the peak RSS (VmHWM) of the server's processes, added up and the largest
 // (fabricks run is node and its engine; the engine is the one serving).
 // Aims (checks in the JSON): fabricks at least half the native req/s, p99 within 3x native, the
 // serving process under 150 MB. Needs `npm run setup`.
 import { existsSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bin, copyProject, fabricks, freePort, httpLoad, jsonPort, report, root, row, servingPort, setting, smoke, startServer, tools, warmUp, wasmtimeCompiled } from './bench-lib.mjs';
+import { bin, copyProject, cpuBetween, fabricks, freePort, httpLoad, jsonPort, report, root, row, servingPort, setting, smoke, startServer, tools, warmUp, wasmtimeCompiled } from './bench-lib.mjs';
 
-const requests = setting('BENCH_REQUESTS', 2000, 40);
+const requests = setting('BENCH_REQUESTS', 2000, 100);
 const seconds = setting('BENCH_SECONDS', 30, 5);
 const concurrency = setting('BENCH_CONCURRENCY', 8, 4);
 const python = process.env.FABRICKS_PYTHON ?? 'python3';
@@ -75,9 +76,15 @@ for (const { group, path, servers } of suites) {
       const url = `${s.url}${path}`;
       // every instance made and its app loaded (a Python instance imports the app on its first request)
       await warmUp(url, concurrency);
+      const cpuBefore = await s.cpuTimes();
       const r = await httpLoad(url, { requests, seconds, concurrency });
+      const cpuAfter = await s.cpuTimes();
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
       const rss = await s.peakRss();
-      rows.push(row(group, side, s.name, { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, peakRssMB: rss.totalMB, largestProcessMB: rss.largestMB }, { path, requests: r.requests, failed: r.failed, seconds: r.seconds, processes: rss.processes }));
+      for (const p of rss.processes) p.cpuMs = (cpuAfter[p.pid] ?? 0) - (cpuBefore[p.pid] ?? 0);
+      rows.push(
+        row(group, side, s.name, { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerRequest: cpu > 0 ? cpu / r.requests : undefined, peakRssMB: rss.totalMB, largestProcessMB: rss.largestMB }, { path, requests: r.requests, failed: r.failed, seconds: r.seconds, cpuMs: cpu, processes: rss.processes }),
+      );
     } finally {
       await s.stop();
     }
@@ -97,7 +104,7 @@ for (const { group } of suites) {
   };
 }
 await report('http', rows, {
-  columns: [['rps', 'req/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'], ['peakRssMB', 'peak RSS MB'], ['largestProcessMB', 'largest MB']],
+  columns: [['rps', 'req/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'], ['cpuMsPerRequest', 'CPU ms/req'], ['peakRssMB', 'peak RSS MB'], ['largestProcessMB', 'largest MB']],
   notes: [
     `${requests} requests at most, ${seconds} s at most, ${concurrency} at once, after a warm-up; peak RSS: all the server's processes (fabricks run: node and its engine), largest: the biggest of them`,
     ...Object.entries(checks).map(([g, c]) => `${g}: fabricks ${c.rpsVsNative}x native req/s, p99 ${c.p99VsNative}x native; aims: ${c.atLeastHalfNativeRps && c.p99Within3xNative && c.servingProcessUnder150MB ? 'met' : 'MISSED'}`),

@@ -124,6 +124,7 @@ export function startServer(name, command, args, { portOf, env = {}, cwd = root,
           port,
           url: `http://127.0.0.1:${port}`,
           peakRss: () => peakRss(child.pid),
+          cpuTimes: () => cpuTimes(child.pid),
           stop: () => stop(child),
         });
       }
@@ -195,19 +196,42 @@ export const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** dig
  */
 export async function peakRss(pid) {
   const processes = [];
-  const visit = async (p) => {
+  for (const p of await tree(pid)) {
     const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
     const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    if (!kib) return;
-    processes.push({ pid: p, name: /Name:\s+(\S+)/.exec(status)?.[1] ?? '?', mb: round(kib / 1024) });
-    for (const task of await readdir(`/proc/${p}/task`).catch(() => [])) {
-      const kids = await readFile(`/proc/${p}/task/${task}/children`, 'utf8').catch(() => '');
-      for (const k of kids.split(/\s+/).filter(Boolean)) await visit(Number(k));
-    }
-  };
-  await visit(pid);
+    if (kib) processes.push({ pid: p, name: /Name:\s+(\S+)/.exec(status)?.[1] ?? '?', mb: round(kib / 1024) });
+  }
   return { totalMB: round(processes.reduce((n, p) => n + p.mb, 0)), largestMB: Math.max(0, ...processes.map((p) => p.mb)), processes };
 }
+
+/** The pids of a process and all its descendants, now. */
+async function tree(pid) {
+  const pids = [pid];
+  for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const kids = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+    for (const k of kids.split(/\s+/).filter(Boolean)) pids.push(...(await tree(Number(k))));
+  }
+  return pids;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux, whatever the kernel's own HZ
+/**
+ * CPU time (user + system, ms) each process of a tree has used so far, by pid. On shared cores,
+ * CPU per request is a steadier figure than requests per second.
+ */
+export async function cpuTimes(pid) {
+  const out = {};
+  for (const p of await tree(pid)) {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    // the fields after the command name, which may hold spaces: utime and stime are 14 and 15
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length > 13) out[p] = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  }
+  return out;
+}
+
+/** The CPU ms the tree used between two cpuTimes readings. */
+export const cpuBetween = (before, after) => Object.entries(after).reduce((n, [p, ms]) => n + ms - (before[p] ?? 0), 0);
 
 /**
  * A bounded HTTP load: at most `requests` GETs and at most `seconds`, `concurrency` at once over
