@@ -1,77 +1,46 @@
 #!/usr/bin/env node
-// HTTP serving benchmark (npm run bench:http): examples/http-js (Hono) served by `fabricks run`
-// and the same handler served natively by Node (scripts/native-serve.mjs); examples/http-python
-// (WSGI) served by `fabricks run` and natively by python3's wsgiref. A bounded load
-// (BENCH_REQUESTS requests, default 1000, at most BENCH_SECONDS s, default 60, BENCH_CONCURRENCY
-// at once, default 8) from a small loop over Node's fetch (undici) in this process; reports
-// req/s, p50/p99 latency and the serving process's peak RSS (VmHWM: all its threads).
-// Prints a table and JSON (also written to bench-results/http.json). Needs `npm run setup`.
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// HTTP serving benchmark (npm run bench:http [-- --smoke]): examples/http-js (Hono) and
+// examples/http-python (WSGI), each served by `fabricks run` and natively: the same handler
+// under Node's http server (scripts/native-serve.mjs), the same app under python3's wsgiref;
+// and, when installed, by `wasmtime serve` (the standard wasi:http host, a fresh instance per
+// request; not in a smoke run). A bounded load from this process (BENCH_REQUESTS requests, default 2000, at most
+// BENCH_SECONDS s, default 30, BENCH_CONCURRENCY at once, default 8) after a warm-up; req/s,
+// p50/p99 latency, the server's CPU time per request (all its processes: steadier than req/s
+// on shared cores), and the peak RSS (VmHWM) of the server's processes, added up and the largest
+// (fabricks run is node and its engine; the engine is the one serving).
+// Aims (checks in the JSON): fabricks at least half the native req/s, p99 within 3x native, the
+// serving process under 150 MB. Needs `npm run setup`.
+import { existsSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bin, copyProject, cpuBetween, fabricks, freePort, httpLoad, jsonPort, report, root, row, servingPort, setting, smoke, startServer, tools, warmUp, wasmtimeCompiled } from './bench-lib.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
-const seconds = Number(process.env.BENCH_SECONDS ?? 60);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const home = process.env.FABRICKS_HOME ?? join(tmpdir(), 'fabricks-bench-home');
+const requests = setting('BENCH_REQUESTS', 2000, 100);
+const seconds = setting('BENCH_SECONDS', 30, 5);
+const concurrency = setting('BENCH_CONCURRENCY', 8, 4);
 const python = process.env.FABRICKS_PYTHON ?? 'python3';
+// not in a smoke run: compiling the component for it takes longer than the rest
+const standardHost = existsSync(tools.wasmtime) && !smoke;
 
-/** Starts a server process and resolves with its port once it prints it. */
-function start(name, args, portOf, command = process.execPath) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, FABRICKS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const look = (d) => {
-      out += d.toString();
-      const port = portOf(out);
-      if (port) resolvePromise({ name, child, port });
-    };
-    child.stdout.on('data', look);
-    child.stderr.on('data', look);
-    child.once('close', (code) => reject(new Error(`${name} exited (${code}):\n${out}`)));
-  });
-}
-
-async function peakRss(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-async function load(url) {
-  const latencies = [];
-  let failed = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests && performance.now() < deadline) {
-        next++;
-        const t = performance.now();
-        try {
-          const r = await fetch(url);
-          await r.arrayBuffer();
-          if (r.status !== 200) failed++;
-        } catch {
-          failed++;
-        }
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { requests: latencies.length, failed, seconds: +elapsed.toFixed(2), rps: +(latencies.length / elapsed).toFixed(1), p50ms: +pct(50).toFixed(1), p99ms: +pct(99).toFixed(1) };
+// Built first, in copies (a build writes .fabricks/ into the project), so serving starts at once.
+const projects = {};
+for (const example of ['http-js', 'http-python']) {
+  const dir = await copyProject(example);
+  // hono, pinned in the example's package.json, is also a devDependency here
+  if (example === 'http-js') await symlink(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const built = await fabricks(['build', '-q', '--json', dir]);
+  projects[example] = { dir, component: built.json.component.path, digest: built.json.component.digest };
 }
 
 const fabricksServe = (example) => () =>
-  start(`fabricks run examples/${example}`, [join(root, 'bin', 'fabricks.js'), 'run', join(root, 'examples', example), '--listen', '127.0.0.1:0', '--progress', 'json'], (out) =>
-    Number(/"event":"serving".*?"port":(\d+)/.exec(out)?.[1] ?? 0),
-  );
+  startServer('fabricks run', process.execPath, [bin, 'run', projects[example].dir, '--listen', '127.0.0.1:0', '--progress', 'json'], { portOf: servingPort });
+const wasmtimeServe = (example) => async () => {
+  const port = await freePort();
+  const cwasm = await wasmtimeCompiled(projects[example].component, projects[example].digest);
+  return startServer('wasmtime serve (a fresh instance per request)', tools.wasmtime, ['serve', '-S', 'cli=y', '--allow-precompiled', '--addr', `127.0.0.1:${port}`, cwasm], {
+    portOf: (out) => (/Serving HTTP on/.test(out) ? port : 0),
+  });
+};
 // the WSGI app under the standard library's server, as `python3 app.py` serves it, on a free port
 const wsgiref = `import sys, json; sys.path.insert(0, ${JSON.stringify(join(root, 'examples', 'http-python'))}); from app import app; from wsgiref.simple_server import make_server, WSGIRequestHandler
 class Quiet(WSGIRequestHandler):
@@ -80,38 +49,69 @@ s = make_server('127.0.0.1', 0, app, handler_class=Quiet); print(json.dumps({"po
 
 const suites = [
   {
+    group: 'http-js',
     path: '/hello/bench',
     servers: [
-      fabricksServe('http-js'),
-      () => start('node (native, same handler)', [join(root, 'scripts', 'native-serve.mjs'), join(root, 'examples', 'http-js', 'main.js')], (out) => Number(/\{"port":(\d+)\}/.exec(out)?.[1] ?? 0)),
+      ['fabricks', fabricksServe('http-js')],
+      ['native', () => startServer(`node ${process.versions.node} (same handler)`, process.execPath, [join(root, 'scripts', 'native-serve.mjs'), join(root, 'examples', 'http-js', 'main.js')], { portOf: jsonPort })],
+      ...(standardHost ? [['standard-host', wasmtimeServe('http-js')]] : []),
     ],
   },
   {
+    group: 'http-python',
     path: '/json',
-    servers: [fabricksServe('http-python'), () => start('python3 wsgiref (native, same app)', ['-c', wsgiref], (out) => Number(/\{"port": (\d+)\}/.exec(out)?.[1] ?? 0), python)],
+    servers: [
+      ['fabricks', fabricksServe('http-python')],
+      ['native', () => startServer('python3 wsgiref (same app)', python, ['-c', wsgiref], { portOf: jsonPort })],
+      ...(standardHost ? [['standard-host', wasmtimeServe('http-python')]] : []),
+    ],
   },
 ];
 
-const results = [];
-for (const { path, servers } of suites) {
-  for (const make of servers) {
+const rows = [];
+for (const { group, path, servers } of suites) {
+  for (const [side, make] of servers) {
     const s = await make();
-    const url = `http://127.0.0.1:${s.port}${path}`;
-    // warm up: the first requests of each worker (a Python instance imports the app on its first)
-    for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: concurrency }, () => fetch(url).then((r) => r.arrayBuffer(), () => undefined)));
-    const r = await load(url);
-    results.push({ server: s.name, path, concurrency, ...r, peakRssMB: +((await peakRss(s.child.pid)) / 1048576).toFixed(0) });
-    s.child.removeAllListeners('close');
-    s.child.kill('SIGTERM');
-    await new Promise((r2) => s.child.once('close', r2));
+    try {
+      const url = `${s.url}${path}`;
+      // every instance made and its app loaded (a Python instance imports the app on its first request)
+      await warmUp(url, concurrency);
+      const cpuBefore = await s.cpuTimes();
+      const r = await httpLoad(url, { requests, seconds, concurrency });
+      const cpuAfter = await s.cpuTimes();
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
+      const rss = await s.peakRss();
+      for (const p of rss.processes) p.cpuMs = (cpuAfter[p.pid] ?? 0) - (cpuBefore[p.pid] ?? 0);
+      rows.push(
+        row(group, side, s.name, { rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerRequest: cpu > 0 ? cpu / r.requests : undefined, peakRssMB: rss.totalMB, largestProcessMB: rss.largestMB }, { path, requests: r.requests, failed: r.failed, seconds: r.seconds, cpuMs: cpu, processes: rss.processes }),
+      );
+    } finally {
+      await s.stop();
+    }
   }
 }
 
-const workers = process.env.FABRICKS_SERVE_WORKERS ?? 'default';
-console.log(`${requests} requests at most, ${seconds} s at most, ${concurrency} at once; FABRICKS_SERVE_WORKERS=${workers}`);
-console.log('server'.padEnd(48), 'GET'.padEnd(13), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'peak RSS'.padStart(10), 'failed'.padStart(7));
-for (const r of results) console.log(r.server.padEnd(48), r.path.padEnd(13), String(r.rps).padStart(8), String(r.p50ms).padStart(8), String(r.p99ms).padStart(8), `${r.peakRssMB} MB`.padStart(10), String(r.failed).padStart(7));
-const json = { date: new Date().toISOString(), node: process.version, workers, results };
-await mkdir(join(root, 'bench-results'), { recursive: true });
-await writeFile(join(root, 'bench-results', 'http.json'), JSON.stringify(json, null, 2) + '\n');
-console.log(JSON.stringify(json));
+const checks = {};
+for (const { group } of suites) {
+  const f = rows.find((r) => r.group === group && r.side === 'fabricks').metrics;
+  const n = rows.find((r) => r.group === group && r.side === 'native').metrics;
+  checks[group] = {
+    rpsVsNative: +(f.rps / n.rps).toFixed(2),
+    p99VsNative: +(f.p99Ms / n.p99Ms).toFixed(2),
+    atLeastHalfNativeRps: f.rps >= n.rps / 2,
+    p99Within3xNative: f.p99Ms <= 3 * n.p99Ms,
+    servingProcessUnder150MB: f.largestProcessMB < 150,
+  };
+}
+await report('http', rows, {
+  columns: [['rps', 'req/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'], ['cpuMsPerRequest', 'CPU ms/req'], ['peakRssMB', 'peak RSS MB'], ['largestProcessMB', 'largest MB']],
+  notes: [
+    `${requests} requests at most, ${seconds} s at most, ${concurrency} at once, after a warm-up; peak RSS: all the server's processes (fabricks run: node and its engine), largest: the biggest of them`,
+    ...Object.entries(checks).map(([g, c]) => `${g}: fabricks ${c.rpsVsNative}x native req/s, p99 ${c.p99VsNative}x native; aims: ${c.atLeastHalfNativeRps && c.p99Within3xNative && c.servingProcessUnder150MB ? 'met' : 'MISSED'}`),
+  ],
+  settings: { requests, seconds, concurrency },
+  checks,
+});
+if (rows.some((r) => r.failed > 0)) process.exitCode = 1;
+// the aims are judged on full runs only: a smoke run's handful of requests says nothing of speed
+if (!smoke && Object.values(checks).some((c) => !c.atLeastHalfNativeRps || !c.p99Within3xNative || !c.servingProcessUnder150MB)) process.exitCode = 1;

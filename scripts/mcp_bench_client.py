@@ -1,6 +1,7 @@
 """The official MCP Python SDK's client timing a stdio server (used by bench-mcp-python.mjs):
-python mcp_bench_client.py <runs> <calls> <command> [args...] prints JSON: per run, seconds from
-spawn to the first tool result, and tool calls per second over <calls> calls after it."""
+python mcp_bench_client.py <runs> <calls> <seconds> <command> [args...] prints JSON: per run,
+seconds from spawn to the first tool result, and tool calls per second over up to <calls> calls
+(at most <seconds> s) after it."""
 
 import asyncio
 import json
@@ -12,7 +13,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 
-async def once(command: list, calls: int) -> dict:
+async def once(command: list, calls: int, seconds: float) -> dict:
     started = time.perf_counter()
     params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     with open(os.devnull, "w") as quiet:
@@ -22,15 +23,17 @@ async def once(command: list, calls: int) -> dict:
                 await session.call_tool("add", {"a": 1})
                 first = time.perf_counter() - started
                 t = time.perf_counter()
-                for i in range(calls):
-                    await session.call_tool("add", {"a": i})
-                rate = calls / (time.perf_counter() - t)
+                n = 0
+                while n < calls and time.perf_counter() - t < seconds:
+                    await session.call_tool("add", {"a": n})
+                    n += 1
+                rate = n / (time.perf_counter() - t)
     return {"first_s": first, "calls_per_s": rate}
 
 
 async def main() -> None:
-    runs, calls, command = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-    print(json.dumps([await once(command, calls) for _ in range(runs)]))
+    runs, calls, seconds, command = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+    print(json.dumps([await once(command, calls, seconds) for _ in range(runs)]))
 
 
 asyncio.run(main())

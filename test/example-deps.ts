@@ -8,7 +8,7 @@ import { repoRoot } from './helpers.js';
 
 /**
  * examples/<name>'s node_modules, installed with npm ci from its lock file once per lock file
- * (kept in the temp folder between runs, shared by the tests and scripts/bench-mcp.mjs).
+ * (kept in the temp folder between runs, shared by the tests and the benches, scripts/bench-lib.mjs).
  */
 export function exampleNodeModules(name: string): Promise<string> {
   return lockedNodeModules(join(repoRoot, 'examples', name), name);
