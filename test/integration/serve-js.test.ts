@@ -203,9 +203,19 @@ describe('fabricks run serves wasi:http (JavaScript)', () => {
     await expect(fetch(`${s.url}/one`)).rejects.toThrow();
     const human = await serve([dir, '--listen', '127.0.0.1:0', '--progress', 'human']);
     await (await fetch(`${human.url}/two?q=1`)).text();
-    expect(await human.stop('SIGTERM')).toBe(143);
+    // a request under way when the stop comes ends whole (its second chunk is 1.5 s away), and
+    // both requests are logged: the log line follows the response, and once came too late
+    const streaming = await fetch(`${human.url}/stream`);
+    const reader = streaming.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('first\n');
+    const stopped = human.stop('SIGTERM');
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe('second\n');
+    expect(await stopped).toBe(143);
     expect(human.stderr()).toMatch(/serving serve-stop on http:\/\/127\.0\.0\.1:\d+ \(\d+ workers; Ctrl-C stops it\)/);
     expect(human.stderr()).toMatch(/^ {2}GET \/two\?q=1 200 \d+ ms$/m);
+    expect(human.stderr()).toMatch(/^ {2}GET \/stream 200 [\d.]+ m?s$/m);
   });
 });
 

@@ -4,7 +4,8 @@
 //! fresh one each. A request that traps, outlives `request-timeout` or reaches the memory limit
 //! is answered 500 or 504 and its instance dropped; the others keep being served. A client
 //! that goes away never takes an instance with it: the guest's call runs to its end (or its
-//! deadline) on its own task.
+//! deadline) on its own task. Asked to stop, it stops accepting and lets the requests under
+//! way end and be logged, for at most `DRAIN`.
 
 use crate::channel::Channel;
 use crate::host::{Host, LimitHit, Shared, Stdio};
@@ -17,10 +18,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use serde_json::json;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, oneshot};
 use wasmtime::component::InstancePre;
 use wasmtime::{Engine, Result, Store};
 use wasmtime_wasi::I32Exit;
@@ -30,6 +32,44 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 
 type Body = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+/// How long a stopping server waits for the requests under way (a supervisor's SIGTERM gives
+/// about ten seconds before it kills; a stream that never ends must not hold the stop longer).
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// The requests under way, from their arrival until their log line is sent.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+struct Request(Arc<InFlight>);
+
+impl InFlight {
+    fn enter(self: &Arc<Self>) -> Request {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        Request(self.clone())
+    }
+
+    async fn drained(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
 
 /// An instance ready for a request.
 struct Slot {
@@ -46,6 +86,7 @@ struct Server {
     idle: Mutex<Vec<Slot>>,
     permits: Arc<Semaphore>,
     request_timeout: Option<Duration>,
+    in_flight: Arc<InFlight>,
 }
 
 /// The requests handled at once when `[limits] concurrency` does not say: two per core, at
@@ -85,6 +126,7 @@ impl Server {
 
     async fn handle(self: Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Body> {
         let started = Instant::now();
+        let under_way = self.in_flight.enter();
         let method = request.method().to_string();
         let path = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
         let permit = match self.permits.clone().acquire_owned().await {
@@ -160,6 +202,7 @@ impl Server {
                 tokio::spawn(async move {
                     let error = done_rx.await.unwrap_or(None);
                     server.log(&method, &path, status, started, error);
+                    drop(under_way);
                 });
                 response.map(|b| b.boxed_unsync())
             }
@@ -215,6 +258,7 @@ pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Sha
         idle: Mutex::new(Vec::new()),
         permits: Arc::new(Semaphore::new(concurrency)),
         request_timeout,
+        in_flight: Arc::default(),
     });
     // one instance made ahead, so the first request does not pay for it and a component that
     // cannot start is reported before anything is served
@@ -254,5 +298,7 @@ pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Sha
             let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
         });
     }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, server.in_flight.drained()).await;
     Ok(json!({ "status": 0 }))
 }

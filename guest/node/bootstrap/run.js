@@ -14,22 +14,29 @@ export const run = {
     return new Promise((resolve) => {
       beginRun(resolve);
       prepareLastWords();
-      let main;
-      try {
-        main = startMain();
-      } catch (e) {
-        fatal(atLoadPosition(e));
-        return;
-      }
-      if (!main) {
-        writeAll(stderrStream(), encoder.encode(`fabricks: the module layer has no entrypoint "${entryName}"\n`));
-        exitWith(1);
-        return;
-      }
-      main.then(
-        () => settleMain(),
-        (e) => fatal(e),
-      );
+      // The program starts in a job, after this call has returned its promise: the runtime
+      // needs memory to wait on that promise, and a program that fills the heap before the
+      // call returns left it none (it aborted, instead of saying it ran out of memory).
+      Promise.resolve().then(start);
     });
   },
 };
+
+function start() {
+  let main;
+  try {
+    main = startMain();
+  } catch (e) {
+    fatal(atLoadPosition(e));
+    return;
+  }
+  if (!main) {
+    writeAll(stderrStream(), encoder.encode(`fabricks: the module layer has no entrypoint "${entryName}"\n`));
+    exitWith(1);
+    return;
+  }
+  main.then(
+    () => settleMain(),
+    (e) => fatal(e),
+  );
+}
