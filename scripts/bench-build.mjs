@@ -8,10 +8,9 @@
 //      (componentize-js or componentize-py, with the same bootstrap, the app's files inlined
 //      instead of read from a module layer): the native side, what one builds without fabricks.
 // Prints a table and JSON (bench-results/build.json). Needs `npm run setup`.
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyProject, fabricks, median, positional, report, root, row, setting, smoke } from './bench-lib.mjs';
+import { copyProject, fabricks, scratchDir, median, positional, report, root, row, setting, smoke } from './bench-lib.mjs';
 
 const examples = positional.length ? positional : ['hello-js', 'hello-python'];
 const runs = setting('BENCH_RUNS', 5, 1);
@@ -102,7 +101,7 @@ async function monolithicJs(dir) {
   for (const f of await collectSourceFiles(config)) if (!bundle.inputs.includes(f.abs)) files[f.path] = [...(await readFile(f.abs))];
   files[config.source.entrypoint] = [...bundle.code];
   files[`${config.source.entrypoint}.map`] = [...bundle.map];
-  const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
+  const mono = await scratchDir('fabricks-bench-mono-');
   await cp(join(root, 'guest', 'node', 'wit'), join(mono, 'wit'), { recursive: true });
   await worldWithoutModuleLayer(join(mono, 'wit'), 'node');
   // a module in the place of fabricks:app/source answers from the inlined files
@@ -131,7 +130,7 @@ async function monolithicPython(dir) {
   const config = await loadProject(dir);
   const files = {};
   for (const f of await collectSourceFiles(config)) files[f.path] = (await readFile(f.abs)).toString('base64');
-  const mono = await mkdtemp(join(tmpdir(), 'fabricks-bench-mono-'));
+  const mono = await scratchDir('fabricks-bench-mono-');
   const src = join(mono, 'src');
   await cp(join(root, 'guest', 'python'), src, { recursive: true });
   await worldWithoutModuleLayer(join(src, 'wit'), 'python');

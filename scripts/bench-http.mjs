@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // HTTP serving benchmark (npm run bench:http [-- --smoke]): examples/http-js (Hono) and
-// examples/http-python (WSGI), each served by `fabricks run` and natively: the same handler
-// under Node's http server (scripts/native-serve.mjs), the same app under python3's wsgiref;
-// and, when installed, by `wasmtime serve` (the standard wasi:http host, a fresh instance per
-// request; not in a smoke run). A bounded load from this process (BENCH_REQUESTS requests, default 2000, at most
-// BENCH_SECONDS s, default 30, BENCH_CONCURRENCY at once, default 8) after a warm-up; req/s,
-// p50/p99 latency, the server's CPU time per request (all its processes: steadier than req/s
-// on shared cores), and the peak RSS (VmHWM) of the server's processes, added up and the largest
+// examples/http-python (WSGI), each served by `fabricks run` (served once before, so that the
+// runtime is compiled for the machine) and natively: the same handler under Node's http server
+// (scripts/native-serve.mjs), the same app under python3's wsgiref; and, when installed, by
+// `wasmtime serve` (the standard wasi:http host, a fresh instance per request; not in a smoke
+// run). A bounded load from this process (BENCH_REQUESTS requests, default 2000, at most
+// BENCH_SECONDS s, default 30, BENCH_CONCURRENCY at once, default 8) after a warm-up: req/s,
+// p50/p99 latency, the server's CPU time per request (all its processes: steadier than req/s on
+// shared cores), and the peak RSS (VmHWM) of the server's processes, added up and the largest
 // (fabricks run is node and its engine; the engine is the one serving).
 // Aims (checks in the JSON): fabricks at least half the native req/s, p99 within 3x native, the
 // serving process under 150 MB. Needs `npm run setup`.
@@ -30,6 +31,10 @@ for (const example of ['http-js', 'http-python']) {
   if (example === 'http-js') await symlink(join(root, 'node_modules'), join(dir, 'node_modules'));
   const built = await fabricks(['build', '-q', '--json', dir]);
   projects[example] = { dir, component: built.json.component.path, digest: built.json.component.digest };
+  // served once first: a runtime not yet compiled for this machine is compiled by the serving
+  // process (once per machine, at a peak of hundreds of MB), which is not what serving costs
+  const first = await startServer('fabricks run', process.execPath, [bin, 'run', dir, '--listen', '127.0.0.1:0', '--progress', 'json'], { portOf: servingPort });
+  await first.stop();
 }
 
 const fabricksServe = (example) => () =>

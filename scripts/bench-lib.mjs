@@ -8,6 +8,7 @@
 // standard WebAssembly host). test/integration/bench-smoke.test.ts runs every bench with
 // --smoke and checks exactly that shape, so no bench can rot unnoticed.
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
@@ -44,8 +45,11 @@ export const home = resolve(process.env.FABRICKS_HOME || join(tmpdir(), 'fabrick
 // Processes
 
 const children = new Set();
+const scratch = new Set();
 const killAll = () => {
   for (const c of children) c.kill('SIGKILL');
+  // what the bench made in the temporary folder goes with it, however it ends
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
 };
 process.once('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -316,10 +320,17 @@ export async function report(name, rows, { columns, notes = [], ...extra } = {})
 // ---------------------------------------------------------------------------------------------
 // Projects and tools
 
-/** A copy of examples/<name> (or any folder) without build outputs, in a new temporary folder. */
+/** A new folder in the temporary folder, removed when the bench ends. */
+export async function scratchDir(prefix = 'fabricks-bench-') {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  scratch.add(dir);
+  return dir;
+}
+
+/** A copy of examples/<name> (or any folder) without build outputs, in a scratch folder. */
 export async function copyProject(from, { name, rename: newName } = {}) {
   const src = from.includes('/') ? from : join(root, 'examples', from);
-  const dir = join(await mkdtemp(join(tmpdir(), 'fabricks-bench-')), name ?? src.split('/').pop());
+  const dir = join(await scratchDir(), name ?? src.split('/').pop());
   await cp(src, dir, { recursive: true, filter: (s) => !/(\.fabricks|fabricks\.lock|__pycache__|node_modules)$/.test(s) });
   if (newName) {
     const toml = join(dir, 'fabricks.toml');

@@ -8,12 +8,11 @@
 //   3. one tool call whose request line (and answer) is BENCH_LINE_MIB (default 9) MiB long,
 // under `fabricks run` (built and prepared first; a cold start is not part of it) and natively
 // under node. Prints a table and JSON (bench-results/mcp-js.json).
-import { cp, mkdtemp, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { bin, fabricks, home, lockedNodeModules, median, report, root, row, setting } from './bench-lib.mjs';
+import { bin, fabricks, home, lockedNodeModules, median, report, root, row, scratchDir, setting } from './bench-lib.mjs';
 
 const fixture = join(root, 'test', 'fixtures', 'mcp-stdio-js');
 const runs = setting('BENCH_RUNS', 5, 1);
@@ -22,7 +21,7 @@ const seconds = setting('BENCH_SECONDS', 20, 5);
 const lineMiB = setting('BENCH_LINE_MIB', 9, 1);
 const env = { ...process.env, FABRICKS_HOME: home };
 
-const dir = await mkdtemp(join(tmpdir(), 'fabricks-bench-mcp-'));
+const dir = await scratchDir('fabricks-bench-mcp-');
 for (const f of ['server.js', 'fabricks.toml', 'package.json']) await cp(join(fixture, f), join(dir, f));
 await symlink(await lockedNodeModules(fixture, 'mcp-stdio-js'), join(dir, 'node_modules'));
 const built = await fabricks(['build', dir, '--json', '-q']);

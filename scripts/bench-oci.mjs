@@ -8,16 +8,15 @@
 // Bytes are counted on the wire by a TCP proxy in front of the registry (requests and answers,
 // headers included). Prints a table and JSON (bench-results/oci.json). Needs `npm run setup`
 // (the registry and oras come from install-tools).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { copyProject, exec, fabricks, positional, report, row, setting, smoke, startRegistry, tools } from './bench-lib.mjs';
+import { copyProject, exec, fabricks, positional, report, row, scratchDir, setting, smoke, startRegistry, tools } from './bench-lib.mjs';
 
 const runtimes = positional.length ? positional : smoke ? ['node'] : ['node', 'python'];
 const services = Math.max(2, setting('BENCH_SERVICES', 10, 2));
 const examples = { node: 'hello-js', python: 'hello-python' };
-const scratch = await mkdtemp(join(tmpdir(), 'fabricks-bench-oci-'));
+const scratch = await scratchDir('fabricks-bench-oci-');
 // logins of this run only: nothing of the user's is read or written
 const isolated = { FABRICKS_CONFIG_DIR: join(scratch, 'config'), DOCKER_CONFIG: join(scratch, 'docker') };
 

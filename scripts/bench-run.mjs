@@ -17,10 +17,9 @@
 // ms of its own). Runs a copy of each example (with a file of its own, so its module layer is
 // its own to remove), in $FABRICKS_HOME as it is. Needs `npm run setup` and /usr/bin/time.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { bin, copyProject, exec, fabricks, home, median, positional, report, root, row, setting, smoke, tools, toolsDir, wasmtimeCompiled } from './bench-lib.mjs';
+import { bin, copyProject, exec, fabricks, home, median, positional, report, root, row, scratchDir, setting, smoke, tools, toolsDir, wasmtimeCompiled } from './bench-lib.mjs';
 
 const examples = positional.length ? positional : ['hello-js', 'hello-python'];
 const runs = Math.min(30, Math.max(1, setting('BENCH_RUNS', 7, 1)));
@@ -33,7 +32,7 @@ const compiled = (digest) => join(home, 'cache', COMPILED_LAYOUT, digest.replace
 
 // The engine behind a wrapper that writes down its own peak RSS and CPU, and its parent's (node)
 // as the engine ends. The engine is started with an empty environment: absolute paths only.
-const scratch = await mkdtemp(join(tmpdir(), 'fabricks-bench-run-'));
+const scratch = await scratchDir('fabricks-bench-run-');
 const stats = join(scratch, 'stats');
 const wrapper = join(scratch, 'engine');
 await writeFile(

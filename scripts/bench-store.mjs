@@ -10,13 +10,12 @@
 // Needs `npm run setup` (the registry and oras come from install-tools). Prints a table and JSON
 // (bench-results/store.json).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyProject, exec, fabricks, median, positional, report, row, setting, startRegistry, tools } from './bench-lib.mjs';
+import { copyProject, exec, fabricks, median, positional, report, row, scratchDir, setting, startRegistry, tools } from './bench-lib.mjs';
 
 const runtime = positional[0] ?? 'node';
 const runs = setting('BENCH_RUNS', 3, 1);
-const scratch = await mkdtemp(join(tmpdir(), 'fabricks-bench-store-'));
+const scratch = await scratchDir('fabricks-bench-store-');
 const isolated = { FABRICKS_CONFIG_DIR: join(scratch, 'config'), DOCKER_CONFIG: join(scratch, 'docker') };
 const registry = await startRegistry(scratch);
 
