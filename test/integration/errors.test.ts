@@ -49,7 +49,7 @@ describe('bad input', () => {
   });
 
   it('an import of a Node module the runtime does not provide', async () => {
-    await failsCleanly({ 'fabricks.toml': jsToml(), 'main.js': 'import http from "node:http";\n' }, /main\.js:1:\d+: error: "node:http" is a Node\.js module that the fabricks JavaScript runtime does not provide/);
+    await failsCleanly({ 'fabricks.toml': jsToml(), 'main.js': 'import vm from "node:vm";\n' }, /main\.js:1:\d+: error: "node:vm" is a Node\.js module that the fabricks JavaScript runtime does not provide/);
   });
 
   it('an unknown runtime, listing the ones there are', async () => {

@@ -9,6 +9,7 @@ import { fabricksApi } from './fabricks-api.js';
 import { nodeModules } from './node-modules.js';
 import { fetchFollowing, keepAliveWhileRead } from './fetch.js';
 import { entryName } from './entry.js';
+import { listen, unlisten } from './node-listen.js';
 
 // the user's fetch listeners, which serve.js dispatches requests to
 export const fetchListeners = [];
@@ -20,6 +21,8 @@ export function install(args, env) {
   globalThis.process = process;
   globalThis.fabricks = fabricksApi;
   globalThis.__fabricksNode = nodeModules;
+  // for Node HTTP servers (polyfills/node/http-server.js)
+  globalThis.__fabricksListen = { listen, unlisten };
   globalThis.global = globalThis;
   globalThis.setTimeout = (fn, ms, ...a) => new Timeout(false, fn, ms, a);
   globalThis.setInterval = (fn, ms, ...a) => new Timeout(true, fn, ms, a);

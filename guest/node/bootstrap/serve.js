@@ -11,6 +11,7 @@ import { fetchListeners } from './globals.js';
 import { startMain } from './main-script.js';
 import { drop } from './resources.js';
 import { toRequest, writeResponse } from './http-messages.js';
+import { listeningHandler, startServing } from './node-listen.js';
 
 // A handler that never settles would leave the event loop empty, which aborts the instance; a
 // pending timer keeps it alive and answers 504 in the end.
@@ -20,6 +21,7 @@ let loaded;
 function loadApp() {
   if (!loaded) {
     let main;
+    startServing();
     try {
       main = startMain();
     } catch (e) {
@@ -56,9 +58,11 @@ async function respond(request, waitUntil) {
   const app = await loadApp();
   const ctx = { waitUntil, passThroughOnException() {} };
   let r;
-  if (app && typeof app.fetch === 'function') r = await app.fetch(request, process.env, ctx);
+  const nodeServer = listeningHandler();
+  if (nodeServer) r = await nodeServer(request);
+  else if (app && typeof app.fetch === 'function') r = await app.fetch(request, process.env, ctx);
   else if (fetchListeners.length > 0) r = await dispatchToListeners(request, waitUntil);
-  else return new Response('the service has no fetch handler: export default { fetch(request) { ... } }, or addEventListener("fetch", ...)\n', { status: 500 });
+  else return new Response('the service has no fetch handler: export default { fetch(request) { ... } }, addEventListener("fetch", ...), or an http server that listens\n', { status: 500 });
   if (!(r instanceof Response)) throw new TypeError(`the fetch handler returned ${r === null ? 'null' : typeof r}, not a Response`);
   return r;
 }

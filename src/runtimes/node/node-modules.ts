@@ -2,6 +2,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
+import { INTERIM_MODULES } from './interim-modules.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
@@ -22,6 +23,7 @@ const TIMERS = `module.exports = { setTimeout: globalThis.setTimeout, clearTimeo
 const TIMERS_PROMISES = `module.exports = { setTimeout: (ms, value) => new Promise((r) => globalThis.setTimeout(() => r(value), ms)), setImmediate: (value) => new Promise((r) => globalThis.setImmediate(() => r(value))) };`;
 
 const MODULES: Record<string, () => Support> = {
+  ...INTERIM_MODULES,
   process: () => ({ runtime: 'process' }),
   readline: () => ({ runtime: 'readline' }),
   fs: () => ({ runtime: 'fs' }),
@@ -38,6 +40,9 @@ const MODULES: Record<string, () => Support> = {
   url: () => ({ file: own('url.js')() }),
   crypto: () => ({ file: own('crypto.js')() }),
   os: () => ({ file: own('os.js')() }),
+  http: () => ({ file: own('http.js')() }),
+  https: () => ({ file: own('https.js')() }),
+  http2: () => ({ file: own('http2.js')() }),
   timers: () => ({ code: TIMERS }),
   'timers/promises': () => ({ code: TIMERS_PROMISES }),
 };
@@ -50,9 +55,6 @@ const UNSUPPORTED_HINTS: Record<string, string> = {
   net: 'the runtime has no raw sockets; use fetch() for outgoing requests (allowed by [capabilities.network] connect)',
   tls: 'the runtime has no raw sockets; use fetch() with https:// URLs',
   dgram: 'the runtime has no UDP sockets',
-  http: 'use fetch() for outgoing requests; a service that answers HTTP uses the listen capability',
-  https: 'use fetch() for outgoing requests',
-  http2: 'use fetch() for outgoing requests',
   vm: 'the runtime cannot create new JavaScript contexts',
 };
 
@@ -60,6 +62,8 @@ const UNSUPPORTED_HINTS: Record<string, string> = {
 const PACKAGE_OVERRIDES: Record<string, () => string> = {
   // readable-stream's AbortController: the runtime's own, so signals from user code work with streams.
   'abort-controller': own('abort-controller.js'),
+  // undici's own code needs Node's sockets; its fetch and request() are the runtime's fetch
+  undici: own('undici.js'),
 };
 
 const NODE_NAMES = new Set(builtinModules);
@@ -80,7 +84,7 @@ export function nodeModulesPlugin(sourceDir: string): Plugin {
   return {
     name: 'fabricks-node-modules',
     setup(build) {
-      build.onResolve({ filter: /^(node:)?[a-z_/]+$|^abort-controller$/ }, (args) => {
+      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
         const prefixed = args.path.startsWith('node:');
