@@ -111,6 +111,8 @@ export async function request(url, options = {}) {
   const pairs = Array.isArray(given) ? given.reduce((acc, v, i) => (i % 2 ? acc : acc.concat([[v, given[i + 1]]])), []) : Object.entries(given);
   for (const [k, v] of pairs) if (v !== undefined) for (const one of [].concat(v)) headers.append(k, String(one));
   let body = options.body ?? null;
+  // a string goes as bytes: undici sets no content-type of its own, fetch would
+  if (typeof body === 'string') body = Buffer.from(body);
   if (body instanceof Readable || (body && typeof body[Symbol.asyncIterator] === 'function' && !(body instanceof ReadableStream))) {
     const chunks = [];
     for await (const c of body) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);

@@ -65,7 +65,13 @@ export async function writeResponse(response, out) {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        for (let o = 0; o < value.length; o += 4096) stream.blockingWriteAndFlush(value.subarray(o, o + 4096));
+        try {
+          for (let o = 0; o < value.length; o += 4096) stream.blockingWriteAndFlush(value.subarray(o, o + 4096));
+        } catch (e) {
+          // the client has gone: the body's source hears it (a Node server's response emits 'close')
+          await reader.cancel(e).catch(() => undefined);
+          throw e;
+        }
       }
     }
   } finally {

@@ -12,6 +12,7 @@ import { startMain } from './main-script.js';
 import { drop } from './resources.js';
 import { toRequest, writeResponse } from './http-messages.js';
 import { listeningHandler, startServing } from './node-listen.js';
+import { rearmTimers, runDueTimers } from './timers.js';
 
 // A handler that never settles would leave the event loop empty, which aborts the instance; a
 // pending timer keeps it alive and answers 504 in the end.
@@ -70,6 +71,7 @@ async function respond(request, waitUntil) {
 export const incomingHandler = {
   handle(incoming, out) {
     return (async () => {
+      rearmTimers();
       const pending = [];
       const waitUntil = (p) => pending.push(Promise.resolve(p));
       let response;
@@ -94,6 +96,7 @@ export const incomingHandler = {
         writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
       }
       await Promise.allSettled(pending);
+      await runDueTimers();
     })();
   },
 };

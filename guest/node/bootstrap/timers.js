@@ -118,3 +118,24 @@ export class Timeout {
 export function clearTimer(t) {
   if (t instanceof Timeout) t._close();
 }
+
+// Serving: an instance runs only while the host is calling it. A native timer armed during one
+// request does not fire once that call has returned, not even in the next call, so the queue
+// would wait on it for ever; each call arms it again (a stale one that does fire finds nothing
+// due and does no harm).
+export function rearmTimers() {
+  nativeTimer = undefined;
+  nativeDue = Infinity;
+  scheduleTimers();
+}
+
+/**
+ * Before a request's call returns: the timers already due (setImmediate, setTimeout 0: a
+ * framework's deferred logging and clean-up) run now rather than at some later request.
+ * Bounded, so that a zero-delay setInterval cannot hold the call.
+ */
+export async function runDueTimers(rounds = 20) {
+  for (let i = 0; i < rounds && timerQueue.length > 0 && timerQueue[0].due <= performance.now() + 1; i++) {
+    await new Promise((resolve) => nativeSetTimeout(resolve, 1));
+  }
+}

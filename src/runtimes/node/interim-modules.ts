@@ -1,7 +1,7 @@
 /**
  * Interim (branch h-http): the least of some Node modules that HTTP packages import when they
  * load (node-fetch: zlib, net.isIP, punycode; axios: zlib, assert, net, tls, tty; Express:
- * net.isIP, async_hooks; fetch-blob: stream/web, worker_threads), so that they load until the modules' own rows land (issue 19 point 3
+ * net.isIP, async_hooks, diagnostics_channel, querystring; fetch-blob: stream/web, worker_threads), so that they load until the modules' own rows land (issue 19 point 3
  * has other owners for them). node-modules.ts spreads these first: a real row of the same name
  * replaces its interim one, and this file can then go.
  */
@@ -51,6 +51,18 @@ module.exports = { ReadableStream: g.ReadableStream, ReadableStreamDefaultReader
 
 const WORKER_THREADS = `module.exports = { isMainThread: true, parentPort: null, workerData: null, threadId: 0, resourceLimits: {}, MessageChannel: globalThis.MessageChannel, MessagePort: globalThis.MessagePort, BroadcastChannel: globalThis.BroadcastChannel, Worker: class Worker { constructor() { (${refused('worker_threads Worker')})(); } } };`;
 
+const DIAGNOSTICS_CHANNEL = `class Channel { constructor(name) { this.name = name; this.hasSubscribers = false; } publish() {} subscribe() {} unsubscribe() { return false; } bindStore() {} unbindStore() {} runStores(_d, fn, thisArg, ...args) { return fn.apply(thisArg, args); } }
+const channels = new Map();
+const channel = (name) => { if (!channels.has(name)) channels.set(name, new Channel(name)); return channels.get(name); };
+const tracingChannel = (name) => { const c = {}; for (const k of ['start', 'end', 'asyncStart', 'asyncEnd', 'error']) c[k] = channel('tracing:' + name + ':' + k); return Object.assign(c, { hasSubscribers: false, subscribe() {}, unsubscribe() {}, traceSync: (fn, _ctx, thisArg, ...a) => fn.apply(thisArg, a), tracePromise: (fn, _ctx, thisArg, ...a) => fn.apply(thisArg, a), traceCallback: (fn, _p, _ctx, thisArg, ...a) => fn.apply(thisArg, a) }); };
+module.exports = { channel, tracingChannel, hasSubscribers: () => false, subscribe() {}, unsubscribe() { return false; }, Channel };`;
+
+const QUERYSTRING = `const decode = (s) => { try { return decodeURIComponent(s.replace(/\\+/g, ' ')); } catch { return s; } };
+function parse(str, sep = '&', eq = '=') { const out = Object.create(null); if (typeof str !== 'string' || !str) return out; for (const part of str.split(sep)) { if (!part) continue; const i = part.indexOf(eq); const k = decode(i < 0 ? part : part.slice(0, i)); const v = i < 0 ? '' : decode(part.slice(i + eq.length)); if (k in out) out[k] = [].concat(out[k], v); else out[k] = v; } return out; }
+const escape = (s) => encodeURIComponent(s);
+function stringify(obj, sep = '&', eq = '=') { if (!obj || typeof obj !== 'object') return ''; return Object.keys(obj).flatMap((k) => [].concat(obj[k]).map((v) => escape(k) + eq + escape(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''))).join(sep); }
+module.exports = { parse, stringify, decode: parse, encode: stringify, escape, unescape: decode };`;
+
 type Support = { file: string } | { code: string };
 
 export const INTERIM_MODULES: Record<string, () => Support> = {
@@ -62,5 +74,7 @@ export const INTERIM_MODULES: Record<string, () => Support> = {
   async_hooks: () => ({ code: ASYNC_HOOKS }),
   'stream/web': () => ({ code: STREAM_WEB }),
   worker_threads: () => ({ code: WORKER_THREADS }),
+  diagnostics_channel: () => ({ code: DIAGNOSTICS_CHANNEL }),
+  querystring: () => ({ code: QUERYSTRING }),
   punycode: () => ({ file: require.resolve('punycode/punycode.js') }),
 };

@@ -66,6 +66,16 @@ const PACKAGE_OVERRIDES: Record<string, () => string> = {
   undici: own('undici.js'),
 };
 
+/**
+ * Packages whose Node build needs what a WASI component lacks, taken in their own browser build
+ * (resolved from the importing file, so the user's version): depd reads its caller's file from
+ * V8's structured stack traces (Error.prepareStackTrace), which SpiderMonkey does not give; its
+ * browser build is the same API without the warnings. Express and its middleware load it.
+ */
+const BROWSER_BUILDS: Record<string, string> = {
+  depd: 'depd/lib/browser/index.js',
+};
+
 const NODE_NAMES = new Set(builtinModules);
 
 /** The npm package a file belongs to ("zod", "@scope/name"), from its path under node_modules. */
@@ -87,6 +97,8 @@ export function nodeModulesPlugin(sourceDir: string): Plugin {
       build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
+        const browser = BROWSER_BUILDS[args.path];
+        if (browser) return { path: createRequire(args.importer || join(sourceDir, 'entry.js')).resolve(browser) };
         const prefixed = args.path.startsWith('node:');
         // 'string_decoder/' and 'process/' are how packages ask for the npm shims of these; the
         // runtime's answer is the same module

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { cp, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { fabricks, jsToml, repoRoot } from '../helpers.js';
+import { lockedNodeModules } from '../example-deps.js';
+import { requestLog, serveProject, type Served } from '../serve-helpers.js';
+
+// Node's http and https (and undici) in the JavaScript runtime, through real packages pinned in
+// test/fixtures/node-http's lock file and left unchanged: clients (node:http, node-fetch 2 and 3,
+// axios, undici) against a real loopback server under [capabilities.network] connect, and
+// servers (Express 4 and 5, @hono/node-server, the MCP SDK's Streamable HTTP transport on
+// Express) served by `fabricks run` under [capabilities.network] listen.
+const fixture = join(repoRoot, 'test', 'fixtures', 'node-http');
+let modules: string;
+
+/** A project of the fixture's `entry`, with node_modules from the lock file. */
+async function app(entry: string, capabilities: string, name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `fabricks-node-http-${name}-`));
+  await cp(join(fixture, entry), join(dir, entry));
+  await writeFile(join(dir, 'fabricks.toml'), jsToml(entry, `\n[package]\nname = "${name}"\n\n${capabilities}\n`));
+  await symlink(modules, join(dir, 'node_modules'));
+  return dir;
+}
+
+const running: Served[] = [];
+async function serve(dir: string, extra: string[] = []): Promise<Served> {
+  const s = await serveProject([dir, '--listen', '127.0.0.1:0', ...extra]);
+  running.push(s);
+  return s;
+}
+
+// The upstream the clients call: it echoes what arrived, and redirects /redirect to /echo.
+let upstream: Server;
+let port = 0;
+const seen: Array<{ method: string; url: string; body: string; test?: string; encoding?: string }> = [];
+
+beforeAll(async () => {
+  modules = await lockedNodeModules(fixture, 'node-http');
+  upstream = createServer((req, res) => {
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: '/echo?via=redirect' });
+      return res.end();
+    }
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, body, test: req.headers['x-test'] as string | undefined, encoding: req.headers['accept-encoding'] });
+      res.writeHead(200, { 'x-upstream': 'yes', 'content-type': 'text/plain' });
+      res.end(`${req.method} ${req.url} ${body}`);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  port = (upstream.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  for (const s of running) if (s.child.exitCode === null) await s.stop('SIGKILL');
+  await new Promise<void>((r) => upstream?.close(() => r()));
+});
+
+describe('HTTP clients over the runtime fetch, under [capabilities.network] connect', () => {
+  it('node:http, node-fetch 2 and 3, axios and undici reach a granted server; a place not granted is refused naming connect', async () => {
+    const dir = await app('client.js', `[capabilities.network]\nconnect = ["127.0.0.1:${port}"]`, 'node-http-clients');
+    const denied = `http://127.0.0.1:${port + 1}/nope`;
+    const r = await fabricks(['run', '-q', dir, '--', `http://127.0.0.1:${port}`, denied]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string } & Record<string, unknown>).map((l) => [l.name, l]));
+    expect(lines.get('http')).toEqual({ name: 'http', status: 200, message: 'OK', body: 'POST /echo?via=http part one, part two', header: 'yes', raw: true });
+    expect(lines.get('node-fetch2')).toEqual({ name: 'node-fetch2', status: 200, body: 'POST /echo?via=node-fetch2 two', header: 'yes' });
+    expect(lines.get('node-fetch3')).toEqual({ name: 'node-fetch3', status: 200, body: 'POST /echo?via=node-fetch3 three', header: 'yes' });
+    expect(lines.get('axios')).toEqual({ name: 'axios', status: 200, body: 'POST /echo?via=axios {"n":1}', header: 'yes' });
+    expect(lines.get('axios-redirect')).toEqual({ name: 'axios-redirect', status: 200, body: 'GET /echo?via=redirect ' });
+    expect(lines.get('undici')).toEqual({ name: 'undici', status: 200, body: 'POST /echo?via=undici four', header: 'yes' });
+    expect(lines.get('undici-fetch')).toEqual({ name: 'undici-fetch', status: 200, body: 'GET /echo?via=undici-fetch ' });
+    // the server saw each client's own header, and no request asked for a compressed answer
+    for (const name of ['node-http', 'node-fetch2', 'node-fetch3', 'axios', 'undici']) expect(seen.find((s) => s.test === name), name).toBeDefined();
+    expect(seen.filter((s) => s.encoding !== undefined)).toEqual([]);
+    // every client's refusal carries the capability message
+    const rule = `network access to 127.0.0.1:${port + 1} is not granted; add "127.0.0.1:${port + 1}" (or a rule that covers it) to [capabilities.network] connect`;
+    for (const name of ['http-denied', 'node-fetch2-denied', 'node-fetch3-denied', 'axios-denied', 'undici-denied']) {
+      expect(lines.get(name), name).toMatchObject({ error: expect.stringContaining(rule) });
+    }
+    expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
+  });
+});
+
+describe('Node HTTP servers served through [capabilities.network] listen', () => {
+  for (const version of ['5', '4']) {
+    it(`an Express ${version} app: routes, JSON bodies, cookies, a streamed body, finish and close events, a route that throws`, async () => {
+      const dir = await app('express.js', `[capabilities.network]\nlisten = [3000]\n\n[capabilities.env]\nset = { EXPRESS = "${version}" }`, `node-http-express${version}`);
+      const s = await serve(dir, ['--concurrency', '1']);
+      const hello = await fetch(`${s.url}/hello/ada?q=1`);
+      expect(hello.status).toBe(200);
+      expect(hello.headers.get('x-app')).toBe(`express${version}`);
+      expect(hello.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await hello.text()).toBe('hello ada q=1 host=127.0.0.1');
+      const posted = await fetch(`${s.url}/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2] }) });
+      expect(posted.status).toBe(201);
+      expect(await posted.json()).toEqual({ got: { a: [1, 2] }, type: 'application/json' });
+      const cookies = await fetch(`${s.url}/cookies`);
+      expect(cookies.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      // the first event arrives while the handler still waits to write the second
+      const started = Date.now();
+      const stream = await fetch(`${s.url}/stream`);
+      expect(stream.headers.get('content-type')).toBe('text/event-stream');
+      const reader = stream.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toBe('data: one\n\n');
+      expect(Date.now() - started).toBeLessThan(900);
+      let rest = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += new TextDecoder().decode(value);
+      }
+      expect(rest).toBe('data: two\n\n');
+      expect(await (await fetch(`${s.url}/closed`)).text()).toBe('ok');
+      expect(await (await fetch(`${s.url}/counts`)).json()).toEqual({ finished: 1, closed: 1 });
+      const missing = await fetch(`${s.url}/missing`);
+      expect(missing.status).toBe(404);
+      // Express answers a throwing route itself (500, its error page) and keeps serving
+      const thrown = await fetch(`${s.url}/throw`);
+      expect(thrown.status).toBe(500);
+      expect(s.stderr()).toContain('the route failed on purpose');
+      // one instance served them all, in order: module state carried over
+      const last = await fetch(`${s.url}/hello/again`);
+      expect(last.headers.get('x-served')).toBe('9');
+      expect((await requestLog(s, 9)).map((e) => e.status)).toEqual([200, 201, 200, 200, 200, 200, 404, 500, 200]);
+      expect(await s.stop()).toBe(130);
+    });
+  }
+
+  it('a Hono app on @hono/node-server', async () => {
+    const dir = await app('hono.js', `[capabilities.network]\nlisten = [3000]`, 'node-http-hono');
+    const s = await serve(dir);
+    const hello = await fetch(`${s.url}/hello/ada`);
+    expect(hello.headers.get('x-app')).toBe('hono');
+    expect(await hello.text()).toBe('hono says hello ada');
+    const echoed = await fetch(`${s.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":[1,"two"]}' });
+    expect(await echoed.json()).toEqual({ echoed: { x: [1, 'two'] } });
+    expect(s.stderr()).toContain('hono listening on 3000');
+    await s.stop();
+  });
+
+  it("the MCP SDK's Streamable HTTP server on Express (stateless), driven by the SDK's client", async () => {
+    const dir = await app('mcp-http.js', `[capabilities.network]\nlisten = [3000]`, 'node-http-mcp');
+    const s = await serve(dir);
+    const client = new Client({ name: 'fabricks-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`)));
+    try {
+      expect(client.getServerVersion()).toEqual({ name: 'http-demo', version: '1.0.0' });
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['add']);
+      for (const [a, b] of [[2, 3], [40, 2]] as const) {
+        expect(await client.callTool({ name: 'add', arguments: { a, b } })).toEqual({ content: [{ type: 'text', text: String(a + b) }] });
+      }
+    } finally {
+      await client.close();
+    }
+    expect((await requestLog(s, 4)).filter((e) => e.path === '/mcp' && e.method === 'POST').every((e) => e.status === 200 || e.status === 202)).toBe(true);
+    await s.stop();
+  });
+
+  it('listen() without [capabilities.network] listen is an EACCES error event naming the capability', async () => {
+    const dir = await app('listen-denied.js', '', 'node-http-listen-denied');
+    const r = await fabricks(['run', '-q', dir]);
+    expect(r.status).toBe(0);
+    const line = JSON.parse(r.stdout.trim()) as { code: string; syscall: string; message: string };
+    expect(line).toEqual({ code: 'EACCES', syscall: 'listen', message: expect.stringContaining('add listen = [3000] to [capabilities.network] in fabricks.toml') });
+  });
+});
