@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
 import { cp, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fabricks, jsToml, repoRoot } from '../helpers.js';
+import { fabricks, jsToml, repoRoot, testCertificates } from '../helpers.js';
 import { lockedNodeModules } from '../example-deps.js';
 import { requestLog, serveProject, type Served } from '../serve-helpers.js';
 
@@ -86,6 +88,23 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
       expect(lines.get(name), name).toMatchObject({ error: expect.stringContaining(rule) });
     }
     expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
+  });
+});
+
+describe('HTTPS clients', () => {
+  it('node:https and axios reach a TLS server on loopback, the host doing TLS', async () => {
+    const { ca, key, cert } = await testCertificates();
+    const tls = createTlsServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => res.end(`secure ${req.method} ${req.url}`));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const tlsPort = (tls.address() as { port: number }).port;
+      const dir = await app('https-client.js', `[capabilities.network]\nconnect = ["127.0.0.1:${tlsPort}"]`, 'node-http-https');
+      const r = await fabricks(['run', '-q', dir, '--', `https://127.0.0.1:${tlsPort}/s?x=1`], { env: { NODE_EXTRA_CA_CERTS: ca } });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ https: '200 secure GET /s?x=1', axios: 'secure GET /s?x=1' });
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Interim (branch h-http): the least of some Node modules that HTTP packages import when they
  * load (node-fetch: zlib, net.isIP, punycode; axios: zlib, assert, net, tls, tty; Express:
- * net.isIP, async_hooks, diagnostics_channel, querystring; fetch-blob: stream/web, worker_threads), so that they load until the modules' own rows land (issue 19 point 3
+ * net.isIP, async_hooks, diagnostics_channel, querystring; fetch-blob: stream/web, worker_threads; got: dns), so that they load until the modules' own rows land (issue 19 point 3
  * has other owners for them). node-modules.ts spreads these first: a real row of the same name
  * replaces its interim one, and this file can then go.
  */
@@ -63,6 +63,20 @@ const escape = (s) => encodeURIComponent(s);
 function stringify(obj, sep = '&', eq = '=') { if (!obj || typeof obj !== 'object') return ''; return Object.keys(obj).flatMap((k) => [].concat(obj[k]).map((v) => escape(k) + eq + escape(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : ''))).join(sep); }
 module.exports = { parse, stringify, decode: parse, encode: stringify, escape, unescape: decode };`;
 
+// got's cacheable-lookup names these at load; lookups by name are the host's, through fetch
+const DNS = `const literal = (h) => (/^\\d+(\\.\\d+){3}$/.test(h) ? 4 : h.includes(':') ? 6 : h === 'localhost' ? 4 : 0);
+function answer(hostname, options) {
+  const family = literal(hostname);
+  if (!family) throw Object.assign(new Error('getaddrinfo ENOTFOUND ' + hostname + ': the fabricks runtime resolves names only for the requests it makes (fetch, http)'), { code: 'ENOTFOUND', hostname, syscall: 'getaddrinfo' });
+  const address = hostname === 'localhost' ? '127.0.0.1' : hostname;
+  return options && options.all ? [{ address, family }] : { address, family };
+}
+function lookup(hostname, options, cb) { if (typeof options === 'function') { cb = options; options = {}; } let r; try { r = answer(hostname, options); } catch (e) { queueMicrotask(() => cb(e)); return; } queueMicrotask(() => (Array.isArray(r) ? cb(null, r) : cb(null, r.address, r.family))); }
+class Resolver { setServers() {} getServers() { return []; } cancel() {} }
+for (const m of ['resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveCname', 'resolveMx', 'resolveNs', 'resolveTxt', 'resolveSrv', 'reverse']) Resolver.prototype[m] = function () { return Promise.reject(Object.assign(new Error('dns ' + m + '() is not available in the fabricks runtime'), { code: 'ENOTIMP' })); };
+const promises = { lookup: async (h, o) => answer(h, typeof o === 'number' ? {} : o), Resolver };
+module.exports = { lookup, promises, Resolver, V4MAPPED: 8, ADDRCONFIG: 1024, ALL: 16, NOTFOUND: 'ENOTFOUND', setDefaultResultOrder() {}, getDefaultResultOrder: () => 'verbatim' };`;
+
 type Support = { file: string } | { code: string };
 
 export const INTERIM_MODULES: Record<string, () => Support> = {
@@ -76,5 +90,6 @@ export const INTERIM_MODULES: Record<string, () => Support> = {
   worker_threads: () => ({ code: WORKER_THREADS }),
   diagnostics_channel: () => ({ code: DIAGNOSTICS_CHANNEL }),
   querystring: () => ({ code: QUERYSTRING }),
+  dns: () => ({ code: DNS }),
   punycode: () => ({ file: require.resolve('punycode/punycode.js') }),
 };
