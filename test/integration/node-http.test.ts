@@ -157,7 +157,7 @@ describe('Node HTTP servers served through [capabilities.network] listen', () =>
     });
   }
 
-  it('a Hono app on @hono/node-server', async () => {
+  it('a Hono app on @hono/node-server, served while its main script still awaits', async () => {
     const dir = await app('hono.js', `[capabilities.network]\nlisten = [3000]`, 'node-http-hono');
     const s = await serve(dir);
     const hello = await fetch(`${s.url}/hello/ada`);

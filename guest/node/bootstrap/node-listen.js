@@ -6,10 +6,21 @@
 
 let serving = false;
 let handler;
+let listened; // resolves when a server listens (made on first use: nothing is created at wizer time)
+let onListen = () => {};
 
 /** serve.js starts the bundle: listen() may succeed from now on. */
 export function startServing() {
   serving = true;
+}
+
+/** A promise that settles once a Node server has listened. */
+export function whenListening() {
+  listened ??= new Promise((resolve) => {
+    onListen = resolve;
+    if (handler) resolve();
+  });
+  return listened;
 }
 
 /** The handler of the server that listened, if any. */
@@ -31,6 +42,7 @@ export function listen(fetchHandler, port) {
     throw e;
   }
   handler = fetchHandler;
+  onListen();
 }
 
 /** A server's close(): requests are no longer handed to it. */

@@ -11,7 +11,7 @@ import { fetchListeners } from './globals.js';
 import { startMain } from './main-script.js';
 import { drop } from './resources.js';
 import { toRequest, writeResponse } from './http-messages.js';
-import { listeningHandler, startServing } from './node-listen.js';
+import { listeningHandler, startServing, whenListening } from './node-listen.js';
 import { rearmTimers, runDueTimers } from './timers.js';
 
 // A handler that never settles would leave the event loop empty, which aborts the instance; a
@@ -56,7 +56,9 @@ function dispatchToListeners(request, waitUntil) {
 }
 
 async function respond(request, waitUntil) {
-  const app = await loadApp();
+  // a Node server is ready once it listens, though its main script may await more after that
+  // (a program that awaits its server's 'close' never settles)
+  const app = await Promise.race([loadApp(), whenListening()]);
   const ctx = { waitUntil, passThroughOnException() {} };
   let r;
   const nodeServer = listeningHandler();
