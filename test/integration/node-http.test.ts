@@ -110,7 +110,7 @@ describe('HTTPS clients', () => {
 
 describe('Node HTTP servers served through [capabilities.network] listen', () => {
   for (const version of ['5', '4']) {
-    it(`an Express ${version} app: routes, JSON bodies, cookies, a streamed body, finish and close events, a route that throws`, async () => {
+    it(`an Express ${version} app: routes, JSON bodies, cookies, a streamed body, finish and close events, a route that throws, a client leaving a stream`, async () => {
       const dir = await app('express.js', `[capabilities.network]\nlisten = [3000]\n\n[capabilities.env]\nset = { EXPRESS = "${version}" }`, `node-http-express${version}`);
       const s = await serve(dir, ['--concurrency', '1']);
       const hello = await fetch(`${s.url}/hello/ada?q=1`);
@@ -139,7 +139,7 @@ describe('Node HTTP servers served through [capabilities.network] listen', () =>
       }
       expect(rest).toBe('data: two\n\n');
       expect(await (await fetch(`${s.url}/closed`)).text()).toBe('ok');
-      expect(await (await fetch(`${s.url}/counts`)).json()).toEqual({ finished: 1, closed: 1 });
+      expect(await (await fetch(`${s.url}/counts`)).json()).toEqual({ finished: 1, closed: 1, gone: 0 });
       const missing = await fetch(`${s.url}/missing`);
       expect(missing.status).toBe(404);
       // a throwing route reaches the error middleware, whose setImmediate runs before the call ends
@@ -153,6 +153,18 @@ describe('Node HTTP servers served through [capabilities.network] listen', () =>
       expect(last.headers.get('x-served')).toBe('9');
       // (each line is sent when its request's call ends, so the order may differ)
       expect((await requestLog(s, 9)).map((e) => e.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 201, 404, 500]);
+      // a client that leaves an endless stream: the response emits 'close' and the handler stops
+      const leaving = new AbortController();
+      const watch = await fetch(`${s.url}/watch`, { signal: leaving.signal });
+      const watched = watch.body!.getReader();
+      expect(new TextDecoder().decode((await watched.read()).value)).toBe('data: first\n\n');
+      leaving.abort();
+      let counts = { gone: 0 };
+      for (let i = 0; i < 40 && counts.gone === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        counts = (await (await fetch(`${s.url}/counts`)).json()) as { gone: number };
+      }
+      expect(counts).toMatchObject({ gone: 1 });
       expect(await s.stop()).toBe(130);
     });
   }
