@@ -32,7 +32,6 @@ export class ServerResponse extends Writable {
     this._respond = () => {};
     this._controller = undefined;
     this._ending = false;
-    this._pending = [];
   }
 
   get connection() {
@@ -153,7 +152,7 @@ export class ServerResponse extends Writable {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
     if (!this.headersSent) {
       // the whole body in one end(): a plain response with its length
-      if (this._ending && this._pending.length === 0) {
+      if (this._ending) {
         this._single = bytes;
         cb();
         return;
