@@ -88,6 +88,7 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
       expect(lines.get(name), name).toMatchObject({ error: expect.stringContaining(rule) });
     }
     expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
+    expect(lines.get('http2')).toEqual({ name: 'http2', code: 'ERR_NOT_SUPPORTED', error: expect.stringContaining('node:http2 connect() is not available inside a fabricks sandbox') });
   });
 });
 
