@@ -43,6 +43,10 @@ const seen: Array<{ method: string; url: string; body: string; test?: string; en
 beforeAll(async () => {
   modules = await lockedNodeModules(fixture, 'node-http');
   upstream = createServer((req, res) => {
+    if (req.url === '/slow') {
+      setTimeout(() => res.end('late'), 2000);
+      return;
+    }
     if (req.url === '/redirect') {
       res.writeHead(302, { location: '/echo?via=redirect' });
       return res.end();
@@ -65,7 +69,7 @@ afterAll(async () => {
 });
 
 describe('HTTP clients over the runtime fetch, under [capabilities.network] connect', () => {
-  it('node:http, node-fetch 2 and 3, axios and undici reach a granted server; a place not granted is refused naming connect', async () => {
+  it('node:http, node-fetch 2 and 3, axios (its Node adapter, a timeout) and undici reach a granted server; a place not granted is refused naming connect', async () => {
     const dir = await app('client.js', `[capabilities.network]\nconnect = ["127.0.0.1:${port}"]`, 'node-http-clients');
     const denied = `http://127.0.0.1:${port + 1}/nope`;
     const r = await fabricks(['run', '-q', dir, '--', `http://127.0.0.1:${port}`, denied]);
@@ -75,7 +79,8 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
     expect(lines.get('http')).toEqual({ name: 'http', status: 200, message: 'OK', body: 'POST /echo?via=http part one, part two', header: 'yes', raw: true });
     expect(lines.get('node-fetch2')).toEqual({ name: 'node-fetch2', status: 200, body: 'POST /echo?via=node-fetch2 two', header: 'yes' });
     expect(lines.get('node-fetch3')).toEqual({ name: 'node-fetch3', status: 200, body: 'POST /echo?via=node-fetch3 three', header: 'yes' });
-    expect(lines.get('axios')).toEqual({ name: 'axios', status: 200, body: 'POST /echo?via=axios {"n":1}', header: 'yes' });
+    expect(lines.get('axios')).toEqual({ name: 'axios', status: 200, body: 'POST /echo?via=axios {"n":1}', header: 'yes', request: 'ClientRequest' });
+    expect(lines.get('axios-timeout')).toEqual({ name: 'axios-timeout', error: 'timeout of 200ms exceeded', code: 'ECONNABORTED', early: true });
     expect(lines.get('axios-redirect')).toEqual({ name: 'axios-redirect', status: 200, body: 'GET /echo?via=redirect ' });
     expect(lines.get('undici')).toEqual({ name: 'undici', status: 200, body: 'POST /echo?via=undici four', header: 'yes' });
     expect(lines.get('undici-fetch')).toEqual({ name: 'undici-fetch', status: 200, body: 'GET /echo?via=undici-fetch ' });
@@ -88,6 +93,7 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
       expect(lines.get(name), name).toMatchObject({ error: expect.stringContaining(rule) });
     }
     expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
+    expect(lines.get('fetch-abort')).toEqual({ name: 'fetch-abort', error: 'AbortError', early: true });
     expect(lines.get('http2')).toEqual({ name: 'http2', code: 'ERR_NOT_SUPPORTED', error: expect.stringContaining('node:http2 connect() is not available inside a fabricks sandbox') });
   });
 });

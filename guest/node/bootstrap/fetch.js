@@ -19,10 +19,11 @@ export async function fetchFollowing(input, init) {
   let url = first.url;
   let method = first.method;
   const headers = new Headers(first.headers);
+  const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
   for (let hops = 0; ; hops++) {
     let response;
     try {
-      response = await nativeFetch(url, { method, headers, body, ...(init?.signal ? { signal: init.signal } : {}) });
+      response = await abortable(nativeFetch(url, { method, headers, body, ...(signal ? { signal } : {}) }), signal);
     } catch (e) {
       throw deniedError(url) ?? e;
     }
@@ -48,6 +49,37 @@ export async function fetchFollowing(input, init) {
     if (new URL(url).origin !== next.origin) headers.delete('authorization');
     url = next.href;
   }
+}
+
+/**
+ * StarlingMonkey's fetch does not give up when its signal aborts: the promise rejects here with
+ * the signal's reason at once (the request itself ends on its own, unread).
+ */
+function abortable(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) r.body?.cancel().catch(() => undefined);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function abortReason(signal) {
+  if (signal.reason !== undefined) return signal.reason;
+  const e = new Error('This operation was aborted');
+  e.name = 'AbortError';
+  return e;
 }
 
 /**

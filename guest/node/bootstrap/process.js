@@ -133,6 +133,9 @@ export const process = {
   },
   emit: (name, ...args) => processEvents.emit(name, ...args),
   listenerCount: (name) => processEvents.listenerCount(name),
+  // Object.prototype.toString names it as Node's does: packages tell Node from a browser by it
+  // (axios picks its Node adapter, over node:http, only then)
+  [Symbol.toStringTag]: 'process',
 };
 
 setEnding(finish, fatal);
