@@ -202,9 +202,10 @@ export function refusedByFabricks(server, text) {
 
 /** What went wrong in a drive or build, as one line: the first line of stderr that reads as an error, else the failure. */
 export function firstCause(stderr, failure) {
-  const line = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => /error|not available|cannot|unsupported|not supported|fabricks:/i.test(l) && !/^at /.test(l));
+  const lines = stderr.split('\n').map((l) => l.trim());
+  // a bundling failure: the first of esbuild's messages, not the heading above them
+  const line =
+    lines.find((l) => /: error: /.test(l)) ??
+    lines.find((l) => /error|not available|cannot|unsupported|not supported|fabricks:/i.test(l) && !/^at /.test(l));
   return line ?? (failure ? `${failure.step}: ${failure.message}` : stderr.trim().split('\n')[0] ?? '');
 }
