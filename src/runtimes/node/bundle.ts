@@ -93,7 +93,8 @@ function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plu
     name: 'fabricks-entry-kept',
     setup(build) {
       build.onResolve({ filter }, (args) => {
-        if (args.importer !== 'fabricks:entry' && args.importer !== '<stdin>') return undefined;
+        // esbuild names the virtual module's importer by its sourcefile under resolveDir
+        if (!args.importer.endsWith('fabricks:entry')) return undefined;
         let path: string;
         try {
           path = realpathSync(resolve(sourceDir, entrypoint));

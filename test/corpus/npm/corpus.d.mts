@@ -34,3 +34,5 @@ export function fabricksCommand(server: CorpusServer, project: string, options?:
 export function drive(server: CorpusServer, command: Command, options?: { timeout?: number }): Promise<Drive>;
 export function refusedByFabricks(server: CorpusServer, text: string): boolean;
 export function firstCause(stderr: string, failure?: { step: string; message: string }): string;
+export function problems(server: CorpusServer, d: Drive, where: 'natively' | 'under fabricks'): string[];
+export function refusedBuiltins(stderr: string): string[];

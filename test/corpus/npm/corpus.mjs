@@ -200,6 +200,35 @@ export function refusedByFabricks(server, text) {
   return text.includes('[capabilities.network] connect') && text.includes(server.denied.host);
 }
 
+/**
+ * What a drive answered that its spec did not expect, as sentences (none: it passed). `where`
+ * is 'natively' or 'under fabricks'; only fabricks is expected to refuse the denied call, but on
+ * both sides its arguments must have been accepted.
+ */
+export function problems(server, d, where) {
+  if (d.failure) return [`${d.failure.step} failed ${where}: ${d.failure.message}`];
+  const found = [];
+  if (!d.serverInfo?.name) found.push(`no server name in the initialize answer ${where}`);
+  const missing = server.tools.filter((t) => !d.tools.includes(t));
+  if (missing.length) found.push(`tools/list ${where} lacks ${missing.join(', ')}`);
+  (server.calls ?? []).forEach((call, i) => {
+    const text = d.calls[i]?.text;
+    if (text === undefined || !call.expect.test(text)) found.push(`${call.name} ${where} answered ${JSON.stringify(text?.slice(0, 500))}, not ${call.expect}`);
+  });
+  if (server.denied) {
+    const text = d.denied?.text ?? '';
+    if (/invalid arguments|validation error|unknown tool|tool .* not found/i.test(text)) found.push(`${server.denied.name} ${where} refused its arguments: ${text.slice(0, 500)}`);
+    else if (where === 'under fabricks' && !refusedByFabricks(server, text)) found.push(`${server.denied.name} ${where} answered ${JSON.stringify(text.slice(0, 500))}, not the refusal of ${server.denied.host} for want of a [capabilities.network] connect rule`);
+  }
+  return found;
+}
+
+/** The Node built-ins a failed build names as not provided, as written ("node:http", "dns"). */
+export function refusedBuiltins(stderr) {
+  const names = [...stderr.matchAll(/"([\w:/]+)" is a Node\.js module that|Could not resolve "(node:[\w/]+|http2|inspector|[a-z_]+)"\n\s+.*\n\s+The package "[^"]+" wasn't found on the file system but is built into node/g)].map((m) => m[1] ?? m[2]);
+  return [...new Set(names.map((n) => n.replace(/^node:/, '')))].sort();
+}
+
 /** What went wrong in a drive or build, as one line: the first line of stderr that reads as an error, else the failure. */
 export function firstCause(stderr, failure) {
   const lines = stderr.split('\n').map((l) => l.trim());
