@@ -24,11 +24,12 @@ const modules = await corpus.corpusNodeModules();
 const scratch = await scratchDir('fabricks-bench-corpus-');
 
 /** Median spawn→first result over `runs` drives, and the first drive's problems. */
-async function measure(server, command, where) {
+async function measure(server, command, where, dataHost) {
   const times = [];
   let found = [];
   let first;
   for (let i = 0; i < runs; i++) {
+    await corpus.resetData(server, dataHost);
     const d = await corpus.drive(server, command);
     if (i === 0) {
       first = d;
@@ -37,7 +38,7 @@ async function measure(server, command, where) {
     if (d.firstResultMs === undefined || corpus.problems(server, d, where).length) break;
     times.push(d.firstResultMs);
   }
-  return { firstResultMs: times.length === runs ? median(times) : undefined, problems: found, cause: found.length ? corpus.firstCause(first.stderr, first.failure) : undefined };
+  return { firstResultMs: times.length === runs ? median(times) : undefined, problems: found, cause: found.length ? corpus.firstCause(first.stderr, found[0]) : undefined };
 }
 
 const rows = [];
@@ -46,7 +47,7 @@ for (const id of chosen) {
   const server = servers.find((s) => s.id === id);
   const p = await corpus.prepare(server, modules, scratch);
   const name = `${server.package}@${p.version}`;
-  const native = await measure(server, corpus.nativeCommand(server, modules, p.data.native), 'natively');
+  const native = await measure(server, corpus.nativeCommand(server, modules, p.data.native), 'natively', p.data.native);
   const built = await corpus.build(p.project, { home });
   let fabricks;
   if (built.status !== 0) {
@@ -54,7 +55,7 @@ for (const id of chosen) {
   } else {
     // run once unmeasured, as a second run on the same machine finds it (its module layer compiled)
     await corpus.drive(server, corpus.fabricksCommand(server, p.project, { home }));
-    const m = await measure(server, corpus.fabricksCommand(server, p.project, { home }), 'under fabricks');
+    const m = await measure(server, corpus.fabricksCommand(server, p.project, { home }), 'under fabricks', p.data.fabricks);
     fabricks = { status: m.problems.length ? 'fails' : 'passes', ...m, moduleLayerBytes: built.json.module.size };
   }
   const result = { id, package: server.package, version: p.version, nativeOk: native.problems.length === 0, ...fabricks };

@@ -33,7 +33,7 @@ async function slot<T>(f: () => Promise<T>): Promise<T> {
 /** The drive's problems against its spec: none, or each with the first cause and the end of the server's stderr. */
 function expectPasses(server: CorpusServer, d: Drive, where: 'natively' | 'under fabricks') {
   const found = problems(server, d, where);
-  expect(found, found.length ? `${server.package} ${where}; first cause: ${firstCause(d.stderr, d.failure)}\n${d.stderr.slice(-3000)}` : undefined).toEqual([]);
+  expect(found, found.length ? `${server.package} ${where}; first cause: ${firstCause(d.stderr, found[0])}\n${d.stderr.slice(-3000)}` : undefined).toEqual([]);
 }
 
 describe.concurrent('published npm MCP servers, unmodified, over stdio with the official TypeScript client', () => {

@@ -33,6 +33,7 @@ export function nativeCommand(server: CorpusServer, modules: string, dataHost: s
 export function fabricksCommand(server: CorpusServer, project: string, options?: { home?: string }): Command;
 export function drive(server: CorpusServer, command: Command, options?: { timeout?: number }): Promise<Drive>;
 export function refusedByFabricks(server: CorpusServer, text: string): boolean;
-export function firstCause(stderr: string, failure?: { step: string; message: string }): string;
+export function firstCause(stderr: string, otherwise?: string): string;
 export function problems(server: CorpusServer, d: Drive, where: 'natively' | 'under fabricks'): string[];
 export function refusedBuiltins(stderr: string): string[];
+export function resetData(server: CorpusServer, folder: string): Promise<void>;

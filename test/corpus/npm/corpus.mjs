@@ -90,15 +90,19 @@ export async function prepare(server, modules, parent = tmpdir()) {
   const data = { fabricks: join(root, 'data-fabricks'), native: join(root, 'data-native') };
   await mkdir(project);
   await symlink(modules, join(project, 'node_modules'));
-  for (const folder of Object.values(data)) {
-    await mkdir(folder);
-    for (const [path, text] of Object.entries(server.files ?? {})) {
-      await mkdir(dirname(join(folder, path)), { recursive: true });
-      await writeFile(join(folder, path), text);
-    }
-  }
+  for (const folder of Object.values(data)) await resetData(server, folder);
   await writeFile(join(project, 'fabricks.toml'), projectToml(server, version, data.fabricks));
   return { root, project, data, version };
+}
+
+/** A data folder as the server is first given it: its spec's files and nothing else (what a run wrote is gone). */
+export async function resetData(server, folder) {
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder);
+  for (const [path, text] of Object.entries(server.files ?? {})) {
+    await mkdir(dirname(join(folder, path)), { recursive: true });
+    await writeFile(join(folder, path), text);
+  }
 }
 
 /** `fabricks build --json` of a prepared project: status, the build's JSON, stderr. */
@@ -229,12 +233,14 @@ export function refusedBuiltins(stderr) {
   return [...new Set(names.map((n) => n.replace(/^node:/, '')))].sort();
 }
 
-/** What went wrong in a drive or build, as one line: the first line of stderr that reads as an error, else the failure. */
-export function firstCause(stderr, failure) {
+/**
+ * What went wrong in a drive or build, as one line: the first line of stderr that reads as an
+ * error (for a build, esbuild's first message), else `otherwise` (the first problem found).
+ */
+export function firstCause(stderr, otherwise = '') {
   const lines = stderr.split('\n').map((l) => l.trim());
-  // a bundling failure: the first of esbuild's messages, not the heading above them
   const line =
     lines.find((l) => /: error: /.test(l)) ??
-    lines.find((l) => /error|not available|cannot|unsupported|not supported|fabricks:/i.test(l) && !/^at /.test(l));
-  return line ?? (failure ? `${failure.step}: ${failure.message}` : stderr.trim().split('\n')[0] ?? '');
+    lines.find((l) => /error|not available|cannot|unsupported|not supported|is not a function|is not defined|fabricks:/i.test(l) && !/^at /.test(l));
+  return line ?? otherwise;
 }
