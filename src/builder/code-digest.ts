@@ -12,6 +12,8 @@ import { packageRoot } from '../util/paths.js';
  */
 const SHAPING = ['builder', 'compose', 'runtimes'];
 
+const COMPILED = /\.js$/;
+
 let memo: Promise<Digest> | undefined;
 
 /** The digest of the shaping code as installed (its compiled .js files), computed once a process. */
@@ -23,7 +25,8 @@ async function compute(): Promise<Digest> {
   const dist = join(packageRoot, 'dist');
   const parts: string[] = [];
   for (const dir of SHAPING) {
-    const names = (await readdir(join(dist, dir), { recursive: true })).filter((n) => n.endsWith('.js'));
+    // fabricks' compiled modules (not their source maps, nor the folders readdir lists too)
+    const names = (await readdir(join(dist, dir), { recursive: true })).filter((n) => COMPILED.test(n));
     for (const name of names) parts.push(`${dir}/${name} ${sha256(await readFile(join(dist, dir, name)))}`);
   }
   return sha256(parts.sort().join('\n'));
