@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message } from 'esbuild';
@@ -51,7 +52,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      plugins: [nodeModulesPlugin(sourceDir)],
+      plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir)],
       inject: [BUFFER_GLOBAL],
     });
   } catch (e) {
@@ -78,6 +79,32 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
     .map((p) => resolve(sourceDir, p))
     .concat(finished.inputs);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+}
+
+/**
+ * The entrypoint is imported for its effects: a package that says `"sideEffects": false` (as
+ * mcp-hello-world does) would otherwise have it dropped from the bundle, leaving a program that
+ * does nothing.
+ */
+function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plugin {
+  const spec = `./${entrypoint}`;
+  const filter = new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+  return {
+    name: 'fabricks-entry-kept',
+    setup(build) {
+      build.onResolve({ filter }, (args) => {
+        // esbuild names the virtual module's importer by its sourcefile under resolveDir
+        if (!args.importer.endsWith('fabricks:entry')) return undefined;
+        let path: string;
+        try {
+          path = realpathSync(resolve(sourceDir, entrypoint));
+        } catch {
+          return undefined; // esbuild reports the missing entrypoint as usual
+        }
+        return { path, sideEffects: true };
+      });
+    },
+  };
 }
 
 /**
