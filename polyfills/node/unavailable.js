@@ -1,0 +1,37 @@
+// The error a program gets when it calls what a fabricks sandbox does not have: a plain Error it
+// can catch, whose message says what is missing and what to use or grant instead.
+export function unavailable(what, why, extra = {}) {
+  const e = new Error(`${what} is not available inside a fabricks sandbox: ${why}`);
+  e.code = 'ERR_FABRICKS_UNAVAILABLE';
+  Object.assign(e, extra);
+  return e;
+}
+
+/** A function that throws `unavailable(...)` when called. */
+export const refuse = (what, why, extra) =>
+  function refused() {
+    throw unavailable(what, why, extra);
+  };
+
+/** A Node callback API refused: the error goes to the callback (last argument), as Node's errors do. */
+export const refuseWithCallback = (what, why, extra) =>
+  function refused(...args) {
+    const e = unavailable(what, why, extra);
+    const callback = args[args.length - 1];
+    if (typeof callback !== 'function') throw e;
+    process.nextTick(callback, e);
+  };
+
+/** A promise API refused: it rejects. */
+export const refuseAsync = (what, why, extra) =>
+  function refused() {
+    return Promise.reject(unavailable(what, why, extra));
+  };
+
+/** A class whose constructor throws `unavailable(...)`. */
+export const refuseClass = (what, why, extra) =>
+  class Unavailable {
+    constructor() {
+      throw unavailable(what, why, extra);
+    }
+  };

@@ -1,0 +1,260 @@
+// node:zlib for bundles: Node's API (sync, callback, promisified and stream forms) over pako,
+// a port of zlib itself: its output is byte for byte what Node 20's zlib gives, flush modes and
+// dictionaries included. Brotli has no such library that runs here: its functions throw when
+// called, saying so.
+import * as pako from 'pako';
+import { Buffer } from 'node:buffer';
+import { Transform } from 'node:stream';
+import * as unenvConstants from 'unenv/node/internal/zlib/constants';
+
+export const constants = Object.freeze({ ...unenvConstants });
+const { Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_DEFAULT_COMPRESSION, Z_DEFAULT_WINDOWBITS, Z_DEFAULT_MEMLEVEL, Z_DEFAULT_STRATEGY, Z_DEFAULT_CHUNK } = constants;
+
+export const codes = Object.freeze({
+  Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6,
+  0: 'Z_OK', 1: 'Z_STREAM_END', 2: 'Z_NEED_DICT', '-1': 'Z_ERRNO', '-2': 'Z_STREAM_ERROR', '-3': 'Z_DATA_ERROR', '-4': 'Z_MEM_ERROR', '-5': 'Z_BUF_ERROR', '-6': 'Z_VERSION_ERROR',
+});
+
+// Node's messages where zlib's (pako's) differ
+const MESSAGES = { 2: 'Missing dictionary', '-5': 'unexpected end of file' };
+
+function zlibError(status, message) {
+  const e = new Error(MESSAGES[status] ?? message ?? codes[status]);
+  e.errno = status;
+  e.code = codes[status];
+  return e;
+}
+
+function bytesOf(data, encoding) {
+  if (typeof data === 'string') return Buffer.from(data, encoding);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const e = new TypeError(`The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received ${data === null ? 'null' : typeof data}`);
+  e.code = 'ERR_INVALID_ARG_TYPE';
+  throw e;
+}
+
+// how each mode sets up pako: deflating or inflating, and the wrapper (windowBits' sign and range)
+const MODES = {
+  Deflate: { deflate: true, wrap: 'zlib' },
+  Inflate: { deflate: false, wrap: 'zlib' },
+  Gzip: { deflate: true, wrap: 'gzip' },
+  Gunzip: { deflate: false, wrap: 'gzip' },
+  DeflateRaw: { deflate: true, wrap: 'raw' },
+  InflateRaw: { deflate: false, wrap: 'raw' },
+  Unzip: { deflate: false, wrap: 'auto' },
+};
+
+/** One zlib stream: bytes in with a flush mode, output chunks out; errors are Node's. */
+class Engine {
+  constructor(mode, opts) {
+    const { deflate, wrap } = MODES[mode];
+    const bits = opts.windowBits ?? Z_DEFAULT_WINDOWBITS;
+    const windowBits = wrap === 'raw' ? -bits : wrap === 'gzip' ? bits + 16 : wrap === 'auto' ? bits + 32 : bits;
+    const dictionary = opts.dictionary === undefined ? undefined : bytesOf(opts.dictionary);
+    const common = { windowBits, chunkSize: opts.chunkSize ?? Z_DEFAULT_CHUNK, ...(dictionary ? { dictionary } : {}) };
+    this.deflate = deflate;
+    this.z = deflate
+      ? new pako.Deflate({ ...common, level: opts.level ?? Z_DEFAULT_COMPRESSION, memLevel: opts.memLevel ?? Z_DEFAULT_MEMLEVEL, strategy: opts.strategy ?? Z_DEFAULT_STRATEGY })
+      : new pako.Inflate(common);
+    this.out = [];
+    this.z.onData = (chunk) => this.out.push(chunk);
+    this.z.onEnd = () => {};
+    this.ended = false;
+  }
+  /** Returns the output this input gives now; inflating, output is handed out as it comes. */
+  write(bytes, flush) {
+    if (this.ended) return [];
+    const mode = !this.deflate && flush === Z_NO_FLUSH ? Z_SYNC_FLUSH : flush;
+    this.z.push(bytes, mode);
+    if (this.z.ended) {
+      this.ended = true;
+      if (this.z.err) throw zlibError(this.z.err, this.z.msg);
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
+
+function processSync(mode, buffer, opts = {}) {
+  const engine = new Engine(mode, opts);
+  const chunks = engine.write(bytesOf(buffer), opts.finishFlush ?? Z_FINISH);
+  const result = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+  if (opts.maxOutputLength !== undefined && result.length > opts.maxOutputLength) {
+    const e = new RangeError(`Cannot create a Buffer larger than ${opts.maxOutputLength} bytes`);
+    e.code = 'ERR_BUFFER_TOO_LARGE';
+    throw e;
+  }
+  return opts.info ? { buffer: result, engine } : result;
+}
+
+function processAsync(mode, buffer, opts, callback) {
+  if (typeof opts === 'function') [opts, callback] = [{}, opts];
+  if (typeof callback !== 'function') {
+    const e = new TypeError('The "callback" argument must be of type function');
+    e.code = 'ERR_INVALID_ARG_TYPE';
+    throw e;
+  }
+  let result, error;
+  try {
+    result = processSync(mode, buffer, opts);
+  } catch (e) {
+    error = e;
+  }
+  process.nextTick(() => (error ? callback(error) : callback(null, result)));
+}
+
+/** Node's zlib stream classes: a Transform over one Engine. */
+class ZlibBase extends Transform {
+  constructor(mode, opts = {}) {
+    super({ ...opts, objectMode: false, readableObjectMode: false, writableObjectMode: false });
+    this._mode = mode;
+    this._opts = opts;
+    this._flushMode = opts.flush ?? Z_NO_FLUSH;
+    this._finishFlushMode = opts.finishFlush ?? Z_FINISH;
+    this._engine = new Engine(mode, opts);
+    this._flushes = new WeakMap(); // empty chunks written by flush(), and the mode each asks for
+    this.bytesWritten = 0;
+  }
+  _pushOut(chunks) {
+    for (const c of chunks) this.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  }
+  _transform(chunk, encoding, callback) {
+    try {
+      const bytes = bytesOf(chunk, encoding);
+      const flush = this._flushes.get(chunk) ?? this._flushMode;
+      this.bytesWritten += bytes.length;
+      this._pushOut(this._engine.write(bytes, flush));
+      callback();
+    } catch (e) {
+      callback(e);
+    }
+  }
+  _flush(callback) {
+    try {
+      this._pushOut(this._engine.write(new Uint8Array(0), this._finishFlushMode));
+      callback();
+    } catch (e) {
+      callback(e);
+    }
+  }
+  flush(kind, callback) {
+    if (typeof kind === 'function' || kind === undefined) [kind, callback] = [Z_FULL_FLUSH, kind];
+    if (this.writableEnded) {
+      if (callback) process.nextTick(callback);
+      return;
+    }
+    const marker = Buffer.alloc(0);
+    this._flushes.set(marker, kind);
+    this.write(marker, () => callback?.());
+  }
+  params(level, strategy, callback) {
+    const e = new Error('zlib params() is not available in the fabricks runtime (pako cannot change the level of a running stream); create a new stream with the level and strategy instead');
+    e.code = 'ERR_FABRICKS_UNAVAILABLE';
+    if (callback) process.nextTick(callback, e);
+    else throw e;
+  }
+  reset() {
+    this._engine = new Engine(this._mode, this._opts);
+  }
+  close(callback) {
+    if (callback) this.once('close', callback);
+    this.destroy();
+  }
+  get _handle() {
+    return this.destroyed ? null : this._engine;
+  }
+}
+
+export class Deflate extends ZlibBase { constructor(o) { super('Deflate', o); } }
+export class Inflate extends ZlibBase { constructor(o) { super('Inflate', o); } }
+export class Gzip extends ZlibBase { constructor(o) { super('Gzip', o); } }
+export class Gunzip extends ZlibBase { constructor(o) { super('Gunzip', o); } }
+export class DeflateRaw extends ZlibBase { constructor(o) { super('DeflateRaw', o); } }
+export class InflateRaw extends ZlibBase { constructor(o) { super('InflateRaw', o); } }
+export class Unzip extends ZlibBase { constructor(o) { super('Unzip', o); } }
+
+export const createDeflate = (o) => new Deflate(o);
+export const createInflate = (o) => new Inflate(o);
+export const createGzip = (o) => new Gzip(o);
+export const createGunzip = (o) => new Gunzip(o);
+export const createDeflateRaw = (o) => new DeflateRaw(o);
+export const createInflateRaw = (o) => new InflateRaw(o);
+export const createUnzip = (o) => new Unzip(o);
+
+export const deflateSync = (b, o) => processSync('Deflate', b, o);
+export const inflateSync = (b, o) => processSync('Inflate', b, o);
+export const gzipSync = (b, o) => processSync('Gzip', b, o);
+export const gunzipSync = (b, o) => processSync('Gunzip', b, o);
+export const deflateRawSync = (b, o) => processSync('DeflateRaw', b, o);
+export const inflateRawSync = (b, o) => processSync('InflateRaw', b, o);
+export const unzipSync = (b, o) => processSync('Unzip', b, o);
+
+export const deflate = (b, o, cb) => processAsync('Deflate', b, o, cb);
+export const inflate = (b, o, cb) => processAsync('Inflate', b, o, cb);
+export const gzip = (b, o, cb) => processAsync('Gzip', b, o, cb);
+export const gunzip = (b, o, cb) => processAsync('Gunzip', b, o, cb);
+export const deflateRaw = (b, o, cb) => processAsync('DeflateRaw', b, o, cb);
+export const inflateRaw = (b, o, cb) => processAsync('InflateRaw', b, o, cb);
+export const unzip = (b, o, cb) => processAsync('Unzip', b, o, cb);
+
+let crcTable;
+/** CRC-32 as zlib computes it (Node 20.15's zlib.crc32). */
+export function crc32(data, value = 0) {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  const bytes = bytesOf(data);
+  let crc = ~value;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+function brotliUnavailable(name) {
+  const fail = () => {
+    const e = new Error(`zlib.${name} is not available in the fabricks runtime: it has no Brotli implementation; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)`);
+    e.code = 'ERR_FABRICKS_UNAVAILABLE';
+    throw e;
+  };
+  return fail;
+}
+
+export const brotliCompress = (b, o, cb) => {
+  if (typeof o === 'function') cb = o;
+  try {
+    brotliUnavailable('brotliCompress')();
+  } catch (e) {
+    if (typeof cb === 'function') return process.nextTick(cb, e);
+    throw e;
+  }
+};
+export const brotliDecompress = (b, o, cb) => {
+  if (typeof o === 'function') cb = o;
+  try {
+    brotliUnavailable('brotliDecompress')();
+  } catch (e) {
+    if (typeof cb === 'function') return process.nextTick(cb, e);
+    throw e;
+  }
+};
+export const brotliCompressSync = brotliUnavailable('brotliCompressSync');
+export const brotliDecompressSync = brotliUnavailable('brotliDecompressSync');
+export const createBrotliCompress = brotliUnavailable('createBrotliCompress');
+export const createBrotliDecompress = brotliUnavailable('createBrotliDecompress');
+export class BrotliCompress { constructor() { brotliUnavailable('BrotliCompress')(); } }
+export class BrotliDecompress { constructor() { brotliUnavailable('BrotliDecompress')(); } }
+
+export default {
+  constants, codes, crc32,
+  Deflate, Inflate, Gzip, Gunzip, DeflateRaw, InflateRaw, Unzip, BrotliCompress, BrotliDecompress,
+  createDeflate, createInflate, createGzip, createGunzip, createDeflateRaw, createInflateRaw, createUnzip, createBrotliCompress, createBrotliDecompress,
+  deflateSync, inflateSync, gzipSync, gunzipSync, deflateRawSync, inflateRawSync, unzipSync, brotliCompressSync, brotliDecompressSync,
+  deflate, inflate, gzip, gunzip, deflateRaw, inflateRaw, unzip, brotliCompress, brotliDecompress,
+};
