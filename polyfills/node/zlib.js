@@ -6,6 +6,7 @@ import * as pako from 'pako';
 import { Buffer } from 'node:buffer';
 import { Transform } from 'node:stream';
 import * as unenvConstants from 'unenv/node/internal/zlib/constants';
+import { unavailable } from './unavailable.js';
 
 export const constants = Object.freeze({ ...unenvConstants });
 const { Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_DEFAULT_COMPRESSION, Z_DEFAULT_WINDOWBITS, Z_DEFAULT_MEMLEVEL, Z_DEFAULT_STRATEGY, Z_DEFAULT_CHUNK } = constants;
@@ -151,8 +152,7 @@ class ZlibBase extends Transform {
     this.write(marker, () => callback?.());
   }
   params(level, strategy, callback) {
-    const e = new Error('zlib params() is not available in the fabricks runtime (pako cannot change the level of a running stream); create a new stream with the level and strategy instead');
-    e.code = 'ERR_FABRICKS_UNAVAILABLE';
+    const e = unavailable('zlib params()', 'pako cannot change the level of a running stream; create a new stream with the level and strategy instead');
     if (callback) process.nextTick(callback, e);
     else throw e;
   }
@@ -218,12 +218,9 @@ export function crc32(data, value = 0) {
 }
 
 function brotliUnavailable(name) {
-  const fail = () => {
-    const e = new Error(`zlib.${name} is not available in the fabricks runtime: it has no Brotli implementation; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)`);
-    e.code = 'ERR_FABRICKS_UNAVAILABLE';
-    throw e;
+  return () => {
+    throw unavailable(`zlib.${name}`, 'the runtime has no Brotli implementation; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)');
   };
-  return fail;
 }
 
 export const brotliCompress = (b, o, cb) => {

@@ -57,6 +57,13 @@ const MODULES: Record<string, () => Support> = {
   'dns/promises': () => ({ code: `module.exports = require('node:dns').promises;` }),
   net: () => ({ file: own('net.js')() }),
   tls: () => ({ file: own('tls.js')() }),
+  console: () => ({ code: 'module.exports = globalThis.console;' }),
+  sys: () => ({ file: own('node-util.js')() }),
+  _stream_readable: () => ({ code: `module.exports = require('node:stream').Readable;` }),
+  _stream_writable: () => ({ code: `module.exports = require('node:stream').Writable;` }),
+  _stream_duplex: () => ({ code: `module.exports = require('node:stream').Duplex;` }),
+  _stream_transform: () => ({ code: `module.exports = require('node:stream').Transform;` }),
+  _stream_passthrough: () => ({ code: `module.exports = require('node:stream').PassThrough;` }),
 };
 
 /** Why the rest cannot work in a WASI component, and what to do instead. */
