@@ -4,7 +4,7 @@
 // - run(), exit(), enterWith(), snapshot() and AsyncResource work as in Node;
 // - callbacks given to setTimeout, setInterval, setImmediate, queueMicrotask, process.nextTick
 //   and promise .then/.catch/.finally while a store is set run with that store (the globals are
-//   wrapped when the first AsyncLocalStorage is made, so a `timers` import taken earlier is not);
+//   wrapped when the first AsyncLocalStorage is made; node:timers calls through to them);
 // - the code after an `await` is not: it runs with no store (the engine resumes it itself).
 //   Carry the store across an await by reading getStore() before it, or with snapshot()/bind().
 // createHook() hooks are accepted and never called; async ids are counters, not Node's graph.

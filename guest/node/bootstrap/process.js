@@ -25,14 +25,18 @@ function finish() {
   exitWith(process.exitCode ?? 0);
 }
 
+let endedWell = false;
+
 export function exitWith(code) {
   code = Number(code) || 0;
+  if (endedWell) return; // the run has ended with success; code still running cannot change that
   if (!finished) {
     finished = true;
     process.exitCode = code;
     emitProcess('exit', code);
   }
   if (code === 0) {
+    endedWell = true;
     finishRun();
     return;
   }
@@ -41,10 +45,18 @@ export function exitWith(code) {
   throw new ProcessExit(code); // only reached on a host whose exit returns
 }
 
-export class ProcessExit extends Error {}
+export class ProcessExit extends Error {
+  constructor(code) {
+    super(`process.exit(${code}) was called`);
+    this.name = 'ProcessExit';
+  }
+}
 
 export function fatal(e) {
-  if (e instanceof ProcessExit) throw e;
+  if (e instanceof ProcessExit) {
+    if (finished) return; // what process.exit() threw to stop the code after it
+    throw e;
+  }
   try {
     if (e === OUT_OF_MEMORY) sayLastWords();
     else writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
@@ -83,7 +95,10 @@ export const process = {
   stderr: new Writable(stderrStream, 2),
   stdin: new Stdin(),
   exit(code) {
-    exitWith(code ?? process.exitCode ?? 0);
+    code = code ?? process.exitCode ?? 0;
+    exitWith(code);
+    // as Node's, process.exit() does not return: the code after it must not run
+    throw new ProcessExit(code);
   },
   cwd: () => '/',
   chdir() {

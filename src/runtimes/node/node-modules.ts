@@ -18,7 +18,8 @@ const require = createRequire(import.meta.url);
 const pkg = (spec: string) => () => require.resolve(spec);
 const own = (file: string) => () => join(polyfillsDir, file);
 
-const TIMERS = `module.exports = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout, setInterval: globalThis.setInterval, clearInterval: globalThis.clearInterval, setImmediate: globalThis.setImmediate, clearImmediate: globalThis.clearImmediate };`;
+// calls through to the globals as they are when called: async_hooks wraps them later
+const TIMERS = `module.exports = { setTimeout: (...a) => globalThis.setTimeout(...a), clearTimeout: (t) => globalThis.clearTimeout(t), setInterval: (...a) => globalThis.setInterval(...a), clearInterval: (t) => globalThis.clearInterval(t), setImmediate: (...a) => globalThis.setImmediate(...a), clearImmediate: (t) => globalThis.clearImmediate(t) };`;
 
 const MODULES: Record<string, () => Support> = {
   process: () => ({ runtime: 'process' }),
