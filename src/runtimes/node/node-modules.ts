@@ -55,7 +55,7 @@ const MODULES: Record<string, () => Support> = {
   worker_threads: () => ({ file: own('worker-threads.js')() }),
   v8: () => ({ file: own('v8.js')() }),
   dns: () => ({ file: own('dns.js')() }),
-  'dns/promises': () => ({ code: `module.exports = require('node:dns').promises;` }),
+  'dns/promises': () => ({ code: `module.exports = require('dns').promises;` }),
   net: () => ({ file: own('net.js')() }),
   tls: () => ({ file: own('tls.js')() }),
   console: () => ({ code: 'module.exports = globalThis.console;' }),
