@@ -32,7 +32,7 @@ const MODULES: Record<string, () => Support> = {
   'stream/promises': () => ({ file: pkg('readable-stream/lib/stream/promises.js')() }),
   string_decoder: () => ({ file: pkg('string_decoder/')() }),
   util: () => ({ file: own('node-util.js')() }),
-  'util/types': () => ({ file: pkg('util/support/types.js')() }),
+  'util/types': () => ({ file: own('util-types.js')() }),
   path: () => ({ file: pkg('path-browserify')() }),
   'path/posix': () => ({ file: pkg('path-browserify')() }),
   url: () => ({ file: own('url.js')() }),
