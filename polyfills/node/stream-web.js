@@ -1,7 +1,8 @@
 // node:stream/web for bundles: the runtime's own Web streams (the classes fetch bodies use, so
 // the two mix), under Node's names. What the engine has but does not name globally is taken from
 // instances; TextEncoderStream and TextDecoderStream, which it lacks, are made here over
-// TransformStream; ReadableStream gets Node's async iteration (`for await`, `values()`).
+// TransformStream; ReadableStream gets Node's async iteration (`for await`, `values()`) and
+// ReadableStream.from().
 const { ReadableStream, TransformStream, WritableStream } = globalThis;
 export const { ReadableStreamDefaultReader, ReadableStreamBYOBReader, ReadableStreamBYOBRequest, ReadableByteStreamController, ReadableStreamDefaultController, ByteLengthQueuingStrategy, CountQueuingStrategy, CompressionStream, DecompressionStream } = globalThis;
 export { ReadableStream, TransformStream, WritableStream };
@@ -36,6 +37,25 @@ if (typeof ReadableStream.prototype[Symbol.asyncIterator] !== 'function') {
   Object.defineProperty(ReadableStream.prototype, 'values', { value: values, writable: true, configurable: true });
   Object.defineProperty(ReadableStream.prototype, Symbol.asyncIterator, { value: values, writable: true, configurable: true });
 }
+
+// ReadableStream.from(iterable), as Node 20 has it
+const readableFrom = (iterable) => {
+  if (iterable == null || (typeof iterable[Symbol.asyncIterator] !== 'function' && typeof iterable[Symbol.iterator] !== 'function')) {
+    throw Object.assign(new TypeError('The "iterable" argument must be an instance of Iterable or AsyncIterable'), { code: 'ERR_ARG_NOT_ITERABLE' });
+  }
+  const iterator = typeof iterable[Symbol.asyncIterator] === 'function' ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+  return new ReadableStream({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(await value);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+};
+if (typeof ReadableStream.from !== 'function') Object.defineProperty(ReadableStream, 'from', { value: readableFrom, writable: true, configurable: true });
 
 /** Node's TextEncoderStream: strings in, UTF-8 bytes out; a surrogate pair split between chunks stays whole. */
 export class TextEncoderStream {
