@@ -1,15 +1,23 @@
 // node:zlib for bundles: Node's API (sync, callback, promisified and stream forms) over pako,
 // a port of zlib itself: its output is byte for byte what Node 20's zlib gives, flush modes and
-// dictionaries included. Brotli has no such library that runs here: its functions throw when
-// called, saying so.
+// dictionaries included. Brotli decoding is the `brotli` package's decoder (HTTP clients such as
+// node-fetch ask servers for br); Brotli encoding is refused when called (docs/javascript.md).
 import * as pako from 'pako';
+import { decompress as brotliDecode } from 'brotli/decompress';
 import { Buffer } from 'node:buffer';
 import { Transform } from 'node:stream';
 import * as unenvConstants from 'unenv/node/internal/zlib/constants';
 import { unavailable } from './unavailable.js';
 
 export const constants = Object.freeze({ ...unenvConstants });
-const { Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_DEFAULT_COMPRESSION, Z_DEFAULT_WINDOWBITS, Z_DEFAULT_MEMLEVEL, Z_DEFAULT_STRATEGY, Z_DEFAULT_CHUNK } = constants;
+// the constants Node also has on the module itself (deprecated, still read: node-fetch's Z_SYNC_FLUSH)
+export const {
+  Z_NO_FLUSH, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_BLOCK, Z_OK, Z_STREAM_END, Z_NEED_DICT, Z_ERRNO, Z_STREAM_ERROR, Z_DATA_ERROR, Z_MEM_ERROR, Z_BUF_ERROR,
+  Z_VERSION_ERROR, Z_NO_COMPRESSION, Z_BEST_SPEED, Z_BEST_COMPRESSION, Z_DEFAULT_COMPRESSION, Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE, Z_FIXED, Z_DEFAULT_STRATEGY, ZLIB_VERNUM,
+  DEFLATE, INFLATE, GZIP, GUNZIP, DEFLATERAW, INFLATERAW, UNZIP, Z_MIN_WINDOWBITS, Z_MAX_WINDOWBITS, Z_DEFAULT_WINDOWBITS, Z_MIN_CHUNK, Z_MAX_CHUNK, Z_DEFAULT_CHUNK,
+  Z_MIN_MEMLEVEL, Z_MAX_MEMLEVEL, Z_DEFAULT_MEMLEVEL, Z_MIN_LEVEL, Z_MAX_LEVEL, Z_DEFAULT_LEVEL,
+} = constants;
+const LEGACY = { Z_NO_FLUSH, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_BLOCK, Z_OK, Z_STREAM_END, Z_NEED_DICT, Z_ERRNO, Z_STREAM_ERROR, Z_DATA_ERROR, Z_MEM_ERROR, Z_BUF_ERROR, Z_VERSION_ERROR, Z_NO_COMPRESSION, Z_BEST_SPEED, Z_BEST_COMPRESSION, Z_DEFAULT_COMPRESSION, Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE, Z_FIXED, Z_DEFAULT_STRATEGY, ZLIB_VERNUM, DEFLATE, INFLATE, GZIP, GUNZIP, DEFLATERAW, INFLATERAW, UNZIP, Z_MIN_WINDOWBITS, Z_MAX_WINDOWBITS, Z_DEFAULT_WINDOWBITS, Z_MIN_CHUNK, Z_MAX_CHUNK, Z_DEFAULT_CHUNK, Z_MIN_MEMLEVEL, Z_MAX_MEMLEVEL, Z_DEFAULT_MEMLEVEL, Z_MIN_LEVEL, Z_MAX_LEVEL, Z_DEFAULT_LEVEL };
 
 export const codes = Object.freeze({
   Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6,
@@ -219,9 +227,74 @@ export function crc32(data, value = 0) {
 
 function brotliUnavailable(name) {
   return () => {
-    throw unavailable(`zlib.${name}`, 'the runtime has no Brotli implementation; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)');
+    throw unavailable(`zlib.${name}`, 'the runtime decodes Brotli but does not encode it; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)');
   };
 }
+
+function brotliDecompressBytes(buffer, opts = {}) {
+  let out;
+  try {
+    out = brotliDecode(bytesOf(buffer));
+  } catch (e) {
+    const error = new Error(`Decompression failed: ${e.message}`);
+    error.code = 'ERR_BROTLI_DECOMPRESSION_FAILED';
+    throw error;
+  }
+  const result = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  if (opts.maxOutputLength !== undefined && result.length > opts.maxOutputLength) {
+    const e = new RangeError(`Cannot create a Buffer larger than ${opts.maxOutputLength} bytes`);
+    e.code = 'ERR_BUFFER_TOO_LARGE';
+    throw e;
+  }
+  return result;
+}
+
+export const brotliDecompressSync = (b, o) => brotliDecompressBytes(b, o);
+export function brotliDecompress(buffer, opts, callback) {
+  if (typeof opts === 'function') [opts, callback] = [{}, opts];
+  let result, error;
+  try {
+    result = brotliDecompressBytes(buffer, opts);
+  } catch (e) {
+    error = e;
+  }
+  process.nextTick(() => (error ? callback(error) : callback(null, result)));
+}
+
+/** The decoder takes a whole stream at once: the output comes when the input ends. */
+export class BrotliDecompress extends Transform {
+  constructor(opts = {}) {
+    super({ ...opts, objectMode: false, readableObjectMode: false, writableObjectMode: false });
+    this._opts = opts;
+    this._parts = [];
+    this.bytesWritten = 0;
+  }
+  _transform(chunk, encoding, callback) {
+    const bytes = bytesOf(chunk, encoding);
+    this.bytesWritten += bytes.length;
+    this._parts.push(Buffer.from(bytes));
+    callback();
+  }
+  _flush(callback) {
+    try {
+      const out = brotliDecompressBytes(Buffer.concat(this._parts), this._opts);
+      this._parts = [];
+      if (out.length) this.push(out);
+      callback();
+    } catch (e) {
+      callback(e);
+    }
+  }
+  flush(kind, callback) {
+    if (typeof kind === 'function') callback = kind;
+    if (callback) process.nextTick(callback);
+  }
+  close(callback) {
+    if (callback) this.once('close', callback);
+    this.destroy();
+  }
+}
+export const createBrotliDecompress = (o) => new BrotliDecompress(o);
 
 export const brotliCompress = (b, o, cb) => {
   if (typeof o === 'function') cb = o;
@@ -232,24 +305,12 @@ export const brotliCompress = (b, o, cb) => {
     throw e;
   }
 };
-export const brotliDecompress = (b, o, cb) => {
-  if (typeof o === 'function') cb = o;
-  try {
-    brotliUnavailable('brotliDecompress')();
-  } catch (e) {
-    if (typeof cb === 'function') return process.nextTick(cb, e);
-    throw e;
-  }
-};
 export const brotliCompressSync = brotliUnavailable('brotliCompressSync');
-export const brotliDecompressSync = brotliUnavailable('brotliDecompressSync');
 export const createBrotliCompress = brotliUnavailable('createBrotliCompress');
-export const createBrotliDecompress = brotliUnavailable('createBrotliDecompress');
 export class BrotliCompress { constructor() { brotliUnavailable('BrotliCompress')(); } }
-export class BrotliDecompress { constructor() { brotliUnavailable('BrotliDecompress')(); } }
 
 export default {
-  constants, codes, crc32,
+  ...LEGACY, constants, codes, crc32,
   Deflate, Inflate, Gzip, Gunzip, DeflateRaw, InflateRaw, Unzip, BrotliCompress, BrotliDecompress,
   createDeflate, createInflate, createGzip, createGunzip, createDeflateRaw, createInflateRaw, createUnzip, createBrotliCompress, createBrotliDecompress,
   deflateSync, inflateSync, gzipSync, gunzipSync, deflateRawSync, inflateRawSync, unzipSync, brotliCompressSync, brotliDecompressSync,
