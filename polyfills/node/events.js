@@ -38,6 +38,21 @@ function once(emitter, name, options = {}) {
   const signal = options?.signal;
   if (!signal) return packageOnce(emitter, name);
   if (signal.aborted) return Promise.reject(abortError(signal.reason));
+  if (typeof emitter.once !== 'function' && typeof emitter.addEventListener === 'function') {
+    // an EventTarget: its event, or the abort
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        emitter.removeEventListener(name, onEvent);
+        reject(abortError(signal.reason));
+      };
+      const onEvent = (event) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve([event]);
+      };
+      emitter.addEventListener(name, onEvent, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       emitter.removeListener?.(name, onEvent);

@@ -1,5 +1,5 @@
-// node:perf_hooks for bundles: Node's performance (the runtime's clock, with marks, measures and
-// their entries) and a PerformanceObserver for 'mark' and 'measure' entries, the kinds a program
+// node:perf_hooks for bundles: Node's performance (the runtime's global one, given marks,
+// measures and their entries) and a PerformanceObserver for 'mark' and 'measure' entries, the kinds a program
 // makes itself. The engine reports no gc, http or event-loop timings. Constants and histograms
 // are unenv's.
 import { constants, createHistogram, monitorEventLoopDelay } from 'unenv/node/perf_hooks';
@@ -155,6 +155,17 @@ export class Performance {
   }
 }
 
-export const performance = new Performance();
+// Node's perf_hooks.performance is the global one: the runtime's, which has only now() and
+// timeOrigin, gets the rest from here
+const impl = new Performance();
+const METHODS = ['mark', 'measure', 'clearMarks', 'clearMeasures', 'clearResourceTimings', 'getEntries', 'getEntriesByName', 'getEntriesByType', 'eventLoopUtilization', 'timerify', 'markResourceTiming', 'toJSON'];
+let shared = clock;
+try {
+  for (const name of METHODS) if (!(name in clock)) Object.defineProperty(clock, name, { value: impl[name].bind(impl), writable: true, configurable: true });
+  if (!('nodeTiming' in clock)) Object.defineProperty(clock, 'nodeTiming', { get: () => impl.nodeTiming, configurable: true });
+} catch {
+  shared = impl; // a global performance that cannot be extended: perf_hooks has its own
+}
+export const performance = shared;
 
 export default { performance, Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure, PerformanceObserver, PerformanceObserverEntryList, constants, createHistogram, monitorEventLoopDelay };

@@ -123,7 +123,7 @@ export const process = {
     { bigint: () => BigInt(Math.round(performance.now() * 1e6)) },
   ),
   uptime: () => performance.now() / 1000,
-  memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }),
+  memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), { rss: () => 0 }),
   emitWarning(warning, type, code) {
     const w = warningOf(warning, type, code);
     if (w.name === 'DeprecationWarning' && process.noDeprecation) return;
