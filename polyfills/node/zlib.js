@@ -133,7 +133,9 @@ class ZlibBase extends Transform {
   _transform(chunk, encoding, callback) {
     try {
       const bytes = bytesOf(chunk, encoding);
-      const flush = this._flushes.get(chunk) ?? this._flushMode;
+      // as Node's: the last chunk of an ended stream is written with the finishing flush
+      const last = this.writableEnded && this.writableLength === bytes.length;
+      const flush = this._flushes.get(chunk) ?? (last ? this._finishFlushMode : this._flushMode);
       this.bytesWritten += bytes.length;
       this._pushOut(this._engine.write(bytes, flush));
       callback();
