@@ -1,7 +1,9 @@
 // node:zlib for bundles: Node's API (sync, callback, promisified and stream forms) over pako,
 // a port of zlib itself: its output is byte for byte what Node 20's zlib gives, flush modes and
 // dictionaries included. Brotli decoding is the `brotli` package's decoder (HTTP clients such as
-// node-fetch ask servers for br); Brotli encoding is refused when called (docs/javascript.md).
+// node-fetch ask servers for br); Brotli encoding is absent, as on a Node built without it, so
+// that libraries which look for it (Express's compression: 'createBrotliCompress' in zlib)
+// choose gzip (docs/javascript.md). Bundles get this module through zlib-module.js.
 import * as pako from 'pako';
 import { decompress as brotliDecode } from 'brotli/decompress';
 import { Buffer } from 'node:buffer';
@@ -227,12 +229,6 @@ export function crc32(data, value = 0) {
   return ~crc >>> 0;
 }
 
-function brotliUnavailable(name) {
-  return () => {
-    throw unavailable(`zlib.${name}`, 'the runtime decodes Brotli but does not encode it; use gzip or deflate (zlib.createGzip, zlib.gzipSync, ...)');
-  };
-}
-
 function brotliDecompressBytes(buffer, opts = {}) {
   let out;
   try {
@@ -298,23 +294,10 @@ export class BrotliDecompress extends Transform {
 }
 export const createBrotliDecompress = (o) => new BrotliDecompress(o);
 
-export const brotliCompress = (b, o, cb) => {
-  if (typeof o === 'function') cb = o;
-  try {
-    brotliUnavailable('brotliCompress')();
-  } catch (e) {
-    if (typeof cb === 'function') return process.nextTick(cb, e);
-    throw e;
-  }
-};
-export const brotliCompressSync = brotliUnavailable('brotliCompressSync');
-export const createBrotliCompress = brotliUnavailable('createBrotliCompress');
-export class BrotliCompress { constructor() { brotliUnavailable('BrotliCompress')(); } }
-
 export default {
   ...LEGACY, constants, codes, crc32,
-  Deflate, Inflate, Gzip, Gunzip, DeflateRaw, InflateRaw, Unzip, BrotliCompress, BrotliDecompress,
-  createDeflate, createInflate, createGzip, createGunzip, createDeflateRaw, createInflateRaw, createUnzip, createBrotliCompress, createBrotliDecompress,
-  deflateSync, inflateSync, gzipSync, gunzipSync, deflateRawSync, inflateRawSync, unzipSync, brotliCompressSync, brotliDecompressSync,
-  deflate, inflate, gzip, gunzip, deflateRaw, inflateRaw, unzip, brotliCompress, brotliDecompress,
+  Deflate, Inflate, Gzip, Gunzip, DeflateRaw, InflateRaw, Unzip, BrotliDecompress,
+  createDeflate, createInflate, createGzip, createGunzip, createDeflateRaw, createInflateRaw, createUnzip, createBrotliDecompress,
+  deflateSync, inflateSync, gzipSync, gunzipSync, deflateRawSync, inflateRawSync, unzipSync, brotliDecompressSync,
+  deflate, inflate, gzip, gunzip, deflateRaw, inflateRaw, unzip, brotliDecompress,
 };

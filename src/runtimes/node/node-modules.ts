@@ -40,7 +40,7 @@ const MODULES: Record<string, () => Support> = {
   os: () => ({ file: own('os.js')() }),
   timers: () => ({ code: TIMERS }),
   'timers/promises': () => ({ file: own('timers-promises.js')() }),
-  zlib: () => ({ file: own('zlib.js')() }),
+  zlib: () => ({ file: own('zlib-module.js')() }),
   async_hooks: () => ({ file: own('async-hooks.js')() }),
   'stream/web': () => ({ file: own('stream-web.js')() }),
   'stream/consumers': () => ({ file: own('stream-consumers.js')() }),
