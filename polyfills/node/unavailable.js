@@ -13,21 +13,6 @@ export const refuse = (what, why, extra) =>
     throw unavailable(what, why, extra);
   };
 
-/** A Node callback API refused: the error goes to the callback (last argument), as Node's errors do. */
-export const refuseWithCallback = (what, why, extra) =>
-  function refused(...args) {
-    const e = unavailable(what, why, extra);
-    const callback = args[args.length - 1];
-    if (typeof callback !== 'function') throw e;
-    process.nextTick(callback, e);
-  };
-
-/** A promise API refused: it rejects. */
-export const refuseAsync = (what, why, extra) =>
-  function refused() {
-    return Promise.reject(unavailable(what, why, extra));
-  };
-
 /** A class whose constructor throws `unavailable(...)`. */
 export const refuseClass = (what, why, extra) =>
   class Unavailable {
