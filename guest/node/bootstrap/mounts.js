@@ -25,6 +25,12 @@ export function findMount(abs) {
   return undefined;
 }
 
+/** Whether a guest folder holds a mount further down (`/srv` for a mount at `/srv/data`). */
+export function aboveMount(abs) {
+  const dir = abs.replace(/\/+$/, '');
+  return mountsNow().some((m) => m.guest.startsWith(`${dir}/`));
+}
+
 export function pathString(path) {
   if (path instanceof URL) return decodeURIComponent(path.pathname);
   if (path instanceof Uint8Array) return new TextDecoder().decode(path);

@@ -24,8 +24,9 @@ const TIMERS_PROMISES = `module.exports = { setTimeout: (ms, value) => new Promi
 const MODULES: Record<string, () => Support> = {
   process: () => ({ runtime: 'process' }),
   readline: () => ({ runtime: 'readline' }),
-  fs: () => ({ runtime: 'fs' }),
-  'fs/promises': () => ({ runtime: 'fs/promises' }),
+  // the runtime's fs, with file streams over the bundle's stream module
+  fs: () => ({ file: own('fs.js')() }),
+  'fs/promises': () => ({ file: own('fs-promises.js')() }),
   events: () => ({ file: require.resolve('events/') }),
   buffer: () => ({ file: own('buffer.js')() }),
   stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fabricks, repoRoot } from '../helpers.js';
+
+/**
+ * fs and fs/promises as Node documents them (issue 19, point 4): one program
+ * (test/fixtures/fs-node/main.js), built once, runs each case under fabricks with a fresh folder
+ * mounted at /data and under node on the host against an equal folder; what they print must be
+ * the same, byte for byte, once the host folder's path reads /data. The program prints no inode
+ * numbers or times it did not set.
+ */
+
+const fixture = join(repoRoot, 'test', 'fixtures', 'fs-node');
+const CASES = ['paths', 'handles', 'streams', 'tree', 'meta'];
+
+/** The folder every case starts from: files, a binary, a large file, folders and links (one dangling). */
+async function seed(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'sub', 'deep'), { recursive: true });
+  await mkdir(join(dir, 'empty'));
+  await writeFile(join(dir, 'a.txt'), 'alpha\n');
+  await writeFile(join(dir, 'b.bin'), Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+  await writeFile(join(dir, 'big.txt'), 'abcdefghij'.repeat(10000));
+  await writeFile(join(dir, 'sub', 'c.txt'), 'gamma');
+  await writeFile(join(dir, 'sub', 'deep', 'd.txt'), 'delta');
+  await symlink('a.txt', join(dir, 'link-a'));
+  await symlink('sub', join(dir, 'link-sub'));
+  await symlink('link-a', join(dir, 'link-chain'));
+  await symlink('nowhere', join(dir, 'dangling'));
+}
+
+describe('fs and fs/promises as in Node', () => {
+  let root: string;
+  let app: string;
+  beforeAll(async () => {
+    root = await realpath(await mkdtemp(join(tmpdir(), 'fabricks-fs-node-')));
+    app = join(root, 'app');
+    await cp(fixture, app, { recursive: true });
+    await mkdir(join(app, 'data'));
+    await mkdir(join(app, 'ro'));
+    await writeFile(join(app, 'ro', 'r.txt'), 'read only');
+    // node on the host takes the program as a module
+    await mkdir(join(root, 'native'));
+    await cp(join(app, 'main.js'), join(root, 'native', 'main.mjs'));
+    const built = await fabricks(['build', '-q', app]);
+    expect(built.stderr).toBe('');
+    expect(built.status).toBe(0);
+  }, 600_000);
+
+  for (const name of CASES) {
+    it(`${name}: the same output as node on the host`, async () => {
+      const guest = join(root, `guest-${name}`);
+      const host = join(root, `host-${name}`);
+      await seed(guest);
+      await seed(host);
+      const r = await fabricks(['run', '-q', '--mount', `${guest}:/data`, app, '--', name]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const native = await promisify(execFile)(process.execPath, [join(root, 'native', 'main.mjs'), name], {
+        cwd: root,
+        env: { ...process.env, BASE: host },
+      }).catch((e: { stdout: string; stderr: string }) => e);
+      expect(native.stderr).toBe('');
+      const expected = native.stdout.split(host).join('/data');
+      expect(expected.split('\n').length).toBeGreaterThan(15);
+      expect(r.stdout.split('\n')).toEqual(expected.split('\n'));
+      // and the host folder holds what node's left behind
+      const a = await readFile(join(guest, 'a.txt')).catch(() => null);
+      const b = await readFile(join(host, 'a.txt')).catch(() => null);
+      expect(a).toEqual(b);
+    }, 120_000);
+  }
+});
