@@ -74,4 +74,43 @@ describe('fs and fs/promises as in Node', () => {
       expect(a).toEqual(b);
     }, 120_000);
   }
+
+  it('a read-only mount refuses every change as EROFS naming the setting; watch and symlinks are refused when called', async () => {
+    const guest = join(root, 'guest-sandbox');
+    await seed(guest);
+    const r = await fabricks(['run', '-q', '--mount', `${guest}:/data`, app, '--', 'sandbox']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const value = (text: string) => (text === 'undefined' ? undefined : (JSON.parse(text) as Record<string, unknown>));
+    const lines = new Map(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(': ')), value(l.slice(l.indexOf(': ') + 2))]));
+    const readOnly = 'the folder /ro is granted read-only; to write to it, set mode = \\"rw\\" for it in [capabilities.filesystem] mounts in fabricks.toml';
+    for (const [label, syscall] of [
+      ['writeFileSync threw', 'open'], ['openSync w threw', 'open'], ['mkdirSync threw', 'mkdir'], ['chmodSync threw', 'chmod'],
+      ['utimesSync threw', 'utime'], ['truncateSync threw', 'open'], ['accessSync W_OK threw', 'access'], ['rmSync threw', 'rm'],
+      ['copyFileSync into threw', 'copyfile'], ['symlinkSync read-only threw', 'symlink'], ['mkdtempSync threw', 'mkdtemp'],
+      ['promises.appendFile rejected', 'open'], ['write stream error', 'open'],
+    ]) {
+      expect(lines.get(label!), label).toMatchObject({ code: 'EROFS', errno: -30, syscall });
+      expect(JSON.stringify(lines.get(label!)), label).toContain(readOnly);
+    }
+    expect(lines.get('writeFileSync threw')?.message).toBe(`EROFS: ${readOnly.replaceAll('\\"', '"')}, open '/ro/r.txt'`);
+    // reading is what the mount grants; an fd opened for reading refuses writes as Linux does
+    expect(lines.get('accessSync R_OK')).toBeUndefined();
+    expect(lines.get('read still works')).toBe('read only');
+    expect(lines.get('handle write rejected')).toMatchObject({ code: 'EBADF', syscall: 'write', message: 'EBADF: bad file descriptor, write' });
+    expect(await readFile(join(app, 'ro', 'r.txt'), 'utf8')).toBe('read only');
+    // the engine lets a service make no symbolic links (one could later be moved to point out of its mount)
+    expect(lines.get('symlinkSync threw')).toMatchObject({ code: 'EPERM', syscall: 'symlink', path: 'a.txt', dest: '/data/new-link', message: expect.stringContaining('a service cannot make symbolic links') });
+    expect(lines.get('promises.symlink rejected')).toMatchObject({ code: 'EPERM', syscall: 'symlink' });
+    for (const name of ['watch', 'watchFile', 'promises.watch']) {
+      const label = name === 'promises.watch' ? 'promises.watch rejected' : `${name} threw`;
+      expect(lines.get(label), label).toEqual({ name: 'Error', code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', message: `fs.${name} is not available inside a fabricks sandbox: the host does not tell a service when files change; poll with fs.stat instead` });
+    }
+    expect(r.stdout).toContain('unwatchFile: undefined');
+    // nothing outside the mounts: not read, not resolved, not linked to
+    expect(lines.get('outside the mounts threw')).toMatchObject({ code: 'ENOENT', syscall: 'open', path: '/etc/passwd', message: expect.stringContaining('no folder is granted at /etc; add a mount for it to [capabilities.filesystem] mounts') });
+    expect(lines.get('realpath outside threw')).toMatchObject({ code: 'ENOENT', path: '/etc' });
+    expect(lines.get('link out of the mount threw')).toMatchObject({ code: 'ENOENT', syscall: 'link', dest: '/etc/a.txt' });
+    expect(r.stdout).not.toContain('root:');
+  }, 120_000);
 });

@@ -53,7 +53,7 @@ export function openFd(path, flags, syscall = 'open') {
     const fd = m.dir.openAt(n & O_NOFOLLOW ? NOFOLLOW : FOLLOW, m.rel,
       { create: Boolean(n & O_CREAT), exclusive: Boolean(n & O_EXCL), truncate: Boolean(n & O_TRUNC), directory: Boolean(n & O_DIRECTORY) },
       { read: access !== O_WRONLY, write: access !== O_RDONLY });
-    return { fd, path: String(path), mount: m, position: 0n, append: Boolean(n & O_APPEND) };
+    return { fd, path: String(path), mount: m, position: 0n, append: Boolean(n & O_APPEND), writable: access !== O_RDONLY, readable: access !== O_WRONLY };
   }, writes(n));
   const num = nextFd++;
   table.set(num, entry);
@@ -93,9 +93,17 @@ const hasPosition = (p) => (typeof p === 'number' && p >= 0) || typeof p === 'bi
 /** Reads up to `length` bytes into `buffer` at `offset`; at `position`, or at the fd's own and advancing it. */
 export function readInto(fd, buffer, offset, length, position) {
   return onFd(fd, 'read', (e) => {
+    if (!e.readable) throw nodeError('EBADF', 'read');
     if (length === 0) return 0;
     const at = hasPosition(position) ? BigInt(position) : e.position;
-    const [bytes] = e.fd.read(BigInt(length), at);
+    let bytes;
+    try {
+      [bytes] = e.fd.read(BigInt(length), at);
+    } catch (err) {
+      // WASI opens a folder for reading and then refuses the read; Linux says EISDIR
+      if (e.fd.getType() === 'directory') throw nodeError('EISDIR', 'read');
+      throw err;
+    }
     new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).set(bytes, offset);
     if (!hasPosition(position)) e.position = at + BigInt(bytes.length);
     return bytes.length;
@@ -105,6 +113,8 @@ export function readInto(fd, buffer, offset, length, position) {
 /** Writes all of `bytes`; at `position`, else at the fd's own (the end when appending), advancing it. */
 export function writeAt(fd, bytes, position) {
   return onFd(fd, 'write', (e) => {
+    // an fd opened only for reading (on a read-only mount as on any other) refuses writes as Linux does
+    if (!e.writable) throw nodeError('EBADF', 'write');
     const explicit = hasPosition(position) && !e.append;
     let off = explicit ? BigInt(position) : e.append ? e.fd.stat().size : e.position;
     for (let i = 0; i < bytes.length; ) {

@@ -32,11 +32,12 @@ function later(cb, fn) {
   } catch (e) {
     error = e;
   }
-  globalThis.setImmediate(() => (error ? cb(error) : cb(null, ...results)));
+  // a call with no result calls back with the error alone, as Node's do
+  globalThis.setImmediate(() => (error ? cb(error) : results.length === 1 && results[0] === undefined ? cb(null) : cb(null, ...results)));
 }
 
-/** The arguments and the callback, which is the last argument. */
-const split = (args) => [args.slice(0, -1), needCallback(args[args.length - 1])];
+/** The arguments and the callback, which is the last argument (a call without one left it out). */
+const split = (args) => (typeof args[args.length - 1] === 'function' ? [args.slice(0, -1), args[args.length - 1]] : [args, needCallback(undefined)]);
 
 export function callbackForms(fs) {
   for (const name of CALLBACKS) {
