@@ -15,7 +15,7 @@ import { fabricks, repoRoot } from '../helpers.js';
  */
 
 const fixture = join(repoRoot, 'test', 'fixtures', 'fs-node');
-const CASES = ['paths', 'handles', 'streams', 'tree', 'meta'];
+const CASES = ['paths', 'handles', 'streams', 'tree', 'meta', 'packed'];
 
 /** The folder every case starts from: files, a binary, a large file, folders and links (one dangling). */
 async function seed(dir: string): Promise<void> {
@@ -46,6 +46,7 @@ describe('fs and fs/promises as in Node', () => {
     // node on the host takes the program as a module
     await mkdir(join(root, 'native'));
     await cp(join(app, 'main.js'), join(root, 'native', 'main.mjs'));
+    await cp(join(app, 'assets'), join(root, 'native', 'assets'), { recursive: true });
     const built = await fabricks(['build', '-q', app]);
     expect(built.stderr).toBe('');
     expect(built.status).toBe(0);
@@ -62,11 +63,12 @@ describe('fs and fs/promises as in Node', () => {
       expect(r.status).toBe(0);
       const native = await promisify(execFile)(process.execPath, [join(root, 'native', 'main.mjs'), name], {
         cwd: root,
-        env: { ...process.env, BASE: host },
+        env: { ...process.env, BASE: host, PACKED: join(root, 'native') },
       }).catch((e: { stdout: string; stderr: string }) => e);
       expect(native.stderr).toBe('');
-      const expected = native.stdout.split(host).join('/data');
-      expect(expected.split('\n').length).toBeGreaterThan(15);
+      // the program's own files are at the top of the module layer under fabricks
+      const expected = native.stdout.split(host).join('/data').split(join(root, 'native')).join('');
+      expect(expected.split('\n').length).toBeGreaterThan(12);
       expect(r.stdout.split('\n')).toEqual(expected.split('\n'));
       // and the host folder holds what node's left behind
       const a = await readFile(join(guest, 'a.txt')).catch(() => null);
@@ -112,5 +114,8 @@ describe('fs and fs/promises as in Node', () => {
     expect(lines.get('realpath outside threw')).toMatchObject({ code: 'ENOENT', path: '/etc' });
     expect(lines.get('link out of the mount threw')).toMatchObject({ code: 'ENOENT', syscall: 'link', dest: '/etc/a.txt' });
     expect(r.stdout).not.toContain('root:');
+    // the packed files are read-only
+    expect(lines.get('write a packed file threw')).toMatchObject({ code: 'EROFS', syscall: 'open', path: '/assets/hello.txt' });
+    expect(lines.get('open a packed file for writing threw')).toMatchObject({ code: 'EROFS', syscall: 'open', message: expect.stringContaining('the files packed into the module layer are read-only') });
   }, 120_000);
 });

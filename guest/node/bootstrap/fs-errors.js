@@ -3,6 +3,7 @@
 
 import { ProcessExit } from './process.js';
 import { absolute, findMount, guestPath, mountWritable, NOFOLLOW, pathString } from './mounts.js';
+import { isPackedFolder } from './fs-packed.js';
 
 export const CONFIG = '[capabilities.filesystem] mounts in fabricks.toml';
 const ERRNO = {
@@ -55,7 +56,10 @@ export function fsError(code, detail, syscall, path, wasi, dest) {
 
 /** A path in no mount: `missing`, the path itself or a rename's `dest`. */
 export function notGranted(syscall, path, missing = path, dest = undefined) {
-  const folder = `no folder is granted at ${topFolder(absolute(missing))}; add a mount for it to ${CONFIG}`;
+  // under a folder of the packed files, it is only missing
+  const top = topFolder(absolute(missing));
+  if (top !== '/' && isPackedFolder(top)) return fsError('ENOENT', DESCRIPTIONS.ENOENT, syscall, path, undefined, dest);
+  const folder = `no folder is granted at ${top}; add a mount for it to ${CONFIG}`;
   // a relative path may have meant a packed file
   const detail = missing.startsWith('/') ? folder : `no such file in the module layer, and ${folder}`;
   return fsError('ENOENT', detail, syscall, path, undefined, dest);

@@ -4,7 +4,9 @@
 
 import { close } from './resources.js';
 import { FOLLOW, NOFOLLOW } from './mounts.js';
-import { fromWasi, inMount, nodeError } from './fs-errors.js';
+import { fromWasi, fsError, inMount, nodeError } from './fs-errors.js';
+import { packedBytes } from './packed-files.js';
+import { packedStats, statsOf } from './fs-stats.js';
 
 export const O = {
   O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 64, O_EXCL: 128, O_NOCTTY: 256, O_TRUNC: 512, O_APPEND: 1024,
@@ -49,15 +51,30 @@ let nextFd = 3; // 0-2 are stdio
 export function openFd(path, flags, syscall = 'open') {
   const n = flagsOf(flags);
   const access = n & 3;
+  const packed = packedBytes(path);
+  if (packed) {
+    // the module layer is read-only: an fd on a packed file reads from its bytes
+    if (writes(n)) throw fsError('EROFS', 'the files packed into the module layer are read-only; write to a folder mounted with mode = "rw"', syscall, String(path));
+    return remember({ packed, path: String(path), position: 0n, append: false, writable: false, readable: true });
+  }
   const entry = inMount(syscall, path, (m) => {
     const fd = m.dir.openAt(n & O_NOFOLLOW ? NOFOLLOW : FOLLOW, m.rel,
       { create: Boolean(n & O_CREAT), exclusive: Boolean(n & O_EXCL), truncate: Boolean(n & O_TRUNC), directory: Boolean(n & O_DIRECTORY) },
       { read: access !== O_WRONLY, write: access !== O_RDONLY });
     return { fd, path: String(path), mount: m, position: 0n, append: Boolean(n & O_APPEND), writable: access !== O_RDONLY, readable: access !== O_WRONLY };
   }, writes(n));
+  return remember(entry);
+}
+
+function remember(entry) {
   const num = nextFd++;
   table.set(num, entry);
   return num;
+}
+
+/** fstat: the descriptor's, or a packed file's. */
+export function fdStats(fd, options) {
+  return onFd(fd, 'fstat', (e) => (e.packed ? packedStats(e.packed, options) : statsOf(e.fd.stat(), options, e.fd.metadataHash().lower)));
 }
 
 /** The open file an fd number names, or EBADF for `syscall`. */
@@ -75,6 +92,11 @@ export function entryOf(fd, syscall) {
 /** Runs one descriptor call, its errors in Node's terms without a path (as Node gives them for fds). */
 export function onFd(fd, syscall, fn, changes = false) {
   const entry = entryOf(fd, syscall);
+  // a packed file's fd only reads: nothing to change, nothing to sync
+  if (entry.packed && syscall !== 'read' && syscall !== 'fstat') {
+    if (changes) throw nodeError('EBADF', syscall);
+    return undefined;
+  }
   try {
     return fn(entry);
   } catch (e) {
@@ -98,7 +120,7 @@ export function readInto(fd, buffer, offset, length, position) {
     const at = hasPosition(position) ? BigInt(position) : e.position;
     let bytes;
     try {
-      [bytes] = e.fd.read(BigInt(length), at);
+      [bytes] = e.packed ? [e.packed.subarray(Math.min(Number(at), e.packed.length), Math.min(Number(at) + length, e.packed.length))] : e.fd.read(BigInt(length), at);
     } catch (err) {
       // WASI opens a folder for reading and then refuses the read; Linux says EISDIR
       if (e.fd.getType() === 'directory') throw nodeError('EISDIR', 'read');

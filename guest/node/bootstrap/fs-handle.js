@@ -1,7 +1,6 @@
 // fs.promises' FileHandle: an fd with promise-returning methods, closed once.
 
-import { closeFd, onFd, readArgs, readInto, readRest, timestampOf, writeAt } from './fs-fds.js';
-import { statsOf } from './fs-stats.js';
+import { closeFd, fdStats, onFd, readArgs, readInto, readRest, timestampOf, writeAt } from './fs-fds.js';
 
 const attempt = (fn) => new Promise((resolve) => resolve(fn()));
 
@@ -48,7 +47,7 @@ export class FileHandle {
     return this.writeFile(data, options);
   }
   stat(options) {
-    return attempt(() => onFd(this.#open('fstat'), 'fstat', (e) => statsOf(e.fd.stat(), options, e.fd.metadataHash().lower)));
+    return attempt(() => fdStats(this.#open('fstat'), options));
   }
   truncate(len = 0) {
     return attempt(() => onFd(this.#open('ftruncate'), 'ftruncate', (e) => e.fd.setSize(BigInt(len)), true));

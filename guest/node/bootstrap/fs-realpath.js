@@ -5,6 +5,7 @@
 import { aboveMount, absolute, findMount, FOLLOW, NOFOLLOW, pathString } from './mounts.js';
 import { fromWasi, notGranted, nodeError } from './fs-errors.js';
 import { packedBytes } from './packed-files.js';
+import { isPackedFolder, packedPath } from './fs-packed.js';
 
 const MAX_LINKS = 40;
 
@@ -12,7 +13,10 @@ const MAX_LINKS = 40;
 export function realpath(path, native) {
   const given = pathString(path);
   // a packed file is where it is
-  if (packedBytes(given)) return absolute(given).replace(/\/+/g, '/');
+  if (!findMount(absolute(given))) {
+    const packed = packedPath(given);
+    if (packedBytes(packed) || isPackedFolder(packed)) return packed;
+  }
   const todo = absolute(given).split('/');
   const done = [];
   let links = 0;

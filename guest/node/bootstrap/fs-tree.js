@@ -22,7 +22,7 @@ export function listDir(mount, rel = mount.rel) {
   }
 }
 
-const join = (a, b) => (a === '.' ? b : `${a}/${b}`);
+const join = (a, b) => (b === '.' ? a : a === '.' ? b : `${a}/${b}`);
 
 function isFolder(mount, rel) {
   try {
@@ -34,21 +34,30 @@ function isFolder(mount, rel) {
 
 /**
  * readdir: names, or Dirents; with `recursive`, every entry below, as paths relative to the
- * folder (names follow links to folders, Dirents do not, as in Node 20).
+ * folder (names follow links to folders, Dirents do not, as in Node 20). `listing(sub)` gives
+ * the entries of a folder below (`'.'` for the folder itself) and whether a link leads to a folder.
  */
+export function walkFolder(parent, listing, options) {
+  const out = [];
+  const walk = (rel, shown, dirPath) => {
+    for (const e of listing.entries(rel)) {
+      out.push(options?.withFileTypes ? new Dirent(e.name, e.type, dirPath) : shown ? `${shown}/${e.name}` : e.name);
+      const below = join(rel, e.name);
+      if (options?.recursive && (e.type === 'directory' || (!options.withFileTypes && e.type === 'symbolic-link' && listing.isFolder(below)))) {
+        walk(below, shown ? `${shown}/${e.name}` : e.name, `${dirPath}/${e.name}`);
+      }
+    }
+  };
+  walk('.', '', parent);
+  return out;
+}
+
+/** readdir of a folder in a mount. */
 export function readdirIn(path, options) {
   const parent = String(path).replace(/\/+$/, '') || '/';
-  return inMount('scandir', path, (m) => {
-    const out = [];
-    const walk = (rel, shown, dirPath) => {
-      for (const e of listDir(m, rel)) {
-        out.push(options?.withFileTypes ? new Dirent(e.name, e.type, dirPath) : shown ? `${shown}/${e.name}` : e.name);
-        if (options?.recursive && (e.type === 'directory' || (!options.withFileTypes && e.type === 'symbolic-link' && isFolder(m, join(rel, e.name))))) walk(join(rel, e.name), shown ? `${shown}/${e.name}` : e.name, `${dirPath}/${e.name}`);
-      }
-    };
-    walk(m.rel, '', parent);
-    return out;
-  });
+  return inMount('scandir', path, (m) =>
+    walkFolder(parent, { entries: (rel) => listDir(m, join(m.rel, rel)), isFolder: (rel) => isFolder(m, join(m.rel, rel)) }, options),
+  );
 }
 
 export function removeTree(dir, rel) {

@@ -12,8 +12,9 @@ import { chunkOf, decodeText, toBytes } from './bytes.js';
 import { absolute, findMount, FOLLOW, mountWritable, NOFOLLOW, pathString } from './mounts.js';
 import { asCall, CONFIG, fromWasi, fsError, inMount, nodeError, notGranted, refusedWatch } from './fs-errors.js';
 import { Dirent, packedStats, Stats, BigIntStats, statsOf } from './fs-stats.js';
-import { closeFd, entryOf, O, onFd, openFd, readArgs, readInto, readRest, timestampOf, writeArgs, writeAt } from './fs-fds.js';
-import { copyTree, listDir, makeTemp, readdirIn, rmPath } from './fs-tree.js';
+import { closeFd, entryOf, fdStats, O, onFd, openFd, readArgs, readInto, readRest, timestampOf, writeArgs, writeAt } from './fs-fds.js';
+import { copyTree, listDir, makeTemp, readdirIn, rmPath, walkFolder } from './fs-tree.js';
+import { isPackedFolder, packedFolder } from './fs-packed.js';
 import { realpath } from './fs-realpath.js';
 import { Dir } from './fs-dir.js';
 import { FileHandle } from './fs-handle.js';
@@ -53,6 +54,7 @@ function statOf(op, flags, path, options) {
   try {
     const packed = packedBytes(path);
     if (packed) return packedStats(packed, options);
+    if (isPackedFolder(path)) return statsOf({ type: 'directory', size: 4096n, linkCount: 1n }, options);
     return inMount(op, path, (m) => statsOf(m.dir.statAt(flags, m.rel), options, ino(m.dir, flags, m.rel)));
   } catch (e) {
     if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
@@ -99,7 +101,7 @@ export const fs = {
     return writeAt(fd, w.bytes, w.position);
   },
   fstatSync(fd, options) {
-    return onFd(fd, 'fstat', (e) => statsOf(e.fd.stat(), options, e.fd.metadataHash().lower));
+    return fdStats(fd, options);
   },
   ftruncateSync(fd, len = 0) {
     onFd(fd, 'ftruncate', (e) => e.fd.setSize(BigInt(len)), true);
@@ -157,7 +159,7 @@ export const fs = {
   },
   accessSync(path, mode = O.F_OK) {
     const p = pathString(path);
-    if (packedBytes(p)) {
+    if (packedBytes(p) || isPackedFolder(p)) {
       if (mode & O.W_OK) throw fsError('EROFS', 'the module layer is read-only; write to a folder mounted with mode = "rw"', 'access', p);
       return;
     }
@@ -171,11 +173,17 @@ export const fs = {
     return statOf('lstat', NOFOLLOW, path, options);
   },
   readdirSync(path, options) {
-    return readdirIn(pathString(path), typeof options === 'string' ? { encoding: options } : options);
+    const p = pathString(path);
+    const o = typeof options === 'string' ? { encoding: options } : options;
+    if (isPackedFolder(p)) {
+      const top = p.replace(/\/+$/, '') || '/';
+      return walkFolder(top, { entries: (rel) => packedFolder(rel === '.' ? p : `${p}/${rel}`) ?? [], isFolder: () => false }, o);
+    }
+    return readdirIn(p, o);
   },
   opendirSync(path) {
     const p = pathString(path);
-    return new Dir(p, inMount('opendir', p, (m) => listDir(m)));
+    return new Dir(p, packedFolder(p) ?? inMount('opendir', p, (m) => listDir(m)));
   },
   mkdirSync(path, options) {
     const recursive = options === true || options?.recursive;
