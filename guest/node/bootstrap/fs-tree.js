@@ -141,5 +141,11 @@ export function copyTree(fs, src, dest, options = {}) {
     else fs.copyFileSync(from, to);
     if (options.preserveTimestamps) fs.utimesSync(to, st.atime, st.mtime);
   };
-  walk(String(src), String(dest));
+  const from = String(src).replace(/\/+$/, '');
+  const to = String(dest).replace(/\/+$/, '');
+  // a copy into itself would never end
+  if (to.startsWith(`${from}/`) && fs.statSync(from, { throwIfNoEntry: false })?.isDirectory()) {
+    throw systemError('ERR_FS_CP_EINVAL', 'Invalid src or dest', { code: 'EINVAL', message: `cannot copy ${from} to a subdirectory of self ${to}`, path: to, syscall: 'cp', errno: 22 });
+  }
+  walk(from, to);
 }
