@@ -34,7 +34,12 @@ export function aboveMount(abs) {
 export function pathString(path) {
   if (path instanceof URL) return decodeURIComponent(path.pathname);
   if (path instanceof Uint8Array) return new TextDecoder().decode(path);
-  if (typeof path !== 'string') throw new TypeError('The "path" argument must be of type string, Buffer or URL');
+  if (typeof path !== 'string') {
+    const got = path === undefined || path === null ? `Received ${path}` : typeof path === 'object' ? `Received an instance of ${path.constructor?.name ?? 'Object'}` : `Received type ${typeof path} (${String(path)})`;
+    const err = new TypeError(`The "path" argument must be of type string or an instance of Buffer or URL. ${got}`);
+    err.code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
   return path;
 }
 
