@@ -1,5 +1,6 @@
 // fs.promises' FileHandle: an fd with promise-returning methods, closed once.
 
+import { Interface } from './readline.js';
 import { closeFd, fdStats, onFd, readArgs, readInto, readRest, timestampOf, writeAt } from './fs-fds.js';
 
 const attempt = (fn) => new Promise((resolve) => resolve(fn()));
@@ -72,6 +73,9 @@ export class FileHandle {
   }
   createWriteStream(options) {
     return this.#fs.createWriteStream(null, { ...options, fd: this });
+  }
+  readLines(options) {
+    return new Interface(this.createReadStream(options));
   }
   close() {
     return attempt(() => {

@@ -86,7 +86,7 @@ export interface NodeModulesOptions {
 }
 
 const FS_POLYFILL = join(polyfillsDir, 'fs.js');
-const FILE_STREAMS = /(?:Read|Write)Stream\b/; // createReadStream, fs.WriteStream, ...
+const FILE_STREAMS = /(?:Read|Write)Stream\b|\breadLines\b/; // createReadStream, fs.WriteStream, filehandle.readLines()
 
 /**
  * Whether a bundle made of `inputs` (esbuild's metafile paths, from `sourceDir`) needs fs's
