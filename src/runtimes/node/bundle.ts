@@ -3,7 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
-import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
+import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 
 export interface Bundle {
@@ -36,25 +36,12 @@ async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string,
  */
 export async function bundleEntrypoint(sourceDir: string, entrypoint: string): Promise<Bundle> {
   const esbuild = await import('esbuild');
+  const contents = await entryModule(esbuild, sourceDir, entrypoint);
   let result;
   try {
-    result = await esbuild.build({
-      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
-      absWorkingDir: sourceDir,
-      outfile: join(sourceDir, '.fabricks-bundle.js'),
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      target: 'es2022',
-      sourcemap: 'external',
-      sourcesContent: false,
-      metafile: true,
-      logLevel: 'silent',
-      plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir)],
-      inject: [BUFFER_GLOBAL],
-    });
+    result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: false });
+    // fs's streams (and the stream module under them) only where some file names them
+    if (await needsFileStreams(sourceDir, Object.keys(result.metafile.inputs))) result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: true });
   } catch (e) {
     const failure = e as { errors?: Message[] };
     if (!failure.errors) throw e;
@@ -79,6 +66,26 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
     .map((p) => resolve(sourceDir, p))
     .concat(finished.inputs);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+}
+
+function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string, contents: string, options: NodeModulesOptions) {
+  return esbuild.build({
+    stdin: { contents, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+    absWorkingDir: sourceDir,
+    outfile: join(sourceDir, '.fabricks-bundle.js'),
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    sourcemap: 'external',
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir, options)],
+    inject: [BUFFER_GLOBAL],
+  });
 }
 
 /**
