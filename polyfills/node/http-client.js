@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { Buffer } from 'node:buffer';
 import { FakeSocket, STATUS_CODES, headerPairs, validateHeaderName, validateHeaderValue } from './http-common.js';
 import { IncomingMessage } from './http-incoming.js';
+import { unavailable } from './unavailable.js';
 
 export class Agent extends EventEmitter {
   constructor(options = {}) {
@@ -29,7 +30,7 @@ export class Agent extends EventEmitter {
     return `${options.host ?? 'localhost'}:${options.port ?? ''}:${options.localAddress ?? ''}`;
   }
   createConnection() {
-    throw Object.assign(new Error('the fabricks runtime has no sockets: HTTP requests go through fetch()'), { code: 'ERR_NOT_SUPPORTED' });
+    throw unavailable('node:http Agent createConnection()', 'the runtime has no sockets: HTTP requests go through fetch(), to hosts granted in [capabilities.network] connect');
   }
   keepSocketAlive() {
     return true;
@@ -69,7 +70,7 @@ export class ClientRequest extends Writable {
     // 'close' comes when the response has ended (or the request failed), as Node's does, not
     // when the request's body is written
     super({ autoDestroy: false, emitClose: false });
-    if (options.socketPath) throw Object.assign(new Error(`the fabricks runtime has no Unix sockets (socketPath ${options.socketPath})`), { code: 'ERR_NOT_SUPPORTED' });
+    if (options.socketPath) throw unavailable(`node:http request to the Unix socket ${options.socketPath}`, 'the runtime has no sockets; reach services over HTTP, granted in [capabilities.network] connect');
     const protocol = options.protocol ?? options.agent?.protocol ?? defaults.protocol;
     if (protocol !== 'http:' && protocol !== 'https:') throw Object.assign(new TypeError(`Protocol "${protocol}" not supported. Expected "${defaults.protocol}"`), { code: 'ERR_INVALID_PROTOCOL' });
     this.protocol = protocol;

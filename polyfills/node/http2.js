@@ -2,9 +2,9 @@
 // HTTP/2 request from an HTTP/1 one); using it fails, since the runtime's HTTP goes through
 // fetch and the engine's listener.
 
-const notAvailable = (what) => () => {
-  throw Object.assign(new Error(`node:http2 ${what} is not available inside a fabricks sandbox: use fetch() or node:http for outgoing requests ([capabilities.network] connect), and node:http's createServer for serving ([capabilities.network] listen)`), { code: 'ERR_NOT_SUPPORTED' });
-};
+import { refuse } from './unavailable.js';
+
+const WHY = 'the runtime makes HTTP requests through fetch and serves through the engine: use fetch() or node:http for outgoing requests ([capabilities.network] connect), and node:http createServer() for serving ([capabilities.network] listen)';
 
 export class Http2ServerRequest {}
 export class Http2ServerResponse {}
@@ -13,9 +13,9 @@ export class ClientHttp2Session {}
 export class ServerHttp2Session {}
 export class Http2Stream {}
 
-export const connect = notAvailable('connect()');
-export const createServer = notAvailable('createServer()');
-export const createSecureServer = notAvailable('createSecureServer()');
+export const connect = refuse('node:http2 connect()', WHY, { capability: 'network.connect' });
+export const createServer = refuse('node:http2 createServer()', WHY, { capability: 'network.listen' });
+export const createSecureServer = refuse('node:http2 createSecureServer()', WHY, { capability: 'network.listen' });
 export const getDefaultSettings = () => ({});
 export const getPackedSettings = () => new Uint8Array(0);
 export const getUnpackedSettings = () => ({});

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { Buffer } from 'node:buffer';
 import { nodeHeaders } from './http-common.js';
+import { refuse } from './unavailable.js';
 
 export const fetch = (...args) => globalThis.fetch(...args);
 export const Headers = globalThis.Headers;
@@ -27,7 +28,7 @@ export class Dispatcher extends EventEmitter {
     return callbackOr(request(new URL(options.path ?? '/', options.origin), options), callback);
   }
   dispatch() {
-    throw Object.assign(new Error('undici dispatch() is not available in the fabricks runtime: use request() or fetch()'), { code: 'UND_ERR_NOT_SUPPORTED' });
+    refuse('undici dispatch()', 'the runtime has no connections to dispatch on: use request() or fetch()')();
   }
   close(callback) {
     this.closed = true;
@@ -123,9 +124,7 @@ export async function request(url, options = {}) {
   return { statusCode: response.status, statusText: response.statusText, headers: h, trailers: {}, opaque: options.opaque ?? null, context: {}, body: new BodyReadable(response.body) };
 }
 
-export const stream = () => {
-  throw Object.assign(new Error('undici stream() is not available in the fabricks runtime: use request() or fetch()'), { code: 'UND_ERR_NOT_SUPPORTED' });
-};
+export const stream = refuse('undici stream()', 'the runtime has no connections to stream on: use request() or fetch()');
 export const pipeline = stream;
 export const connect = stream;
 export const upgrade = stream;

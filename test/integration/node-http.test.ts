@@ -94,7 +94,7 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
     }
     expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
     expect(lines.get('fetch-abort')).toEqual({ name: 'fetch-abort', error: 'AbortError', early: true });
-    expect(lines.get('http2')).toEqual({ name: 'http2', code: 'ERR_NOT_SUPPORTED', error: expect.stringContaining('node:http2 connect() is not available inside a fabricks sandbox') });
+    expect(lines.get('http2')).toEqual({ name: 'http2', code: 'ERR_FABRICKS_UNAVAILABLE', error: expect.stringContaining('node:http2 connect() is not available inside a fabricks sandbox') });
   });
 });
 

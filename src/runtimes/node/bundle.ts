@@ -1,8 +1,9 @@
+import { realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
-import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
+import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 
 export interface Bundle {
@@ -35,25 +36,12 @@ async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string,
  */
 export async function bundleEntrypoint(sourceDir: string, entrypoint: string): Promise<Bundle> {
   const esbuild = await import('esbuild');
+  const contents = await entryModule(esbuild, sourceDir, entrypoint);
   let result;
   try {
-    result = await esbuild.build({
-      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
-      absWorkingDir: sourceDir,
-      outfile: join(sourceDir, '.fabricks-bundle.js'),
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      target: 'es2022',
-      sourcemap: 'external',
-      sourcesContent: false,
-      metafile: true,
-      logLevel: 'silent',
-      plugins: [nodeModulesPlugin(sourceDir)],
-      inject: [BUFFER_GLOBAL],
-    });
+    result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: false });
+    // fs's streams (and the stream module under them) only where some file names them
+    if (await needsFileStreams(sourceDir, Object.keys(result.metafile.inputs))) result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: true });
   } catch (e) {
     const failure = e as { errors?: Message[] };
     if (!failure.errors) throw e;
@@ -78,6 +66,52 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
     .map((p) => resolve(sourceDir, p))
     .concat(finished.inputs);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+}
+
+function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string, contents: string, options: NodeModulesOptions) {
+  return esbuild.build({
+    stdin: { contents, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+    absWorkingDir: sourceDir,
+    outfile: join(sourceDir, '.fabricks-bundle.js'),
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    sourcemap: 'external',
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir, options)],
+    inject: [BUFFER_GLOBAL],
+  });
+}
+
+/**
+ * The entrypoint is imported for its effects: a package that says `"sideEffects": false` (as
+ * mcp-hello-world does) would otherwise have it dropped from the bundle, leaving a program that
+ * does nothing.
+ */
+function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plugin {
+  const spec = `./${entrypoint}`;
+  const filter = new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+  return {
+    name: 'fabricks-entry-kept',
+    setup(build) {
+      build.onResolve({ filter }, (args) => {
+        // esbuild names the virtual module's importer by its sourcefile under resolveDir
+        if (!args.importer.endsWith('fabricks:entry')) return undefined;
+        let path: string;
+        try {
+          path = realpathSync(resolve(sourceDir, entrypoint));
+        } catch {
+          return undefined; // esbuild reports the missing entrypoint as usual
+        }
+        return { path, sideEffects: true };
+      });
+    },
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { builtinModules, createRequire } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
-import { INTERIM_MODULES } from './interim-modules.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
@@ -19,22 +19,22 @@ const require = createRequire(import.meta.url);
 const pkg = (spec: string) => () => require.resolve(spec);
 const own = (file: string) => () => join(polyfillsDir, file);
 
-const TIMERS = `module.exports = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout, setInterval: globalThis.setInterval, clearInterval: globalThis.clearInterval, setImmediate: globalThis.setImmediate, clearImmediate: globalThis.clearImmediate };`;
-const TIMERS_PROMISES = `module.exports = { setTimeout: (ms, value) => new Promise((r) => globalThis.setTimeout(() => r(value), ms)), setImmediate: (value) => new Promise((r) => globalThis.setImmediate(() => r(value))) };`;
+// calls through to the globals as they are when called: async_hooks wraps them later
+const TIMERS = `module.exports = { setTimeout: (...a) => globalThis.setTimeout(...a), clearTimeout: (t) => globalThis.clearTimeout(t), setInterval: (...a) => globalThis.setInterval(...a), clearInterval: (t) => globalThis.clearInterval(t), setImmediate: (...a) => globalThis.setImmediate(...a), clearImmediate: (t) => globalThis.clearImmediate(t) };`;
 
 const MODULES: Record<string, () => Support> = {
-  ...INTERIM_MODULES,
   process: () => ({ runtime: 'process' }),
   readline: () => ({ runtime: 'readline' }),
-  fs: () => ({ runtime: 'fs' }),
-  'fs/promises': () => ({ runtime: 'fs/promises' }),
-  events: () => ({ file: require.resolve('events/') }),
+  // the runtime's fs, with file streams over the bundle's stream module
+  fs: () => ({ file: own('fs.js')() }),
+  'fs/promises': () => ({ file: own('fs-promises.js')() }),
+  events: () => ({ file: own('events.js')() }),
   buffer: () => ({ file: own('buffer.js')() }),
   stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),
   'stream/promises': () => ({ file: pkg('readable-stream/lib/stream/promises.js')() }),
   string_decoder: () => ({ file: pkg('string_decoder/')() }),
   util: () => ({ file: own('node-util.js')() }),
-  'util/types': () => ({ file: pkg('util/support/types.js')() }),
+  'util/types': () => ({ file: own('util-types.js')() }),
   path: () => ({ file: pkg('path-browserify')() }),
   'path/posix': () => ({ file: pkg('path-browserify')() }),
   url: () => ({ file: own('url.js')() }),
@@ -44,16 +44,38 @@ const MODULES: Record<string, () => Support> = {
   https: () => ({ file: own('https.js')() }),
   http2: () => ({ file: own('http2.js')() }),
   timers: () => ({ code: TIMERS }),
-  'timers/promises': () => ({ code: TIMERS_PROMISES }),
+  'timers/promises': () => ({ file: own('timers-promises.js')() }),
+  zlib: () => ({ file: own('zlib-module.js')() }),
+  async_hooks: () => ({ file: own('async-hooks.js')() }),
+  'stream/web': () => ({ file: own('stream-web.js')() }),
+  'stream/consumers': () => ({ file: own('stream-consumers.js')() }),
+  perf_hooks: () => ({ file: own('perf-hooks.js')() }),
+  assert: () => ({ file: pkg('assert/')() }),
+  'assert/strict': () => ({ code: `module.exports = require('node:assert').strict;` }),
+  querystring: () => ({ file: pkg('unenv/node/querystring')() }),
+  punycode: () => ({ file: pkg('unenv/node/punycode')() }),
+  diagnostics_channel: () => ({ file: pkg('unenv/node/diagnostics_channel')() }),
+  constants: () => ({ file: pkg('unenv/node/constants')() }),
+  tty: () => ({ file: own('tty.js')() }),
+  worker_threads: () => ({ file: own('worker-threads.js')() }),
+  v8: () => ({ file: own('v8.js')() }),
+  dns: () => ({ file: own('dns.js')() }),
+  'dns/promises': () => ({ code: `module.exports = require('dns').promises;` }),
+  net: () => ({ file: own('net.js')() }),
+  tls: () => ({ file: own('tls.js')() }),
+  console: () => ({ code: 'module.exports = globalThis.console;' }),
+  sys: () => ({ file: own('node-util.js')() }),
+  _stream_readable: () => ({ code: `module.exports = require('node:stream').Readable;` }),
+  _stream_writable: () => ({ code: `module.exports = require('node:stream').Writable;` }),
+  _stream_duplex: () => ({ code: `module.exports = require('node:stream').Duplex;` }),
+  _stream_transform: () => ({ code: `module.exports = require('node:stream').Transform;` }),
+  _stream_passthrough: () => ({ code: `module.exports = require('node:stream').PassThrough;` }),
 };
 
 /** Why the rest cannot work in a WASI component, and what to do instead. */
 const UNSUPPORTED_HINTS: Record<string, string> = {
   child_process: 'a fabricks service cannot start processes; do the work in the service, or run the tool as a service of its own',
   cluster: 'a fabricks service is one process; run more instances instead',
-  worker_threads: 'the runtime has one thread; use async code instead',
-  net: 'the runtime has no raw sockets; use fetch() for outgoing requests (allowed by [capabilities.network] connect)',
-  tls: 'the runtime has no raw sockets; use fetch() with https:// URLs',
   dgram: 'the runtime has no UDP sockets',
   vm: 'the runtime cannot create new JavaScript contexts',
 };
@@ -89,11 +111,39 @@ export function packageOf(file: string): string | undefined {
 /** Node module names the runtime serves, as documented in docs/javascript.md. */
 export const SERVED_NODE_MODULES = Object.keys(MODULES);
 
+export interface NodeModulesOptions {
+  /**
+   * Whether fs brings its streams (`createReadStream`, ...), which bring the stream module: some
+   * 280 kB of code that a bundle using only the rest of fs does without.
+   */
+  fileStreams?: boolean;
+}
+
+const FS_POLYFILL = join(polyfillsDir, 'fs.js');
+const FILE_STREAMS = /(?:Read|Write)Stream\b|\breadLines\b/; // createReadStream, fs.WriteStream, filehandle.readLines()
+
+/**
+ * Whether a bundle made of `inputs` (esbuild's metafile paths, from `sourceDir`) needs fs's
+ * streams: it has fs, and a file of its own or of its packages names one of them.
+ */
+export async function needsFileStreams(sourceDir: string, inputs: string[]): Promise<boolean> {
+  const files = inputs.filter((p) => !p.includes(':')).map((p) => resolve(sourceDir, p));
+  if (!files.includes(FS_POLYFILL)) return false;
+  for (const file of files) {
+    if (file.startsWith(polyfillsDir + sep)) continue;
+    if (FILE_STREAMS.test(await readFile(file, 'utf8').catch(() => ''))) return true;
+  }
+  return false;
+}
+
 /** The esbuild plugin that serves Node's modules to a bundle, or fails the build naming who asked. */
-export function nodeModulesPlugin(sourceDir: string): Plugin {
+export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions = { fileStreams: true }): Plugin {
   return {
     name: 'fabricks-node-modules',
     setup(build) {
+      if (!options.fileStreams) {
+        build.onResolve({ filter: /^\.\/fs-streams\.js$/ }, (args) => (args.importer === FS_POLYFILL ? { path: join(polyfillsDir, 'fs-streams-absent.js') } : undefined));
+      }
       build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
