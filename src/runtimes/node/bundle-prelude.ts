@@ -36,6 +36,16 @@ function propertyFiles(name: string): string[] {
   return found;
 }
 
+/**
+ * Whether the bundle needs Intl: it names `Intl`, or calls a method whose answer depends on a
+ * locale with arguments (without ICU the runtime ignores them) or `localeCompare` (whose order
+ * without ICU is by code unit: 'a' after 'B'). A `toLocaleString()` without arguments alone
+ * does not: its unlocalized answer is kept rather than loading the polyfills for it.
+ */
+export function usesIntl(bundleCode: string): boolean {
+  return /\bIntl\b/.test(bundleCode) || /\.toLocale(?:Date|Time)?String\(\s*[^\s)]/.test(bundleCode) || /\.localeCompare\(/.test(bundleCode);
+}
+
 export interface Prelude {
   code: string;
   /** What it puts in place, for the build's notes and docs/javascript.md. */
@@ -47,13 +57,15 @@ export interface Prelude {
 /**
  * Code that must run before the bundle, decided from the bundle's text: a RegExp that rewrites
  * Unicode property escapes when the bundle builds such patterns at run time (with the property
- * data of the names it holds), and String.prototype.normalize when the bundle calls it. Both are
- * large (property data, normalization tables), so bundles that do not need them do not get them.
+ * data of the names it holds), String.prototype.normalize when the bundle calls it, and Intl
+ * when it uses it (`usesIntl`). All are large (property data, normalization tables, locale and
+ * time zone data), so bundles that do not need them do not get them.
  */
 export async function buildPrelude(bundleCode: string): Promise<Prelude | undefined> {
   const names = new Set([...bundleCode.matchAll(ESCAPE_IN_TEXT)].map((m) => m[1]!));
   const normalize = /\.normalize\(/.test(bundleCode);
-  if (names.size === 0 && !normalize) return undefined;
+  const intl = usesIntl(bundleCode);
+  if (names.size === 0 && !normalize && !intl) return undefined;
   const files = [...new Set([...names].flatMap(propertyFiles))].sort();
   const imports: string[] = [];
   const features: string[] = [];
@@ -64,6 +76,10 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
   if (normalize) {
     imports.push(`import ${JSON.stringify(join(polyfillsDir, 'normalize-prelude.js'))};`);
     features.push('String.prototype.normalize');
+  }
+  if (intl) {
+    imports.push(`import ${JSON.stringify(join(polyfillsDir, 'intl-prelude.js'))};`);
+    features.push('Intl (formatjs polyfills, English, all IANA time zones), locale-aware toLocale*String and localeCompare');
   }
   const esbuild = await import('esbuild');
   const rewritePattern = require.resolve('regexpu-core');
