@@ -9,6 +9,7 @@ import '@formatjs/intl-pluralrules/locale-data/en.js';
 import '@formatjs/intl-numberformat/polyfill-force.js';
 import '@formatjs/intl-numberformat/locale-data/en.js';
 import '@formatjs/intl-datetimeformat/polyfill-force.js';
+import './intl-datetime-en.js';
 import '@formatjs/intl-datetimeformat/locale-data/en.js';
 import '@formatjs/intl-datetimeformat/add-all-tz.js';
 import '@formatjs/intl-relativetimeformat/polyfill-force.js';

@@ -46,6 +46,12 @@ export function usesIntl(bundleCode: string): boolean {
   return /\bIntl\b/.test(bundleCode) || /\.toLocale(?:Date|Time)?String\(\s*[^\s)]/.test(bundleCode) || /\.localeCompare\(/.test(bundleCode);
 }
 
+/** The lines of formatjs's offsetToGmtString that give ECMA-402's offset names their ICU form. */
+const OFFSET_NAMES: Array<[string, string]> = [
+  ['if (style === "long") offsetStr', 'if (style === "long" || style === "longOffset") offsetStr'],
+  ['else if (mins || hours) {', 'else if (mins || hours || style === "shortOffset") {'],
+];
+
 export interface Prelude {
   code: string;
   /** What it puts in place, for the build's notes and docs/javascript.md. */
@@ -83,6 +89,7 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
   }
   const esbuild = await import('esbuild');
   const rewritePattern = require.resolve('regexpu-core');
+  const dateTimeFormat = require.resolve('@formatjs/intl-datetimeformat/polyfill-force.js');
   const result = await esbuild.build({
     stdin: { contents: imports.join('\n'), resolveDir: polyfillsDir, sourcefile: 'fabricks:prelude', loader: 'js' },
     absWorkingDir: polyfillsDir,
@@ -124,6 +131,15 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
             const call = 'require(`regenerate-unicode-properties/${ path }.js`)';
             if (!source.includes(call)) throw new Error('regexpu-core no longer loads property data the way fabricks expects');
             return { contents: `const { property: __fabricksProperty } = require('fabricks:unicode-data');\n${source.replace(call, '__fabricksProperty(path)')}`, loader: 'js' };
+          });
+          // formatjs gives the offset zone names of ECMA-402 their short form when the offset
+          // is zero and always for longOffset (UTC: GMT, GMT; ICU and Node: GMT+0, GMT+00:00)
+          build.onLoad({ filter: /intl-datetimeformat[\\/]polyfill-force\.js$/ }, async (args) => {
+            if (args.path !== dateTimeFormat) return undefined;
+            const source = await readFile(args.path, 'utf8');
+            const patched = OFFSET_NAMES.reduce((text, [from, to]) => text.replace(from, to), source);
+            if (OFFSET_NAMES.some(([from]) => !source.includes(from))) throw new Error('@formatjs/intl-datetimeformat no longer formats offsets the way fabricks expects');
+            return { contents: patched, loader: 'js' };
           });
         },
       },
