@@ -1,8 +1,9 @@
 // Put in front of a bundle that uses Intl (src/runtimes/node/bundle-prelude.ts says when): the
 // runtime's SpiderMonkey is built without ICU, so it has no Intl and its toLocale*String and
 // localeCompare ignore locales and options. `Intl` is a getter that loads the polyfills
-// (intl-load.js) on first touch: they and their data are large, and start-up does not pay for
-// them. The locale-aware methods load them too on their first call.
+// (intl-load.js, built) on first touch: they and their data are large, and start-up does not pay for
+// them (nor even parse them: the build puts them here as a string, src/runtimes/node/intl-prelude.ts).
+// The locale-aware methods load them too on their first call.
 let intl;
 
 function load() {
@@ -11,7 +12,7 @@ function load() {
   Object.defineProperty(intl, Symbol.toStringTag, { value: 'Intl', configurable: true });
   // in place before the polyfills run: each adds its constructor to the Intl it finds
   Object.defineProperty(globalThis, 'Intl', { value: intl, writable: true, configurable: true, enumerable: false });
-  require('./intl-load.js');
+  (0, eval)(require('fabricks:intl-source'));
   return intl;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPrelude, usesIntl } from '../../src/runtimes/node/bundle-prelude.js';
+import { buildPrelude } from '../../src/runtimes/node/bundle-prelude.js';
+import { usesIntl } from '../../src/runtimes/node/intl-prelude.js';
 
 describe('the Intl prelude, decided from the bundle text', () => {
   it('is wanted where the bundle names Intl, calls a locale-aware method with arguments, or localeCompare', () => {
@@ -17,6 +18,8 @@ describe('the Intl prelude, decided from the bundle text', () => {
     expect(prelude!.inputs.some((p) => p.endsWith('intl-datetimeformat/add-all-tz.js'))).toBe(true);
     expect(prelude!.inputs.some((p) => p.endsWith('intl-numberformat/locale-data/en.js'))).toBe(true);
     expect(prelude!.code).toContain('Asia/Kolkata');
+    // held as a string, evaluated on first use: no formatjs code to parse at start-up
+    expect(prelude!.code).toContain('(0,eval)(');
     // the offset names patched in formatjs (see OFFSET_NAMES)
     expect(prelude!.code).toMatch(/==="long"\|\|[\w$]+==="longOffset"/);
     expect(prelude!.code.length).toBeGreaterThan(2_000_000);

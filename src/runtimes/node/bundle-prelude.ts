@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
+import { buildIntlSource, usesIntl } from './intl-prelude.js';
 
 const require = createRequire(import.meta.url);
 const polyfillsDir = join(packageRoot, 'polyfills', 'node');
@@ -35,22 +36,6 @@ function propertyFiles(name: string): string[] {
   }
   return found;
 }
-
-/**
- * Whether the bundle needs Intl: it names `Intl`, or calls a method whose answer depends on a
- * locale with arguments (without ICU the runtime ignores them) or `localeCompare` (whose order
- * without ICU is by code unit: 'a' after 'B'). A `toLocaleString()` without arguments alone
- * does not: its unlocalized answer is kept rather than loading the polyfills for it.
- */
-export function usesIntl(bundleCode: string): boolean {
-  return /\bIntl\b/.test(bundleCode) || /\.toLocale(?:Date|Time)?String\(\s*[^\s)]/.test(bundleCode) || /\.localeCompare\(/.test(bundleCode);
-}
-
-/** The lines of formatjs's offsetToGmtString that give ECMA-402's offset names their ICU form. */
-const OFFSET_NAMES: Array<[string, string]> = [
-  ['if (style === "long") offsetStr', 'if (style === "long" || style === "longOffset") offsetStr'],
-  ['else if (mins || hours) {', 'else if (mins || hours || style === "shortOffset") {'],
-];
 
 export interface Prelude {
   code: string;
@@ -87,9 +72,9 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
     imports.push(`import ${JSON.stringify(join(polyfillsDir, 'intl-prelude.js'))};`);
     features.push('Intl (formatjs polyfills, English, all IANA time zones), locale-aware toLocale*String and localeCompare');
   }
+  const intlSource = intl ? await buildIntlSource() : undefined;
   const esbuild = await import('esbuild');
   const rewritePattern = require.resolve('regexpu-core');
-  const dateTimeFormat = require.resolve('@formatjs/intl-datetimeformat/polyfill-force.js');
   const result = await esbuild.build({
     stdin: { contents: imports.join('\n'), resolveDir: polyfillsDir, sourcefile: 'fabricks:prelude', loader: 'js' },
     absWorkingDir: polyfillsDir,
@@ -132,22 +117,17 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
             if (!source.includes(call)) throw new Error('regexpu-core no longer loads property data the way fabricks expects');
             return { contents: `const { property: __fabricksProperty } = require('fabricks:unicode-data');\n${source.replace(call, '__fabricksProperty(path)')}`, loader: 'js' };
           });
-          // formatjs gives the offset zone names of ECMA-402 their short form when the offset
-          // is zero and always for longOffset (UTC: GMT, GMT; ICU and Node: GMT+0, GMT+00:00)
-          build.onLoad({ filter: /intl-datetimeformat[\\/]polyfill-force\.js$/ }, async (args) => {
-            if (args.path !== dateTimeFormat) return undefined;
-            const source = await readFile(args.path, 'utf8');
-            const patched = OFFSET_NAMES.reduce((text, [from, to]) => text.replace(from, to), source);
-            if (OFFSET_NAMES.some(([from]) => !source.includes(from))) throw new Error('@formatjs/intl-datetimeformat no longer formats offsets the way fabricks expects');
-            return { contents: patched, loader: 'js' };
-          });
+          // the Intl polyfills as a string, evaluated on first use (intl-prelude.ts)
+          build.onResolve({ filter: /^fabricks:intl-source$/ }, () => ({ path: 'intl-source', namespace: 'fabricks-intl' }));
+          build.onLoad({ filter: /.*/, namespace: 'fabricks-intl' }, () => ({ contents: `module.exports = ${JSON.stringify(intlSource?.code ?? '')};`, loader: 'js' }));
         },
       },
     ],
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':'))
-    .map((p) => resolve(polyfillsDir, p));
+    .map((p) => resolve(polyfillsDir, p))
+    .concat(intlSource?.inputs ?? []);
   return { code: result.outputFiles[0]!.text, features, inputs };
 }
 
