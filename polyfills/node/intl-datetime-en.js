@@ -3,7 +3,9 @@
 // its English data, which it adjusts as it is added:
 // - a plain space before AM/PM: CLDR has a narrow no-break space, which V8 and Node replace;
 // - CLDR's atTime form joining a full or long date with its time ("Wednesday, January 1, 2025
-//   at 9:30:00 PM GMT+9"), where formatjs uses "{1}, {0}";
+//   at 9:30:00 PM GMT+9"), where formatjs uses "{1}, {0}": for dateStyle full and long, and for
+//   the formats it made from options whose month is long ({ month: 'long', hour: ... }), as
+//   ICU picks the joining pattern by the date's width;
 // - the names of zones IANA renamed under their new name too: formatjs keys them by CLDR's
 //   old id (Asia/Calcutta) and so finds no name for Asia/Kolkata (the table: every IANA zone
 //   without names whose CLDR id has them, as Node 20's ICU canonicalizes it);
@@ -24,6 +26,11 @@ const SUMMER = { 'Europe/London': 'British Summer Time', 'Europe/Dublin': 'Irish
 function adjust(data) {
   const d = JSON.parse(JSON.stringify(data).replace(/\u202f/g, ' '));
   d.dateTimeFormat = { ...d.dateTimeFormat, full: "{1} 'at' {0}", long: "{1} 'at' {0}" };
+  for (const formats of Object.values(d.formats ?? {})) {
+    for (const [skeleton, pattern] of Object.entries(formats)) {
+      if (typeof pattern === 'string' && /MMMM(?!M)/.test(pattern)) formats[skeleton] = pattern.replace(/, (?=[hHkK])/, " 'at' ");
+    }
+  }
   const names = d.timeZoneName ?? {};
   for (const [zone, cldr] of Object.entries(RENAMED)) if (!names[zone] && names[cldr]) names[zone] = names[cldr];
   for (const [zone, summer] of Object.entries(SUMMER)) if (names[zone]?.long) names[zone] = { ...names[zone], long: [names[zone].long[0], summer] };
