@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
+import { buildIntlSource, usesIntl } from './intl-prelude.js';
 
 const require = createRequire(import.meta.url);
 const polyfillsDir = join(packageRoot, 'polyfills', 'node');
@@ -47,13 +48,15 @@ export interface Prelude {
 /**
  * Code that must run before the bundle, decided from the bundle's text: a RegExp that rewrites
  * Unicode property escapes when the bundle builds such patterns at run time (with the property
- * data of the names it holds), and String.prototype.normalize when the bundle calls it. Both are
- * large (property data, normalization tables), so bundles that do not need them do not get them.
+ * data of the names it holds), String.prototype.normalize when the bundle calls it, and Intl
+ * when it uses it (`usesIntl`). All are large (property data, normalization tables, locale and
+ * time zone data), so bundles that do not need them do not get them.
  */
 export async function buildPrelude(bundleCode: string): Promise<Prelude | undefined> {
   const names = new Set([...bundleCode.matchAll(ESCAPE_IN_TEXT)].map((m) => m[1]!));
   const normalize = /\.normalize\(/.test(bundleCode);
-  if (names.size === 0 && !normalize) return undefined;
+  const intl = usesIntl(bundleCode);
+  if (names.size === 0 && !normalize && !intl) return undefined;
   const files = [...new Set([...names].flatMap(propertyFiles))].sort();
   const imports: string[] = [];
   const features: string[] = [];
@@ -65,6 +68,11 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
     imports.push(`import ${JSON.stringify(join(polyfillsDir, 'normalize-prelude.js'))};`);
     features.push('String.prototype.normalize');
   }
+  if (intl) {
+    imports.push(`import ${JSON.stringify(join(polyfillsDir, 'intl-prelude.js'))};`);
+    features.push('Intl (formatjs polyfills, English, all IANA time zones), locale-aware toLocale*String and localeCompare');
+  }
+  const intlSource = intl ? await buildIntlSource() : undefined;
   const esbuild = await import('esbuild');
   const rewritePattern = require.resolve('regexpu-core');
   const result = await esbuild.build({
@@ -109,13 +117,17 @@ export async function buildPrelude(bundleCode: string): Promise<Prelude | undefi
             if (!source.includes(call)) throw new Error('regexpu-core no longer loads property data the way fabricks expects');
             return { contents: `const { property: __fabricksProperty } = require('fabricks:unicode-data');\n${source.replace(call, '__fabricksProperty(path)')}`, loader: 'js' };
           });
+          // the Intl polyfills as a string, evaluated on first use (intl-prelude.ts)
+          build.onResolve({ filter: /^fabricks:intl-source$/ }, () => ({ path: 'intl-source', namespace: 'fabricks-intl' }));
+          build.onLoad({ filter: /.*/, namespace: 'fabricks-intl' }, () => ({ contents: `module.exports = ${JSON.stringify(intlSource?.code ?? '')};`, loader: 'js' }));
         },
       },
     ],
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':'))
-    .map((p) => resolve(polyfillsDir, p));
+    .map((p) => resolve(polyfillsDir, p))
+    .concat(intlSource?.inputs ?? []);
   return { code: result.outputFiles[0]!.text, features, inputs };
 }
 

@@ -138,7 +138,7 @@ export const servers = [
     tools: ['current_time', 'convert_time', 'days_in_month'],
     calls: [
       { name: 'days_in_month', arguments: () => ({ date: '2024-02-10' }), expect: /29/ },
-      // time zones come from Intl in dayjs: the runtime has no ICU (docs/javascript.md)
+      // time zones come from Intl in dayjs: the runtime's Intl is the prelude's (docs/javascript.md)
       { name: 'convert_time', arguments: () => ({ sourceTimezone: 'UTC', targetTimezone: 'Asia/Tokyo', time: '2025-01-01 00:00:00' }), expect: /Asia\/Tokyo is 2025-01-01 09:00:00/ },
     ],
   },
