@@ -54,6 +54,30 @@ def _preimport() -> tuple:
 
 PREIMPORTED, UNAVAILABLE_SUBMODULES = _preimport()
 
+
+def _preimport_native() -> tuple:
+    """A runtime variant for an app with compiled dependencies (fabricks builds them from source)
+    holds their packages, extension modules beside their Python files, under native/:
+    componentize-py links the extensions in, and they and every submodule are imported now,
+    since nothing can be loaded from files later."""
+    folder = os.path.join(_HERE, "native")
+    if not os.path.isdir(folder):
+        return ()
+    import pkgutil
+
+    sys.path.insert(0, folder)
+    names = sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n, "__init__.py")))
+    for name in names:
+        module = importlib.import_module(name)
+        for info in pkgutil.walk_packages(module.__path__, name + ".", onerror=lambda _: None):
+            if info.name.rpartition(".")[2] not in _SKIPPED_SUBMODULES:
+                importlib.import_module(info.name)
+    sys.path.remove(folder)
+    return tuple(names)
+
+
+NATIVE_PACKAGES = _preimport_native()
+
 import io  # noqa: E402
 import linecache  # noqa: E402
 import posixpath  # noqa: E402

@@ -15,28 +15,50 @@ export interface WheelTarget {
 // Only wheels that say "any platform, no ABI": nothing compiled can load in the WebAssembly runtime.
 const pureOnly = (t: WheelTarget) => ['--only-binary=:all:', '--platform', 'any', '--implementation', 'py', '--abi', 'none', '--python-version', t.pythonVersion];
 
+/**
+ * Pure wheels and, for packages that have none, a Linux wheel for the target CPython: only to
+ * learn the versions and dependencies of compiled packages (their metadata is the same on every
+ * platform); fabricks builds those from their source distributions.
+ */
+const anyWheel = (t: WheelTarget) => {
+  const cp = `cp${t.pythonVersion.replace('.', '')}`;
+  const platforms = ['any', 'manylinux2014_x86_64', 'manylinux_2_28_x86_64', 'manylinux_2_34_x86_64'];
+  return ['--only-binary=:all:', ...platforms.flatMap((p) => ['--platform', p]), '--implementation', 'cp', '--abi', 'none', '--abi', 'abi3', '--abi', cp, '--python-version', t.pythonVersion];
+};
+
 /** One resolved distribution from pip's installation report. */
 export interface ReportedWheel {
   name: string;
   version: string;
   url: string;
   sha256: string | undefined;
+  /** The names of the distributions it requires (markers not evaluated). */
+  requires: string[];
 }
 
 /**
  * Resolves requirements to exact wheels without installing anything (`pip install --dry-run
  * --report`), as pip would for the target, so fabricks resolves exactly as pip does.
  */
-export async function resolveRequirements(requirementsFile: string, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<ReportedWheel[]> {
+export async function resolveRequirements(
+  requirementsFile: string,
+  target: WheelTarget,
+  scratch: string,
+  signal?: AbortSignal,
+  options: { compiled?: boolean; noDeps?: boolean } = {},
+): Promise<ReportedWheel[]> {
+  const wheels = options.compiled ? anyWheel(target) : pureOnly(target);
   const run = await runTool(
     'pip',
     hostPython(),
-    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--ignore-installed', '--no-input', '--report', '-', '--target', scratch, ...pureOnly(target), '-r', requirementsFile],
+    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--ignore-installed', '--no-input', '--report', '-', '--target', scratch, ...(options.noDeps ? ['--no-deps'] : []), ...wheels, '-r', requirementsFile],
     { signal, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
   ).catch((e: unknown) => {
     throw explainPipFailure(e);
   });
-  let report: { install?: Array<{ metadata: { name: string; version: string }; download_info: { url: string; archive_info?: { hashes?: Record<string, string>; hash?: string } } }> };
+  let report: {
+    install?: Array<{ metadata: { name: string; version: string; requires_dist?: string[] }; download_info: { url: string; archive_info?: { hashes?: Record<string, string>; hash?: string } } }>;
+  };
   try {
     report = JSON.parse(run.stdout);
   } catch (cause) {
@@ -47,7 +69,35 @@ export async function resolveRequirements(requirementsFile: string, target: Whee
     version: i.metadata.version,
     url: i.download_info.url,
     sha256: i.download_info.archive_info?.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/.exec(i.download_info.archive_info?.hash ?? '')?.[1],
+    requires: (i.metadata.requires_dist ?? []).map((r) => /^\s*([A-Za-z0-9._-]+)/.exec(r)?.[1] ?? r),
   }));
+}
+
+/**
+ * Downloads the source distribution of name==version into `dest` (`--no-binary` for that package
+ * alone, so its build backend comes as a wheel to read the metadata), checked against `sha256`
+ * when it is pinned. Returns the file's name; NOT_FOUND when the index has no sdist of it.
+ */
+export async function downloadSdist(name: string, version: string, sha256: string | undefined, dest: string, scratch: string, signal?: AbortSignal): Promise<string> {
+  const { writeFile, readdir, mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(dest, { recursive: true });
+  const file = join(scratch, `${name}.sdist.txt`);
+  await writeFile(file, `${name}==${version}${sha256 ? ` --hash=sha256:${sha256}` : ''}\n`);
+  await runTool(
+    'pip',
+    hostPython(),
+    ['-m', 'pip', 'download', '--quiet', '--no-deps', '--no-input', '--no-binary', name, ...(sha256 ? ['--require-hashes'] : []), '-d', dest, '-r', file],
+    { signal, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+  ).catch((e: unknown) => {
+    if (e instanceof FabricksError && /Could not find a version that satisfies|No matching distribution/.test(e.message)) {
+      throw new FabricksError('NOT_FOUND', `the package index has no source distribution of ${name} ${version}`, { cause: e });
+    }
+    throw explainPipFailure(e);
+  });
+  const got = (await readdir(dest)).find((f) => f.endsWith('.tar.gz') || f.endsWith('.zip'));
+  if (!got) throw new FabricksError('NOT_FOUND', `pip downloaded no source distribution of ${name} ${version}`);
+  return got;
 }
 
 /** Downloads exactly the pinned wheels (name==version --hash) into `dest`; pip checks every hash. */

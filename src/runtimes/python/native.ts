@@ -1,0 +1,174 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { sha256, digestHex } from '../../oci/digest.js';
+import { FabricksError } from '../../util/errors.js';
+import { withFileLock, describeOwner } from '../../util/file-lock.js';
+import { startStep, type Reporter } from '../../util/progress.js';
+import { writeAtomic } from '../../util/atomic.js';
+import type { WheelTarget } from '../../tools/pip.js';
+import { classifySdist, distName, wheelEntries, wheelTag } from './native-wheel.js';
+
+/**
+ * Python dependencies with compiled code and no pure-Python wheel: built from their source
+ * distributions for wasm32-wasi with the pinned toolchain (tools/cargo-wasm.ts), when they are
+ * Rust (PyO3) extensions. A built wheel is cached by (sdist sha256, toolchain, runtime), so a
+ * machine pays a Rust build once per sdist; componentize-py then links its extension into a
+ * variant of the runtime (native-runtime.ts).
+ */
+
+/** One compiled dependency, pinned to its source distribution. */
+export interface NativePin {
+  name: string;
+  version: string;
+  /** The sdist's file name and sha256 (pip checks it on download). */
+  sdist: string;
+  sha256: string;
+}
+
+/** A built wheel: its file (in the native cache) and digest. */
+export interface NativeWheel {
+  pin: NativePin;
+  path: string;
+  bytes: Uint8Array;
+  digest: string;
+}
+
+/** FABRICKS_NATIVE_CACHE (machines, CI jobs and test homes may share it), else the home's cache/native. */
+export function nativeCacheDir(homeRoot: string): string {
+  const shared = process.env.FABRICKS_NATIVE_CACHE;
+  return shared ? resolve(shared) : join(homeRoot, 'cache', 'native');
+}
+
+const who = (requiredBy: string[]) => (requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project');
+
+/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
+export function unsupported(name: string, version: string, requiredBy: string[], why: string, cause?: unknown): FabricksError {
+  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version} (${who(requiredBy)}) has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
+    hint: `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
+    cause,
+  });
+}
+
+/**
+ * The sdist of a compiled dependency, pinned: downloaded by pip (kept in the wheel cache by
+ * name), its sha256 recorded for the lock. No sdist on the index is NATIVE_UNSUPPORTED.
+ */
+export async function pinSdist(name: string, version: string, requiredBy: string[], sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
+  const { downloadSdist } = await import('../../tools/pip.js');
+  const dest = join(scratch, `sdist-${name}`);
+  let file: string;
+  try {
+    file = await downloadSdist(name, version, undefined, dest, scratch, signal);
+  } catch (e) {
+    if (e instanceof FabricksError && e.code === 'NOT_FOUND') throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it for other platforms, and no source distribution to build from', e);
+    throw e;
+  }
+  const bytes = await readFile(join(dest, file));
+  await mkdir(sdistDir, { recursive: true });
+  await writeAtomic(join(sdistDir, file), bytes);
+  return { name, version, sdist: file, sha256: digestHex(sha256(bytes)) };
+}
+
+/** The cache key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
+async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
+  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
+  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: NATIVE_TOOLCHAIN.id, python: target.pythonVersion })));
+}
+
+export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
+
+/**
+ * The wheel of a compiled dependency built for the runtime: from the native cache when it holds
+ * one for this key, else built (one build at a time per cache: cargo's target folder is shared,
+ * so the standard library for the target is built once) and written into the cache atomically.
+ */
+export async function nativeWheel(
+  pin: NativePin,
+  requiredBy: string[],
+  target: WheelTarget,
+  dirs: { cache: string; sdists: string },
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<NativeWheel> {
+  const key = await wheelKey(pin, target);
+  const entry = join(dirs.cache, key);
+  const path = join(entry, nativeWheelName(pin, target));
+  const cached = async () => {
+    const bytes = await readFile(path).catch(() => undefined);
+    return bytes ? { pin, path, bytes, digest: sha256(bytes) } : undefined;
+  };
+  const hit = await cached();
+  if (hit) return hit;
+  await mkdir(dirs.cache, { recursive: true });
+  return withFileLock(
+    join(dirs.cache, 'build.lock'),
+    async () => {
+      const again = await cached();
+      if (again) return again;
+      const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+      try {
+        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
+        const started = Date.now();
+        const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+        // the entry appears whole: written in the scratch folder, then renamed into place
+        const ready = join(scratch, 'entry');
+        await mkdir(ready);
+        await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
+        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
+        await rm(entry, { recursive: true, force: true });
+        await rename(ready, entry);
+        const digest = sha256(built.wheel);
+        done({ digest, size: built.wheel.length });
+        return { pin, path, bytes: built.wheel, digest };
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    },
+    { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
+  );
+}
+
+async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { downloadSdist }, tar, { zipSync }] = await Promise.all([
+    import('../../tools/cargo-wasm.js'),
+    import('../../tools/pip.js'),
+    import('tar'),
+    import('fflate'),
+  ]);
+  // the sdist: from the cache when its bytes have the pinned hash, else from the index (pip checks it)
+  let sdistPath = join(dirs.sdists, pin.sdist);
+  const have = await readFile(sdistPath).catch(() => undefined);
+  if (!have || digestHex(sha256(have)) !== pin.sha256) {
+    const dest = join(scratch, 'download');
+    const file = await downloadSdist(pin.name, pin.version, pin.sha256, dest, scratch, signal);
+    sdistPath = join(dest, file);
+  }
+  const src = join(scratch, 'src');
+  await mkdir(src);
+  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
+  // node-tar refuses entries that would land outside `cwd` (absolute paths, ..)
+  await tar.x({ file: sdistPath, cwd: src, strict: true });
+  const [top] = await readdir(src);
+  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
+  const root = join(src, top);
+  const kind = await classifySdist(root);
+  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
+  await ensureNativeToolchain();
+  const targetDir = join(dirs.cache, 'cargo-target');
+  try {
+    await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
+  } catch (e) {
+    if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
+    const lines = e.message.split('\n');
+    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version} (${who(requiredBy)}) for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
+      problems: lines.slice(1).slice(-12),
+      hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
+      cause: e,
+    });
+  }
+  const extension = await readFile(cargoOutput(targetDir, kind.libName));
+  const entries = await wheelEntries(root, kind, extension, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
+  // fixed times: the same files make the same zip
+  const wheel = zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
+  return { wheel, extensionSize: (await stat(cargoOutput(targetDir, kind.libName))).size };
+}
