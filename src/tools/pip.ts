@@ -53,7 +53,7 @@ export async function resolveRequirements(
   const run = await runTool(
     'pip',
     hostPython(),
-    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--ignore-installed', '--no-input', '--report', '-', '--log', log, '--target', scratch, ...(options.noDeps ? ['--no-deps'] : []), ...wheels, '-r', requirementsFile],
+    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--progress-bar', 'off', '--ignore-installed', '--no-input', '--report', '-', '--log', log, '--target', scratch, ...(options.noDeps ? ['--no-deps'] : []), ...wheels, '-r', requirementsFile],
     { signal, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
   ).catch(async (e: unknown) => {
     const { readFile } = await import('node:fs/promises');

@@ -143,11 +143,10 @@ export async function pythonDependencies(
       throwIfAborted(signal);
       if (isNative(pin)) {
         const wheel = await nativeWheel(pin, requiredBy.get(pin.name) ?? [], target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
-        // the package and its extension go into the runtime variant; its metadata into the layer
+        // extension modules go into the runtime variant (componentize-py links them); the rest into the layer
         for (const f of wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!)) {
-          const rel = f.path.slice(PACKAGES_ROOT.length + 1);
-          if (/^[^/]+\.dist-info\//.test(rel)) files.push(f);
-          else native.push([`native/${rel}`, f.bytes]);
+          if (f.path.endsWith('-wasm32-wasi.so')) native.push([`native/${f.path.slice(PACKAGES_ROOT.length + 1)}`, f.bytes]);
+          else files.push(f);
         }
         out.push({ ...pin, built: wheel.digest });
         continue;
