@@ -350,8 +350,8 @@ def _install(layer: Layer, entrypoint: str) -> None:
     # There is no filesystem at run time: the path-based finder has nothing left to find.
     # the project's own modules first, then its dependencies (fabricks_packages)
     packages = [LayerFinder(layer, fabricks_packages.ROOT), fabricks_packages.DistributionFinder(layer)]
-    # an extension module wins over a folder of the same name in its package (type stubs), as on disk
-    sys.meta_path[:] = builtin + [LayerFinder(layer, root), NativeFinder(), *packages, NotIncludedFinder()]
+    # an extension module wins over a folder of the same name beside it (of type stubs), as on disk
+    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, NotIncludedFinder()]
     sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too

@@ -75,7 +75,8 @@ export async function wheelEntries(root: string, sdist: SdistKind & { kind: 'pyo
   );
   if (hasPython) {
     for (const rel of await walk(pkgDir)) {
-      if (/(^|\/)__pycache__\//.test(rel) || rel.endsWith('.pyc') || /\.(so|pyd|dylib)$/.test(rel)) continue;
+      // type stubs are for editors, and a folder of them would read as a namespace package
+      if (/(^|\/)__pycache__\//.test(rel) || /\.(pyc|pyi|so|pyd|dylib)$/.test(rel)) continue;
       entries.push([`${top}/${rel}`, await readFile(join(pkgDir, rel))]);
     }
   } else {
