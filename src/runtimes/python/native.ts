@@ -63,10 +63,25 @@ export async function pinSdist(name: string, version: string, requiredBy: string
     if (e instanceof FabricksError && e.code === 'NOT_FOUND') throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it for other platforms, and no source distribution to build from', e);
     throw e;
   }
+  // what it is decides now, before anything is pinned or built
+  const { root } = await extractSdist(join(dest, file), join(dest, 'src'), { name, version, sdist: file }, requiredBy);
+  const kind = await classifySdist(root);
+  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.why);
   const bytes = await readFile(join(dest, file));
   await mkdir(sdistDir, { recursive: true });
   await writeAtomic(join(sdistDir, file), bytes);
   return { name, version, sdist: file, sha256: digestHex(sha256(bytes)) };
+}
+
+/** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
+async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[]): Promise<{ root: string }> {
+  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
+  const tar = await import('tar');
+  await mkdir(into, { recursive: true });
+  await tar.x({ file, cwd: into, strict: true });
+  const [top] = await readdir(into);
+  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
+  return { root: join(into, top) };
 }
 
 /** The cache key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
@@ -129,10 +144,9 @@ export async function nativeWheel(
 }
 
 async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
-  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { downloadSdist }, tar, { zipSync }] = await Promise.all([
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { downloadSdist }, { zipSync }] = await Promise.all([
     import('../../tools/cargo-wasm.js'),
     import('../../tools/pip.js'),
-    import('tar'),
     import('fflate'),
   ]);
   // the sdist: from the cache when its bytes have the pinned hash, else from the index (pip checks it)
@@ -143,14 +157,7 @@ async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTar
     const file = await downloadSdist(pin.name, pin.version, pin.sha256, dest, scratch, signal);
     sdistPath = join(dest, file);
   }
-  const src = join(scratch, 'src');
-  await mkdir(src);
-  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
-  // node-tar refuses entries that would land outside `cwd` (absolute paths, ..)
-  await tar.x({ file: sdistPath, cwd: src, strict: true });
-  const [top] = await readdir(src);
-  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
-  const root = join(src, top);
+  const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
   const kind = await classifySdist(root);
   if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
   await ensureNativeToolchain();
