@@ -161,7 +161,9 @@ async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTar
   const kind = await classifySdist(root);
   if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
   await ensureNativeToolchain();
-  const targetDir = join(dirs.cache, 'cargo-target');
+  // cargo's own cache of compiled crates (the target's standard library first); FABRICKS_NATIVE_CARGO_TARGET
+  // may put it elsewhere, e.g. one for all homes of a CI machine or a test run (cargo locks it)
+  const targetDir = process.env.FABRICKS_NATIVE_CARGO_TARGET ? resolve(process.env.FABRICKS_NATIVE_CARGO_TARGET) : join(dirs.cache, 'cargo-target');
   try {
     await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
   } catch (e) {
