@@ -8,8 +8,8 @@ import { events, exists, fabricks, project, pyToml } from '../helpers.js';
 // Python dependencies with compiled code, built from their source distributions for wasm32-wasi
 // by the real toolchain (Debian's rustc-web, lld-22) and linked into the runtime by the real
 // componentize-py. rpds-py is the small real PyO3 extension (about a minute to build on 2 cores,
-// the standard library for the target included); pydantic-core (3 minutes) is left to
-// `npm run bench:native`.
+// the standard library for the target included; cargo's compiled crates are shared by the run,
+// see global-setup); pydantic-core (3 minutes or more) is left to `npm run bench:native`.
 
 type Lock = { python?: { packages: Array<{ name: string; version: string; sdist?: string; sha256: string; built?: string; wheel?: string }> } };
 const lockOf = async (dir: string): Promise<Lock> => {
