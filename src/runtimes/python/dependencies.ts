@@ -10,7 +10,7 @@ import type { Context } from '../../home/context.js';
 import type { BuildTarget, Dependencies } from '../kind.js';
 import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
-import { nativeCacheDir, nativeWheel, pinSdist, type NativePin } from './native.js';
+import { nativeWheel, pinSdist, type NativePin } from './native.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -57,7 +57,7 @@ export async function projectDependencies(config: ProjectConfig, runtime: BuildT
   // the runtime's CPython version: python:3.14 gives 3.14
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
-  const dirs = { wheels: ctx.home.wheelCacheDir, native: nativeCacheDir(ctx.home.root) };
+  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
   const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal);
   const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)] };
   if (deps.native.length) {
@@ -142,7 +142,7 @@ export async function pythonDependencies(
     for (const pin of pins) {
       throwIfAborted(signal);
       if (isNative(pin)) {
-        const wheel = await nativeWheel(pin, requiredBy.get(pin.name) ?? [], target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
         // extension modules go into the runtime variant (componentize-py links them); the rest into the layer
         for (const f of wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!)) {
           if (f.path.endsWith('-wasm32-wasi.so')) native.push([`native/${f.path.slice(PACKAGES_ROOT.length + 1)}`, f.bytes]);

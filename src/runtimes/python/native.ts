@@ -33,17 +33,12 @@ export interface NativeWheel {
   digest: string;
 }
 
-/** FABRICKS_NATIVE_CACHE (machines, CI jobs and test homes may share it), else the home's cache/native. */
-export function nativeCacheDir(homeRoot: string): string {
-  const shared = process.env.FABRICKS_NATIVE_CACHE;
-  return shared ? resolve(shared) : join(homeRoot, 'cache', 'native');
-}
-
-const who = (requiredBy: string[]) => (requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project');
+/** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
+const who = (requiredBy: string[] | undefined | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
 
 /** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
-export function unsupported(name: string, version: string, requiredBy: string[], why: string, cause?: unknown): FabricksError {
-  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version} (${who(requiredBy)}) has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
+export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, cause?: unknown): FabricksError {
+  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
     hint: `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
     cause,
   });
@@ -53,7 +48,7 @@ export function unsupported(name: string, version: string, requiredBy: string[],
  * The sdist of a compiled dependency, pinned: downloaded by pip (kept in the wheel cache by
  * name), its sha256 recorded for the lock. No sdist on the index is NATIVE_UNSUPPORTED.
  */
-export async function pinSdist(name: string, version: string, requiredBy: string[], sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
+export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
   const { downloadSdist } = await import('../../tools/pip.js');
   const dest = join(scratch, `sdist-${name}`);
   let file: string;
@@ -74,7 +69,7 @@ export async function pinSdist(name: string, version: string, requiredBy: string
 }
 
 /** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
-async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[]): Promise<{ root: string }> {
+async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[] | undefined): Promise<{ root: string }> {
   if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
   const tar = await import('tar');
   await mkdir(into, { recursive: true });
@@ -99,7 +94,7 @@ export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distN
  */
 export async function nativeWheel(
   pin: NativePin,
-  requiredBy: string[],
+  requiredBy: string[] | undefined,
   target: WheelTarget,
   dirs: { cache: string; sdists: string },
   reporter: Reporter,
@@ -143,7 +138,7 @@ export async function nativeWheel(
   );
 }
 
-async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
   const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { downloadSdist }, { zipSync }] = await Promise.all([
     import('../../tools/cargo-wasm.js'),
     import('../../tools/pip.js'),
@@ -169,7 +164,7 @@ async function buildWheel(pin: NativePin, requiredBy: string[], target: WheelTar
   } catch (e) {
     if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
     const lines = e.message.split('\n');
-    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version} (${who(requiredBy)}) for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
+    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
       problems: lines.slice(1).slice(-12),
       hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
       cause: e,
