@@ -76,33 +76,6 @@ export async function resolveRequirements(
   }));
 }
 
-/**
- * Downloads the source distribution of name==version into `dest` (`--no-binary` for that package
- * alone, so its build backend comes as a wheel to read the metadata), checked against `sha256`
- * when it is pinned. Returns the file's name; NOT_FOUND when the index has no sdist of it.
- */
-export async function downloadSdist(name: string, version: string, sha256: string | undefined, dest: string, scratch: string, signal?: AbortSignal): Promise<string> {
-  const { writeFile, readdir, mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  await mkdir(dest, { recursive: true });
-  const file = join(scratch, `${name}.sdist.txt`);
-  await writeFile(file, `${name}==${version}${sha256 ? ` --hash=sha256:${sha256}` : ''}\n`);
-  await runTool(
-    'pip',
-    hostPython(),
-    ['-m', 'pip', 'download', '--quiet', '--no-deps', '--no-input', '--no-binary', name, ...(sha256 ? ['--require-hashes'] : []), '-d', dest, '-r', file],
-    { signal, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
-  ).catch((e: unknown) => {
-    if (e instanceof FabricksError && /Could not find a version that satisfies|No matching distribution/.test(e.message)) {
-      throw new FabricksError('NOT_FOUND', `the package index has no source distribution of ${name} ${version}`, { cause: e });
-    }
-    throw explainPipFailure(e);
-  });
-  const got = (await readdir(dest)).find((f) => f.endsWith('.tar.gz') || f.endsWith('.zip'));
-  if (!got) throw new FabricksError('NOT_FOUND', `pip downloaded no source distribution of ${name} ${version}`);
-  return got;
-}
-
 /** Downloads exactly the pinned wheels (name==version --hash) into `dest`; pip checks every hash. */
 export async function downloadWheels(pinnedFile: string, dest: string, target: WheelTarget, signal?: AbortSignal): Promise<void> {
   await runTool('pip', hostPython(), ['-m', 'pip', 'download', '--quiet', '--no-deps', '--no-input', '--require-hashes', '-d', dest, ...pureOnly(target), '-r', pinnedFile], {

@@ -45,27 +45,24 @@ export function unsupported(name: string, version: string, requiredBy: string[] 
 }
 
 /**
- * The sdist of a compiled dependency, pinned: downloaded by pip (kept in the wheel cache by
- * name), its sha256 recorded for the lock. No sdist on the index is NATIVE_UNSUPPORTED.
+ * The sdist of a compiled dependency, pinned: found on the package index (its hash from the
+ * index, checked on download), kept in the wheel cache by name, and classified at once (a C
+ * extension fails here, before anything is built). No sdist on the index is NATIVE_UNSUPPORTED.
  */
 export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
-  const { downloadSdist } = await import('../../tools/pip.js');
+  const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
+  const found = await findSdist(name, version, signal);
+  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it for other platforms, and no source distribution to build from');
+  const bytes = await downloadChecked(found, signal);
   const dest = join(scratch, `sdist-${name}`);
-  let file: string;
-  try {
-    file = await downloadSdist(name, version, undefined, dest, scratch, signal);
-  } catch (e) {
-    if (e instanceof FabricksError && e.code === 'NOT_FOUND') throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it for other platforms, and no source distribution to build from', e);
-    throw e;
-  }
-  // what it is decides now, before anything is pinned or built
-  const { root } = await extractSdist(join(dest, file), join(dest, 'src'), { name, version, sdist: file }, requiredBy);
+  await mkdir(dest, { recursive: true });
+  await writeFile(join(dest, found.filename), bytes);
+  const { root } = await extractSdist(join(dest, found.filename), join(dest, 'src'), { name, version, sdist: found.filename }, requiredBy);
   const kind = await classifySdist(root);
   if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.why);
-  const bytes = await readFile(join(dest, file));
   await mkdir(sdistDir, { recursive: true });
-  await writeAtomic(join(sdistDir, file), bytes);
-  return { name, version, sdist: file, sha256: digestHex(sha256(bytes)) };
+  await writeAtomic(join(sdistDir, found.filename), bytes);
+  return { name, version, sdist: found.filename, sha256: found.sha256 };
 }
 
 /** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
@@ -139,18 +136,19 @@ export async function nativeWheel(
 }
 
 async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
-  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { downloadSdist }, { zipSync }] = await Promise.all([
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { findSdist, downloadChecked }, { zipSync }] = await Promise.all([
     import('../../tools/cargo-wasm.js'),
-    import('../../tools/pip.js'),
+    import('../../tools/package-index.js'),
     import('fflate'),
   ]);
-  // the sdist: from the cache when its bytes have the pinned hash, else from the index (pip checks it)
-  let sdistPath = join(dirs.sdists, pin.sdist);
+  // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
+  const sdistPath = join(dirs.sdists, pin.sdist);
   const have = await readFile(sdistPath).catch(() => undefined);
   if (!have || digestHex(sha256(have)) !== pin.sha256) {
-    const dest = join(scratch, 'download');
-    const file = await downloadSdist(pin.name, pin.version, pin.sha256, dest, scratch, signal);
-    sdistPath = join(dest, file);
+    const found = await findSdist(pin.name, pin.version, signal);
+    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, `the package index no longer has its source distribution ${pin.sdist}`);
+    await mkdir(dirs.sdists, { recursive: true });
+    await writeAtomic(sdistPath, await downloadChecked({ ...found, sha256: pin.sha256 }, signal));
   }
   const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
   const kind = await classifySdist(root);
