@@ -20,7 +20,7 @@ import { classifySdist, distName, wheelEntries, wheelTag } from './native-wheel.
 export interface NativePin {
   name: string;
   version: string;
-  /** The sdist's file name and sha256 (pip checks it on download). */
+  /** The sdist's file name and sha256 (checked on download). */
   sdist: string;
   sha256: string;
 }
