@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sha256, digestHex } from '../../oci/digest.js';
 import { FabricksError } from '../../util/errors.js';
@@ -34,7 +34,7 @@ export interface NativeWheel {
 }
 
 /** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
-const who = (requiredBy: string[] | undefined | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
+const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
 
 /** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
 export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, cause?: unknown): FabricksError {
@@ -52,7 +52,7 @@ export function unsupported(name: string, version: string, requiredBy: string[] 
 export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   const found = await findSdist(name, version, signal);
-  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it for other platforms, and no source distribution to build from');
+  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
   const bytes = await downloadChecked(found, signal);
   const dest = join(scratch, `sdist-${name}`);
   await mkdir(dest, { recursive: true });
@@ -172,5 +172,5 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
   const entries = await wheelEntries(root, kind, extension, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
   // fixed times: the same files make the same zip
   const wheel = zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
-  return { wheel, extensionSize: (await stat(cargoOutput(targetDir, kind.libName))).size };
+  return { wheel, extensionSize: extension.length };
 }
