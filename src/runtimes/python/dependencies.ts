@@ -46,7 +46,7 @@ export interface PythonDependencies {
   lock: PythonLock;
   /** The wheels' files, as they go into the module layer. */
   files: Array<{ path: string; abs: string; size: number; bytes: Uint8Array }>;
-  /** The compiled dependencies' packages, for the runtime variant (paths under native/); empty when there are none. */
+  /** The compiled dependencies' extension modules, for the runtime variant (paths under native/); empty when there are none. */
   native: RuntimeExtras;
 }
 
