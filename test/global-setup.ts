@@ -36,6 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Every test home shares one compiled cache, so a runtime is compiled once for the run, not
   // once per "other machine"; the tests of the cache itself give their homes their own.
   process.env.FABRICKS_COMPILED_CACHE = join(runDir, 'compiled');
+  // Native extensions: each test keeps its own cache of built wheels (a build is what it tests),
+  // but cargo's compiled crates are shared, so the target's standard library and a crate that two
+  // tests build (rpds-py) compile once per run.
+  process.env.FABRICKS_NATIVE_CARGO_TARGET = join(runDir, 'native-cargo-target');
   const home = await mkdtemp(join(runDir, 'fabricks-test-home-'));
   for (const runtime of ['node', 'python']) {
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {

@@ -54,6 +54,30 @@ def _preimport() -> tuple:
 
 PREIMPORTED, UNAVAILABLE_SUBMODULES = _preimport()
 
+
+def _native_extensions() -> dict:
+    """A runtime variant for an app with compiled dependencies (fabricks builds them from source)
+    holds their extension modules under native/, which componentize-py links into the component
+    as libraries that dlopen finds by their build-time path (/<index of the -p folder>/<path>).
+    Their packages' Python files are in the module layer; an extension loads when first imported,
+    so a package's imports of its other dependencies resolve at run time as the app's do."""
+    folder = os.path.join(_HERE, "native")
+    found = {}
+    if not os.path.isdir(folder):
+        return found
+    suffix = ".cpython-%d%d-wasm32-wasi.so" % sys.version_info[:2]
+    for parent, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(suffix):
+                rel = os.path.relpath(os.path.join(parent, name), folder)
+                found[rel[: -len(suffix)].replace(os.sep, ".")] = os.path.join(parent, name)
+    return found
+
+
+NATIVE_EXTENSIONS = _native_extensions()
+
+
 import io  # noqa: E402
 import linecache  # noqa: E402
 import posixpath  # noqa: E402
@@ -281,6 +305,20 @@ class LayerFinder(importlib.abc.MetaPathFinder):
         pass
 
 
+class NativeFinder(importlib.abc.MetaPathFinder):
+    """Finds the extension modules linked into this runtime variant, by their full names."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        location = NATIVE_EXTENSIONS.get(fullname)
+        if location is None:
+            return None
+        loader = importlib.machinery.ExtensionFileLoader(fullname, location)
+        return importlib.util.spec_from_file_location(fullname, location, loader=loader)
+
+    def invalidate_caches(self) -> None:
+        pass
+
+
 # Package __path__ entries name module-layer folders with this prefix, so that no other finder
 # mistakes them for folders on disk.
 LOCATION = "fabricks:"
@@ -312,7 +350,8 @@ def _install(layer: Layer, entrypoint: str) -> None:
     # There is no filesystem at run time: the path-based finder has nothing left to find.
     # the project's own modules first, then its dependencies (fabricks_packages)
     packages = [LayerFinder(layer, fabricks_packages.ROOT), fabricks_packages.DistributionFinder(layer)]
-    sys.meta_path[:] = builtin + [LayerFinder(layer, root), *packages, NotIncludedFinder()]
+    # an extension module wins over a folder of the same name beside it (of type stubs), as on disk
+    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, NotIncludedFinder()]
     sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too

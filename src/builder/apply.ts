@@ -51,7 +51,7 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
         record = { ...record!, output: await writeOutput(config, component!) };
         break;
       case 'write-lock':
-        await writeLock(config.dir, { image: config.from.image, digest: runtime.layer.digest, size: runtime.layer.size }, inputs.locked);
+        await writeLock(config.dir, { image: config.from.image, digest: inputs.pinned.digest, size: inputs.pinned.size }, inputs.locked);
         break;
       case 'record':
         await cache.put(plan.key, record!);

@@ -36,11 +36,21 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const config = await loadProject(projectDir);
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);
-  const runtime = await resolveRuntime(config, lock, ctx);
+  const resolved = await resolveRuntime(config, lock, ctx);
   const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
-  const dependencies = await runtime.kind.dependencies?.({ config, runtime, lock, ctx });
+  const dependencies = await resolved.kind.dependencies?.({ config, runtime: resolved, lock, ctx });
   if (dependencies) files.push(...dependencies.files);
-  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), locked: dependencies?.lock ?? [], code: await buildCodeDigest() };
+  // compiled dependencies make the app's runtime a variant of the resolved one; the lock pins the resolved one
+  const runtime = dependencies?.runtime ? { ...resolved, ...dependencies.runtime } : resolved;
+  const inputs: BuildInputs = {
+    config,
+    runtime,
+    pinned: resolved.layer,
+    files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })),
+    created: createdTime(),
+    locked: dependencies?.lock ?? [],
+    code: await buildCodeDigest(),
+  };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);
   const { store } = ctx.home;

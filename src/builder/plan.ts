@@ -1,4 +1,5 @@
 import { sha256, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/content.js';
 import type { LockFile, LockSection } from '../config/lock.js';
 import { appReference, type ProjectConfig } from '../config/project.js';
 import type { ResolvedRuntime } from '../runtimes/resolve.js';
@@ -12,6 +13,8 @@ const BUILD_FORMAT = 1;
 export interface BuildInputs {
   config: ProjectConfig;
   runtime: ResolvedRuntime;
+  /** The runtime layer fabricks.lock pins: [from] image resolved (runtime may be a variant of it). */
+  pinned: Descriptor;
   /** The packed-set candidates: path and content digest, sorted by path. */
   files: Array<{ path: string; digest: Digest }>;
   /** SOURCE_DATE_EPOCH as a time, when set. */
@@ -74,7 +77,7 @@ export function planBuild(inputs: BuildInputs, state: BuildState): BuildPlan {
   const reference = appReference(inputs.config);
   const lockCurrent =
     state.lock?.runtime.image === inputs.config.from.image &&
-    state.lock.runtime.digest === inputs.runtime.layer.digest &&
+    state.lock.runtime.digest === inputs.pinned.digest &&
     sameSections(state.lock, inputs.locked);
   const actions: BuildAction[] = [];
   const record = state.record;

@@ -24,6 +24,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `bundling ${e.subject} ...`;
         case 'dependencies':
           return `resolving the Python dependencies in ${e.subject} with pip ...`;
+        case 'native-build':
+          return `building ${e.subject} for WebAssembly from its source distribution (once per machine; about a minute for a small Rust extension, 3 for pydantic-core) ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
         case 'compile':
@@ -45,6 +47,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `compiled it (${ms(e.ms)})`;
         case 'dependencies':
           return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
+        case 'native-build':
+          return `built ${e.subject}: ${bytes(e.size ?? 0)} (${ms(e.ms)})`;
         case 'recompose':
           return `recomposed the component; its digest ${short(e.digest ?? '')} is the one recorded at build time (${ms(e.ms)})`;
         default:

@@ -30,6 +30,11 @@ export interface Home {
   compiledCacheShared: boolean;
   /** Python wheels by file name, each checked against its pinned hash (src/runtimes/python/dependencies.ts). */
   wheelCacheDir: string;
+  /**
+   * Wheels of compiled Python dependencies built for the runtime, by (sdist, toolchain, CPython)
+   * (src/runtimes/python/native.ts); FABRICKS_NATIVE_CACHE may share one between homes and machines.
+   */
+  nativeCacheDir: string;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
   /** What this process uses (blobs, compiled components): a gc elsewhere spares it. */
@@ -68,6 +73,7 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     compiledCacheDir: join(shared ? resolve(shared) : cache, COMPILED_LAYOUT),
     compiledCacheShared: Boolean(shared),
     wheelCacheDir: join(cache, 'wheels'),
+    nativeCacheDir: process.env.FABRICKS_NATIVE_CACHE ? resolve(process.env.FABRICKS_NATIVE_CACHE) : join(cache, 'native'),
     scratchDir: abs,
     leases,
     cacheLimit: cacheLimit(),

@@ -49,8 +49,11 @@ export async function wasiPackages(version: string): Promise<Array<{ dir: string
   return out;
 }
 
+/** Files a variant of a runtime adds to its staged sources (a Python app's compiled dependencies, under native/). */
+export type RuntimeExtras = Array<[string, Uint8Array]>;
+
 /** Everything a runtime is built from, as [path in the staged folder, text]; its digest says when to build again. */
-async function runtimeInputs(rt: BuiltinRuntime, builder: RuntimeBuilder): Promise<{ digest: Digest; files: Array<[string, string]> }> {
+async function runtimeInputs(rt: BuiltinRuntime, builder: RuntimeBuilder, extras: RuntimeExtras): Promise<{ digest: Digest; files: Array<[string, string | Uint8Array]> }> {
   const files: Array<[string, string]> = [];
   async function walk(rel: string): Promise<void> {
     for (const e of (await readdir(join(rt.guestDir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -64,8 +67,10 @@ async function runtimeInputs(rt: BuiltinRuntime, builder: RuntimeBuilder): Promi
   // The preload that pins entropy, clocks and file metadata during pre-initialization.
   files.push(['build/reproducible-host.c', await readFile(REPRODUCIBLE_HOST_C, 'utf8')]);
   files.push(...(await builder.inputs()));
-  const digest = sha256(JSON.stringify({ builder: `${builder.tool}@${builder.version}`, files }));
-  return { digest, files };
+  // extras count by their digests (they may be megabytes of compiled code)
+  const extra = extras.map(([p, bytes]) => [p, sha256(bytes)]);
+  const digest = sha256(JSON.stringify({ builder: `${builder.tool}@${builder.version}`, files, ...(extra.length ? { extra } : {}) }));
+  return { digest, files: [...files, ...extras] };
 }
 
 export interface StoredRuntime {
@@ -76,11 +81,16 @@ export interface StoredRuntime {
 }
 
 /** The built-in runtime in the store, built first if it is not there or its sources changed. */
-export async function ensureBuiltinRuntime(rt: BuiltinRuntime, store: LayoutStore, reporter: Reporter, options: { force?: boolean; signal?: AbortSignal | undefined } = {}): Promise<StoredRuntime> {
+export async function ensureBuiltinRuntime(
+  rt: BuiltinRuntime,
+  store: LayoutStore,
+  reporter: Reporter,
+  options: { force?: boolean; signal?: AbortSignal | undefined; extras?: RuntimeExtras } = {},
+): Promise<StoredRuntime> {
   const { signal } = options;
   const reference = builtinReference(rt);
   const builder = await rt.kind.builder();
-  const inputs = await runtimeInputs(rt, builder);
+  const inputs = await runtimeInputs(rt, builder, options.extras ?? []);
   if (!options.force) {
     const existing = await findStored(store, reference, inputs.digest);
     if (existing) return { reference, ...existing, built: false };

@@ -25,6 +25,11 @@ export interface Dependencies {
   files: Array<ReadFile & { size: number }>;
   /** Their pins: the sections of fabricks.lock beside [runtime]. */
   lock: LockSection[];
+  /**
+   * The runtime the app is built on instead of the one [from] image resolved to: a variant of it
+   * that holds compiled dependencies (Python's native extensions). fabricks.lock still pins the base.
+   */
+  runtime?: { reference: string; name: string; layer: Descriptor };
 }
 
 /** The runtime an app is built on, as far as a runtime kind needs it. */

@@ -15,6 +15,10 @@ export type ErrorCode =
   | 'PY_SYNTAX'
   /** A Python dependency cannot be packed (no pure-Python wheel) or resolved. */
   | 'DEPENDENCY_INVALID'
+  /** A Python dependency has compiled code fabricks cannot build for WebAssembly (a C extension, no source distribution). */
+  | 'NATIVE_UNSUPPORTED'
+  /** Building a Python dependency's Rust extension for WebAssembly failed (the toolchain's last lines say why). */
+  | 'NATIVE_BUILD_FAILED'
   /** [from] image names no runtime fabricks knows, or something that is not a runtime. */
   | 'RUNTIME_UNKNOWN'
   | 'RUNTIME_UNSUPPORTED'

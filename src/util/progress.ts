@@ -9,6 +9,8 @@ export type Step =
   | 'bundle'
   /** Resolving and fetching a Python project's dependencies (subject: the requirements file; size: wheel count). */
   | 'dependencies'
+  /** Building a compiled Python dependency for WebAssembly from its source distribution (subject: name and version; size: the wheel). */
+  | 'native-build'
   /** Generating the module layer (digest, size). */
   | 'pack'
   /** Composing runtime and module with wac (digest, size of the component). */

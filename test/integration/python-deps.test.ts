@@ -71,7 +71,7 @@ describe('Python dependencies', () => {
     expect((await lockOf(dir)).python?.packages.map((p) => p.name)).toEqual(['six']);
   });
 
-  it('a dependency with no pure-Python wheel fails the build, naming the package and what needs it; nothing is written', async () => {
+  it('a compiled dependency with no wheel for the runtime\'s CPython fails the build, naming it, what requires it, and the versions that would do; nothing is written', async () => {
     const dir = await project({
       'fabricks.toml': pyToml(),
       'pyproject.toml': '[project]\nname = "compiled"\nversion = "1"\ndependencies = ["pydantic==2.10.6"]\n',
@@ -79,10 +79,22 @@ describe('Python dependencies', () => {
     });
     const r = await fabricks(['build', dir]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('error: the Python package pydantic-core (required by pydantic) has no pure-Python wheel');
-    expect(r.stderr).toContain('loads only pure-Python code');
+    // pydantic 2.10.6 pins pydantic-core 2.27.2, which predates CPython 3.14 (no wheel of it, and PyO3 0.22 does not build for 3.14)
+    expect(r.stderr).toContain('error: the Python package pydantic-core==2.27.2 (required by pydantic) has no wheel for CPython 3.14 on the package index, pure-Python or compiled');
+    expect(r.stderr).toMatch(/hint: that version predates Python 3\.14; the versions with a 3\.14 wheel are [\d.]+, .*: require one of those, or a newer pydantic that does/);
+    expect(r.stderr).not.toContain('ResolutionImpossible');
     expect(await exists(join(dir, 'fabricks.lock'))).toBe(false);
     expect(await exists(join(dir, '.fabricks', 'app.wasm'))).toBe(false);
+  });
+
+  it('requirements that conflict fail with the conflict pip found, not ResolutionImpossible alone', async () => {
+    const dir = await project({ 'fabricks.toml': pyToml(), 'requirements.txt': 'pydantic==2.12.0\npydantic-core==2.41.0\n', 'main.py': 'import pydantic\n' });
+    const r = await fabricks(['build', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error: the Python requirements conflict: no set of versions satisfies them all');
+    expect(r.stderr).toContain('  - The user requested pydantic-core==2.41.0');
+    expect(r.stderr).toContain('  - pydantic 2.12.0 depends on pydantic-core==2.41.1');
+    expect(r.stderr).toContain('hint: loosen or change the requirements named above so that they agree');
   });
 
   it('a wheel that does not match its pinned hash fails the build, naming the package', async () => {

@@ -11,7 +11,7 @@ describe('the build cache key', () => {
     const dir = await project({ 'main.js': '' });
     const config = await parseProject(jsToml(), join(dir, 'fabricks.toml'));
     const runtime = { reference: 'fabricks.dev/runtimes/node:0.1', layer: { digest: `sha256:${'1'.repeat(64)}` } } as unknown as ResolvedRuntime;
-    const inputs = (code: string): BuildInputs => ({ config, runtime, files: [], created: undefined, locked: [], code: code as BuildInputs['code'] });
+    const inputs = (code: string): BuildInputs => ({ config, runtime, pinned: runtime.layer, files: [], created: undefined, locked: [], code: code as BuildInputs['code'] });
     const code = await buildCodeDigest();
     expect(code).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await buildCodeDigest()).toBe(code);

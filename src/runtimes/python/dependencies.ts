@@ -8,7 +8,9 @@ import { readPythonRequirements, type PythonRequirements } from './requirements.
 import type { ProjectConfig } from '../../config/project.js';
 import type { Context } from '../../home/context.js';
 import type { BuildTarget, Dependencies } from '../kind.js';
-import type { WheelTarget } from '../../tools/pip.js';
+import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
+import type { RuntimeExtras } from '../build-runtime.js';
+import { nativeWheel, pinSdist, type NativePin } from './native.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -25,10 +27,18 @@ export interface PinnedWheel {
   sha256: string;
 }
 
+/** A compiled dependency, pinned to its source distribution; `built` records the wheel built from it here. */
+export interface PinnedSdist extends NativePin {
+  built?: string;
+}
+
+export type Pin = PinnedWheel | PinnedSdist;
+const isNative = (p: Pin): p is PinnedSdist => 'sdist' in p;
+
 /** fabricks.lock's [python]: the dependencies, resolved once; `requirements` is the digest of what was resolved. */
 export interface PythonLock {
   requirements: Digest;
-  packages: PinnedWheel[];
+  packages: Pin[];
 }
 
 export interface PythonDependencies {
@@ -36,6 +46,8 @@ export interface PythonDependencies {
   lock: PythonLock;
   /** The wheels' files, as they go into the module layer. */
   files: Array<{ path: string; abs: string; size: number; bytes: Uint8Array }>;
+  /** The compiled dependencies' extension modules, for the runtime variant (paths under native/); empty when there are none. */
+  native: RuntimeExtras;
 }
 
 /** A Python project's requirements, pinned and fetched; none when it declares none. */
@@ -45,8 +57,14 @@ export async function projectDependencies(config: ProjectConfig, runtime: BuildT
   // the runtime's CPython version: python:3.14 gives 3.14
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
-  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, ctx.home.wheelCacheDir, ctx.reporter, ctx.signal);
-  return { files: deps.files, lock: [pythonSection(deps.lock)] };
+  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
+  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal);
+  const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)] };
+  if (deps.native.length) {
+    const { nativeRuntime } = await import('./native-runtime.js');
+    result.runtime = await nativeRuntime(runtime, deps.native, config, ctx);
+  }
+  return result;
 }
 
 /** fabricks.lock's [python], checked. */
@@ -60,11 +78,17 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
   if (!Array.isArray(packages)) throw bad('packages must be an array of tables');
   return {
     requirements: py.requirements,
-    packages: packages.map((p: Record<string, unknown>, i) => {
-      for (const field of ['name', 'version', 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
+    packages: packages.map((p: Record<string, unknown>, i): Pin => {
+      const native = p.sdist !== undefined;
+      for (const field of ['name', 'version', native ? 'sdist' : 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
       if (!/^[0-9a-f]{64}$/.test(p.sha256 as string)) throw bad(`packages[${i}] sha256 must be 64 hex digits`);
+      const common = { name: p.name as string, version: p.version as string, sha256: p.sha256 as string };
+      if (native) {
+        if (!/^[^/\\]+\.(tar\.gz|zip)$/.test(p.sdist as string)) throw bad(`packages[${i}] sdist must be a .tar.gz file name`);
+        return { ...common, sdist: p.sdist as string, ...(typeof p.built === 'string' ? { built: p.built } : {}) };
+      }
       if (!/^[^/\\]+\.whl$/.test(p.wheel as string)) throw bad(`packages[${i}] wheel must be a .whl file name`);
-      return { name: p.name as string, version: p.version as string, wheel: p.wheel as string, sha256: p.sha256 as string };
+      return { ...common, wheel: p.wheel as string };
     }),
   };
 }
@@ -72,8 +96,16 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
 function pythonSection(lock: PythonLock): LockSection {
   return {
     name: 'python',
-    note: 'Python dependencies, resolved from the requirements whose digest this is; each wheel is\nchecked against its hash when it is downloaded.',
-    table: { requirements: lock.requirements, packages: lock.packages.map((p) => ({ name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 })) },
+    note:
+      'Python dependencies, resolved from the requirements whose digest this is; each wheel is\nchecked against its hash when it is downloaded. A package with compiled code is pinned to\nits source distribution (sdist, sha256), built here for WebAssembly; built is that wheel.',
+    table: {
+      requirements: lock.requirements,
+      packages: lock.packages.map((p) =>
+        isNative(p)
+          ? ({ name: p.name, version: p.version, sdist: p.sdist, sha256: p.sha256, ...(p.built ? { built: p.built } : {}) } as Record<string, string>)
+          : { name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 },
+      ),
+    },
   };
 }
 
@@ -86,30 +118,46 @@ export async function pythonDependencies(
   requirements: PythonRequirements,
   target: WheelTarget,
   locked: PythonLock | undefined,
-  cacheDir: string,
+  dirs: { wheels: string; native: string },
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<PythonDependencies> {
+  const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
   let pins = locked?.requirements === digest ? locked.packages : undefined;
+  let requiredBy = new Map<string, string[]>();
   await mkdir(cacheDir, { recursive: true });
   const scratch = await mkdtemp(join(cacheDir, '.resolve-'));
   try {
     if (!pins) {
       const done = startStep(reporter, 'dependencies', displayPath(requirements.file));
-      pins = await resolvePins(requirements, target, scratch, signal);
+      ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal));
       done({ size: pins.length });
     }
     const files = [];
+    const native: RuntimeExtras = [];
     // the unzipper loads only for a project that has dependencies
     const { unzipSync } = pins.length ? await import('fflate') : { unzipSync: undefined };
+    const out: Pin[] = [];
     for (const pin of pins) {
       throwIfAborted(signal);
+      if (isNative(pin)) {
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
+        // extension modules go into the runtime variant (componentize-py links them); the rest into the layer
+        for (const f of wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!)) {
+          if (f.path.endsWith('-wasm32-wasi.so')) native.push([`native/${f.path.slice(PACKAGES_ROOT.length + 1)}`, f.bytes]);
+          else files.push(f);
+        }
+        out.push({ ...pin, built: wheel.digest });
+        continue;
+      }
       const wheel = await cachedWheel(pin, target, cacheDir, scratch, signal);
       files.push(...wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!));
+      out.push(pin);
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { lock: { requirements: digest, packages: pins }, files };
+    native.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { lock: { requirements: digest, packages: out }, files, native };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -120,23 +168,56 @@ function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest 
   return sha256(JSON.stringify({ python: target.pythonVersion, requirements: r.lines }));
 }
 
-async function resolvePins(r: PythonRequirements, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<PinnedWheel[]> {
+/**
+ * Resolves as pip would, taking a platform wheel only where a package has no pure-Python one (to
+ * learn its version and dependencies); each such package is then pinned to its source
+ * distribution, to be built for WebAssembly (native.ts), unless that version does have a
+ * pure-Python wheel after all (pip prefers a platform wheel when both exist).
+ */
+async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir: string, scratch: string, signal?: AbortSignal): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
   const { resolveRequirements } = await import('../../tools/pip.js');
-  const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal);
-  return reported
-    .map((w) => {
-      const wheel = decodeURIComponent(w.url.split('/').pop() ?? '');
-      if (!wheel.endsWith('-none-any.whl')) {
-        throw new FabricksError('DEPENDENCY_INVALID', `the Python package ${w.name} ${w.version} resolved to ${wheel || w.url}, which is not a pure-Python wheel`, {
-          hint: `fabricks runs Python in WebAssembly, which loads only pure-Python code; use a pure-Python alternative to ${w.name}`,
-        });
+  const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal, { compiled: true });
+  const requiredBy = new Map<string, string[]>();
+  const norm = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
+  for (const w of reported) {
+    const users = reported.filter((o) => o.requires.some((q) => norm(q) === norm(w.name))).map((o) => o.name);
+    requiredBy.set(w.name, users);
+  }
+  const wheelOf = (w: ReportedWheel) => decodeURIComponent(w.url.split('/').pop() ?? '');
+  const pins: Pin[] = [];
+  for (const w of reported) {
+    let wheel = wheelOf(w);
+    let sha = w.sha256;
+    if (!wheel.endsWith('-none-any.whl')) {
+      const pure = await pureWheel(w, target, scratch, signal);
+      if (!pure) {
+        pins.push(await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal));
+        continue;
       }
-      if (!w.sha256) throw new FabricksError('DEPENDENCY_INVALID', `the package index gave no sha256 for ${wheel}`, { hint: 'use an index that publishes hashes (PyPI does)' });
-      return { name: w.name, version: w.version, wheel, sha256: w.sha256 };
-    })
-    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+      wheel = wheelOf(pure);
+      sha = pure.sha256;
+    }
+    if (!sha) throw new FabricksError('DEPENDENCY_INVALID', `the package index gave no sha256 for ${wheel}`, { hint: 'use an index that publishes hashes (PyPI does)' });
+    pins.push({ name: w.name, version: w.version, wheel, sha256: sha });
+  }
+  pins.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  return { pins, requiredBy };
+}
+
+/** The pure-Python wheel of exactly this version, when the index has one. */
+async function pureWheel(w: ReportedWheel, target: WheelTarget, scratch: string, signal?: AbortSignal): Promise<ReportedWheel | undefined> {
+  const file = join(scratch, `pure-${w.name}.txt`);
+  await writeFile(file, `${w.name}==${w.version}\n`);
+  const { resolveRequirements } = await import('../../tools/pip.js');
+  try {
+    const [pure] = await resolveRequirements(file, target, join(scratch, 'target'), signal, { noDeps: true });
+    return pure;
+  } catch (e) {
+    if (e instanceof FabricksError && e.code === 'DEPENDENCY_INVALID') return undefined;
+    throw e;
+  }
 }
 
 /** The wheel's bytes, from the cache when a file there has the pinned hash, else downloaded by pip (which checks it too). */
@@ -164,12 +245,12 @@ async function cachedWheel(pin: PinnedWheel, target: WheelTarget, cacheDir: stri
  * A wheel's files as they go into the layer, as pip would install them into site-packages:
  * purelib/platlib data go to the root; scripts, headers and data files are not for import.
  */
-function wheelFiles(pin: PinnedWheel, wheelPath: string, bytes: Uint8Array, unzipSync: (data: Uint8Array) => Record<string, Uint8Array>): PythonDependencies['files'] {
+function wheelFiles(pin: Pin & { wheel?: string }, wheelPath: string, bytes: Uint8Array, unzipSync: (data: Uint8Array) => Record<string, Uint8Array>): PythonDependencies['files'] {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes);
   } catch (cause) {
-    throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel} is not a readable wheel (zip)`, { cause });
+    throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel ?? wheelPath} is not a readable wheel (zip)`, { cause });
   }
   const out: PythonDependencies['files'] = [];
   for (const [name, content] of Object.entries(entries)) {
@@ -182,7 +263,7 @@ function wheelFiles(pin: PinnedWheel, wheelPath: string, bytes: Uint8Array, unzi
     }
     const normal = posix.normalize(rel);
     if (normal.startsWith('../') || normal.startsWith('/') || normal === '..') {
-      throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel} holds a file outside its own folder: ${name}`, { hint: `do not depend on ${pin.name}` });
+      throw new FabricksError('DEPENDENCY_INVALID', `${pin.wheel ?? wheelPath} holds a file outside its own folder: ${name}`, { hint: `do not depend on ${pin.name}` });
     }
     if (/(^|\/)__pycache__\//.test(normal) || normal.endsWith('.pyc')) continue;
     out.push({ path: `${PACKAGES_ROOT}/${normal}`, abs: `${wheelPath}/${normal}`, size: content.length, bytes: content });

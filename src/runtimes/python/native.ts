@@ -1,0 +1,176 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { sha256, digestHex } from '../../oci/digest.js';
+import { FabricksError } from '../../util/errors.js';
+import { withFileLock, describeOwner } from '../../util/file-lock.js';
+import { startStep, type Reporter } from '../../util/progress.js';
+import { writeAtomic } from '../../util/atomic.js';
+import type { WheelTarget } from '../../tools/pip.js';
+import { classifySdist, distName, wheelEntries, wheelTag } from './native-wheel.js';
+
+/**
+ * Python dependencies with compiled code and no pure-Python wheel: built from their source
+ * distributions for wasm32-wasi with the pinned toolchain (tools/cargo-wasm.ts), when they are
+ * Rust (PyO3) extensions. A built wheel is cached by (sdist sha256, toolchain, runtime), so a
+ * machine pays a Rust build once per sdist; componentize-py then links its extension into a
+ * variant of the runtime (native-runtime.ts).
+ */
+
+/** One compiled dependency, pinned to its source distribution. */
+export interface NativePin {
+  name: string;
+  version: string;
+  /** The sdist's file name and sha256 (checked on download). */
+  sdist: string;
+  sha256: string;
+}
+
+/** A built wheel: its file (in the native cache) and digest. */
+export interface NativeWheel {
+  pin: NativePin;
+  path: string;
+  bytes: Uint8Array;
+  digest: string;
+}
+
+/** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
+const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
+
+/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
+export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, cause?: unknown): FabricksError {
+  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
+    hint: `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
+    cause,
+  });
+}
+
+/**
+ * The sdist of a compiled dependency, pinned: found on the package index (its hash from the
+ * index, checked on download), kept in the wheel cache by name, and classified at once (a C
+ * extension fails here, before anything is built). No sdist on the index is NATIVE_UNSUPPORTED.
+ */
+export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
+  const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
+  const found = await findSdist(name, version, signal);
+  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
+  const bytes = await downloadChecked(found, signal);
+  const dest = join(scratch, `sdist-${name}`);
+  await mkdir(dest, { recursive: true });
+  await writeFile(join(dest, found.filename), bytes);
+  const { root } = await extractSdist(join(dest, found.filename), join(dest, 'src'), { name, version, sdist: found.filename }, requiredBy);
+  const kind = await classifySdist(root);
+  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.why);
+  await mkdir(sdistDir, { recursive: true });
+  await writeAtomic(join(sdistDir, found.filename), bytes);
+  return { name, version, sdist: found.filename, sha256: found.sha256 };
+}
+
+/** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
+async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[] | undefined): Promise<{ root: string }> {
+  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
+  const tar = await import('tar');
+  await mkdir(into, { recursive: true });
+  await tar.x({ file, cwd: into, strict: true });
+  const [top] = await readdir(into);
+  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
+  return { root: join(into, top) };
+}
+
+/** The cache key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
+async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
+  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
+  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: NATIVE_TOOLCHAIN.id, python: target.pythonVersion })));
+}
+
+export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
+
+/**
+ * The wheel of a compiled dependency built for the runtime: from the native cache when it holds
+ * one for this key, else built (one build at a time per cache: cargo's target folder is shared,
+ * so the standard library for the target is built once) and written into the cache atomically.
+ */
+export async function nativeWheel(
+  pin: NativePin,
+  requiredBy: string[] | undefined,
+  target: WheelTarget,
+  dirs: { cache: string; sdists: string },
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<NativeWheel> {
+  const key = await wheelKey(pin, target);
+  const entry = join(dirs.cache, key);
+  const path = join(entry, nativeWheelName(pin, target));
+  const cached = async () => {
+    const bytes = await readFile(path).catch(() => undefined);
+    return bytes ? { pin, path, bytes, digest: sha256(bytes) } : undefined;
+  };
+  const hit = await cached();
+  if (hit) return hit;
+  await mkdir(dirs.cache, { recursive: true });
+  return withFileLock(
+    join(dirs.cache, 'build.lock'),
+    async () => {
+      const again = await cached();
+      if (again) return again;
+      const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+      try {
+        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
+        const started = Date.now();
+        const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+        // the entry appears whole: written in the scratch folder, then renamed into place
+        const ready = join(scratch, 'entry');
+        await mkdir(ready);
+        await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
+        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
+        await rm(entry, { recursive: true, force: true });
+        await rename(ready, entry);
+        const digest = sha256(built.wheel);
+        done({ digest, size: built.wheel.length });
+        return { pin, path, bytes: built.wheel, digest };
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    },
+    { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
+  );
+}
+
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { findSdist, downloadChecked }, { zipSync }] = await Promise.all([
+    import('../../tools/cargo-wasm.js'),
+    import('../../tools/package-index.js'),
+    import('fflate'),
+  ]);
+  // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
+  const sdistPath = join(dirs.sdists, pin.sdist);
+  const have = await readFile(sdistPath).catch(() => undefined);
+  if (!have || digestHex(sha256(have)) !== pin.sha256) {
+    const found = await findSdist(pin.name, pin.version, signal);
+    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, `the package index no longer has its source distribution ${pin.sdist}`);
+    await mkdir(dirs.sdists, { recursive: true });
+    await writeAtomic(sdistPath, await downloadChecked({ ...found, sha256: pin.sha256 }, signal));
+  }
+  const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
+  const kind = await classifySdist(root);
+  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
+  await ensureNativeToolchain();
+  // cargo's own cache of compiled crates (the target's standard library first); FABRICKS_NATIVE_CARGO_TARGET
+  // may put it elsewhere, e.g. one for all homes of a CI machine or a test run (cargo locks it)
+  const targetDir = process.env.FABRICKS_NATIVE_CARGO_TARGET ? resolve(process.env.FABRICKS_NATIVE_CARGO_TARGET) : join(dirs.cache, 'cargo-target');
+  try {
+    await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
+  } catch (e) {
+    if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
+    const lines = e.message.split('\n');
+    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
+      problems: lines.slice(1).slice(-12),
+      hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
+      cause: e,
+    });
+  }
+  const extension = await readFile(cargoOutput(targetDir, kind.libName));
+  const entries = await wheelEntries(root, kind, extension, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
+  // fixed times: the same files make the same zip
+  const wheel = zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
+  return { wheel, extensionSize: extension.length };
+}
