@@ -48,6 +48,27 @@ describe('Node modules in the JavaScript runtime', () => {
     expect(r.stderr).toMatch(/hint: docs\/javascript\.md lists the Node modules/);
   });
 
+  it('a package that is not installed fails when import() or require() of it runs, as in Node; a static import of it is a build error', async () => {
+    const esm = await project({
+      'fabricks.toml': jsToml(),
+      'main.js': 'import tryAll from "schemas";\nconsole.log(await tryAll());\n',
+      // an optional peer dependency, tried in turn (xsschema does so with effect, sury, ...)
+      'node_modules/schemas/package.json': '{"name":"schemas","version":"1.0.0","type":"module","main":"index.js"}',
+      'node_modules/schemas/index.js': 'export default async function tryAll() {\n  try { await import("effect"); } catch (e) { return `${e.code}: ${e.message}`; }\n}\n',
+    });
+    expect((await fabricks(['build', '-q', esm])).status).toBe(0);
+    const r = await fabricks(['run', '-q', esm]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe("ERR_MODULE_NOT_FOUND: Cannot find package 'effect' imported from node_modules/schemas/index.js (it was not installed when the app was built)\n");
+    const cjs = await project({ 'fabricks.toml': jsToml('main.cjs'), 'main.cjs': 'try { require("sury"); } catch (e) { console.log(`${e.code}: ${e.message}`); }\n' });
+    expect((await fabricks(['build', '-q', cjs])).status).toBe(0);
+    expect((await fabricks(['run', '-q', cjs])).stdout).toBe("MODULE_NOT_FOUND: Cannot find module 'sury' (it was not installed when the app was built)\n");
+    const fixed = await project({ 'fabricks.toml': jsToml(), 'main.js': 'import "not-installed";\n' });
+    const b = await fabricks(['build', fixed]);
+    expect(b.status).not.toBe(0);
+    expect(b.stderr).toMatch(/Could not resolve "not-installed"/);
+  });
+
   it('code the engine rejects at load is reported at its source file and line', async () => {
     // esbuild passes regex bodies through unchecked; SpiderMonkey refuses this one when it parses the bundle
     const dir = await project({

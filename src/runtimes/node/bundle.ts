@@ -5,6 +5,7 @@ import type { Message } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
+import { missingPackagesPlugin } from './missing-packages.js';
 
 export interface Bundle {
   code: Uint8Array;
@@ -83,7 +84,7 @@ function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entryp
     sourcesContent: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir, options)],
+    plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir, options), missingPackagesPlugin(sourceDir)],
     inject: [BUFFER_GLOBAL],
   });
 }
