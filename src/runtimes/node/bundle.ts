@@ -1,9 +1,12 @@
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
-import type { Message } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
+import { META_DEFINE, moduleMetaPlugin } from './module-meta.js';
+import { PackageFiles, type Asset } from './packed-assets.js';
+import { UnavailableImports } from './unavailable-builtins.js';
 
 export interface Bundle {
   code: Uint8Array;
@@ -11,6 +14,15 @@ export interface Bundle {
   map: Uint8Array;
   /** Files the bundle was made from, absolute paths. */
   inputs: string[];
+  /** Files the program may read at run time, packed beside the bundle (package.json files, files named by a literal path). */
+  assets: Asset[];
+  /** Node built-ins the runtime does not serve, by the package that imports them ('' for the app's own files). */
+  unavailable: Array<{ owner: string; modules: string[] }>;
+}
+
+export interface BundleOptions {
+  /** `[source] strict-builtins`: a Node built-in the runtime does not serve is a build error. */
+  strictBuiltins?: boolean;
 }
 
 /**
@@ -33,8 +45,11 @@ async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string,
  * entry is imported from a virtual module so the bundle has no exports of its own; the runtime
  * runs it inside an async function (top-level await works).
  */
-export async function bundleEntrypoint(sourceDir: string, entrypoint: string): Promise<Bundle> {
+export async function bundleEntrypoint(sourceDir: string, entrypoint: string, options: BundleOptions = {}): Promise<Bundle> {
   const esbuild = await import('esbuild');
+  const files = new PackageFiles(sourceDir);
+  const found: Array<Promise<void>> = [];
+  const unavailable = new UnavailableImports();
   let result;
   try {
     result = await esbuild.build({
@@ -51,7 +66,15 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      plugins: [nodeModulesPlugin(sourceDir)],
+      define: META_DEFINE,
+      plugins: [
+        entryHasEffects(entrypoint),
+        nodeModulesPlugin(sourceDir, { strict: options.strictBuiltins ?? false, unavailable }),
+        moduleMetaPlugin(
+          (file) => files.locate(file),
+          (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
+        ),
+      ],
       inject: [BUFFER_GLOBAL],
     });
   } catch (e) {
@@ -73,11 +96,31 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
   finished.code = stable(finished.code);
   finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
-  const inputs = Object.keys(result.metafile.inputs)
+  const bundled = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
-    .map((p) => resolve(sourceDir, p))
-    .concat(finished.inputs);
-  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+    .map((p) => resolve(sourceDir, p));
+  await Promise.all(found);
+  await files.addManifests(bundled);
+  const inputs = bundled.concat(finished.inputs);
+  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs, assets: files.list(), unavailable: unavailable.list() };
+}
+
+/**
+ * The entrypoint runs even when its package says `"sideEffects": false` (published servers do,
+ * for bundlers that take their exports): esbuild would drop the entry module's bare import.
+ */
+function entryHasEffects(entrypoint: string): Plugin {
+  const spec = `./${entrypoint}`;
+  return {
+    name: 'fabricks-entry',
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }, async (args) => {
+        if (args.importer !== 'fabricks:entry' || args.path !== spec || args.pluginData === 'entry') return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'entry' });
+        return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, namespace: r.namespace, sideEffects: true };
+      });
+    },
+  };
 }
 
 /**

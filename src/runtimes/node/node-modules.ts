@@ -2,6 +2,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
+import { isNodeBuiltin, NODE_BUILTINS, stubModule, type UnavailableImports } from './unavailable-builtins.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
@@ -9,7 +10,9 @@ import { packageRoot } from '../../util/paths.js';
  * - `file`: a polyfill bundled in at build time, from a maintained npm package or from
  *   polyfills/node/ where a thin layer over the runtime's Web APIs is all it takes;
  * - `code`: a one-line module over globals the runtime has;
- * - anything else Node has is a build error naming the importing file and package.
+ * - anything else Node has becomes a module whose functions throw when called
+ *   (unavailable-builtins.ts), or with `[source] strict-builtins` a build error naming the
+ *   importing file and package.
  */
 type Support = { runtime: string } | { file: string } | { code: string };
 
@@ -40,6 +43,7 @@ const MODULES: Record<string, () => Support> = {
   os: () => ({ file: own('os.js')() }),
   timers: () => ({ code: TIMERS }),
   'timers/promises': () => ({ code: TIMERS_PROMISES }),
+  module: () => ({ file: own('module.js')() }),
 };
 
 /** Why the rest cannot work in a WASI component, and what to do instead. */
@@ -75,12 +79,26 @@ export function packageOf(file: string): string | undefined {
 /** Node module names the runtime serves, as documented in docs/javascript.md. */
 export const SERVED_NODE_MODULES = Object.keys(MODULES);
 
+export interface NodeModulesOptions {
+  /** A built-in the runtime does not serve is a build error (`[source] strict-builtins`), not a module that throws when called. */
+  strict?: boolean;
+  /** Where the unserved built-ins each package imports are recorded, for the build's notes. */
+  unavailable?: UnavailableImports;
+}
+
+/** How UnavailableImports names the app's own files (not a package). */
+export const APP_OWNER = '';
+
+function hintFor(top: string): string {
+  return UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")`;
+}
+
 /** The esbuild plugin that serves Node's modules to a bundle, or fails the build naming who asked. */
-export function nodeModulesPlugin(sourceDir: string): Plugin {
+export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions = {}): Plugin {
   return {
     name: 'fabricks-node-modules',
     setup(build) {
-      build.onResolve({ filter: /^(node:)?[a-z_/]+$|^abort-controller$/ }, (args) => {
+      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
         const prefixed = args.path.startsWith('node:');
@@ -100,18 +118,29 @@ export function nodeModulesPlugin(sourceDir: string): Plugin {
         const importer = args.importer ? relative(sourceDir, args.importer).split(sep).join('/') : 'the entrypoint';
         const owner = args.importer ? packageOf(args.importer) : undefined;
         const top = name.split('/')[0]!;
+        if (!options.strict && isNodeBuiltin(name)) {
+          // a module whose functions throw when called: the program may never call them
+          options.unavailable?.add(owner ?? APP_OWNER, `node:${name}`);
+          return { path: name, namespace: 'fabricks-unavailable', sideEffects: false };
+        }
         return {
           errors: [
             {
               text: `"${args.path}" is a Node.js module that the fabricks JavaScript runtime does not provide; it is imported by ${importer}${owner ? ` (package ${owner})` : ''}`,
               notes: [
-                { text: UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")` },
+                { text: hintFor(top) },
                 ...(owner ? [{ text: `${owner} needs Node's ${top}: use a version or an alternative of ${owner} that does not, or leave out the part of it that imports ${top}` }] : []),
+                ...(options.strict && isNodeBuiltin(name) ? [{ text: `[source] strict-builtins = true makes this an error; without it, the build warns and ${top}'s functions throw when called` }] : []),
               ],
             },
           ],
         };
       });
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-unavailable' }, (args) => ({
+        contents: stubModule(args.path, hintFor(args.path.split('/')[0]!), NODE_BUILTINS.modules[args.path]?.exports ?? {}),
+        loader: 'js',
+        resolveDir: polyfillsDir,
+      }));
       build.onLoad({ filter: /.*/, namespace: 'fabricks-node' }, (args) => ({
         contents: `module.exports = globalThis.__fabricksNode[${JSON.stringify(args.path)}];`,
         loader: 'js',

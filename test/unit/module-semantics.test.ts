@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fileUrl, guestPath, metaDeclaration, staticAssets, withMeta } from '../../src/runtimes/node/module-meta.js';
+import { packageDirOf } from '../../src/runtimes/node/packed-assets.js';
+import { isNodeBuiltin, NODE_BUILTINS, stubModule, UnavailableImports } from '../../src/runtimes/node/unavailable-builtins.js';
+import { project } from '../helpers.js';
+
+describe('module meta (import.meta, __dirname, __filename)', () => {
+  it('places a bundled file where the guest sees it', () => {
+    expect(guestPath('/p/app/lib/a.js', '/p/app')).toBe('/lib/a.js');
+    expect(guestPath('/p/app/node_modules/@s/n/dist/i.js', '/p/app')).toBe('/node_modules/@s/n/dist/i.js');
+    // pnpm's store, reached through a link: where Node would have found the package
+    expect(guestPath('/p/node_modules/.pnpm/x@1.0.0/node_modules/x/index.js', '/p/app')).toBe('/node_modules/x/index.js');
+    // a workspace package linked from outside: under its name
+    expect(guestPath('/p/packages/shared/src/i.js', '/p/app', { root: '/p/packages/shared', name: '@ws/shared' })).toBe('/node_modules/@ws/shared/src/i.js');
+  });
+
+  it('declares the meta on the first line, after a #! line, so that no line moves', () => {
+    const decl = metaDeclaration('/lib/a b#.js');
+    expect(decl).toContain('"file:///lib/a%20b%23.js"');
+    expect(decl).toContain('dirname: "/lib"');
+    const plain = withMeta('line1\nline2\n', decl);
+    expect(plain.split('\n')).toEqual([`${decl}line1`, 'line2', '']);
+    const bang = withMeta('#!/usr/bin/env node\nimport x from "y";\n', decl);
+    expect(bang.split('\n')).toEqual(['#!/usr/bin/env node', `${decl}import x from "y";`, '']);
+    // the same encoding as Node's
+    expect(fileUrl('/a b/c?d#e%.js')).toBe(pathToFileURL('/a b/c?d#e%.js').href);
+  });
+
+  it('finds the files a module reads by a literal path: createRequire requires and new URL(…, import.meta.url)', () => {
+    const text = [
+      "const require = createRequire(import.meta.url);",
+      "const pkg = require('../package.json');",
+      'const other = require("./data/x.json");',
+      "const t = new URL('./tpl.html', import.meta.url);",
+      "const dyn = require(`./${name}.json`);",
+      "const dep = require('zod');",
+    ].join('\n');
+    expect(staticAssets(text).sort()).toEqual(['../package.json', './data/x.json', './tpl.html']);
+    // a require that esbuild bundles itself (no createRequire) is not an asset
+    expect(staticAssets("const pkg = require('./package.json');")).toEqual([]);
+  });
+
+  it('names the package folder a file is in', () => {
+    expect(packageDirOf('/a/node_modules/x/lib/i.js')).toBe('/a/node_modules/x');
+    expect(packageDirOf('/a/node_modules/@s/n/lib/i.js')).toBe('/a/node_modules/@s/n');
+    expect(packageDirOf('/a/src/i.js')).toBeUndefined();
+  });
+});
+
+describe('unserved built-ins', () => {
+  it('knows Node built-ins and their exports from the committed list', () => {
+    expect(isNodeBuiltin('child_process')).toBe(true);
+    expect(isNodeBuiltin('test')).toBe(true);
+    expect(isNodeBuiltin('left-pad')).toBe(false);
+    expect(NODE_BUILTINS.modules.child_process!.exports.spawn).toBe('function');
+    expect(NODE_BUILTINS.modules.cluster!.exports.SCHED_RR).toEqual({ value: 2 });
+  });
+
+  it('a stub links like Node, and each function and class throws a catchable ERR_FABRICKS_UNAVAILABLE when called', async () => {
+    const dir = await project({});
+    const code = stubModule('child_process', 'no processes here', { spawn: 'function', ChildProcess: 'function', answer: { value: { n: 42 } }, agent: { object: ['destroy'] } });
+    const stub = join(dir, 'stub.mjs');
+    await writeFile(stub, code);
+    const m = (await import(pathToFileURL(stub).href)) as Record<string, any>;
+    expect(Object.keys(m).sort()).toEqual(['ChildProcess', 'agent', 'answer', 'default', 'spawn']);
+    expect(m.answer).toEqual({ n: 42 });
+    expect(m.default.spawn).toBe(m.spawn);
+    const thrown = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as Error & { code: string };
+      }
+      throw new Error('expected a throw');
+    };
+    const e = thrown(() => m.spawn('ls'));
+    expect(e).toBeInstanceOf(Error);
+    expect(e.code).toBe('ERR_FABRICKS_UNAVAILABLE');
+    expect(e.message).toBe('node:child_process is not available inside a fabricks sandbox: no processes here (child_process.spawn was called)');
+    class Sub extends m.ChildProcess {}
+    expect(thrown(() => new Sub()).code).toBe('ERR_FABRICKS_UNAVAILABLE');
+    expect(thrown(() => m.agent.destroy()).message).toMatch(/\(child_process\.agent\.destroy was called\)$/);
+  });
+
+  it('groups what each package imports, one entry per package', () => {
+    const u = new UnavailableImports();
+    u.add('express', 'node:http');
+    u.add('express', 'node:net');
+    u.add('express', 'node:http');
+    u.add('', 'node:vm');
+    expect(u.list()).toEqual([
+      { owner: '', modules: ['node:vm'] },
+      { owner: 'express', modules: ['node:http', 'node:net'] },
+    ]);
+  });
+});
