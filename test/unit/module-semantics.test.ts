@@ -22,11 +22,42 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
     expect(decl).toContain('"file:///lib/a%20b%23.js"');
     expect(decl).toContain('dirname: "/lib"');
     const plain = withMeta('line1\nline2\n', decl);
-    expect(plain.split('\n')).toEqual([`${decl}line1`, 'line2', '']);
+    expect(plain.text.split('\n')).toEqual([`${decl}line1`, 'line2', '']);
+    expect(plain.shift).toEqual({ line: 0, length: decl.length });
     const bang = withMeta('#!/usr/bin/env node\nimport x from "y";\n', decl);
-    expect(bang.split('\n')).toEqual(['#!/usr/bin/env node', `${decl}import x from "y";`, '']);
+    expect(bang.text.split('\n')).toEqual(['#!/usr/bin/env node', `${decl}import x from "y";`, '']);
+    expect(bang.shift).toEqual({ line: 1, length: decl.length });
     // the same encoding as Node's
     expect(fileUrl('/a b/c?d#e%.js')).toBe(pathToFileURL('/a b/c?d#e%.js').href);
+  });
+
+  it('takes the declaration back out of the source map: a position on its line is the one in the file again', async () => {
+    const { build } = await import('esbuild');
+    const { decode } = await import('@jridgewell/sourcemap-codec');
+    const dir = await project({ 'a.js': 'export const where = import.meta.url; throw new Error("x");\n', 'main.js': 'import "./a.js";\n' });
+    const shifts = new Map();
+    const { moduleMetaPlugin, META_DEFINE, unshiftColumns } = await import('../../src/runtimes/node/module-meta.js');
+    const r = await build({
+      entryPoints: [join(dir, 'main.js')],
+      absWorkingDir: dir,
+      outfile: join(dir, 'out.js'),
+      bundle: true,
+      write: false,
+      format: 'esm',
+      sourcemap: 'external',
+      define: META_DEFINE,
+      logLevel: 'silent',
+      plugins: [moduleMetaPlugin(async () => '/a.js', () => {}, (file, shift) => shifts.set(file.slice(dir.length + 1), shift))],
+    });
+    const code = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+    const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith('.map'))!.text);
+    const lines = code.split('\n');
+    const line = lines.findIndex((l) => l.includes('throw new Error'));
+    const column = lines[line]!.indexOf('throw');
+    const segment = decode(unshiftColumns(map, shifts))[line]!.find((s) => s[0] === column)!;
+    expect([map.sources[segment[1]!], segment[2], segment[3]]).toEqual(['a.js', 0, 'export const where = import.meta.url; '.length]);
+    // without the correction, the column is off by the declaration
+    expect(decode(map.mappings)[line]!.find((s) => s[0] === column)![3]).toBeGreaterThan('export const where = import.meta.url; '.length + 40);
   });
 
   it('finds the files a module reads by a literal path: createRequire requires and new URL(…, import.meta.url)', () => {

@@ -4,7 +4,7 @@ import type { Message, Plugin } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
-import { META_DEFINE, moduleMetaPlugin } from './module-meta.js';
+import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
 import { PackageFiles, type Asset } from './packed-assets.js';
 import { UnavailableImports } from './unavailable-builtins.js';
 
@@ -50,6 +50,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   const files = new PackageFiles(sourceDir);
   const found: Array<Promise<void>> = [];
   const unavailable = new UnavailableImports();
+  const shifts = new Map<string, Shift>();
   let result;
   try {
     result = await esbuild.build({
@@ -73,6 +74,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
         moduleMetaPlugin(
           (file) => files.locate(file),
           (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
+          (file, shift) => shifts.set(relative(sourceDir, file).split(sep).join('/'), shift),
         ),
       ],
       inject: [BUFFER_GLOBAL],
@@ -91,7 +93,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   const mapFile = out.find((f) => f.path.endsWith('.map'));
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
-  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: map.mappings });
+  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: unshiftColumns(map, shifts) });
   const stable = fabricksPaths(sourceDir);
   finished.code = stable(finished.code);
   finished.map.sources = finished.map.sources.map(stable);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, posix, relative, sep } from 'node:path';
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import type { Loader, Plugin } from 'esbuild';
 
 /**
@@ -44,16 +45,38 @@ export function metaDeclaration(path: string): string {
   return `var __fabricks_meta = ${meta};`;
 }
 
+/** Where a declaration went into a file: its line (0-based) and length, which unshiftColumns takes back out of the source map. */
+export interface Shift {
+  line: number;
+  length: number;
+}
+
 /**
  * The file's text with the declaration in front, on its first line (after a `#!` line, which
  * must stay first), so that every later line keeps its number in the source map.
  */
-export function withMeta(text: string, declaration: string): string {
+export function withMeta(text: string, declaration: string): { text: string; shift: Shift } {
   if (text.startsWith('#!')) {
     const nl = text.indexOf('\n');
-    return nl < 0 ? declaration : `${text.slice(0, nl + 1)}${declaration}${text.slice(nl + 1)}`;
+    if (nl < 0) return { text: declaration, shift: { line: 1, length: 0 } };
+    return { text: `${text.slice(0, nl + 1)}${declaration}${text.slice(nl + 1)}`, shift: { line: 1, length: declaration.length } };
   }
-  return `${declaration}${text}`;
+  return { text: `${declaration}${text}`, shift: { line: 0, length: declaration.length } };
+}
+
+/** The source map's columns on the lines that got a declaration, moved back to the file's own. */
+export function unshiftColumns(map: { sources: string[]; mappings: string }, shifts: Map<string, Shift>): string {
+  const bySource = map.sources.map((s) => shifts.get(s));
+  if (!bySource.some(Boolean)) return map.mappings;
+  const lines = decode(map.mappings);
+  for (const line of lines) {
+    for (const seg of line) {
+      if (seg.length < 4) continue;
+      const shift = bySource[seg[1]!];
+      if (shift && seg[2] === shift.line) seg[3] = Math.max(0, seg[3]! - shift.length);
+    }
+  }
+  return encode(lines);
 }
 
 const LITERAL = String.raw`\s*(['"\`])(\.{1,2}/[^'"\`$]*?)\1\s*`;
@@ -77,9 +100,9 @@ const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts
 /**
  * The esbuild plugin that declares each module's `import.meta` (with META_DEFINE in the build's
  * `define`) and reports, through `asset(file, specifier)`, the files a module reads by a literal
- * relative path.
+ * relative path, and through `shifted`, where it put the declaration.
  */
-export function moduleMetaPlugin(locate: (file: string) => Promise<string>, asset: (importer: string, specifier: string) => void): Plugin {
+export function moduleMetaPlugin(locate: (file: string) => Promise<string>, asset: (importer: string, specifier: string) => void, shifted: (file: string, shift: Shift) => void): Plugin {
   return {
     name: 'fabricks-module-meta',
     setup(build) {
@@ -88,7 +111,9 @@ export function moduleMetaPlugin(locate: (file: string) => Promise<string>, asse
         const text = await readFile(args.path, 'utf8');
         if (!USES_META.test(text) && !/\bcreateRequire\b/.test(text)) return undefined;
         for (const spec of staticAssets(text)) asset(args.path, spec);
-        return { contents: withMeta(text, metaDeclaration(await locate(args.path))), loader: LOADERS[extname(args.path)] ?? 'js', resolveDir: dirname(args.path) };
+        const meta = withMeta(text, metaDeclaration(await locate(args.path)));
+        shifted(args.path, meta.shift);
+        return { contents: meta.text, loader: LOADERS[extname(args.path)] ?? 'js', resolveDir: dirname(args.path) };
       });
     },
   };
