@@ -117,7 +117,8 @@ function entryHasEffects(entrypoint: string): Plugin {
     name: 'fabricks-entry',
     setup(build) {
       build.onResolve({ filter: new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }, async (args) => {
-        if (args.importer !== 'fabricks:entry' || args.path !== spec || args.pluginData === 'entry') return undefined;
+        // esbuild names stdin's module by its resolveDir and sourcefile
+        if (!args.importer.endsWith('fabricks:entry') || args.pluginData === 'entry') return undefined;
         const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'entry' });
         return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, namespace: r.namespace, sideEffects: true };
       });
