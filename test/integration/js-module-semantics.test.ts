@@ -12,13 +12,15 @@ const SEMANTICS = {
     '#!/usr/bin/env node',
     "import { createRequire, builtinModules, isBuiltin } from 'node:module';",
     "import { readFileSync } from 'node:fs';",
-    "import { fileURLToPath } from 'node:url';",
+    "import { fileURLToPath, pathToFileURL } from 'node:url';",
     "import { dirname } from 'node:path';",
     "import { where } from './lib/where.js';",
     "import cjs from 'cjs-dir';",
     "import { version, template } from 'versioned';",
     'const __dirname = dirname(fileURLToPath(import.meta.url));',
     'console.log(`main ${import.meta.url} ${import.meta.filename} ${import.meta.dirname} ${__dirname}`);',
+    // how a script tells it is the program, not imported
+    'console.log(`is main ${import.meta.url === pathToFileURL(process.argv[1]).href}`);',
     "console.log(`lib ${where.join(' ')}`);",
     'console.log(`cjs ${cjs.dir} ${cjs.file}`);',
     'console.log(`versioned ${version} ${template}`);',
@@ -64,6 +66,7 @@ describe('Node module semantics in the JavaScript runtime', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
       'main file:///main.mjs /main.mjs / /',
+      'is main true',
       'lib file:///lib/where.js /lib /lib/where.js file:///lib/data.txt /lib/where.js',
       'cjs /node_modules/cjs-dir /node_modules/cjs-dir/index.js',
       'versioned 3.1.4 hi from a template',
