@@ -1,7 +1,9 @@
 // node:module for bundles: createRequire, builtinModules, isBuiltin. The bundle holds the
 // program's modules; a require made by createRequire loads at run time what the build packed
 // beside it (JSON files, package.json of every bundled package, CommonJS files), read through
-// the runtime's `fabricks` global, the way Node's CommonJS loader would find them.
+// the runtime's `fabricks` global, the way Node's CommonJS loader would find them. Built-ins it
+// gives are the runtime's own (fs, process, events, readline) and path.
+import path from 'path-browserify';
 import { builtinModules, prefixOnly } from './builtin-names.js';
 
 function dirname(path) {
@@ -85,9 +87,12 @@ function notFound(id, from) {
   return err;
 }
 
+// what a CommonJS file loaded at run time gets for require('path') (small, and asked for everywhere)
+const BUNDLED = { path, 'path/posix': path };
+
 function builtin(name) {
   if (name === 'module') return Module;
-  const served = globalThis.__fabricksNode?.[name];
+  const served = globalThis.__fabricksNode?.[name] ?? BUNDLED[name];
   if (served) return served;
   const err = new Error(`node:${name} cannot be loaded with require() at run time inside a fabricks sandbox: import it (import ... from 'node:${name}') so that the build bundles it`);
   err.code = 'ERR_FABRICKS_UNAVAILABLE';

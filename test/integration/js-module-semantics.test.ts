@@ -41,7 +41,7 @@ const SEMANTICS = {
   'lib/lazy.js': "console.log('lazy module evaluated');\nexport const value = 42;\n",
   'config/settings.json': '{ "mode": "production" }\n',
   // packed as it is (nothing imports it statically) and loaded by createRequire at run time
-  'plugins/plugin.cjs': "const { greet } = require('./helper.cjs');\nexports.hello = (name) => `${greet(name)} from ${__dirname}`;\n",
+  'plugins/plugin.cjs': "const { greet } = require('./helper.cjs');\nconst path = require('path');\nexports.hello = (name) => `${greet(name)} from ${path.join(__dirname, '.')}`;\n",
   'plugins/helper.cjs': 'exports.greet = (name) => `hello ${name}`;\n',
   'node_modules/cjs-dir/package.json': '{"name":"cjs-dir","version":"1.0.0","main":"index.js"}',
   'node_modules/cjs-dir/index.js': 'module.exports = { dir: __dirname, file: __filename };\n',
