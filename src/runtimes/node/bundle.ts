@@ -6,7 +6,7 @@ import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
 import { PackageFiles, type Asset } from './packed-assets.js';
-import { UnavailableImports } from './unavailable-builtins.js';
+import { NODE_BUILTINS_FILE, UnavailableImports } from './unavailable-builtins.js';
 
 export interface Bundle {
   code: Uint8Array;
@@ -103,7 +103,8 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
     .map((p) => resolve(sourceDir, p));
   await Promise.all(found);
   await files.addManifests(bundled);
-  const inputs = bundled.concat(finished.inputs);
+  // the stubs are made from the committed list of Node's exports: another list, another bundle
+  const inputs = bundled.concat(finished.inputs, unavailable.list().length > 0 ? [NODE_BUILTINS_FILE] : []);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs, assets: files.list(), unavailable: unavailable.list() };
 }
 
