@@ -68,8 +68,11 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
       "const t = new URL('./tpl.html', import.meta.url);",
       "const dyn = require(`./${name}.json`);",
       "const dep = require('zod');",
+      "const a = readFileSync(path.join(__dirname, '..', 'package.json'));",
+      'const b = resolve(import.meta.dirname, "templates/page.html");',
+      "const c = join(__dirname, name, 'x.json');",
     ].join('\n');
-    expect(staticAssets(text).sort()).toEqual(['../package.json', './data/x.json', './tpl.html']);
+    expect(staticAssets(text).sort()).toEqual(['../package.json', './data/x.json', './templates/page.html', './tpl.html']);
     // a require that esbuild bundles itself (no createRequire) is not an asset
     expect(staticAssets("const pkg = require('./package.json');")).toEqual([]);
   });

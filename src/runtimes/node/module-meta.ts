@@ -82,16 +82,24 @@ export function unshiftColumns(map: { sources: string[]; mappings: string }, shi
 const LITERAL = String.raw`\s*(['"\`])(\.{1,2}/[^'"\`$]*?)\1\s*`;
 const REQUIRE_CALL = new RegExp(String.raw`\brequire(?:\.resolve)?\(${LITERAL}\)`, 'g');
 const URL_OF_META = new RegExp(String.raw`\bnew URL\(${LITERAL},\s*import\.meta\.url\s*\)`, 'g');
+// path.join(__dirname, '..', 'package.json'), resolve(import.meta.dirname, 'data/x.json'): only literal parts
+const JOIN_OF_DIR = /\b(?:join|resolve)\(\s*(?:__dirname|import\.meta\.dirname)((?:\s*,\s*(['"])[^'"`$]*\2)+)\s*\)/g;
 
 /**
  * Files a module names by a literal relative path that the bundler does not follow, and that the
  * program reads at run time: what it `require`s through `createRequire(import.meta.url)` (its
- * package.json, most often) and `new URL('./x', import.meta.url)`. They are packed beside the bundle.
+ * package.json, most often), `new URL('./x', import.meta.url)` and `path.join(__dirname, 'x')`
+ * (or `resolve`, or `import.meta.dirname`) of literal parts. They are packed beside the bundle.
  */
 export function staticAssets(text: string): string[] {
   const found = new Set<string>();
   if (/\bcreateRequire\b/.test(text)) for (const m of text.matchAll(REQUIRE_CALL)) found.add(m[2]!);
   for (const m of text.matchAll(URL_OF_META)) found.add(m[2]!);
+  for (const m of text.matchAll(JOIN_OF_DIR)) {
+    const parts = [...m[1]!.matchAll(/(['"])([^'"`$]*)\1/g)].map((p) => p[2]!);
+    const rel = posix.normalize(parts.join('/'));
+    if (rel && rel !== '.') found.add(rel.startsWith('../') ? rel : `./${rel}`);
+  }
   return [...found];
 }
 
