@@ -137,7 +137,8 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
         };
       });
       build.onLoad({ filter: /.*/, namespace: 'fabricks-unavailable' }, (args) => ({
-        contents: stubModule(args.path, hintFor(args.path.split('/')[0]!), NODE_BUILTINS.modules[args.path]?.exports ?? {}),
+        // the error a program may print: the module's own hint, else a short pointer to the list
+        contents: stubModule(args.path, UNSUPPORTED_HINTS[args.path.split('/')[0]!] ?? 'the fabricks JavaScript runtime does not provide it (docs/javascript.md lists the Node modules it provides)', NODE_BUILTINS.modules[args.path]?.exports ?? {}),
         loader: 'js',
         resolveDir: polyfillsDir,
       }));
