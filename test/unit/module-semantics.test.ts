@@ -93,6 +93,12 @@ describe('unserved built-ins', () => {
     expect(NODE_BUILTINS.modules.cluster!.exports.SCHED_RR).toEqual({ value: 2 });
   });
 
+  it('node:module in bundles names the same built-ins as the list the stubs are made from (one script writes both)', async () => {
+    const { builtinModules, prefixOnly } = (await import('../../polyfills/node/builtin-names.js' as string)) as { builtinModules: string[]; prefixOnly: string[] };
+    expect([...builtinModules, ...prefixOnly].sort()).toEqual(Object.keys(NODE_BUILTINS.modules).sort());
+    expect(prefixOnly).toEqual(Object.keys(NODE_BUILTINS.modules).filter((n) => NODE_BUILTINS.modules[n]!.prefixOnly));
+  });
+
   it('a stub links like Node, and each function and class throws a catchable ERR_FABRICKS_UNAVAILABLE when called', async () => {
     const dir = await project({});
     const code = stubModule('child_process', 'no processes here', { spawn: 'function', ChildProcess: 'function', answer: { value: { n: 42 } }, agent: { object: ['destroy'] } });
