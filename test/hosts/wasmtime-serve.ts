@@ -13,10 +13,13 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** `wasmtime serve` of a component on a loopback port, resolved once it listens. */
+/**
+ * `wasmtime serve` of a component on a loopback port, resolved once it listens; compiled by
+ * Winch, wasmtime's baseline compiler, for the reason test/hosts/wasmtime-run.ts gives.
+ */
 export async function wasmtimeServe(component: string, flags: string[] = ['-S', 'cli=y']): Promise<Served> {
   const port = await freePort();
-  const child: ChildProcess = spawn(wasmtimeCli, ['serve', ...flags, '--addr', `127.0.0.1:${port}`, component], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(wasmtimeCli, ['serve', '-C', 'compiler=winch', '-C', 'cache=n', ...flags, '--addr', `127.0.0.1:${port}`, component], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { toolsDir } from '../../src/util/paths.js';
-import { copyExample, fabricks, machine, repoRoot } from '../helpers.js';
+import { wasmtimeRun } from '../hosts/wasmtime-run.js';
+import { copyExample, fabricks, machine } from '../helpers.js';
 import { startRegistry, tools, type RegistryServer } from '../registry-servers.js';
 
 const exec = promisify(execFile);
@@ -103,8 +103,7 @@ describe('interoperability with oras and crane', () => {
     await exec(tools.oras, ['pull', '--plain-http', `${host}/wasm/interop:1`, '-o', out]);
     const file = join(out, 'interop.wasm');
     expect(sha256(await readFile(file))).toBe(inspected.component.digest);
-    const python = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
-    const run = spawnSync(python, [join(repoRoot, 'test', 'hosts', 'wasmtime_run.py'), file, 'wasm'], { encoding: 'utf8' });
+    const run = wasmtimeRun(file, ['wasm']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('Hello, wasm, from a WebAssembly component!');
 

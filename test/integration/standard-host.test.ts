@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { toolsDir } from '../../src/util/paths.js';
-import { fabricks, project, jsToml, pyToml, copyExample, repoRoot } from '../helpers.js';
-
-/** wasmtime-py, installed by scripts/install-tools: a WASI 0.2 host that is not jco. */
-const python = join(toolsDir(), 'wasmtime-py-50.0.1', 'bin', 'python');
-
-function wasmtime(component: string, args: string[] = [], input = '') {
-  const r = spawnSync(python, [join(repoRoot, 'test', 'hosts', 'wasmtime_run.py'), component, ...args], { input, encoding: 'utf8' });
-  if (r.error) throw new Error(`wasmtime-py is not installed at ${python}: run npm run setup (${r.error.message})`);
-  return r;
-}
+import { fabricks, project, jsToml, pyToml, copyExample } from '../helpers.js';
+import { wasmtimeRun as wasmtime } from '../hosts/wasmtime-run.js';
 
 async function built(dir: string): Promise<string> {
   const r = await fabricks(['build', '-q', dir, '--json']);
