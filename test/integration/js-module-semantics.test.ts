@@ -22,7 +22,7 @@ const SEMANTICS = {
     // how a script tells it is the program, not imported
     'console.log(`is main ${import.meta.url === pathToFileURL(process.argv[1]).href}`);',
     "console.log(`lib ${where.join(' ')}`);",
-    'console.log(`cjs ${cjs.dir} ${cjs.file} ${cjs.banner}`);',
+    'console.log(`cjs ${cjs.dir} ${cjs.file} ${cjs.banner} strict=${cjs.strict}`);',
     'console.log(`versioned ${version} ${template}`);',
     "console.log(`data ${readFileSync(new URL('./lib/data.txt', import.meta.url), 'utf8').trim()}`);",
     'const require = createRequire(import.meta.url);',
@@ -44,7 +44,8 @@ const SEMANTICS = {
   'plugins/plugin.cjs': "const { greet } = require('./helper.cjs');\nconst path = require('path');\nexports.hello = (name) => `${greet(name)} from ${path.join(__dirname, '.')}`;\n",
   'plugins/helper.cjs': 'exports.greet = (name) => `hello ${name}`;\n',
   'node_modules/cjs-dir/package.json': '{"name":"cjs-dir","version":"1.0.0","main":"index.js"}',
-  'node_modules/cjs-dir/index.js': "const fs = require('fs');\nconst path = require('path');\nmodule.exports = { dir: __dirname, file: __filename, banner: fs.readFileSync(path.join(__dirname, 'banner.txt'), 'utf8').trim() };\n",
+  // 'use strict' must stay the module's first statement when the build declares its __dirname
+  'node_modules/cjs-dir/index.js': "'use strict';\nexports.strict = (function () { return this === undefined; })();\nconst fs = require('fs');\nconst path = require('path');\nObject.assign(exports, { dir: __dirname, file: __filename, banner: fs.readFileSync(path.join(__dirname, 'banner.txt'), 'utf8').trim() });\n",
   'node_modules/cjs-dir/banner.txt': 'a banner beside the module\n',
   // a package that reads its own package.json and a file beside it, as published servers do
   'node_modules/versioned/package.json': '{"name":"versioned","version":"3.1.4","type":"module","exports":"./dist/index.js"}',
@@ -69,7 +70,7 @@ describe('Node module semantics in the JavaScript runtime', () => {
       'main file:///main.mjs /main.mjs / /',
       'is main true',
       'lib file:///lib/where.js /lib /lib/where.js file:///lib/data.txt /lib/where.js',
-      'cjs /node_modules/cjs-dir /node_modules/cjs-dir/index.js a banner beside the module',
+      'cjs /node_modules/cjs-dir /node_modules/cjs-dir/index.js a banner beside the module strict=true',
       'versioned 3.1.4 hi from a template',
       'data hello data',
       'json production',

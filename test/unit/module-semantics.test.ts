@@ -17,16 +17,23 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
     expect(guestPath('/p/packages/shared/src/i.js', '/p/app', { root: '/p/packages/shared', name: '@ws/shared' })).toBe('/node_modules/@ws/shared/src/i.js');
   });
 
-  it('declares the meta on the first line, after a #! line, so that no line moves', () => {
+  it('declares the meta on the line the code starts, after a #! line and the directive prologue, so that no line moves', () => {
     const decl = metaDeclaration('/lib/a b#.js');
     expect(decl).toContain('"file:///lib/a%20b%23.js"');
     expect(decl).toContain('dirname: "/lib"');
     const plain = withMeta('line1\nline2\n', decl);
     expect(plain.text.split('\n')).toEqual([`${decl}line1`, 'line2', '']);
-    expect(plain.shift).toEqual({ line: 0, length: decl.length });
+    expect(plain.shift).toEqual({ line: 0, column: 0, length: decl.length });
     const bang = withMeta('#!/usr/bin/env node\nimport x from "y";\n', decl);
     expect(bang.text.split('\n')).toEqual(['#!/usr/bin/env node', `${decl}import x from "y";`, '']);
-    expect(bang.shift).toEqual({ line: 1, length: decl.length });
+    expect(bang.shift).toEqual({ line: 1, column: 0, length: decl.length });
+    // 'use strict' stays the first statement, so a CommonJS module stays strict
+    const strict = withMeta('/* license */\n"use strict"\nexports.a = __dirname;\n', decl);
+    expect(strict.text.split('\n')).toEqual(['/* license */', `"use strict";${decl}`, 'exports.a = __dirname;', '']);
+    expect(strict.shift).toEqual({ line: 1, column: 12, length: decl.length + 1 });
+    // a string that starts an expression is not a directive
+    expect(withMeta("'a'.length;\n", decl).text).toBe(`${decl}'a'.length;\n`);
+    expect(withMeta("'use strict'; 'use asm';go();", decl).text).toBe(`'use strict'; 'use asm';${decl}go();`);
     // the same encoding as Node's
     expect(fileUrl('/a b/c?d#e%.js')).toBe(pathToFileURL('/a b/c?d#e%.js').href);
   });

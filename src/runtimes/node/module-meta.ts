@@ -45,23 +45,41 @@ export function metaDeclaration(path: string): string {
   return `var __fabricks_meta = ${meta};`;
 }
 
-/** Where a declaration went into a file: its line (0-based) and length, which unshiftColumns takes back out of the source map. */
+/** Where a declaration went into a file (0-based line and column) and its length, which unshiftColumns takes back out of the source map. */
 export interface Shift {
   line: number;
+  column: number;
   length: number;
 }
 
 /**
- * The file's text with the declaration in front, on its first line (after a `#!` line, which
- * must stay first), so that every later line keeps its number in the source map.
+ * Where the declaration goes: after a `#!` line (which must stay first) and after the file's
+ * directive prologue (`'use strict'` must stay its first statement), before anything else, on
+ * the same line, so that every line keeps its number in the source map.
  */
-export function withMeta(text: string, declaration: string): { text: string; shift: Shift } {
-  if (text.startsWith('#!')) {
-    const nl = text.indexOf('\n');
-    if (nl < 0) return { text: declaration, shift: { line: 1, length: 0 } };
-    return { text: `${text.slice(0, nl + 1)}${declaration}${text.slice(nl + 1)}`, shift: { line: 1, length: declaration.length } };
+export function declarationPoint(text: string): number {
+  let i = text.startsWith('#!') ? text.indexOf('\n') + 1 || text.length : 0;
+  let point = i;
+  for (;;) {
+    const ws = /^(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/.exec(text.slice(i))![0];
+    const directive = /^(['"])(?:\\.|(?!\1)[^\\\n])*\1[ \t]*;?/.exec(text.slice(i + ws.length));
+    // a string followed by more of an expression ('a' + b) is not a directive
+    if (!directive || /^[ \t]*[^\s;/}]/.test(text.slice(i + ws.length + directive[0].length)) && !directive[0].endsWith(';')) return point;
+    i += ws.length + directive[0].length;
+    point = i;
   }
-  return { text: `${declaration}${text}`, shift: { line: 0, length: declaration.length } };
+}
+
+/** The file's text with the declaration put in (declarationPoint), and where. */
+export function withMeta(text: string, declaration: string): { text: string; shift: Shift } {
+  if (text.startsWith('#!') && !text.includes('\n')) return { text: `${text}\n${declaration}`, shift: { line: 1, column: 0, length: declaration.length } };
+  const at = declarationPoint(text);
+  const before = text.slice(0, at);
+  // a directive without its semicolon ends where the declaration starts
+  if (/['"][ \t]*$/.test(before)) declaration = `;${declaration}`;
+  const line = before.split('\n').length - 1;
+  const column = at - (before.lastIndexOf('\n') + 1);
+  return { text: `${before}${declaration}${text.slice(at)}`, shift: { line, column, length: declaration.length } };
 }
 
 /** The source map's columns on the lines that got a declaration, moved back to the file's own. */
@@ -73,7 +91,7 @@ export function unshiftColumns(map: { sources: string[]; mappings: string }, shi
     for (const seg of line) {
       if (seg.length < 4) continue;
       const shift = bySource[seg[1]!];
-      if (shift && seg[2] === shift.line) seg[3] = Math.max(0, seg[3]! - shift.length);
+      if (shift && seg[2] === shift.line && seg[3]! >= shift.column) seg[3] = Math.max(shift.column, seg[3]! - shift.length);
     }
   }
   return encode(lines);
