@@ -164,6 +164,18 @@ describe('Node module semantics in the JavaScript runtime', () => {
     expect(refused.stderr).toMatch(/fabricks\.toml:6: \[source\] strict-builtins: must be true or false, not string "yes"/);
   });
 
+  it('a CommonJS entrypoint is require.main: `if (require.main === module)` runs it, and only it', async () => {
+    const dir = await project({
+      'fabricks.toml': jsToml('bin/cli.js'),
+      'bin/cli.js': '#!/usr/bin/env node\n"use strict";\nconst lib = require("../lib/util.js");\nif (require.main === module) console.log(`main ${require.main.filename} ${require.main.id} ${lib.isMain}`);\n',
+      'lib/util.js': 'exports.isMain = require.main === module;\n',
+    });
+    const r = await fabricks(['run', '-q', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('main /bin/cli.js . false\n');
+    expect(r.status).toBe(0);
+  });
+
   it('an entrypoint in a package that says "sideEffects": false runs', async () => {
     const dir = await project({
       'fabricks.toml': jsToml('node_modules/hello-server/build/stdio.js'),

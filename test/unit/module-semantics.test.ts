@@ -54,7 +54,7 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
       sourcemap: 'external',
       define: META_DEFINE,
       logLevel: 'silent',
-      plugins: [moduleMetaPlugin(async () => '/a.js', () => {}, (file, shift) => shifts.set(file.slice(dir.length + 1), shift))],
+      plugins: [moduleMetaPlugin('/main.js', async () => '/a.js', () => {}, (file, shift) => shifts.set(file.slice(dir.length + 1), shift))],
     });
     const code = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
     const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith('.map'))!.text);

@@ -72,6 +72,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
         entryHasEffects(entrypoint),
         nodeModulesPlugin(sourceDir, { strict: options.strictBuiltins ?? false, unavailable }),
         moduleMetaPlugin(
+          `/${entrypoint}`,
           (file) => files.locate(file),
           (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
           (file, shift) => shifts.set(relative(sourceDir, file).split(sep).join('/'), shift),

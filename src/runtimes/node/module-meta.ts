@@ -15,9 +15,10 @@ export const META_DEFINE: Record<string, string> = {
   'import.meta': '__fabricks_meta',
   __dirname: '__fabricks_meta.dirname',
   __filename: '__fabricks_meta.filename',
+  'require.main': '__fabricks_meta.main',
 };
 
-const USES_META = /\bimport\.meta\b|\b__dirname\b|\b__filename\b/;
+const USES_META = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\.main\b/;
 
 /**
  * Where a bundled file sits in the guest's tree. Files under the source folder keep their path;
@@ -38,11 +39,19 @@ export function fileUrl(path: string): string {
   return `file://${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}`;
 }
 
-/** The declaration that gives one module its `import.meta`. */
-export function metaDeclaration(path: string): string {
+/**
+ * The declaration that gives one module its `import.meta`. A CommonJS entrypoint that asks for
+ * `require.main` gets its own `module` there (with Node's id, filename and path), so `if
+ * (require.main === module) main()` runs; in any other module it is undefined, as it is in Node
+ * when the program started from an ES module. (Only a module that mentions `require.main` refers
+ * to `module`: a free `module` would make esbuild treat a plain script as CommonJS.)
+ */
+export function metaDeclaration(path: string, main: 'entry' | 'other' | 'none' = 'none'): string {
   const url = fileUrl(path);
-  const meta = `{ url: ${JSON.stringify(url)}, filename: ${JSON.stringify(path)}, dirname: ${JSON.stringify(posix.dirname(path))}, resolve: (s) => new URL(s, ${JSON.stringify(url)}).href }`;
-  return `var __fabricks_meta = ${meta};`;
+  const fields = [`url: ${JSON.stringify(url)}`, `filename: ${JSON.stringify(path)}`, `dirname: ${JSON.stringify(posix.dirname(path))}`, `resolve: (s) => new URL(s, ${JSON.stringify(url)}).href`];
+  if (main === 'entry') fields.push(`main: typeof module === "object" && module ? Object.assign(module, { id: ".", filename: ${JSON.stringify(path)}, path: ${JSON.stringify(posix.dirname(path))} }) : undefined`);
+  if (main === 'other') fields.push('main: undefined');
+  return `var __fabricks_meta = { ${fields.join(', ')} };`;
 }
 
 /** Where a declaration went into a file (0-based line and column) and its length, which unshiftColumns takes back out of the source map. */
@@ -125,10 +134,10 @@ const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts
 
 /**
  * The esbuild plugin that declares each module's `import.meta` (with META_DEFINE in the build's
- * `define`) and reports, through `asset(file, specifier)`, the files a module reads by a literal
+ * `define`; `entry` is the entrypoint's guest path) and reports, through `asset(file, specifier)`, the files a module reads by a literal
  * relative path, and through `shifted`, where it put the declaration.
  */
-export function moduleMetaPlugin(locate: (file: string) => Promise<string>, asset: (importer: string, specifier: string) => void, shifted: (file: string, shift: Shift) => void): Plugin {
+export function moduleMetaPlugin(entry: string, locate: (file: string) => Promise<string>, asset: (importer: string, specifier: string) => void, shifted: (file: string, shift: Shift) => void): Plugin {
   return {
     name: 'fabricks-module-meta',
     setup(build) {
@@ -137,7 +146,9 @@ export function moduleMetaPlugin(locate: (file: string) => Promise<string>, asse
         const text = await readFile(args.path, 'utf8');
         if (!USES_META.test(text) && !/\bcreateRequire\b/.test(text)) return undefined;
         for (const spec of staticAssets(text)) asset(args.path, spec);
-        const meta = withMeta(text, metaDeclaration(await locate(args.path)));
+        const path = await locate(args.path);
+        const main = !/\brequire\.main\b/.test(text) ? 'none' : path === entry ? 'entry' : 'other';
+        const meta = withMeta(text, metaDeclaration(path, main));
         shifted(args.path, meta.shift);
         return { contents: meta.text, loader: LOADERS[extname(args.path)] ?? 'js', resolveDir: dirname(args.path) };
       });
