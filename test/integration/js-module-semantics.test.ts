@@ -98,6 +98,11 @@ describe('Node module semantics in the JavaScript runtime', () => {
         "try { spawn('ls', ['-l']); } catch (e) { console.log(`caught ${e instanceof Error} ${e.code}`); console.log(e.message); }",
         'console.log(`data ${user.rr}`);',
         'try { new user.MyScript("1 + 1"); } catch (e) { console.log(`class ${e.code} ${e.message.split(":")[0]}`); }',
+        // a served module that lacks one of Node's functions, and a built-in newer than fabricks' list of them
+        "import { setPriority, EOL } from 'node:os';",
+        "import { DatabaseSync } from 'node:sqlite';",
+        "try { setPriority(0, 10); } catch (e) { console.log(`os ${JSON.stringify(EOL)} ${e.code} ${e.message}`); }",
+        "try { new DatabaseSync(':memory:'); } catch (e) { console.log(`sqlite ${e.code} ${e.message}`); }",
         'user.compile();',
         '',
       ].join('\n'),
@@ -116,7 +121,7 @@ describe('Node module semantics in the JavaScript runtime', () => {
     expect(build.status).toBe(0);
     const notes = events(build.stderr).flatMap((e) => (e.event === 'note' && e.code === 'unavailable-builtin' ? [[e.subject, e.detail]] : []));
     expect(notes).toEqual([
-      ['your code', expect.stringMatching(/^imports node:child_process, which the JavaScript runtime does not provide: .*ERR_FABRICKS_UNAVAILABLE.*strict-builtins = true/)],
+      ['your code', expect.stringMatching(/^imports node:child_process, node:sqlite, which the JavaScript runtime does not provide: .*ERR_FABRICKS_UNAVAILABLE.*strict-builtins = true/)],
       ['package vm-user', expect.stringMatching(/^imports node:cluster, node:vm, which/)],
     ]);
     // people see the same notes on stderr
@@ -132,6 +137,8 @@ describe('Node module semantics in the JavaScript runtime', () => {
         'node:child_process is not available inside a fabricks sandbox: a fabricks service cannot start processes; do the work in the service, or run the tool as a service of its own (child_process.spawn was called)',
         'data 2',
         'class ERR_FABRICKS_UNAVAILABLE node',
+        `os "\\n" ERR_FABRICKS_UNAVAILABLE node:os setPriority is not available inside a fabricks sandbox: the runtime's node:os does not provide it (docs/javascript.md lists what it provides)`,
+        'sqlite ERR_FABRICKS_UNAVAILABLE node:sqlite is not available inside a fabricks sandbox: the fabricks JavaScript runtime does not provide it (docs/javascript.md lists the Node modules it provides) (sqlite.DatabaseSync was called)',
         '',
       ].join('\n'),
     );

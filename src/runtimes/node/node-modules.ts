@@ -2,7 +2,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
-import { isNodeBuiltin, NODE_BUILTINS, stubModule, type UnavailableImports } from './unavailable-builtins.js';
+import { completedModule, esmExportsOf, isNodeBuiltin, NODE_BUILTINS, stubModule, unknownStubModule, type UnavailableImports } from './unavailable-builtins.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
@@ -98,7 +98,7 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
   return {
     name: 'fabricks-node-modules',
     setup(build) {
-      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
+      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, async (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
         const prefixed = args.path.startsWith('node:');
@@ -111,6 +111,8 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
           if ('runtime' in s) return { path: s.runtime, namespace: 'fabricks-node' };
           // importing one only to drop it again must leave nothing behind (the Buffer inject)
           if ('code' in s) return { path: name, namespace: 'fabricks-node-code', sideEffects: false };
+          // an ES module polyfill gets Node's other export names too (completedModule)
+          if (NODE_BUILTINS.modules[name] && (await esmExportsOf(s.file))) return { path: name, namespace: 'fabricks-node-file', sideEffects: false };
           return { path: s.file, sideEffects: false };
         }
         if (!prefixed && !NODE_NAMES.has(name)) return undefined; // an npm package, resolved as usual
@@ -118,7 +120,8 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
         const importer = args.importer ? relative(sourceDir, args.importer).split(sep).join('/') : 'the entrypoint';
         const owner = args.importer ? packageOf(args.importer) : undefined;
         const top = name.split('/')[0]!;
-        if (!options.strict && isNodeBuiltin(name)) {
+        // node: names are Node's own, also those newer than the committed list
+        if (!options.strict && (isNodeBuiltin(name) || prefixed)) {
           // a module whose functions throw when called: the program may never call them
           options.unavailable?.add(owner ?? APP_OWNER, `node:${name}`);
           return { path: name, namespace: 'fabricks-unavailable', sideEffects: false };
@@ -136,9 +139,17 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
           ],
         };
       });
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-node-file' }, async (args) => {
+        const s = MODULES[args.path]!();
+        const file = 'file' in s ? s.file : '';
+        return { contents: completedModule(args.path, file, (await esmExportsOf(file)) ?? [], NODE_BUILTINS.modules[args.path]!.exports), loader: 'js', resolveDir: polyfillsDir };
+      });
       build.onLoad({ filter: /.*/, namespace: 'fabricks-unavailable' }, (args) => ({
         // the error a program may print: the module's own hint, else a short pointer to the list
-        contents: stubModule(args.path, UNSUPPORTED_HINTS[args.path.split('/')[0]!] ?? 'the fabricks JavaScript runtime does not provide it (docs/javascript.md lists the Node modules it provides)', NODE_BUILTINS.modules[args.path]?.exports ?? {}),
+        contents: ((hint) => {
+          const known = NODE_BUILTINS.modules[args.path];
+          return known ? stubModule(args.path, hint, known.exports) : unknownStubModule(args.path, hint);
+        })(UNSUPPORTED_HINTS[args.path.split('/')[0]!] ?? 'the fabricks JavaScript runtime does not provide it (docs/javascript.md lists the Node modules it provides)'),
         loader: 'js',
         resolveDir: polyfillsDir,
       }));

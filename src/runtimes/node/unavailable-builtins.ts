@@ -51,6 +51,64 @@ export function stubModule(name: string, hint: string, exports: Record<string, E
   return `${lines.join('\n')}\n`;
 }
 
+const esmExportCache = new Map<string, Promise<string[] | undefined>>();
+
+/** The names an ES module polyfill exports (undefined for CommonJS, whose named imports always link). */
+export function esmExportsOf(file: string): Promise<string[] | undefined> {
+  let found = esmExportCache.get(file);
+  if (!found) {
+    found = import('esbuild').then(async (esbuild) => {
+      const r = await esbuild.build({ entryPoints: [file], bundle: false, write: false, format: 'esm', platform: 'neutral', metafile: true, logLevel: 'silent', outdir: join(polyfillsDir, '.scan') });
+      const input = Object.values(r.metafile.inputs)[0];
+      const output = Object.values(r.metafile.outputs)[0];
+      return input?.format === 'esm' && output ? output.exports : undefined;
+    });
+    esmExportCache.set(file, found);
+  }
+  return found;
+}
+
+/**
+ * A built-in served by an ES module polyfill that lacks some of Node's exports (the runtime's
+ * crypto has hashes, not ciphers): the polyfill, plus the missing names as functions that throw
+ * when called, so that `import { createCipheriv } from 'node:crypto'` links as it does in Node.
+ */
+export function completedModule(name: string, file: string, has: string[], exports: Record<string, ExportShape>, helper = UNAVAILABLE_HELPER): string {
+  const missing = Object.keys(exports).filter((k) => k !== 'default' && !has.includes(k));
+  const lines = [`export * from ${JSON.stringify(file)};`];
+  if (has.includes('default')) lines.push(`export { default } from ${JSON.stringify(file)};`);
+  if (missing.length > 0) {
+    const hint = `the runtime's node:${name} does not provide it (docs/javascript.md lists what it provides)`;
+    lines.push(`import { unavailableFunction as f, fromDefault as d } from ${JSON.stringify(helper)};`, `const m = ${JSON.stringify(name)}, h = ${JSON.stringify(hint)};`);
+    // what the polyfill's default export has under that name is the answer, else a function that throws
+    if (has.includes('default')) lines.push(`import all from ${JSON.stringify(file)};`);
+    const from = has.includes('default') ? 'all' : 'undefined';
+    missing.forEach((key, i) => {
+      const member = JSON.stringify(`${name.replace(/\//g, '.')}.${key}`);
+      const stub = exports[key] === 'function' ? `() => f(m, h, ${member}, true)` : '() => undefined';
+      lines.push(`const e${i} = /* @__PURE__ */ d(${from}, ${JSON.stringify(key)}, ${stub});`);
+    });
+    lines.push(`export { ${missing.map((k, i) => `e${i} as ${JSON.stringify(k)}`).join(', ')} };`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The module for a `node:` built-in newer than the committed list (`node:sqlite` on Node 22):
+ * its export names are unknown, so it is CommonJS whose every property is a function that throws
+ * when called (a named import of it links, as from any CommonJS module).
+ */
+export function unknownStubModule(name: string, hint: string, helper = UNAVAILABLE_HELPER): string {
+  return [
+    `const { unavailableFunction: f } = require(${JSON.stringify(helper)});`,
+    `const m = ${JSON.stringify(name)}, h = ${JSON.stringify(hint)}, made = Object.create(null);`,
+    // not a promise, not an ES module namespace: those two are asked of every module. The
+    // proxy is the prototype, which esbuild's interop keeps (it copies own properties only)
+    "module.exports = Object.create(new Proxy({}, { get: (_, key) => (typeof key !== 'string' || key === 'then' || key === '__esModule' ? undefined : (made[key] ??= f(m, h, `${m.replace(/\\//g, '.')}.${key}`))) }));",
+    '',
+  ].join('\n');
+}
+
 /** Which unserved built-ins each package (or the app's own files) imports, for one note each. */
 export class UnavailableImports {
   private readonly byOwner = new Map<string, Set<string>>();
