@@ -132,6 +132,49 @@ describe('unserved built-ins', () => {
     expect(thrown(() => m.agent.destroy()).message).toMatch(/\(child_process\.agent\.destroy was called\)$/);
   });
 
+  it("a served polyfill's missing Node exports link: taken from its default export when it has them, else functions that throw", async () => {
+    const dir = await project({ 'poly.mjs': "export const a = 1;\nexport default { a: 1, b: () => 'from default' };\n" });
+    const poly = join(dir, 'poly.mjs');
+    const { completedModule, esmExportsOf } = await import('../../src/runtimes/node/unavailable-builtins.js');
+    const has = (await esmExportsOf(poly))!;
+    expect(has.sort()).toEqual(['a', 'default']);
+    await writeFile(join(dir, 'done.mjs'), completedModule('fake', poly, has, { a: 'function', b: 'function', c: 'function', K: { value: 1 } }));
+    const m = (await import(pathToFileURL(join(dir, 'done.mjs')).href)) as Record<string, any>;
+    expect([m.a, m.b(), m.K, m.default.a]).toEqual([1, 'from default', undefined, 1]);
+    expect(() => m.c()).toThrow(expect.objectContaining({ code: 'ERR_FABRICKS_UNAVAILABLE', message: "node:fake c is not available inside a fabricks sandbox: the runtime's node:fake does not provide it (docs/javascript.md lists what it provides)" }));
+    // a CommonJS polyfill needs none of this: its named imports always link
+    const cjs = join(dir, 'cjs.js');
+    await writeFile(cjs, 'module.exports = { a: 1 };\n');
+    expect(await esmExportsOf(cjs)).toBeUndefined();
+  });
+
+  it('a node: built-in newer than the list links any named import, each a function that throws', async () => {
+    const { build } = await import('esbuild');
+    const dir = await project({});
+    const { unknownStubModule } = await import('../../src/runtimes/node/unavailable-builtins.js');
+    const r = await build({
+      stdin: { contents: "import { DatabaseSync } from 'node:sqlite';\nimport all from 'node:sqlite';\nexport { DatabaseSync, all };\n", loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'stub',
+          setup(b) {
+            b.onResolve({ filter: /^node:sqlite$/ }, () => ({ path: 'sqlite', namespace: 'stub' }));
+            b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: unknownStubModule('sqlite', 'not here'), loader: 'js', resolveDir: dir }));
+          },
+        },
+      ],
+    });
+    await writeFile(join(dir, 'b.mjs'), r.outputFiles[0]!.text);
+    const m = (await import(pathToFileURL(join(dir, 'b.mjs')).href)) as Record<string, any>;
+    expect(() => new m.DatabaseSync(':memory:')).toThrow(expect.objectContaining({ code: 'ERR_FABRICKS_UNAVAILABLE', message: 'node:sqlite is not available inside a fabricks sandbox: not here (sqlite.DatabaseSync was called)' }));
+    expect(m.all.backup).toBeTypeOf('function');
+    expect(m.all.then).toBeUndefined(); // not taken for a promise by await import()
+  });
+
   it('groups what each package imports, one entry per package', () => {
     const u = new UnavailableImports();
     u.add('express', 'node:http');
