@@ -14,6 +14,7 @@ import { resolveRuntime } from '../runtimes/resolve.js';
 import { BuildCache, type BuildRecord } from './cache.js';
 import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
+import { buildCodeDigest } from './code-digest.js';
 import { applyBuild, outputPath } from './apply.js';
 
 export interface BuildResult {
@@ -39,7 +40,7 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
   const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
   const dependencies = await runtime.kind.dependencies?.({ config, runtime, lock, ctx });
   if (dependencies) files.push(...dependencies.files);
-  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), locked: dependencies?.lock ?? [] };
+  const inputs: BuildInputs = { config, runtime, files: files.map((f) => ({ path: f.path, digest: sha256(f.bytes) })), created: createdTime(), locked: dependencies?.lock ?? [], code: await buildCodeDigest() };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);
   const { store } = ctx.home;

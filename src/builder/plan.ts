@@ -18,6 +18,8 @@ export interface BuildInputs {
   created: string | undefined;
   /** The project's pinned dependencies (their files are in `files`), for fabricks.lock beside [runtime]. */
   locked: LockSection[];
+  /** The digest of fabricks' own code that shapes the outputs (code-digest.ts). */
+  code: Digest;
 }
 
 /** What is already there from an earlier build with the same key. */
@@ -53,6 +55,7 @@ export function buildKey(inputs: BuildInputs): Digest {
   return sha256(
     JSON.stringify({
       format: BUILD_FORMAT,
+      code: inputs.code,
       runtime: [runtime.reference, runtime.layer.digest],
       name: config.name,
       version: config.version,

@@ -132,6 +132,16 @@ describe('fabricks run (JavaScript)', () => {
     expect(r.stdout).toBe('data/greeting.txt,main.js,main.js.map\nhello from a data file\nhello from a data file false\nENOENT\n');
   });
 
+  it('runs an entrypoint inside a package that declares "sideEffects": false (as mcp-hello-world does)', async () => {
+    const r = await runProject(jsToml('node_modules/pure-bin/bin.js'), {
+      'node_modules/pure-bin/package.json': JSON.stringify({ name: 'pure-bin', version: '1.0.0', type: 'module', sideEffects: false }),
+      'node_modules/pure-bin/bin.js': 'import { greet } from "./lib.js";\nconsole.log(greet(process.argv[2]));',
+      'node_modules/pure-bin/lib.js': 'export const greet = (who) => `hello, ${who}`;',
+    }, ['Ada']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('hello, Ada\n');
+  });
+
   it('runs a stored name:version with no project folder around', async () => {
     const dir = await project({ 'fabricks.toml': '[package]\nname = "stored-app"\nversion = "2.0.0"\n' + jsToml(), 'main.js': 'console.log("stored", process.argv.slice(2).join(" "))' });
     expect((await fabricks(['build', '-q', dir])).status).toBe(0);

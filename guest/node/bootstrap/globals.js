@@ -27,6 +27,9 @@ export function install(args, env) {
   globalThis.clearTimeout = clearTimer;
   globalThis.clearInterval = clearTimer;
   globalThis.clearImmediate = clearTimer;
+  // StarlingMonkey's AbortSignal.abort() demands a reason; Node's (the standard's) makes it optional
+  const abortSignal = globalThis.AbortSignal?.abort;
+  if (abortSignal) AbortSignal.abort = (...reason) => abortSignal.call(AbortSignal, reason.length ? reason[0] : undefined);
   if (nativeFetch) {
     globalThis.fetch = (input, init) => {
       ref();

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message, Plugin } from 'esbuild';
@@ -69,7 +70,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
       logLevel: 'silent',
       define: META_DEFINE,
       plugins: [
-        entryHasEffects(entrypoint),
+        entryKept(sourceDir, entrypoint),
         nodeModulesPlugin(sourceDir, { strict: options.strictBuiltins ?? false, unavailable }),
         moduleMetaPlugin(
           `/${entrypoint}`,
@@ -110,19 +111,26 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
 }
 
 /**
- * The entrypoint runs even when its package says `"sideEffects": false` (published servers do,
- * for bundlers that take their exports): esbuild would drop the entry module's bare import.
+ * The entrypoint is imported for its effects: a package that says `"sideEffects": false` (as
+ * mcp-hello-world does) would otherwise have it dropped from the bundle, leaving a program that
+ * does nothing.
  */
-function entryHasEffects(entrypoint: string): Plugin {
+function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plugin {
   const spec = `./${entrypoint}`;
+  const filter = new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
   return {
-    name: 'fabricks-entry',
+    name: 'fabricks-entry-kept',
     setup(build) {
-      build.onResolve({ filter: new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }, async (args) => {
-        // esbuild names stdin's module by its resolveDir and sourcefile
-        if (!args.importer.endsWith('fabricks:entry') || args.pluginData === 'entry') return undefined;
-        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'entry' });
-        return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, namespace: r.namespace, sideEffects: true };
+      build.onResolve({ filter }, (args) => {
+        // esbuild names the virtual module's importer by its sourcefile under resolveDir
+        if (!args.importer.endsWith('fabricks:entry')) return undefined;
+        let path: string;
+        try {
+          path = realpathSync(resolve(sourceDir, entrypoint));
+        } catch {
+          return undefined; // esbuild reports the missing entrypoint as usual
+        }
+        return { path, sideEffects: true };
       });
     },
   };

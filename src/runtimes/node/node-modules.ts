@@ -21,28 +21,53 @@ const require = createRequire(import.meta.url);
 const pkg = (spec: string) => () => require.resolve(spec);
 const own = (file: string) => () => join(polyfillsDir, file);
 
-const TIMERS = `module.exports = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout, setInterval: globalThis.setInterval, clearInterval: globalThis.clearInterval, setImmediate: globalThis.setImmediate, clearImmediate: globalThis.clearImmediate };`;
-const TIMERS_PROMISES = `module.exports = { setTimeout: (ms, value) => new Promise((r) => globalThis.setTimeout(() => r(value), ms)), setImmediate: (value) => new Promise((r) => globalThis.setImmediate(() => r(value))) };`;
+// calls through to the globals as they are when called: async_hooks wraps them later
+const TIMERS = `module.exports = { setTimeout: (...a) => globalThis.setTimeout(...a), clearTimeout: (t) => globalThis.clearTimeout(t), setInterval: (...a) => globalThis.setInterval(...a), clearInterval: (t) => globalThis.clearInterval(t), setImmediate: (...a) => globalThis.setImmediate(...a), clearImmediate: (t) => globalThis.clearImmediate(t) };`;
 
 const MODULES: Record<string, () => Support> = {
   process: () => ({ runtime: 'process' }),
   readline: () => ({ runtime: 'readline' }),
   fs: () => ({ runtime: 'fs' }),
   'fs/promises': () => ({ runtime: 'fs/promises' }),
-  events: () => ({ file: require.resolve('events/') }),
+  events: () => ({ file: own('events.js')() }),
   buffer: () => ({ file: own('buffer.js')() }),
   stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),
   'stream/promises': () => ({ file: pkg('readable-stream/lib/stream/promises.js')() }),
   string_decoder: () => ({ file: pkg('string_decoder/')() }),
   util: () => ({ file: own('node-util.js')() }),
-  'util/types': () => ({ file: pkg('util/support/types.js')() }),
+  'util/types': () => ({ file: own('util-types.js')() }),
   path: () => ({ file: pkg('path-browserify')() }),
   'path/posix': () => ({ file: pkg('path-browserify')() }),
   url: () => ({ file: own('url.js')() }),
   crypto: () => ({ file: own('crypto.js')() }),
   os: () => ({ file: own('os.js')() }),
   timers: () => ({ code: TIMERS }),
-  'timers/promises': () => ({ code: TIMERS_PROMISES }),
+  'timers/promises': () => ({ file: own('timers-promises.js')() }),
+  zlib: () => ({ file: own('zlib-module.js')() }),
+  async_hooks: () => ({ file: own('async-hooks.js')() }),
+  'stream/web': () => ({ file: own('stream-web.js')() }),
+  'stream/consumers': () => ({ file: own('stream-consumers.js')() }),
+  perf_hooks: () => ({ file: own('perf-hooks.js')() }),
+  assert: () => ({ file: pkg('assert/')() }),
+  'assert/strict': () => ({ code: `module.exports = require('node:assert').strict;` }),
+  querystring: () => ({ file: pkg('unenv/node/querystring')() }),
+  punycode: () => ({ file: pkg('unenv/node/punycode')() }),
+  diagnostics_channel: () => ({ file: pkg('unenv/node/diagnostics_channel')() }),
+  constants: () => ({ file: pkg('unenv/node/constants')() }),
+  tty: () => ({ file: own('tty.js')() }),
+  worker_threads: () => ({ file: own('worker-threads.js')() }),
+  v8: () => ({ file: own('v8.js')() }),
+  dns: () => ({ file: own('dns.js')() }),
+  'dns/promises': () => ({ code: `module.exports = require('dns').promises;` }),
+  net: () => ({ file: own('net.js')() }),
+  tls: () => ({ file: own('tls.js')() }),
+  console: () => ({ code: 'module.exports = globalThis.console;' }),
+  sys: () => ({ file: own('node-util.js')() }),
+  _stream_readable: () => ({ code: `module.exports = require('node:stream').Readable;` }),
+  _stream_writable: () => ({ code: `module.exports = require('node:stream').Writable;` }),
+  _stream_duplex: () => ({ code: `module.exports = require('node:stream').Duplex;` }),
+  _stream_transform: () => ({ code: `module.exports = require('node:stream').Transform;` }),
+  _stream_passthrough: () => ({ code: `module.exports = require('node:stream').PassThrough;` }),
   module: () => ({ file: own('module.js')() }),
 };
 
@@ -50,9 +75,6 @@ const MODULES: Record<string, () => Support> = {
 const UNSUPPORTED_HINTS: Record<string, string> = {
   child_process: 'a fabricks service cannot start processes; do the work in the service, or run the tool as a service of its own',
   cluster: 'a fabricks service is one process; run more instances instead',
-  worker_threads: 'the runtime has one thread; use async code instead',
-  net: 'the runtime has no raw sockets; use fetch() for outgoing requests (allowed by [capabilities.network] connect)',
-  tls: 'the runtime has no raw sockets; use fetch() with https:// URLs',
   dgram: 'the runtime has no UDP sockets',
   http: 'use fetch() for outgoing requests; a service that answers HTTP uses the listen capability',
   https: 'use fetch() for outgoing requests',
