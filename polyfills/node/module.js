@@ -90,9 +90,19 @@ function notFound(id, from) {
 // what a CommonJS file loaded at run time gets for require('path') (small, and asked for everywhere)
 const BUNDLED = { path, 'path/posix': path };
 
+// built-ins a module requires through createRequire by a literal name (`require("buffer")`, as
+// bundles made by Bun or esbuild's createRequire banner do): the build bundles them and registers
+// each here (src/runtimes/node/module-meta.ts), to be evaluated when first required
+const registered = Object.create(null);
+
+/** For the build's registrations only (not part of Node's node:module). */
+export function __fabricksRegister(name, load) {
+  registered[name] ??= load;
+}
+
 function builtin(name) {
   if (name === 'module') return Module;
-  const served = globalThis.__fabricksNode?.[name] ?? BUNDLED[name];
+  const served = globalThis.__fabricksNode?.[name] ?? BUNDLED[name] ?? registered[name]?.();
   if (served) return served;
   const err = new Error(`node:${name} cannot be loaded with require() at run time inside a fabricks sandbox: import it (import ... from 'node:${name}') so that the build bundles it`);
   err.code = 'ERR_FABRICKS_UNAVAILABLE';

@@ -17,6 +17,7 @@ const SEMANTICS = {
     "import { where } from './lib/where.js';",
     "import cjs from 'cjs-dir';",
     "import { version, template } from 'versioned';",
+    "import { hex, sep } from 'bun-bundled';",
     'const __dirname = dirname(fileURLToPath(import.meta.url));',
     'console.log(`main ${import.meta.url} ${import.meta.filename} ${import.meta.dirname} ${__dirname}`);',
     // how a script tells it is the program, not imported
@@ -24,6 +25,7 @@ const SEMANTICS = {
     "console.log(`lib ${where.join(' ')}`);",
     'console.log(`cjs ${cjs.dir} ${cjs.file} ${cjs.banner} strict=${cjs.strict}`);',
     'console.log(`versioned ${version} ${template}`);',
+    'console.log(`bun-bundled ${hex} ${sep}`);',
     "console.log(`data ${readFileSync(new URL('./lib/data.txt', import.meta.url), 'utf8').trim()}`);",
     'const require = createRequire(import.meta.url);',
     "console.log(`json ${require('./config/settings.json').mode}`);",
@@ -58,6 +60,9 @@ const SEMANTICS = {
     '',
   ].join('\n'),
   'node_modules/versioned/templates/greeting.txt': 'hi from a template\n',
+  // a bundle made by Bun (or esbuild with a createRequire banner) requires every built-in at run time
+  'node_modules/bun-bundled/package.json': '{"name":"bun-bundled","version":"1.0.0","type":"module","main":"dist/index.js"}',
+  'node_modules/bun-bundled/dist/index.js': 'import { createRequire as X4 } from "node:module";\nvar _l = X4(import.meta.url);\nexport const hex = _l("buffer").Buffer.from("hi").toString("hex");\nexport const sep = _l("node:path").sep;\n',
 };
 
 describe('Node module semantics in the JavaScript runtime', () => {
@@ -72,6 +77,7 @@ describe('Node module semantics in the JavaScript runtime', () => {
       'lib file:///lib/where.js /lib /lib/where.js file:///lib/data.txt /lib/where.js',
       'cjs /node_modules/cjs-dir /node_modules/cjs-dir/index.js a banner beside the module strict=true',
       'versioned 3.1.4 hi from a template',
+      'bun-bundled 6869 /',
       'data hello data',
       'json production',
       'plugin hello Ada from /plugins',

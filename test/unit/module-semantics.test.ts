@@ -84,6 +84,15 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
     expect(staticAssets("const pkg = require('./package.json');")).toEqual([]);
   });
 
+  it('finds the built-ins an ES module requires by a literal name through createRequire, as Bun bundles do', async () => {
+    const { requiredBuiltins } = await import('../../src/runtimes/node/module-meta.js');
+    const bun = 'import{createRequire as X4}from"node:module";var _l=X4(import.meta.url);var b=_l("buffer"),c=_l("node:crypto"),p=_l( "left-pad" ),u=o("url");';
+    expect(requiredBuiltins(bun, isNodeBuiltin)).toEqual(['buffer', 'crypto', 'url']);
+    // without createRequire, or in CommonJS, esbuild bundles require() itself
+    expect(requiredBuiltins('const b = require("buffer");', isNodeBuiltin)).toEqual([]);
+    expect(requiredBuiltins('const { createRequire } = require("module"); createRequire(__filename)("buffer");', isNodeBuiltin)).toEqual([]);
+  });
+
   it('names the package folder a file is in', () => {
     expect(packageDirOf('/a/node_modules/x/lib/i.js')).toBe('/a/node_modules/x');
     expect(packageDirOf('/a/node_modules/@s/n/lib/i.js')).toBe('/a/node_modules/@s/n');

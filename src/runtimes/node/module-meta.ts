@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, posix, relative, sep } from 'node:path';
+import { dirname, extname, join, posix, relative, sep } from 'node:path';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import type { Loader, Plugin } from 'esbuild';
+import { packageRoot } from '../../util/paths.js';
+import { isNodeBuiltin as isBuiltin } from './unavailable-builtins.js';
+
+const MODULE_POLYFILL = join(packageRoot, 'polyfills', 'node', 'module.js');
 
 /**
  * Node's per-module facts in a bundle: `import.meta.url`, `.dirname`, `.filename`, `__dirname`
@@ -130,6 +134,28 @@ export function staticAssets(text: string): string[] {
   return [...found];
 }
 
+const CALL_OF_NAME = /[\w$]\(\s*(['"])((?:node:)?[a-z][a-z0-9_/]*)\1\s*\)/g;
+
+/**
+ * The Node built-ins an ES module may require at run time through `createRequire(import.meta.url)`,
+ * found as calls with a literal name (`_l("buffer")`: bundles made by Bun, or esbuild with a
+ * createRequire banner, require every built-in this way). `isBuiltin` says which names are Node's.
+ */
+export function requiredBuiltins(text: string, isBuiltin: (name: string) => boolean): string[] {
+  if (!/\bcreateRequire\b/.test(text) || !/\bimport\.meta\b/.test(text)) return [];
+  const found = new Set<string>();
+  for (const m of text.matchAll(CALL_OF_NAME)) {
+    const name = m[2]!.replace(/^node:/, '');
+    if (isBuiltin(name) && name !== 'module') found.add(name);
+  }
+  return [...found].sort();
+}
+
+/** The import that registers those built-ins with node:module (served by the plugin below). */
+export function registerImport(names: string[]): string {
+  return names.length > 0 ? `import "fabricks-register:${names.join(',')}";` : '';
+}
+
 const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx' };
 
 /**
@@ -141,6 +167,13 @@ export function moduleMetaPlugin(entry: string, locate: (file: string) => Promis
   return {
     name: 'fabricks-module-meta',
     setup(build) {
+      // each name lazily, so a built-in that is never required is never evaluated
+      build.onResolve({ filter: /^fabricks-register:/ }, (args) => ({ path: args.path.slice('fabricks-register:'.length), namespace: 'fabricks-register' }));
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-register' }, (args) => ({
+        contents: [`const { __fabricksRegister: r } = require(${JSON.stringify(MODULE_POLYFILL)});`, ...args.path.split(',').map((n) => `r(${JSON.stringify(n)}, () => require(${JSON.stringify(`node:${n}`)}));`)].join('\n'),
+        loader: 'js',
+        resolveDir: dirname(MODULE_POLYFILL),
+      }));
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
         if (args.namespace !== 'file') return undefined;
         const text = await readFile(args.path, 'utf8');
@@ -148,7 +181,7 @@ export function moduleMetaPlugin(entry: string, locate: (file: string) => Promis
         for (const spec of staticAssets(text)) asset(args.path, spec);
         const path = await locate(args.path);
         const main = !/\brequire\.main\b/.test(text) ? 'none' : path === entry ? 'entry' : 'other';
-        const meta = withMeta(text, metaDeclaration(path, main));
+        const meta = withMeta(text, `${registerImport(requiredBuiltins(text, isBuiltin))}${metaDeclaration(path, main)}`);
         shifted(args.path, meta.shift);
         return { contents: meta.text, loader: LOADERS[extname(args.path)] ?? 'js', resolveDir: dirname(args.path) };
       });
