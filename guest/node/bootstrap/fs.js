@@ -3,135 +3,168 @@
 // Every call starts from the mount's preopened folder, so what the host allows is all there is;
 // the host refuses `..` past a mount, links that lead out and writes to a read-only mount, and
 // the errors here only say so in Node's terms, naming the capability to add.
+//
+// The calls are written once, synchronously (WASI's are); fs-forms.js makes the callback and
+// promise forms of each. Streams are added by the bundle's fs module (polyfills/node/fs.js),
+// which has the stream module.
 
-import { chunkOf, concatBytes, decodeText, toBytes } from './bytes.js';
-import { close } from './resources.js';
+import { chunkOf, decodeText, toBytes } from './bytes.js';
 import { absolute, findMount, FOLLOW, mountWritable, NOFOLLOW, pathString } from './mounts.js';
-import { CONFIG, fromWasi, fsError, inMount, notGranted } from './fs-errors.js';
-import { Dirent, packedStats, Stats } from './fs-stats.js';
+import { asCall, CONFIG, fromWasi, fsError, inMount, nodeError, notGranted, refusedWatch } from './fs-errors.js';
+import { Dirent, packedStats, Stats, BigIntStats, statsOf } from './fs-stats.js';
+import { closeFd, entryOf, fdStats, O, onFd, openFd, readArgs, readInto, readRest, timestampOf, writeArgs, writeAt } from './fs-fds.js';
+import { copyTree, listDir, makeTemp, readdirIn, rmPath, walkFolder } from './fs-tree.js';
+import { isPackedFolder, packedFolder } from './fs-packed.js';
+import { realpath } from './fs-realpath.js';
+import { Dir } from './fs-dir.js';
+import { FileHandle } from './fs-handle.js';
+import { callbackForms, promiseForms } from './fs-forms.js';
 import { packedBytes } from './packed-files.js';
 import { process } from './process.js';
 
-// Files move a mebibyte per call: each call to the host costs more than copying the bytes.
-const FILE_CHUNK = 1 << 20;
+const encodingOf = (options) => (typeof options === 'string' ? options : options?.encoding);
+const isUtf8 = (enc) => /^utf-?8$/i.test(enc);
 
-function readWhole(fd) {
-  const parts = [];
-  let total = 0;
-  for (let off = 0n; ; ) {
-    const [bytes, eof] = fd.read(BigInt(FILE_CHUNK), off);
-    parts.push(bytes);
-    total += bytes.length;
-    off += BigInt(bytes.length);
-    if (eof || bytes.length === 0) break;
+/** Bytes as text in `encoding` (any Buffer knows when the bundle has Buffer), or as a Buffer. */
+function decodeAs(bytes, options) {
+  const enc = encodingOf(options);
+  if (!enc || enc === 'buffer') return chunkOf(bytes);
+  if (isUtf8(enc) || typeof globalThis.Buffer?.from !== 'function') return decodeText(bytes, enc);
+  return chunkOf(bytes).toString(enc);
+}
+
+function encodeAs(data, options) {
+  const enc = encodingOf(options);
+  if (typeof data !== 'string') return toBytes(data);
+  if (!enc || isUtf8(enc) || typeof globalThis.Buffer?.from !== 'function') return toBytes(data, enc);
+  const b = globalThis.Buffer.from(data, enc);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+const ino = (dir, flags, rel) => {
+  try {
+    return dir.metadataHashAt(flags, rel).lower;
+  } catch {
+    return 0n;
   }
-  return concatBytes(parts, total);
-}
-
-function writeWhole(fd, bytes, start) {
-  let off = start;
-  for (let i = 0; i < bytes.length; ) {
-    const n = Number(fd.write(bytes.subarray(i, i + FILE_CHUNK), off));
-    i += n;
-    off += BigInt(n);
-  }
-}
-
-function encodingOf(options) {
-  return typeof options === 'string' ? options : options?.encoding;
-}
-
-function dataBytes(data, options) {
-  if (typeof data === 'string') return toBytes(data, encodingOf(options));
-  return toBytes(data);
-}
+};
 
 /** stat and lstat: a packed file, else a path in a granted folder (following links or not). */
 function statOf(op, flags, path, options) {
   try {
     const packed = packedBytes(path);
-    if (packed) return packedStats(packed);
-    return inMount(op, path, (m) => new Stats(m.dir.statAt(flags, m.rel)));
+    if (packed) return packedStats(packed, options);
+    if (isPackedFolder(path)) return statsOf({ type: 'directory', size: 4096n, linkCount: 1n }, options);
+    return inMount(op, path, (m) => statsOf(m.dir.statAt(flags, m.rel), options, ino(m.dir, flags, m.rel)));
   } catch (e) {
     if (options?.throwIfNoEntry === false && e.code === 'ENOENT') return undefined;
     throw e;
   }
 }
 
-function openFile(mount, openFlags, flags) {
-  return mount.dir.openAt(FOLLOW, mount.rel, openFlags, flags);
+/** A read-only mount refuses a change even where WASI has nothing to change (chmod, chown). */
+function refuseOnReadOnly(syscall, path) {
+  const p = pathString(path);
+  const m = findMount(absolute(p));
+  if (!m) throw notGranted(syscall, p);
+  if (!mountWritable(m)) throw fsError('EROFS', `the folder ${m.guest} is granted read-only; to write to it, set mode = "rw" for it in ${CONFIG}`, syscall, p);
 }
 
-function listDir(mount) {
-  const d = mount.rel === '.' ? mount.dir : mount.dir.openAt(FOLLOW, mount.rel, { directory: true }, { read: true });
-  try {
-    const stream = d.readDirectory();
-    const entries = [];
-    for (let e; (e = stream.readDirectoryEntry()); ) entries.push(e);
-    close(stream);
-    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } finally {
-    if (d !== mount.dir) close(d);
+function validMode(mode) {
+  const n = typeof mode === 'string' ? parseInt(mode, 8) : mode;
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) {
+    const err = new RangeError(`The value of "mode" is out of range. It must be an integer >= 0 && <= 4294967295. Received ${mode}`);
+    err.code = 'ERR_OUT_OF_RANGE';
+    throw err;
   }
 }
 
-function removeTree(dir, rel) {
-  const st = dir.statAt(NOFOLLOW, rel);
-  if (st.type !== 'directory') return dir.unlinkFileAt(rel);
-  const sub = dir.openAt(NOFOLLOW, rel, { directory: true }, { read: true });
-  const names = [];
-  try {
-    const stream = sub.readDirectory();
-    for (let e; (e = stream.readDirectoryEntry()); ) names.push(e.name);
-    close(stream);
-  } finally {
-    close(sub);
-  }
-  for (const n of names) removeTree(dir, `${rel}/${n}`);
-  dir.removeDirectoryAt(rel);
-}
+const readFd = (path) => typeof path === 'number';
 
 export const fs = {
+  openSync(path, flags, _mode) {
+    return openFd(pathString(path), flags);
+  },
+  closeSync(fd) {
+    closeFd(fd);
+  },
+  readSync(fd, buffer, offset, length, position) {
+    const a = readArgs(buffer, offset, length, position);
+    return readInto(fd, a.buffer, a.offset, a.length, a.position);
+  },
+  writeSync(fd, data, a, b, c) {
+    const w = writeArgs(data, a, b, c, (s, enc) => encodeAs(s, enc));
+    if (fd === 1 || fd === 2) {
+      (fd === 1 ? process.stdout : process.stderr).write(w.bytes);
+      return w.bytes.length;
+    }
+    return writeAt(fd, w.bytes, w.position);
+  },
+  fstatSync(fd, options) {
+    return fdStats(fd, options);
+  },
+  ftruncateSync(fd, len = 0) {
+    onFd(fd, 'ftruncate', (e) => e.fd.setSize(BigInt(len)), true);
+  },
+  fsyncSync(fd) {
+    onFd(fd, 'fsync', (e) => e.fd.sync());
+  },
+  fdatasyncSync(fd) {
+    onFd(fd, 'fdatasync', (e) => e.fd.syncData());
+  },
+  futimesSync(fd, atime, mtime) {
+    onFd(fd, 'futime', (e) => e.fd.setTimes(timestampOf(atime), timestampOf(mtime)), true);
+  },
+  fchmodSync(fd, mode) {
+    validMode(mode);
+    const e = entryOf(fd, 'fchmod');
+    if (!mountWritable(e.mount)) throw nodeError('EROFS', 'fchmod');
+  },
+  fchownSync(fd) {
+    const e = entryOf(fd, 'fchown');
+    if (!mountWritable(e.mount)) throw nodeError('EROFS', 'fchown');
+  },
   readFileSync(path, options) {
+    if (readFd(path)) return decodeAs(readRest(path), options);
     const packed = packedBytes(path);
-    const bytes =
-      packed ??
-      inMount('open', path, (m) => {
-        const fd = openFile(m, {}, { read: true });
-        try {
-          return readWhole(fd);
-        } finally {
-          close(fd);
-        }
-      });
-    const enc = encodingOf(options);
-    return enc ? decodeText(bytes, enc) : chunkOf(bytes);
+    if (packed) return decodeAs(packed, options);
+    const fd = openFd(pathString(path), options?.flag ?? 'r');
+    try {
+      return decodeAs(readRest(fd), options);
+    } finally {
+      closeFd(fd);
+    }
   },
   writeFileSync(path, data, options) {
-    const append = /^a/.test(options?.flag ?? '');
-    inMount('open', path, (m) => {
-      const fd = openFile(m, { create: true, truncate: !append }, { write: true });
-      try {
-        writeWhole(fd, dataBytes(data, options), append ? fd.stat().size : 0n);
-      } finally {
-        close(fd);
-      }
-    }, true);
+    const bytes = encodeAs(data, options);
+    if (readFd(path)) return void writeAt(path, bytes, null);
+    const fd = openFd(pathString(path), options?.flag ?? 'w');
+    try {
+      writeAt(fd, bytes, null);
+    } finally {
+      closeFd(fd);
+    }
   },
   appendFileSync(path, data, options) {
-    fs.writeFileSync(path, data, { ...(typeof options === 'string' ? { encoding: options } : options), flag: 'a' });
+    const o = typeof options === 'string' ? { encoding: options } : options;
+    fs.writeFileSync(path, data, { ...o, flag: o?.flag ?? 'a' });
   },
   existsSync(path) {
     try {
-      if (packedBytes(path)) return true;
-      fs.statSync(path);
+      fs.accessSync(path);
       return true;
     } catch {
       return false;
     }
   },
-  accessSync(path) {
-    fs.statSync(path);
+  accessSync(path, mode = O.F_OK) {
+    const p = pathString(path);
+    if (packedBytes(p) || isPackedFolder(p)) {
+      if (mode & O.W_OK) throw fsError('EROFS', 'the module layer is read-only; write to a folder mounted with mode = "rw"', 'access', p);
+      return;
+    }
+    inMount('access', p, (m) => m.dir.statAt(FOLLOW, m.rel));
+    if (mode & O.W_OK) refuseOnReadOnly('access', p);
   },
   statSync(path, options) {
     return statOf('stat', FOLLOW, path, options);
@@ -140,9 +173,17 @@ export const fs = {
     return statOf('lstat', NOFOLLOW, path, options);
   },
   readdirSync(path, options) {
-    const entries = inMount('scandir', path, listDir);
-    const parent = pathString(path);
-    return options?.withFileTypes ? entries.map((e) => new Dirent(e.name, e.type, parent)) : entries.map((e) => e.name);
+    const p = pathString(path);
+    const o = typeof options === 'string' ? { encoding: options } : options;
+    if (isPackedFolder(p)) {
+      const top = p.replace(/\/+$/, '') || '/';
+      return walkFolder(top, { entries: (rel) => packedFolder(rel === '.' ? p : `${p}/${rel}`) ?? [], isFolder: () => false }, o);
+    }
+    return readdirIn(p, o);
+  },
+  opendirSync(path) {
+    const p = pathString(path);
+    return new Dir(p, packedFolder(p) ?? inMount('opendir', p, (m) => listDir(m)));
   },
   mkdirSync(path, options) {
     const recursive = options === true || options?.recursive;
@@ -167,18 +208,18 @@ export const fs = {
       return first;
     });
   },
+  mkdtempSync(prefix) {
+    return makeTemp(pathString(prefix));
+  },
   unlinkSync(path) {
     inMount('unlink', path, (m) => m.dir.unlinkFileAt(m.rel));
   },
-  rmdirSync(path) {
+  rmdirSync(path, options) {
+    if (options?.recursive) return fs.rmSync(path, { recursive: true });
     inMount('rmdir', path, (m) => m.dir.removeDirectoryAt(m.rel));
   },
   rmSync(path, options) {
-    try {
-      inMount('rm', path, (m) => (options?.recursive ? removeTree(m.dir, m.rel) : m.dir.unlinkFileAt(m.rel)));
-    } catch (e) {
-      if (!(options?.force && e.code === 'ENOENT')) throw e;
-    }
+    rmPath(pathString(path), options);
   },
   renameSync(from, to) {
     const src = pathString(from);
@@ -202,36 +243,103 @@ export const fs = {
       throw fromWasi(e, 'rename', src, mount, true, { path: dest, mount: target });
     }
   },
-  copyFileSync(from, to) {
-    fs.writeFileSync(to, fs.readFileSync(from));
+  copyFileSync(from, to, mode = 0) {
+    const src = pathString(from);
+    const dest = pathString(to);
+    let bytes;
+    try {
+      bytes = fs.readFileSync(src);
+    } catch (e) {
+      throw asCall(e, 'copyfile', src, dest);
+    }
+    try {
+      fs.writeFileSync(dest, bytes, { flag: mode & O.COPYFILE_EXCL ? 'wx' : 'w' });
+    } catch (e) {
+      throw asCall(e, 'copyfile', src, dest);
+    }
+  },
+  cpSync(from, to, options) {
+    copyTree(fs, pathString(from), pathString(to), options);
   },
   symlinkSync(target, path) {
-    inMount('symlink', path, (m) => m.dir.symlinkAt(String(target), m.rel));
+    const t = pathString(target);
+    const p = pathString(path);
+    try {
+      inMount('symlink', p, (m) => m.dir.symlinkAt(t, m.rel));
+    } catch (e) {
+      throw asCall(e, 'symlink', t, p);
+    }
+  },
+  linkSync(existing, path) {
+    const src = pathString(existing);
+    const dest = pathString(path);
+    const from = findMount(absolute(src));
+    const to = findMount(absolute(dest));
+    if (!from) throw notGranted('link', src, src, dest);
+    if (!to) throw notGranted('link', src, dest, dest);
+    try {
+      from.dir.linkAt(NOFOLLOW, from.rel, to.dir, to.rel);
+    } catch (e) {
+      throw fromWasi(e, 'link', src, from, true, { path: dest, mount: to });
+    }
   },
   readlinkSync(path) {
     return inMount('readlink', path, (m) => m.dir.readlinkAt(m.rel));
   },
-  writeSync(fd, chunk) {
-    const out = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
-    if (!out) throw new Error(`EBADF: fabricks can only write to fd 1 and 2, not ${fd}`);
-    out.write(chunk);
-    return chunk.length;
+  realpathSync(path) {
+    return realpath(path, false);
   },
+  truncateSync(path, len = 0) {
+    if (readFd(path)) return fs.ftruncateSync(path, len);
+    const fd = openFd(pathString(path), 'r+');
+    try {
+      fs.ftruncateSync(fd, len);
+    } finally {
+      closeFd(fd);
+    }
+  },
+  utimesSync(path, atime, mtime) {
+    inMount('utime', path, (m) => m.dir.setTimesAt(FOLLOW, m.rel, timestampOf(atime), timestampOf(mtime)));
+  },
+  lutimesSync(path, atime, mtime) {
+    inMount('lutime', path, (m) => m.dir.setTimesAt(NOFOLLOW, m.rel, timestampOf(atime), timestampOf(mtime)), true);
+  },
+  // WASI has no permission bits or owners: these check the path and the mount's mode, and change nothing
+  chmodSync(path, mode) {
+    validMode(mode);
+    inMount('chmod', path, (m) => m.dir.statAt(FOLLOW, m.rel));
+    refuseOnReadOnly('chmod', path);
+  },
+  chownSync(path) {
+    inMount('chown', path, (m) => m.dir.statAt(FOLLOW, m.rel));
+    refuseOnReadOnly('chown', path);
+  },
+  lchownSync(path) {
+    inMount('lchown', path, (m) => m.dir.statAt(NOFOLLOW, m.rel));
+    refuseOnReadOnly('lchown', path);
+  },
+  watch() {
+    throw refusedWatch('watch');
+  },
+  watchFile() {
+    throw refusedWatch('watchFile');
+  },
+  // nothing is ever watched
+  unwatchFile() {},
+  Stats,
+  BigIntStats,
+  Dirent,
+  Dir,
+  constants: O,
+  F_OK: O.F_OK,
+  R_OK: O.R_OK,
+  W_OK: O.W_OK,
+  X_OK: O.X_OK,
+  // for FileHandle and the bundle's fs module (streams)
+  decodeAs,
+  encodeAs,
 };
+fs.realpathSync.native = (path) => realpath(path, true);
 
-// fs.promises: the same calls, settled on a later turn (rejected promises, never throws).
-const PROMISED = ['readFile', 'writeFile', 'appendFile', 'stat', 'lstat', 'readdir', 'mkdir', 'unlink', 'rmdir', 'rm', 'rename', 'copyFile', 'symlink', 'readlink', 'access'];
-fs.promises = Object.fromEntries(
-  PROMISED.map((name) => [
-    name,
-    (...args) =>
-      new Promise((resolve, reject) => {
-        try {
-          resolve(fs[`${name}Sync`](...args));
-        } catch (e) {
-          reject(e);
-        }
-      }),
-  ]),
-);
-fs.constants = { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 };
+callbackForms(fs);
+fs.promises = promiseForms(fs, (fd) => new FileHandle(fd, fs));

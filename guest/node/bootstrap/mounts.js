@@ -25,10 +25,21 @@ export function findMount(abs) {
   return undefined;
 }
 
+/** Whether a guest folder holds a mount further down (`/srv` for a mount at `/srv/data`). */
+export function aboveMount(abs) {
+  const dir = abs.replace(/\/+$/, '');
+  return mountsNow().some((m) => m.guest.startsWith(`${dir}/`));
+}
+
 export function pathString(path) {
   if (path instanceof URL) return decodeURIComponent(path.pathname);
   if (path instanceof Uint8Array) return new TextDecoder().decode(path);
-  if (typeof path !== 'string') throw new TypeError('The "path" argument must be of type string, Buffer or URL');
+  if (typeof path !== 'string') {
+    const got = path === undefined || path === null ? `Received ${path}` : typeof path === 'object' ? `Received an instance of ${path.constructor?.name ?? 'Object'}` : `Received type ${typeof path} (${String(path)})`;
+    const err = new TypeError(`The "path" argument must be of type string or an instance of Buffer or URL. ${got}`);
+    err.code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
   return path;
 }
 

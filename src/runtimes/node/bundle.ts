@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message, Plugin } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
-import { BUFFER_GLOBAL, nodeModulesPlugin } from './node-modules.js';
+import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
 import { PackageFiles, type Asset } from './packed-assets.js';
@@ -48,39 +48,12 @@ async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string,
  */
 export async function bundleEntrypoint(sourceDir: string, entrypoint: string, options: BundleOptions = {}): Promise<Bundle> {
   const esbuild = await import('esbuild');
-  const files = new PackageFiles(sourceDir);
-  const found: Array<Promise<void>> = [];
-  const unavailable = new UnavailableImports();
-  const shifts = new Map<string, Shift>();
-  let result;
+  const contents = await entryModule(esbuild, sourceDir, entrypoint);
+  let pass: Pass;
   try {
-    result = await esbuild.build({
-      stdin: { contents: await entryModule(esbuild, sourceDir, entrypoint), resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
-      absWorkingDir: sourceDir,
-      outfile: join(sourceDir, '.fabricks-bundle.js'),
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      target: 'es2022',
-      sourcemap: 'external',
-      sourcesContent: false,
-      metafile: true,
-      logLevel: 'silent',
-      define: META_DEFINE,
-      plugins: [
-        entryKept(sourceDir, entrypoint),
-        nodeModulesPlugin(sourceDir, { strict: options.strictBuiltins ?? false, unavailable }),
-        moduleMetaPlugin(
-          `/${entrypoint}`,
-          (file) => files.locate(file),
-          (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
-          (file, shift) => shifts.set(relative(sourceDir, file).split(sep).join('/'), shift),
-        ),
-      ],
-      inject: [BUFFER_GLOBAL],
-    });
+    pass = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: false, strict: options.strictBuiltins ?? false });
+    // fs's streams (and the stream module under them) only where some file names them
+    if (await needsFileStreams(sourceDir, Object.keys(pass.result.metafile.inputs))) pass = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: true, strict: options.strictBuiltins ?? false });
   } catch (e) {
     const failure = e as { errors?: Message[] };
     if (!failure.errors) throw e;
@@ -90,6 +63,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
       hint: syntax ? 'fix the error at that file and line' : failure.errors.some((m) => m.text.includes('runtime does not provide')) ? 'docs/javascript.md lists the Node modules the runtime provides' : 'check the import path, or add the package with npm install',
     });
   }
+  const { result, files, found, unavailable, shifts } = pass;
   const out = result.outputFiles;
   const codeFile = out.find((f) => f.path.endsWith('.js'));
   const mapFile = out.find((f) => f.path.endsWith('.map'));
@@ -108,6 +82,50 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   // the stubs are made from the committed list of Node's exports: another list, another bundle
   const inputs = bundled.concat(finished.inputs, unavailable.list().length > 0 ? [NODE_BUILTINS_FILE] : []);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs, assets: files.list(), unavailable: unavailable.list() };
+}
+
+/** One bundling, and what its plugins found on the way. */
+interface Pass {
+  result: import('esbuild').BuildResult<{ write: false; metafile: true }>;
+  files: PackageFiles;
+  found: Array<Promise<void>>;
+  unavailable: UnavailableImports;
+  shifts: Map<string, Shift>;
+}
+
+async function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string, contents: string, options: NodeModulesOptions): Promise<Pass> {
+  const files = new PackageFiles(sourceDir);
+  const found: Array<Promise<void>> = [];
+  const unavailable = new UnavailableImports();
+  const shifts = new Map<string, Shift>();
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
+    absWorkingDir: sourceDir,
+    outfile: join(sourceDir, '.fabricks-bundle.js'),
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    sourcemap: 'external',
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    define: META_DEFINE,
+    plugins: [
+      entryKept(sourceDir, entrypoint),
+      nodeModulesPlugin(sourceDir, { ...options, unavailable }),
+      moduleMetaPlugin(
+        `/${entrypoint}`,
+        (file) => files.locate(file),
+        (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
+        (file, shift) => shifts.set(relative(sourceDir, file).split(sep).join('/'), shift),
+      ),
+    ],
+    inject: [BUFFER_GLOBAL],
+  });
+  return { result, files, found, unavailable, shifts };
 }
 
 /**

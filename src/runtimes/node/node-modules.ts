@@ -1,5 +1,6 @@
 import { builtinModules, createRequire } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
 import { completedModule, esmExportsOf, isNodeBuiltin, NODE_BUILTINS, stubModule, unknownStubModule, type UnavailableImports } from './unavailable-builtins.js';
@@ -27,8 +28,9 @@ const TIMERS = `module.exports = { setTimeout: (...a) => globalThis.setTimeout(.
 const MODULES: Record<string, () => Support> = {
   process: () => ({ runtime: 'process' }),
   readline: () => ({ runtime: 'readline' }),
-  fs: () => ({ runtime: 'fs' }),
-  'fs/promises': () => ({ runtime: 'fs/promises' }),
+  // the runtime's fs, with file streams over the bundle's stream module
+  fs: () => ({ file: own('fs.js')() }),
+  'fs/promises': () => ({ file: own('fs-promises.js')() }),
   events: () => ({ file: own('events.js')() }),
   buffer: () => ({ file: own('buffer.js')() }),
   stream: () => ({ file: pkg('readable-stream/lib/ours/browser.js')() }),
@@ -106,6 +108,11 @@ export interface NodeModulesOptions {
   strict?: boolean;
   /** Where the unserved built-ins each package imports are recorded, for the build's notes. */
   unavailable?: UnavailableImports;
+  /**
+   * Whether fs brings its streams (`createReadStream`, ...), which bring the stream module: some
+   * 280 kB of code that a bundle using only the rest of fs does without.
+   */
+  fileStreams?: boolean;
 }
 
 /** How UnavailableImports names the app's own files (not a package). */
@@ -115,11 +122,31 @@ function hintFor(top: string): string {
   return UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")`;
 }
 
+const FS_POLYFILL = join(polyfillsDir, 'fs.js');
+const FILE_STREAMS = /(?:Read|Write)Stream\b|\breadLines\b/; // createReadStream, fs.WriteStream, filehandle.readLines()
+
+/**
+ * Whether a bundle made of `inputs` (esbuild's metafile paths, from `sourceDir`) needs fs's
+ * streams: it has fs, and a file of its own or of its packages names one of them.
+ */
+export async function needsFileStreams(sourceDir: string, inputs: string[]): Promise<boolean> {
+  const files = inputs.filter((p) => !p.includes(':')).map((p) => resolve(sourceDir, p));
+  if (!files.includes(FS_POLYFILL)) return false;
+  for (const file of files) {
+    if (file.startsWith(polyfillsDir + sep)) continue;
+    if (FILE_STREAMS.test(await readFile(file, 'utf8').catch(() => ''))) return true;
+  }
+  return false;
+}
+
 /** The esbuild plugin that serves Node's modules to a bundle, or fails the build naming who asked. */
-export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions = {}): Plugin {
+export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions = { fileStreams: true }): Plugin {
   return {
     name: 'fabricks-node-modules',
     setup(build) {
+      if (!options.fileStreams) {
+        build.onResolve({ filter: /^\.\/fs-streams\.js$/ }, (args) => (args.importer === FS_POLYFILL ? { path: join(polyfillsDir, 'fs-streams-absent.js') } : undefined));
+      }
       build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, async (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };

@@ -1,0 +1,1 @@
+export declare const knownFailures: Record<string, { cause: RegExp; why: string }>;
