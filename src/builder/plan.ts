@@ -67,6 +67,8 @@ export function buildKey(inputs: BuildInputs): Digest {
       limits: config.limits,
       created: inputs.created ?? null,
       files: inputs.files.map((f) => [f.path, f.digest]),
+      // only when set, so that the keys of earlier builds stay as they were
+      ...(config.source.strictBuiltins ? { strictBuiltins: true } : {}),
     }),
   );
 }

@@ -27,6 +27,8 @@ export interface ProjectConfig {
     entrypoint: string;
     include: string[];
     exclude: string[];
+    /** JavaScript: a Node built-in the runtime does not serve is a build error, not a module whose functions throw when called. */
+    strictBuiltins: boolean;
   };
   capabilities: ProjectCapabilities;
   /** `[limits]` as declared (what is not declared takes fabricks run's defaults). */
@@ -41,10 +43,10 @@ export function appReference(config: Pick<ProjectConfig, 'name' | 'version'>): s
 type Table = Record<string, unknown>;
 
 /** What fabricks.toml may hold: table name to its keys (a nested table is a key whose value is a schema). */
-const SCHEMA: Record<string, Record<string, 'string' | 'int' | 'string[]' | 'int[]' | Record<string, string>>> = {
+const SCHEMA: Record<string, Record<string, 'string' | 'int' | 'bool' | 'string[]' | 'int[]' | Record<string, string>>> = {
   package: { name: 'string', version: 'string' },
   from: { image: 'string' },
-  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]' },
+  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]', 'strict-builtins': 'bool' },
   capabilities: {
     network: { listen: 'int[]', connect: 'string[]' },
     env: { allow: 'string[]', set: 'string-table' },
@@ -182,7 +184,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     name,
     version,
     from: { image: from.image as string, reference: reference! },
-    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude },
+    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude, strictBuiltins: source['strict-builtins'] === true },
     capabilities,
     limits,
   };
@@ -215,6 +217,8 @@ function checkTable(where: string, value: unknown, schema: Record<string, unknow
       checkTable(`[${where.slice(1, -1)}.${key}]`, v, type as Record<string, unknown>, problems);
     } else if (type === 'string' && typeof v !== 'string') {
       problems.add(`${where} ${key}`, `must be a string, not ${describe(v)}`);
+    } else if (type === 'bool' && typeof v !== 'boolean') {
+      problems.add(`${where} ${key}`, `must be true or false, not ${describe(v)}`);
     } else if (type === 'int' && !(Number.isInteger(v) || typeof v === 'bigint')) {
       problems.add(`${where} ${key}`, `must be a whole number, not ${describe(v)}`);
     } else if (type === 'string[]' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {

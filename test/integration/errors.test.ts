@@ -48,8 +48,8 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/hint: fix the error at that file and line/);
   });
 
-  it('an import of a Node module the runtime does not provide', async () => {
-    await failsCleanly({ 'fabricks.toml': jsToml(), 'main.js': 'import vm from "node:vm";\n' }, /main\.js:1:\d+: error: "node:vm" is a Node\.js module that the fabricks JavaScript runtime does not provide/);
+  it('an import of a Node module the runtime does not provide, with [source] strict-builtins', async () => {
+    await failsCleanly({ 'fabricks.toml': jsToml('main.js', 'strict-builtins = true\n'), 'main.js': 'import vm from "node:vm";\n' }, /main\.js:1:\d+: error: "node:vm" is a Node\.js module that the fabricks JavaScript runtime does not provide/);
   });
 
   it('an unknown runtime, listing the ones there are', async () => {

@@ -34,9 +34,9 @@ describe('Node modules in the JavaScript runtime', () => {
     expect(lines).toContain('normalize=true');
   });
 
-  it('an import of node:child_process in a package is a build error naming the file and the package', async () => {
+  it('with [source] strict-builtins, an import of node:child_process in a package is a build error naming the file and the package', async () => {
     const dir = await project({
-      'fabricks.toml': jsToml(),
+      'fabricks.toml': jsToml('main.js', 'strict-builtins = true\n'),
       'main.js': 'import run from "spawner";\nrun();\n',
       'node_modules/spawner/package.json': '{"name":"spawner","version":"1.0.0","main":"lib/index.js"}',
       'node_modules/spawner/lib/index.js': 'const { spawn } = require("node:child_process");\nmodule.exports = () => spawn("ls");\n',

@@ -58,6 +58,14 @@ describe('fabricks.toml', () => {
     expect(text).toMatch(/\[source\] include: must be a list of strings/);
     expect(text).toMatch(/\[capabilities\.network\] listen: port 0 is not between 1 and 65535/);
   });
+
+  it('reads [source] strict-builtins as true or false (false when absent) and refuses anything else', async () => {
+    const dir = await project({ 'main.js': '' });
+    expect((await parseProject(jsToml(), join(dir, 'fabricks.toml'))).source.strictBuiltins).toBe(false);
+    expect((await parseProject(jsToml('main.js', 'strict-builtins = true\n'), join(dir, 'fabricks.toml'))).source.strictBuiltins).toBe(true);
+    const e = await problemsOf(jsToml('main.js', 'strict-builtins = 1\n'));
+    expect(e.problems.join('\n')).toMatch(/fabricks\.toml:6: \[source\] strict-builtins: must be true or false, not number 1/);
+  });
 });
 
 describe('OCI references', () => {

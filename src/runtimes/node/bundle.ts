@@ -1,11 +1,14 @@
 import { realpathSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
-import type { Message } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { finishBundle } from './bundle-finish.js';
 import { missingPackagesPlugin } from './missing-packages.js';
+import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
+import { PackageFiles, type Asset } from './packed-assets.js';
+import { NODE_BUILTINS_FILE, UnavailableImports } from './unavailable-builtins.js';
 
 export interface Bundle {
   code: Uint8Array;
@@ -13,6 +16,15 @@ export interface Bundle {
   map: Uint8Array;
   /** Files the bundle was made from, absolute paths. */
   inputs: string[];
+  /** Files the program may read at run time, packed beside the bundle (package.json files, files named by a literal path). */
+  assets: Asset[];
+  /** Node built-ins the runtime does not serve, by the package that imports them ('' for the app's own files). */
+  unavailable: Array<{ owner: string; modules: string[] }>;
+}
+
+export interface BundleOptions {
+  /** `[source] strict-builtins`: a Node built-in the runtime does not serve is a build error. */
+  strictBuiltins?: boolean;
 }
 
 /**
@@ -35,14 +47,14 @@ async function entryModule(esbuild: typeof import('esbuild'), sourceDir: string,
  * entry is imported from a virtual module so the bundle has no exports of its own; the runtime
  * runs it inside an async function (top-level await works).
  */
-export async function bundleEntrypoint(sourceDir: string, entrypoint: string): Promise<Bundle> {
+export async function bundleEntrypoint(sourceDir: string, entrypoint: string, options: BundleOptions = {}): Promise<Bundle> {
   const esbuild = await import('esbuild');
   const contents = await entryModule(esbuild, sourceDir, entrypoint);
-  let result;
+  let pass: Pass;
   try {
-    result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: false });
+    pass = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: false, strict: options.strictBuiltins ?? false });
     // fs's streams (and the stream module under them) only where some file names them
-    if (await needsFileStreams(sourceDir, Object.keys(result.metafile.inputs))) result = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: true });
+    if (await needsFileStreams(sourceDir, Object.keys(pass.result.metafile.inputs))) pass = await bundleOnce(esbuild, sourceDir, entrypoint, contents, { fileStreams: true, strict: options.strictBuiltins ?? false });
   } catch (e) {
     const failure = e as { errors?: Message[] };
     if (!failure.errors) throw e;
@@ -52,25 +64,42 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string): P
       hint: syntax ? 'fix the error at that file and line' : failure.errors.some((m) => m.text.includes('runtime does not provide')) ? 'docs/javascript.md lists the Node modules the runtime provides' : 'check the import path, or add the package with npm install',
     });
   }
+  const { result, files, found, unavailable, shifts } = pass;
   const out = result.outputFiles;
   const codeFile = out.find((f) => f.path.endsWith('.js'));
   const mapFile = out.find((f) => f.path.endsWith('.map'));
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
-  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: map.mappings });
+  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: unshiftColumns(map, shifts) });
   const stable = fabricksPaths(sourceDir);
   finished.code = stable(finished.code);
   finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
-  const inputs = Object.keys(result.metafile.inputs)
+  const bundled = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
-    .map((p) => resolve(sourceDir, p))
-    .concat(finished.inputs);
-  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs };
+    .map((p) => resolve(sourceDir, p));
+  await Promise.all(found);
+  await files.addManifests(bundled);
+  // the stubs are made from the committed list of Node's exports: another list, another bundle
+  const inputs = bundled.concat(finished.inputs, unavailable.list().length > 0 ? [NODE_BUILTINS_FILE] : []);
+  return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs, assets: files.list(), unavailable: unavailable.list() };
 }
 
-function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string, contents: string, options: NodeModulesOptions) {
-  return esbuild.build({
+/** One bundling, and what its plugins found on the way. */
+interface Pass {
+  result: import('esbuild').BuildResult<{ write: false; metafile: true }>;
+  files: PackageFiles;
+  found: Array<Promise<void>>;
+  unavailable: UnavailableImports;
+  shifts: Map<string, Shift>;
+}
+
+async function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entrypoint: string, contents: string, options: NodeModulesOptions): Promise<Pass> {
+  const files = new PackageFiles(sourceDir);
+  const found: Array<Promise<void>> = [];
+  const unavailable = new UnavailableImports();
+  const shifts = new Map<string, Shift>();
+  const result = await esbuild.build({
     stdin: { contents, resolveDir: sourceDir, sourcefile: 'fabricks:entry', loader: 'js' },
     absWorkingDir: sourceDir,
     outfile: join(sourceDir, '.fabricks-bundle.js'),
@@ -84,9 +113,21 @@ function bundleOnce(esbuild: typeof import('esbuild'), sourceDir: string, entryp
     sourcesContent: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: [entryKept(sourceDir, entrypoint), nodeModulesPlugin(sourceDir, options), missingPackagesPlugin(sourceDir)],
+    define: META_DEFINE,
+    plugins: [
+      entryKept(sourceDir, entrypoint),
+      nodeModulesPlugin(sourceDir, { ...options, unavailable }),
+      moduleMetaPlugin(
+        `/${entrypoint}`,
+        (file) => files.locate(file),
+        (importer, spec) => void found.push(files.add(resolve(dirname(importer), spec))),
+        (file, shift) => shifts.set(relative(sourceDir, file).split(sep).join('/'), shift),
+      ),
+      missingPackagesPlugin(sourceDir),
+    ],
     inject: [BUFFER_GLOBAL],
   });
+  return { result, files, found, unavailable, shifts };
 }
 
 /**

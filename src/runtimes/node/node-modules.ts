@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { packageRoot } from '../../util/paths.js';
+import { completedModule, esmExportsOf, isNodeBuiltin, NODE_BUILTINS, stubModule, unknownStubModule, type UnavailableImports } from './unavailable-builtins.js';
 
 /**
  * How each Node.js module a bundle imports is served in the JavaScript runtime:
@@ -10,7 +11,9 @@ import { packageRoot } from '../../util/paths.js';
  * - `file`: a polyfill bundled in at build time, from a maintained npm package or from
  *   polyfills/node/ where a thin layer over the runtime's Web APIs is all it takes;
  * - `code`: a one-line module over globals the runtime has;
- * - anything else Node has is a build error naming the importing file and package.
+ * - anything else Node has becomes a module whose functions throw when called
+ *   (unavailable-builtins.ts), or with `[source] strict-builtins` a build error naming the
+ *   importing file and package.
  */
 type Support = { runtime: string } | { file: string } | { code: string };
 
@@ -70,6 +73,7 @@ const MODULES: Record<string, () => Support> = {
   _stream_duplex: () => ({ code: `module.exports = require('node:stream').Duplex;` }),
   _stream_transform: () => ({ code: `module.exports = require('node:stream').Transform;` }),
   _stream_passthrough: () => ({ code: `module.exports = require('node:stream').PassThrough;` }),
+  module: () => ({ file: own('module.js')() }),
 };
 
 /** Why the rest cannot work in a WASI component, and what to do instead. */
@@ -112,11 +116,22 @@ export function packageOf(file: string): string | undefined {
 export const SERVED_NODE_MODULES = Object.keys(MODULES);
 
 export interface NodeModulesOptions {
+  /** A built-in the runtime does not serve is a build error (`[source] strict-builtins`), not a module that throws when called. */
+  strict?: boolean;
+  /** Where the unserved built-ins each package imports are recorded, for the build's notes. */
+  unavailable?: UnavailableImports;
   /**
    * Whether fs brings its streams (`createReadStream`, ...), which bring the stream module: some
    * 280 kB of code that a bundle using only the rest of fs does without.
    */
   fileStreams?: boolean;
+}
+
+/** How UnavailableImports names the app's own files (not a package). */
+export const APP_OWNER = '';
+
+function hintFor(top: string): string {
+  return UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")`;
 }
 
 const FS_POLYFILL = join(polyfillsDir, 'fs.js');
@@ -144,7 +159,7 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
       if (!options.fileStreams) {
         build.onResolve({ filter: /^\.\/fs-streams\.js$/ }, (args) => (args.importer === FS_POLYFILL ? { path: join(polyfillsDir, 'fs-streams-absent.js') } : undefined));
       }
-      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, (args) => {
+      build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$|^abort-controller$/ }, async (args) => {
         const override = PACKAGE_OVERRIDES[args.path];
         if (override) return { path: override() };
         const browser = BROWSER_BUILDS[args.path];
@@ -159,6 +174,8 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
           if ('runtime' in s) return { path: s.runtime, namespace: 'fabricks-node' };
           // importing one only to drop it again must leave nothing behind (the Buffer inject)
           if ('code' in s) return { path: name, namespace: 'fabricks-node-code', sideEffects: false };
+          // an ES module polyfill gets Node's other export names too (completedModule)
+          if (NODE_BUILTINS.modules[name] && (await esmExportsOf(s.file))) return { path: name, namespace: 'fabricks-node-file', sideEffects: false };
           return { path: s.file, sideEffects: false };
         }
         if (!prefixed && !NODE_NAMES.has(name)) return undefined; // an npm package, resolved as usual
@@ -166,18 +183,39 @@ export function nodeModulesPlugin(sourceDir: string, options: NodeModulesOptions
         const importer = args.importer ? relative(sourceDir, args.importer).split(sep).join('/') : 'the entrypoint';
         const owner = args.importer ? packageOf(args.importer) : undefined;
         const top = name.split('/')[0]!;
+        // node: names are Node's own, also those newer than the committed list
+        if (!options.strict && (isNodeBuiltin(name) || prefixed)) {
+          // a module whose functions throw when called: the program may never call them
+          options.unavailable?.add(owner ?? APP_OWNER, `node:${name}`);
+          return { path: name, namespace: 'fabricks-unavailable', sideEffects: false };
+        }
         return {
           errors: [
             {
               text: `"${args.path}" is a Node.js module that the fabricks JavaScript runtime does not provide; it is imported by ${importer}${owner ? ` (package ${owner})` : ''}`,
               notes: [
-                { text: UNSUPPORTED_HINTS[top] ?? `the runtime provides ${SERVED_NODE_MODULES.map((n) => `"${n}"`).join(', ')} (also as "node:...")` },
+                { text: hintFor(top) },
                 ...(owner ? [{ text: `${owner} needs Node's ${top}: use a version or an alternative of ${owner} that does not, or leave out the part of it that imports ${top}` }] : []),
+                ...(options.strict && isNodeBuiltin(name) ? [{ text: `[source] strict-builtins = true makes this an error; without it, the build warns and ${top}'s functions throw when called` }] : []),
               ],
             },
           ],
         };
       });
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-node-file' }, async (args) => {
+        const s = MODULES[args.path]!();
+        const file = 'file' in s ? s.file : '';
+        return { contents: completedModule(args.path, file, (await esmExportsOf(file)) ?? [], NODE_BUILTINS.modules[args.path]!.exports), loader: 'js', resolveDir: polyfillsDir };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'fabricks-unavailable' }, (args) => ({
+        // the error a program may print: the module's own hint, else a short pointer to the list
+        contents: ((hint) => {
+          const known = NODE_BUILTINS.modules[args.path];
+          return known ? stubModule(args.path, hint, known.exports) : unknownStubModule(args.path, hint);
+        })(UNSUPPORTED_HINTS[args.path.split('/')[0]!] ?? 'the fabricks JavaScript runtime does not provide it (docs/javascript.md lists the Node modules it provides)'),
+        loader: 'js',
+        resolveDir: polyfillsDir,
+      }));
       build.onLoad({ filter: /.*/, namespace: 'fabricks-node' }, (args) => ({
         contents: `module.exports = globalThis.__fabricksNode[${JSON.stringify(args.path)}];`,
         loader: 'js',
