@@ -10,6 +10,7 @@ import { nodeModules } from './node-modules.js';
 import { fetchFollowing, keepAliveWhileRead } from './fetch.js';
 import { entryName } from './entry.js';
 import { listen, unlisten } from './node-listen.js';
+import { tagWebClasses } from './web-tags.js';
 
 // the user's fetch listeners, which serve.js dispatches requests to
 export const fetchListeners = [];
@@ -24,6 +25,7 @@ export function install(args, env) {
   // for Node HTTP servers (polyfills/node/http-server.js)
   globalThis.__fabricksListen = { listen, unlisten };
   globalThis.global = globalThis;
+  tagWebClasses();
   globalThis.setTimeout = (fn, ms, ...a) => new Timeout(false, fn, ms, a);
   globalThis.setInterval = (fn, ms, ...a) => new Timeout(true, fn, ms, a);
   globalThis.setImmediate = (fn, ...a) => new Timeout(false, fn, 0, a);
