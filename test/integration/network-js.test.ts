@@ -92,6 +92,29 @@ for (const [url, init] of [[${JSON.stringify(granted)}, {}], [${JSON.stringify(h
     expect(reached).toBe(0);
   });
 
+  it('a request with a body that fails before it is sent (refused, or nothing listening) rejects, and the program goes on', async () => {
+    // the engine reads such a body to its end: a write to a body nobody reads aborted the whole program
+    const main = `
+const places = ['http://refused.example/upload', 'http://127.0.0.1:${port + 1}/upload'];
+for (let i = 0; i < 10; i++) {
+  for (const url of places) {
+    try {
+      await fetch(url, { method: 'POST', body: 'x'.repeat(100000) });
+      console.log('answered');
+    } catch (e) {
+      if (i === 0) console.log(e.constructor.name, e.message.split(';')[0]);
+    }
+  }
+}
+console.log('went on');
+`;
+    const dir = await project({ 'fabricks.toml': jsToml('main.js', `\n[package]\nname = "net-body"\n\n[capabilities.network]\nconnect = ["127.0.0.1:${port + 1}"]\n`), 'main.js': main });
+    const r = await fabricks(['run', '-q', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['TypeError network access to refused.example:80 is not granted', expect.stringMatching(/^TypeError /), 'went on', '']);
+    expect(r.status).toBe(0);
+  });
+
   it('--allow-connect refuses a rule that is not one (a URL)', async () => {
     const dir = await project({ 'fabricks.toml': jsToml('main.js', '\n[package]\nname = "net-bad-flag"\n'), 'main.js': fetcher });
     const bad = await fabricks(['run', '-q', dir, '--allow-connect', 'http://x.example/']);

@@ -8,6 +8,7 @@
 use crate::policy::{Denial, Policy, normalize_host};
 use http::uri::Scheme;
 use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,6 +73,7 @@ impl WasiHttpHooks for Outgoing {
         let policy = self.policy.clone();
         let tls = self.tls.clone();
         let denials = self.denials.clone();
+        let request = request.map(|body| KeepReading(Some(body)).boxed_unsync());
         Box::new(async move {
             let uri = request.uri();
             let https = uri.scheme() == Some(&Scheme::HTTPS);
@@ -106,6 +108,45 @@ impl WasiHttpHooks for Outgoing {
             let Some(stream) = stream else { return Err(last.unwrap_or(Error::ConnectionRefused)) };
             send(request, stream, https, &host, tls, connect_timeout, first_byte_timeout).await
         })
+    }
+}
+
+/// A request body that is read to its end even when the request fails before it is sent (a
+/// refusal, a connection or TLS failure): the guest may still be writing it, and a write to a
+/// body nobody reads fails the guest's stream (StarlingMonkey then aborts the whole program,
+/// "event loop error, but no exception is pending", instead of rejecting the fetch).
+struct KeepReading(Option<WasiBody>);
+
+impl hyper::body::Body for KeepReading {
+    type Data = bytes::Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        match self.0.as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.0.as_ref().map(|b| b.size_hint()).unwrap_or_default()
+    }
+}
+
+impl Drop for KeepReading {
+    fn drop(&mut self) {
+        let Some(mut body) = self.0.take() else { return };
+        if body.is_end_stream() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            // what is read is dropped; the stream ends when the guest finishes or drops the body
+            runtime.spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
+        }
     }
 }
 
