@@ -61,6 +61,8 @@ fn execute(channel: &Arc<Channel>, phases: &mut Phases) -> wasmtime::Result<Valu
     phases.done("engine");
     let Some(message) = channel.receive() else { std::process::exit(125) };
     let job: Job = serde_json::from_value(message).map_err(|e| wasmtime::format_err!("the job is malformed: {e}"))?;
+    // the build that ran while the engine waited for its job may have left stdio non-blocking
+    blocking_stdio();
     phases.done("wait for the job");
     let cache = Path::new(&job.cache);
     let main = compiled::compiled(&engine, cache, &job.main, channel)?;
@@ -98,16 +100,7 @@ fn main() {
         println!("fabricks-engine {} (wasmtime {})", env!("CARGO_PKG_VERSION"), WASMTIME_VERSION);
         return;
     }
-    // stdio is shared with fabricks (and with what ran before it, such as a build's tools): an
-    // inherited O_NONBLOCK would make a write to a full pipe fail, or a read end early
-    for fd in 0..3 {
-        unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            if flags >= 0 && flags & libc::O_NONBLOCK != 0 {
-                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-            }
-        }
-    }
+    blocking_stdio();
     let mut phases = Phases::new();
     let channel = match Channel::open() {
         Ok(c) => Arc::new(c),
@@ -121,6 +114,20 @@ fn main() {
     let status = outcome["status"].as_i64().unwrap_or(1);
     channel.send(&json!({ "exit": outcome }));
     std::process::exit(if (0..256).contains(&status) { status as i32 } else { 1 });
+}
+
+/// stdio is shared with fabricks (and with what ran before it, such as a build's tools): an
+/// inherited O_NONBLOCK would make a write to a full pipe fail, or a read of stdin end early
+/// (wasmtime's stdin reader takes EAGAIN for the end, and the guest's input is lost).
+fn blocking_stdio() {
+    for fd in 0..3 {
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 && flags & libc::O_NONBLOCK != 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
 }
 
 /// The wasmtime this engine is built on; compiled components are kept per engine version.
