@@ -11,6 +11,7 @@ import { fetchFollowing, keepAliveWhileRead } from './fetch.js';
 import { entryName } from './entry.js';
 import { listen, unlisten } from './node-listen.js';
 import { tagWebClasses } from './web-tags.js';
+import { installCallSites } from './call-sites.js';
 
 // the user's fetch listeners, which serve.js dispatches requests to
 export const fetchListeners = [];
@@ -26,6 +27,7 @@ export function install(args, env) {
   globalThis.__fabricksListen = { listen, unlisten };
   globalThis.global = globalThis;
   tagWebClasses();
+  installCallSites();
   globalThis.setTimeout = (fn, ms, ...a) => new Timeout(false, fn, ms, a);
   globalThis.setInterval = (fn, ms, ...a) => new Timeout(true, fn, ms, a);
   globalThis.setImmediate = (fn, ...a) => new Timeout(false, fn, 0, a);
