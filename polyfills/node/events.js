@@ -8,13 +8,7 @@ const packageOnce = EventEmitter.once;
 const errorMonitor = Symbol('events.errorMonitor');
 const dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
-function abortError(reason) {
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  e.code = 'ABORT_ERR';
-  if (reason !== undefined) e.cause = reason;
-  return e;
-}
+const { abortError } = require('./abort-error.js');
 
 // `errorMonitor` listeners see an 'error' before the ordinary ones, and do not count as handling it
 const packageEmit = EventEmitter.prototype.emit;

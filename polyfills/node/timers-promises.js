@@ -2,13 +2,7 @@
 // unless `ref: false`): setTimeout and setImmediate as promises, setInterval as an async
 // iterator, scheduler.wait/yield; each takes an AbortSignal and rejects with Node's AbortError.
 
-function abortError(signal) {
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  e.code = 'ABORT_ERR';
-  if (signal.reason !== undefined) e.cause = signal.reason;
-  return e;
-}
+import { abortError } from './abort-error.js';
 
 function checkOptions(options) {
   if (options === null || typeof options !== 'object') throw Object.assign(new TypeError('The "options" argument must be of type object.'), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -24,11 +18,11 @@ function later(schedule, value, options = {}) {
   } catch (e) {
     return Promise.reject(e);
   }
-  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (signal?.aborted) return Promise.reject(abortError(signal.reason));
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortError(signal));
+      reject(abortError(signal.reason));
     };
     const timer = schedule(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -50,7 +44,7 @@ export function setImmediate(value, options) {
 /** Yields `value` each `delay` ms; ticks that pass while the consumer is busy are yielded at once after. */
 export async function* setInterval(delay, value, options = {}) {
   const { signal, ref } = checkOptions(options);
-  if (signal?.aborted) throw abortError(signal);
+  if (signal?.aborted) throw abortError(signal.reason);
   let ticks = 0;
   let wake;
   let aborted = false;
@@ -68,7 +62,7 @@ export async function* setInterval(delay, value, options = {}) {
     while (true) {
       if (ticks === 0 && !aborted) await new Promise((resolve) => (wake = resolve));
       wake = undefined;
-      if (aborted) throw abortError(signal);
+      if (aborted) throw abortError(signal.reason);
       for (; ticks > 0; ticks--) yield value;
     }
   } finally {
