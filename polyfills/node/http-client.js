@@ -4,11 +4,11 @@
 // requests through a proxy agent still go straight to their host (which the policy judges).
 
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { Buffer } from 'node:buffer';
-import { FakeSocket, STATUS_CODES, headerPairs, validateHeaderName, validateHeaderValue } from './http-common.js';
+import { FakeSocket, OutgoingHeaders, STATUS_CODES, headerPairs } from './http-common.js';
 import { IncomingMessage } from './http-incoming.js';
 import { unavailable } from './unavailable.js';
+import { abortError } from './abort-error.js';
 
 export class Agent extends EventEmitter {
   constructor(options = {}) {
@@ -65,7 +65,7 @@ export function requestOptions(args, defaults) {
   return { options: { ...defaults, ...options }, callback: c };
 }
 
-export class ClientRequest extends Writable {
+export class ClientRequest extends OutgoingHeaders {
   constructor(options, callback, defaults = { protocol: 'http:', defaultPort: 80 }) {
     // 'close' comes when the response has ended (or the request failed), as Node's does, not
     // when the request's body is written
@@ -86,7 +86,6 @@ export class ClientRequest extends Writable {
     this.headersSent = false;
     this.socket = new FakeSocket({ encrypted: protocol === 'https:' });
     this.connection = this.socket;
-    this._headers = new Map();
     this._chunks = [];
     this._abort = new AbortController();
     for (const [k, v] of headerPairs(options.headers)) this.appendHeader(k, v);
@@ -110,38 +109,6 @@ export class ClientRequest extends Writable {
     return `${this.protocol}//${host}${standard ? '' : `:${this.port}`}${this.path}`;
   }
 
-  setHeader(name, value) {
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
-    this._headers.set(name.toLowerCase(), { name, value });
-    return this;
-  }
-  appendHeader(name, value) {
-    const had = this._headers.get(name.toLowerCase());
-    if (!had) return this.setHeader(name, value);
-    had.value = [].concat(had.value, value);
-    return this;
-  }
-  getHeader(name) {
-    return this._headers.get(String(name).toLowerCase())?.value;
-  }
-  hasHeader(name) {
-    return this._headers.has(String(name).toLowerCase());
-  }
-  removeHeader(name) {
-    this._headers.delete(String(name).toLowerCase());
-  }
-  getHeaders() {
-    const out = Object.create(null);
-    for (const [k, { value }] of this._headers) out[k] = value;
-    return out;
-  }
-  getHeaderNames() {
-    return [...this._headers.keys()];
-  }
-  getRawHeaderNames() {
-    return [...this._headers.values()].map((h) => h.name);
-  }
   flushHeaders() {}
   setNoDelay() {}
   setSocketKeepAlive() {}
@@ -223,14 +190,6 @@ export class ClientRequest extends Writable {
     // as Node does: a response nobody listens for is read to its end and dropped
     if (!this.emit('response', res)) res.resume();
   }
-}
-
-function abortError(reason) {
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  e.code = 'ABORT_ERR';
-  if (reason !== undefined) e.cause = reason;
-  return e;
 }
 
 /** fetch's rejection as Node's client error: a denied host keeps its message (naming connect). */

@@ -3,6 +3,7 @@
 // engine owns the listening socket).
 
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 
 export const STATUS_CODES = {
   100: 'Continue', 101: 'Switching Protocols', 102: 'Processing', 103: 'Early Hints',
@@ -125,5 +126,48 @@ export class FakeSocket extends EventEmitter {
   }
   destroySoon() {
     return this.destroy();
+  }
+}
+
+/**
+ * The headers of an outgoing message, as Node's OutgoingMessage keeps them for both a client's
+ * request and a server's response: by lower-cased name, each with the name as it was given.
+ */
+export class OutgoingHeaders extends Writable {
+  constructor(options) {
+    super(options);
+    this._headers = new Map();
+  }
+  setHeader(name, value) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    this._headers.set(name.toLowerCase(), { name, value });
+    return this;
+  }
+  appendHeader(name, value) {
+    const had = this._headers.get(String(name).toLowerCase());
+    if (!had) return this.setHeader(name, value);
+    had.value = [].concat(had.value, value);
+    return this;
+  }
+  getHeader(name) {
+    return this._headers.get(String(name).toLowerCase())?.value;
+  }
+  hasHeader(name) {
+    return this._headers.has(String(name).toLowerCase());
+  }
+  removeHeader(name) {
+    this._headers.delete(String(name).toLowerCase());
+  }
+  getHeaders() {
+    const out = Object.create(null);
+    for (const [k, { value }] of this._headers) out[k] = value;
+    return out;
+  }
+  getHeaderNames() {
+    return [...this._headers.keys()];
+  }
+  getRawHeaderNames() {
+    return [...this._headers.values()].map((h) => h.name);
   }
 }

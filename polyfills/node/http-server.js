@@ -5,16 +5,15 @@
 // with a body that streams what is written after (server-sent events work).
 
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { Buffer } from 'node:buffer';
-import { FakeSocket, STATUS_CODES, headerPairs, validateHeaderName, validateHeaderValue } from './http-common.js';
+import { FakeSocket, OutgoingHeaders, STATUS_CODES, headerPairs } from './http-common.js';
 import { IncomingMessage } from './http-incoming.js';
 
 // the runtime's own Response, kept before a framework replaces the global (@hono/node-server does)
 const NativeResponse = globalThis.Response;
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-export class ServerResponse extends Writable {
+export class ServerResponse extends OutgoingHeaders {
   constructor(req) {
     super();
     this.req = req;
@@ -27,7 +26,6 @@ export class ServerResponse extends Writable {
     this.shouldKeepAlive = true;
     this.useChunkedEncodingByDefault = true;
     this.strictContentLength = false;
-    this._headers = new Map();
     // set by the server: (response) => void, called once with the Fetch Response
     this._respond = () => {};
     this._controller = undefined;
@@ -43,41 +41,15 @@ export class ServerResponse extends Writable {
 
   setHeader(name, value) {
     if (this.headersSent) throw Object.assign(new Error('Cannot set headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
-    this._headers.set(name.toLowerCase(), { name, value });
-    return this;
-  }
-  appendHeader(name, value) {
-    const had = this._headers.get(String(name).toLowerCase());
-    if (!had) return this.setHeader(name, value);
-    had.value = [].concat(had.value, value);
-    return this;
+    return super.setHeader(name, value);
   }
   setHeaders(headers) {
     for (const [k, v] of headerPairs(headers)) this.setHeader(k, v);
     return this;
   }
-  getHeader(name) {
-    return this._headers.get(String(name).toLowerCase())?.value;
-  }
-  hasHeader(name) {
-    return this._headers.has(String(name).toLowerCase());
-  }
   removeHeader(name) {
     if (this.headersSent) throw Object.assign(new Error('Cannot remove headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
-    this._headers.delete(String(name).toLowerCase());
-  }
-  getHeaders() {
-    const out = Object.create(null);
-    for (const [k, { value }] of this._headers) out[k] = value;
-    return out;
-  }
-  getHeaderNames() {
-    return [...this._headers.keys()];
-  }
-  getRawHeaderNames() {
-    return [...this._headers.values()].map((h) => h.name);
+    super.removeHeader(name);
   }
 
   writeHead(statusCode, reason, headers) {
