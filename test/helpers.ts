@@ -153,3 +153,19 @@ export async function testCertificates(): Promise<{ ca: string; key: string; cer
   await run('openssl', ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('cert.pem'), '-days', '2', '-extfile', p('server.ext')]);
   return { ca: p('ca.pem'), key: p('key.pem'), cert: p('cert.pem') };
 }
+
+/** Runs the functions given to it at most `n` at a time, the rest waiting in turn (tests that start builds and engines, on two cores). */
+export function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (f) => {
+    while (running >= n) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await f();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}

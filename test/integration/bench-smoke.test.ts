@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../helpers.js';
+import { limiter, repoRoot } from '../helpers.js';
 
 // Every `npm run bench:*` in its smoke mode: a handful of iterations that still runs the fabricks
 // side and the native side and writes the table and JSON, so that no bench rots unnoticed. The
@@ -31,18 +31,7 @@ const benches = Object.entries(scripts)
 // Three benches at a time, in package.json's order: bench:build (two monolithic builds, the
 // longest by far) starts first and the others share the rest of the time; more at once would
 // only queue on two cores.
-let running = 0;
-const waiting: Array<() => void> = [];
-async function slot<T>(f: () => Promise<T>): Promise<T> {
-  while (running >= 3) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await f();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const slot = limiter(3);
 
 function runBench(script: string, resultsDir: string): Promise<{ status: number | null; output: string; ms: number }> {
   const started = performance.now();

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { servers, type CorpusServer } from '../corpus/npm/servers.mjs';
 import { knownFailures } from '../corpus/npm/known-failures.mjs';
+import { limiter } from '../helpers.js';
 import { build, corpusNodeModules, drive, fabricksCommand, firstCause, nativeCommand, prepare, problems, type Drive } from '../corpus/npm/corpus.mjs';
 
 // The corpus (issue 19): published npm MCP servers, pinned by test/corpus/npm/package-lock.json
@@ -18,18 +19,7 @@ beforeAll(async () => {
 }, 900_000);
 
 // two servers at a time: each build and engine takes a core
-let running = 0;
-const waiting: Array<() => void> = [];
-async function slot<T>(f: () => Promise<T>): Promise<T> {
-  while (running >= 2) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await f();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const slot = limiter(2);
 
 /** The drive's problems against its spec: none, or each with the first cause and the end of the server's stderr. */
 function expectPasses(server: CorpusServer, d: Drive, where: 'natively' | 'under fabricks') {
