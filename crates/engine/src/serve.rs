@@ -290,12 +290,28 @@ pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Sha
         };
         let _ = stream.set_nodelay(true);
         let server = server.clone();
+        let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
+            // the connection counts as under way until hyper has written its last byte: a response
+            // whose log line is sent may still have its final chunk to flush
+            let _open = server.in_flight.enter();
+            let service = service_fn({
                 let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle(req).await) }
+                move |req| {
+                    let server = server.clone();
+                    async move { Ok::<_, Infallible>(server.handle(req).await) }
+                }
             });
-            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+            let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    // on stop: finish the response under way, then close (an idle connection at once)
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
         });
     }
     drop(listener);
