@@ -82,6 +82,13 @@ describe('module meta (import.meta, __dirname, __filename)', () => {
     expect(staticAssets(text).sort()).toEqual(['../package.json', './data/x.json', './templates/page.html', './tpl.html']);
     // a require that esbuild bundles itself (no createRequire) is not an asset
     expect(staticAssets("const pkg = require('./package.json');")).toEqual([]);
+    expect(staticAssets("import data from './data.json'; const d = await import('./more.json');")).toEqual([]);
+  });
+
+  it('finds a data file named by a literal relative path that minified code resolves against a variable', () => {
+    // @notionhq/notion-mcp-server's bundle: the folder is a variable, the path a literal
+    const text = 'let t=cle(import.meta.url),r=xS.dirname(t),n=xS.resolve(r,"../scripts/notion-openapi.json");const s=`./${x}.json`,u="./lib/a.js";';
+    expect(staticAssets(text)).toEqual(['../scripts/notion-openapi.json']);
   });
 
   it('finds the built-ins an ES module requires by a literal name through createRequire, as Bun bundles do', async () => {

@@ -116,11 +116,17 @@ const URL_OF_META = new RegExp(String.raw`\bnew URL\(${LITERAL},\s*import\.meta\
 // path.join(__dirname, '..', 'package.json'), resolve(import.meta.dirname, 'data/x.json'): only literal parts
 const JOIN_OF_DIR = /\b(?:join|resolve)\(\s*(?:__dirname|import\.meta\.dirname)((?:\s*,\s*(['"])[^'"`$]*\2)+)\s*\)/g;
 
+// any other literal relative path to a data file ('../scripts/openapi.json'): minified code
+// resolves it against a variable that holds the module's folder, which no pattern can follow
+// (not what a require or import names: the bundler takes that in itself)
+const DATA_FILE = /(?<!\b(?:require|import)\(\s*|\bfrom\s*)(['"`])(\.{1,2}\/[^'"`$\s]*\.(?:json|jsonc|ya?ml|toml|txt|md|html?|css|csv|tsv|xml|svg|sql|graphql|gql|proto|wasm|pem|crt))\1/g;
+
 /**
  * Files a module names by a literal relative path that the bundler does not follow, and that the
  * program reads at run time: what it `require`s through `createRequire(import.meta.url)` (its
  * package.json, most often), `new URL('./x', import.meta.url)` and `path.join(__dirname, 'x')`
- * (or `resolve`, or `import.meta.dirname`) of literal parts. They are packed beside the bundle.
+ * (or `resolve`, or `import.meta.dirname`) of literal parts, and any literal relative path to a
+ * data file. They are packed beside the bundle when they exist (relative to the module's folder).
  */
 export function staticAssets(text: string): string[] {
   const found = new Set<string>();
@@ -131,6 +137,7 @@ export function staticAssets(text: string): string[] {
     const rel = posix.normalize(parts.join('/'));
     if (rel && rel !== '.') found.add(rel.startsWith('../') ? rel : `./${rel}`);
   }
+  for (const m of text.matchAll(DATA_FILE)) found.add(m[2]!);
   return [...found];
 }
 
