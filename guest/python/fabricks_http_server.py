@@ -32,10 +32,27 @@ def find_app(module):
     app = fabricks_mcp.serve.app_in(module)  # a FastMCP server's Streamable HTTP app
     if app is not None:
         return app
+    app = _official_mcp_app(module)
+    if app is not None:
+        return app
     raise LookupError(
         f"the entrypoint {module.__file__} defines no `app` or `application` to serve: "
         "[capabilities.network] listen serves a WSGI callable or an ASGI 3 app by one of these names"
     )
+
+
+def _official_mcp_app(module):
+    """The Streamable HTTP app of the one server of the official MCP SDK (its FastMCP, or
+    MCPServer in mcp 2) that a module defines, as `mcp.run(transport="streamable-http")` would
+    serve it; None when there is not exactly one."""
+    servers = [
+        v
+        for v in vars(module).values()
+        if type(v).__module__.startswith(("mcp.server.", "fastmcp.")) and callable(getattr(v, "streamable_http_app", None)) and not isinstance(v, type)
+    ]
+    if len(servers) != 1:
+        return None
+    return servers[0].streamable_http_app()
 
 
 def is_asgi(app) -> bool:

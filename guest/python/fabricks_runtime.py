@@ -99,12 +99,19 @@ import fabricks_folders  # noqa: E402
 import fabricks_packages  # noqa: E402
 import fabricks_http_client  # noqa: E402
 import fabricks_http_libs  # noqa: E402
+import fabricks_threads  # noqa: E402
 import fabricks_http_server  # noqa: E402
 import fabricks_provided  # noqa: E402
 
 # http.client and urllib.request over wasi:http, raw sockets explained: patched once, here.
 fabricks_http_client.install()
 fabricks_provided.preimport()  # the mcp package (FastMCP), which a service's own mcp replaces
+
+# `import ssl` works (names, constants, a context that takes any configuration; the host does
+# TLS): only now, so that the modules above that test for ssl at import went on without it.
+import fabricks_ssl  # noqa: E402
+
+sys.modules["ssl"] = fabricks_ssl
 
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
@@ -327,8 +334,13 @@ LOCATION = "fabricks:"
 class NotIncludedFinder(importlib.abc.MetaPathFinder):
     """Last on sys.meta_path: explains why a module cannot be imported here."""
 
+    # the packages with compiled code that the build left out (only an optional feature needs them)
+    left_out = {}
+
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.partition(".")[0]
+        if top in self.left_out:
+            raise ModuleNotFoundError(f"No module named '{fullname}': {self.left_out[top]}", name=fullname)
         if top in sys.stdlib_module_names:
             raise ModuleNotFoundError(
                 f"No module named '{fullname}': the fabricks runtime {RUNTIME} does not include this "
@@ -344,6 +356,9 @@ class NotIncludedFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+_NOT_INCLUDED = NotIncludedFinder()
+
+
 def _install(layer: Layer, entrypoint: str) -> None:
     root = posixpath.dirname(entrypoint)
     builtin = [f for f in sys.meta_path if f in (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter)]
@@ -351,12 +366,16 @@ def _install(layer: Layer, entrypoint: str) -> None:
     # the project's own modules first, then its dependencies (fabricks_packages)
     packages = [LayerFinder(layer, fabricks_packages.ROOT), fabricks_packages.DistributionFinder(layer)]
     # an extension module wins over a folder of the same name beside it (of type stubs), as on disk
-    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, NotIncludedFinder()]
+    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, _NOT_INCLUDED]
     sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too
     fabricks_http_libs.install()
+    # anyio's worker threads (the official MCP SDK's stdio) run on the one thread there is
+    fabricks_threads.install()
     fabricks_provided.yield_to_source(layer.files, root)
+    fabricks_provided.yield_to_source(layer.files, fabricks_packages.ROOT)
+    _NOT_INCLUDED.left_out = fabricks_packages.left_out(layer)
     fabricks._attach(layer, LayerPath)
 
 
