@@ -159,10 +159,19 @@ def _split(request):
     return path, query, host, port or ("443" if scheme == "https" else "80"), scheme
 
 
+def _with_host(entries, request):
+    """The request's headers with Host, as the client sent it: wasi:http carries it as the
+    request's authority, not among the headers (servers and frameworks check it: the official
+    MCP SDK refuses a request without one, against DNS rebinding)."""
+    if request.authority() and not any(name.lower() == "host" for name, _ in entries):
+        return [("host", request.authority().encode("latin-1")), *entries]
+    return entries
+
+
 def serve_wsgi(app, request, response_out) -> None:
     path, query, host, port, scheme = _split(request)
     headers = request.headers()
-    entries = headers.entries()
+    entries = _with_host(headers.entries(), request)
     headers.__exit__(None, None, None)
     responder = Responder(response_out)
     try:
@@ -274,7 +283,7 @@ class Asgi:
     async def _serve(self, request, response_out) -> None:
         path, query, host, port, scheme = _split(request)
         headers = request.headers()
-        entries = headers.entries()
+        entries = _with_host(headers.entries(), request)
         headers.__exit__(None, None, None)
         responder = Responder(response_out)
         done = asyncio.Event()
