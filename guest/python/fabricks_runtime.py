@@ -96,6 +96,7 @@ from wit_world.imports import source  # noqa: E402
 import fabricks  # noqa: E402  (the helper module user code imports)
 import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
+import fabricks_sqlite  # noqa: E402
 import fabricks_packages  # noqa: E402
 import fabricks_http_client  # noqa: E402
 import fabricks_http_libs  # noqa: E402
@@ -484,6 +485,7 @@ def _start(layer: Layer, entrypoint: str) -> None:
     # Denials that name the capability to add: environment variables and granted folders.
     fabricks_environ.install()
     fabricks_folders.install()
+    fabricks_sqlite.install()
     # The snapshot holds the generator state seeded at build time: seed it from the host.
     import random
 
