@@ -114,6 +114,10 @@ import fabricks_ssl  # noqa: E402
 
 sys.modules["ssl"] = fabricks_ssl
 
+import fabricks_posix  # noqa: E402
+
+fabricks_posix.install()
+
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
     (fabricks denies them). There is one thread and no signals here, so the loop needs no

@@ -61,11 +61,13 @@ export class DependencyGraph {
   /**
    * The shortest chain of packages that brings `name` in, from a requirement of the project to
    * the package that requires it, an extra written as pip spells it: ['mcp', 'pyjwt[crypto]'].
-   * Empty when the project requires it itself.
+   * For a package the project needs without any extra, a chain without extras. Empty when the
+   * project requires it itself.
    */
   chain(name: string): string[] {
     const node = this.get(name);
-    const parents = this.walk(() => true);
+    const plain = this.walk((e) => e.extra === undefined);
+    const parents = node && plain.has(node) ? plain : this.walk(() => true);
     if (!node || !parents.has(node)) return [];
     const out: string[] = [];
     let at = parents.get(node);
