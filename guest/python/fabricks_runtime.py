@@ -121,7 +121,8 @@ fabricks_posix.install()
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
     (fabricks denies them). There is one thread and no signals here, so the loop needs no
-    self-pipe: this loop class leaves it out and becomes the default."""
+    self-pipe, and an executor's work runs on the loop's thread: this loop class does both and
+    becomes the default."""
     import asyncio
     import asyncio.unix_events as unix_events
 
@@ -133,6 +134,22 @@ def _asyncio_without_sockets() -> None:
             pass
 
         def _write_to_self(self) -> None:
+            pass
+
+        # Nor threads: work given to an executor (asyncio.to_thread, run_in_executor,
+        # getaddrinfo) runs here and now, and its future is done when it returns.
+        def run_in_executor(self, executor, func, *args):
+            self._check_closed()
+            future = self.create_future()
+            try:
+                future.set_result(func(*args))
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as e:  # noqa: BLE001 - the caller awaits it, as from a thread
+                future.set_exception(e)
+            return future
+
+        async def shutdown_default_executor(self, timeout=None) -> None:
             pass
 
     unix_events._UnixDefaultEventLoopPolicy._loop_factory = WasiEventLoop
