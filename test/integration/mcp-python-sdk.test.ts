@@ -22,7 +22,7 @@ const lockOf = async (dir: string): Promise<Lock> => (await import('smol-toml'))
 describe('the official MCP Python SDK, unchanged', () => {
   let env: Record<string, string>;
   let catalog: string;
-  let built: { status: number; stderr: string };
+  let built: { status: number | null; stderr: string };
 
   beforeAll(async () => {
     env = { FABRICKS_NATIVE_CACHE: process.env.FABRICKS_TEST_NATIVE_CACHE ?? (await mkdtemp(join(tmpdir(), 'fabricks-native-sdk-'))) };

@@ -1,0 +1,72 @@
+// The Python corpus: published PyPI MCP servers, pinned, installed from the package index at
+// test time (fabricks build resolves requirements.txt) and run unmodified: the project's only
+// file is the launcher pip would write for the package's console script. Driven by the official
+// Python client (test/hosts/mcp_steps.py) in test/integration/python-corpus.test.ts.
+//
+// A server is
+//   id        short name
+//   requirements  the requirements.txt lines: the server pinned, and mcp pinned to 1.30.0 where
+//             the newest release asks for mcp 2 (which imports cryptography, not buildable here)
+//   main      the console script's module and function (from its entry_points.txt)
+//   args      argv after the entrypoint
+//   mount     a read-write folder mounted at /data
+//   env       [capabilities.env] set
+//   tools     names tools/list must include
+//   calls     tool calls that need no network: { name, arguments, expect: RegExp on the text }
+//   denied    a call whose request fabricks refuses for want of a [capabilities.network] connect
+//             rule naming `host`
+//
+// Tried and not in the corpus (each resolved for CPython 3.14 on 2026-12-06):
+//   every newest release that asks for mcp>=2 (mcp-server-time 2026.10.19, mcp-server-fetch,
+//     duckduckgo-mcp-server 0.7.0, mcp-server-sqlite's resolution without a pin): mcp 2 imports
+//     cryptography at import (mcp/server/request_state.py), whose Rust extension links OpenSSL
+//     and which needs cffi, a C extension over libffi;
+//   mcp-server-fetch 2026.10.24: lxml and regex are C extensions (required, no pure wheel);
+//   excel-mcp-server 2.2.2: pillow (C);
+//   arxiv-mcp-server 0.8.2: aiohttp, frozenlist, multidict, propcache, yarl, lxml (C);
+//   fastmcp 2.14.7: PyYAML (C, required through jsonschema-path) and cryptography (through authlib);
+//   fastmcp 4.2.3: builds, then stops at mcp 2's import of cryptography.
+
+/** @type {Array<Record<string, any>>} */
+export const servers = [
+  {
+    id: 'time',
+    requirements: ['mcp-server-time==2026.7.10', 'mcp==1.30.0'],
+    main: ['mcp_server_time', 'main'],
+    tools: ['get_current_time', 'convert_time'],
+    calls: [
+      { name: 'get_current_time', arguments: { timezone: 'Europe/Paris' }, expect: /"timezone": "Europe\/Paris",\s*"datetime": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00"/ },
+      { name: 'convert_time', arguments: { source_timezone: 'America/New_York', time: '16:30', target_timezone: 'Asia/Tokyo' }, expect: /"datetime": "\d{4}-\d\d-\d\dT06:30:00\+09:00"/ },
+    ],
+  },
+  {
+    id: 'calculator',
+    requirements: ['mcp-server-calculator==0.2.1', 'mcp==1.30.0'],
+    main: ['mcp_server_calculator', 'main'],
+    tools: ['calculate'],
+    calls: [{ name: 'calculate', arguments: { expression: '2*(3+4)' }, expect: /^14$/ }],
+  },
+  {
+    id: 'sqlite',
+    requirements: ['mcp-server-sqlite==2025.4.25', 'mcp==1.30.0'],
+    main: ['mcp_server_sqlite', 'main'],
+    args: ['--db-path', '/data/test.db'],
+    mount: true,
+    tools: ['read_query', 'write_query', 'create_table', 'list_tables'],
+    calls: [
+      { name: 'create_table', arguments: { query: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)' }, expect: /created/ },
+      { name: 'write_query', arguments: { query: "INSERT INTO notes (body) VALUES ('hello')" }, expect: /'affected_rows': 1/ },
+      { name: 'read_query', arguments: { query: 'SELECT * FROM notes' }, expect: /\[\{'id': 1, 'body': 'hello'\}\]/ },
+    ],
+  },
+  {
+    id: 'duckduckgo',
+    requirements: ['duckduckgo-mcp-server==0.6.1', 'mcp==1.30.0'],
+    main: ['duckduckgo_mcp_server.server', 'main'],
+    // its own guard resolves names first (name lookups are not granted here): the host is what fabricks checks
+    env: { DDG_ALLOW_PRIVATE_URLS: '1' },
+    tools: ['search', 'fetch_content'],
+    calls: [],
+    denied: { name: 'fetch_content', arguments: { url: 'https://example.com/' }, host: 'example.com:443' },
+  },
+];
