@@ -44,7 +44,9 @@ def find_app(module):
 def _official_mcp_app(module):
     """The Streamable HTTP app of the one server of the official MCP SDK (its FastMCP, or
     MCPServer in mcp 2) that a module defines, as `mcp.run(transport="streamable-http")` would
-    serve it; None when there is not exactly one."""
+    serve it, but stateless: the instances that serve a service's requests share nothing, so a
+    session made by one would be unknown (404) to the next; stateless, each request stands alone
+    and any instance answers it. None when there is not exactly one."""
     servers = [
         v
         for v in vars(module).values()
@@ -52,7 +54,12 @@ def _official_mcp_app(module):
     ]
     if len(servers) != 1:
         return None
-    return servers[0].streamable_http_app()
+    server = servers[0]
+    settings = getattr(server, "settings", None)
+    if hasattr(settings, "stateless_http"):  # mcp 1.x: the app is made from the settings
+        settings.stateless_http = True
+        return server.streamable_http_app()
+    return server.streamable_http_app(stateless_http=True)  # mcp 2.x: from the arguments
 
 
 def is_asgi(app) -> bool:
