@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fabricks, project, pyToml, repoRoot } from '../helpers.js';
@@ -14,7 +14,7 @@ import { servers } from '../corpus/python/servers.mjs';
  * and a denied call naming the `connect` capability.
  */
 type Call = { name: string; arguments: Record<string, unknown>; expect: RegExp };
-type Server = { id: string; requirements: string[]; main: [string, string]; args?: string[]; mount?: boolean; env?: Record<string, string>; tools: string[]; calls: Call[]; denied?: { name: string; arguments: Record<string, unknown>; host: string } };
+type Server = { id: string; requirements: string[]; main: [string, string]; args?: string[]; mount?: boolean; files?: Record<string, string>; env?: Record<string, string>; tools: string[]; calls: Call[]; denied?: { name: string; arguments: Record<string, unknown>; host: string } };
 
 describe('published Python MCP servers, unmodified, with the official Python client', () => {
   let env: Record<string, string>;
@@ -30,16 +30,17 @@ describe('published Python MCP servers, unmodified, with the official Python cli
     it(`${server.requirements[0]} (${server.id})`, async () => {
       const data = await mkdtemp(join(tmpdir(), `fabricks-corpus-${server.id}-`));
       await mkdir(data, { recursive: true });
+      for (const [name, text] of Object.entries(server.files ?? {})) await writeFile(join(data, name), text);
       const capabilities = [
         server.mount ? `[capabilities.filesystem]\nmounts = [{ guest = "/data", host = ${JSON.stringify(data)}, mode = "rw" }]\n` : '',
         server.env ? `[capabilities.env]\nset = { ${Object.entries(server.env).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')} }\n` : '',
       ].join('\n');
       const [module, fn] = server.main;
       const dir = await project({
-        'fabricks.toml': `[package]\nname = "corpus-${server.id}"\n\n${pyToml('main.py', '')}\n${capabilities}`,
+        'fabricks.toml': `[package]\nname = "corpus-${server.id}"\n\n${pyToml('run_server.py', '')}\n${capabilities}`,
         'requirements.txt': server.requirements.join('\n') + '\n',
         // what pip writes for the package's console script
-        'main.py': `import sys\nfrom ${module} import ${fn}\nsys.exit(${fn}())\n`,
+        'run_server.py': `import sys\nfrom ${module} import ${fn}\nsys.exit(${fn}())\n`,
       });
       const built = await fabricks(['build', '-q', dir], { env });
       expect(built.status, built.stderr).toBe(0);

@@ -7,16 +7,17 @@
 //   id        short name
 //   requirements  the requirements.txt lines: the server pinned, and mcp pinned to 1.30.0 where
 //             the newest release asks for mcp 2 (which imports cryptography, not buildable here)
-//   main      the console script's module and function (from its entry_points.txt)
+//   main      the console script's module and function (from its entry_points.txt); the
+//             project's entrypoint is run_server.py (mcp-server-weather's module is `main`)
 //   args      argv after the entrypoint
-//   mount     a read-write folder mounted at /data
+//   mount     a read-write folder mounted at /data, and files: what it holds at the start
 //   env       [capabilities.env] set
 //   tools     names tools/list must include
 //   calls     tool calls that need no network: { name, arguments, expect: RegExp on the text }
 //   denied    a call whose request fabricks refuses for want of a [capabilities.network] connect
 //             rule naming `host`
 //
-// Tried and not in the corpus (each resolved for CPython 3.14 on 2026-12-06):
+// Tried and not in the corpus yet (each resolved for CPython 3.14 on 2026-12-06):
 //   every newest release that asks for mcp>=2 (mcp-server-time 2026.10.19, mcp-server-fetch,
 //     duckduckgo-mcp-server 0.7.0, mcp-server-sqlite's resolution without a pin): mcp 2 imports
 //     cryptography at import (mcp/server/request_state.py), whose Rust extension links OpenSSL
@@ -25,7 +26,10 @@
 //   excel-mcp-server 2.2.2: pillow (C);
 //   arxiv-mcp-server 0.8.2: aiohttp, frozenlist, multidict, propcache, yarl, lxml (C);
 //   fastmcp 2.14.7: PyYAML (C, required through jsonschema-path) and cryptography (through authlib);
-//   fastmcp 4.2.3: builds, then stops at mcp 2's import of cryptography.
+//   fastmcp 4.2.3: builds, then stops at mcp 2's import of cryptography;
+//   wikipedia-mcp 2.0.1, unit-converter-mcp 0.1.2: PyYAML, websockets, lupa (C) through fastmcp 2;
+//   mcp-simple-timeserver 3.3.2: numpy, h3, timezonefinder (C);
+//   zmanim-mcp-server: a dependency (julian) has no release for this Python.
 
 /** @type {Array<Record<string, any>>} */
 export const servers = [
@@ -68,5 +72,34 @@ export const servers = [
     tools: ['search', 'fetch_content'],
     calls: [],
     denied: { name: 'fetch_content', arguments: { url: 'https://example.com/' }, host: 'example.com:443' },
+  },
+  {
+    id: 'weather-server',
+    requirements: ['mcp-weather-server==0.6.1', 'mcp==1.30.0'],
+    main: ['mcp_weather_server', 'main'],
+    tools: ['get_current_weather', 'get_current_datetime', 'convert_time'],
+    calls: [
+      { name: 'get_current_datetime', arguments: { timezone_name: 'Asia/Tokyo' }, expect: /"timezone": "Asia\/Tokyo",\s*"datetime": "[\d-]+T[\d:]+\+09:00"/ },
+      { name: 'convert_time', arguments: { datetime_str: '2026-01-01T12:00:00', from_timezone: 'UTC', to_timezone: 'Europe/Paris' }, expect: /"converted_datetime": "2026-01-01T13:00:00\+01:00"/ },
+    ],
+    denied: { name: 'get_current_weather', arguments: { city: 'Paris' }, host: 'geocoding-api.open-meteo.com:443' },
+  },
+  {
+    id: 'openweathermap',
+    requirements: ['mcp-server-weather==0.1.4', 'mcp==1.30.0'],
+    main: ['main', 'main'],
+    args: ['--api_key', 'fabricks-corpus-dummy'],
+    tools: ['query_weather'],
+    calls: [],
+    denied: { name: 'query_weather', arguments: { city: 'Paris' }, host: 'api.openweathermap.org:443' },
+  },
+  {
+    id: 'text-editor',
+    requirements: ['mcp-text-editor==1.0.2', 'mcp==1.30.0'],
+    main: ['mcp_text_editor', 'run'],
+    mount: true,
+    files: { 'a.txt': 'line one\nline two\n' },
+    tools: ['get_text_file_contents', 'edit_text_file_contents'],
+    calls: [{ name: 'get_text_file_contents', arguments: { files: [{ file_path: '/data/a.txt', ranges: [{ start: 1 }] }] }, expect: /"content": "line one\\nline two\\n"[\s\S]*"total_lines": 2/ }],
   },
 ];
