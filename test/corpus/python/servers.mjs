@@ -29,7 +29,8 @@
 //   fastmcp 4.2.3: builds, then stops at mcp 2's import of cryptography;
 //   wikipedia-mcp 2.0.1, unit-converter-mcp 0.1.2: PyYAML, websockets, lupa (C) through fastmcp 2;
 //   mcp-simple-timeserver 3.3.2: numpy, h3, timezonefinder (C);
-//   zmanim-mcp-server: a dependency (julian) has no release for this Python.
+//   zmanim-mcp-server: a dependency (julian) has no release for this Python;
+//   base64mcp: requires Python >= 3.13, and pip, run by the build machine's Python 3.11, refuses it.
 
 /** @type {Array<Record<string, any>>} */
 export const servers = [
@@ -101,5 +102,40 @@ export const servers = [
     files: { 'a.txt': 'line one\nline two\n' },
     tools: ['get_text_file_contents', 'edit_text_file_contents'],
     calls: [{ name: 'get_text_file_contents', arguments: { files: [{ file_path: '/data/a.txt', ranges: [{ start: 1 }] }] }, expect: /"content": "line one\\nline two\\n"[\s\S]*"total_lines": 2/ }],
+  },
+  {
+    id: 'random',
+    requirements: ['alevlas-random-mcp==0.1.1', 'mcp==1.30.0'],
+    main: ['random_mcp.server', 'main'],
+    tools: ['generate_random_int', 'generate_random_string', 'generate_uuid'],
+    calls: [
+      { name: 'generate_random_int', arguments: { min_value: 5, max_value: 5 }, expect: /^5$/ },
+      { name: 'generate_uuid', arguments: { version: 4 }, expect: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/ },
+    ],
+  },
+  {
+    id: 'color',
+    requirements: ['color-mcp-server==0.1.0', 'mcp==1.30.0'],
+    main: ['color_mcp_server.server', 'main'],
+    tools: ['tool_check_contrast', 'tool_get_color_info'],
+    calls: [{ name: 'tool_check_contrast', arguments: { foreground: '#000000', background: '#FFFFFF' }, expect: /"contrast_ratio": 21\.0/ }],
+    denied: { name: 'tool_get_color_info', arguments: { color_hex: '#FF0000' }, host: 'www.thecolorapi.com:443' },
+  },
+  {
+    id: 'cron',
+    requirements: ['cron-ai-mcp==1.0.10', 'mcp==1.30.0'],
+    main: ['server', 'main'],
+    tools: ['parse_cron', 'next_runs'],
+    calls: [{ name: 'parse_cron', arguments: { expression: '*/5 * * * *' }, expect: /"minute": \{\s*"raw": "\*\/5",\s*"values": \[\s*0,\s*5,/ }],
+  },
+  {
+    id: 'math',
+    requirements: ['alinche-math-mcp-server==0.1.1', 'mcp==1.30.0'],
+    main: ['alinche_math_mcp_server', 'main'],
+    tools: ['is_prime', 'calculate_gcd'],
+    calls: [
+      { name: 'is_prime', arguments: { number: 7 }, expect: /^true$/ },
+      { name: 'calculate_gcd', arguments: { a: 12, b: 18 }, expect: /^6$/ },
+    ],
   },
 ];
