@@ -21,7 +21,7 @@ import posixpath
 import stat
 import sys
 
-_CONFIG = "[capabilities.filesystem] mounts in fabricks.toml"
+_CONFIG = CONFIG = "[capabilities.filesystem] mounts in fabricks.toml"
 
 # Audit events that name paths: the event, the indexes of its path arguments, whether it writes,
 # the index of its dir_fd argument (None when it has none), and whether it follows a symbolic
@@ -250,6 +250,16 @@ def _no_symlinks(call):
             raise PermissionError(errno.EPERM, message, os.fsdecode(src), None, os.fsdecode(dst)) from None
 
     return symlink
+
+
+def check(path, writes: bool) -> None:
+    """Raises what the host would refuse for a file operation on path, explained (for code that
+    opens files below Python, as SQLite does)."""
+    _check(path, writes, True)
+
+
+def mount_of(path: str):
+    return _mount(path)
 
 
 def install() -> None:

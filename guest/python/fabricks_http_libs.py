@@ -9,10 +9,10 @@ The libraries themselves are the user's (requirements.txt); nothing here imports
 """
 
 import http.client
-import importlib.abc
 import socket
-import sys
 import urllib.parse
+
+import fabricks_after_import
 
 _CHUNK = 64 * 1024
 
@@ -188,30 +188,6 @@ _PATCHES = {
 }
 
 
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """First on sys.meta_path: lets the other finders find a patched module, then patches it once it has run."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        patch = _PATCHES.get(fullname)
-        if patch is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        run = spec.loader.exec_module
-
-        def exec_module(module):
-            run(module)
-            patch(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
 def install() -> None:
-    sys.meta_path.insert(0, _AfterImport())
+    for name, patch in _PATCHES.items():
+        fabricks_after_import.register(name, patch)

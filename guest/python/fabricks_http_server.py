@@ -32,10 +32,34 @@ def find_app(module):
     app = fabricks_mcp.serve.app_in(module)  # a FastMCP server's Streamable HTTP app
     if app is not None:
         return app
+    app = _official_mcp_app(module)
+    if app is not None:
+        return app
     raise LookupError(
         f"the entrypoint {module.__file__} defines no `app` or `application` to serve: "
         "[capabilities.network] listen serves a WSGI callable or an ASGI 3 app by one of these names"
     )
+
+
+def _official_mcp_app(module):
+    """The Streamable HTTP app of the one server of the official MCP SDK (its FastMCP, or
+    MCPServer in mcp 2) that a module defines, as `mcp.run(transport="streamable-http")` would
+    serve it, but stateless: the instances that serve a service's requests share nothing, so a
+    session made by one would be unknown (404) to the next; stateless, each request stands alone
+    and any instance answers it. None when there is not exactly one."""
+    servers = [
+        v
+        for v in vars(module).values()
+        if type(v).__module__.startswith(("mcp.server.", "fastmcp.")) and callable(getattr(v, "streamable_http_app", None)) and not isinstance(v, type)
+    ]
+    if len(servers) != 1:
+        return None
+    server = servers[0]
+    settings = getattr(server, "settings", None)
+    if hasattr(settings, "stateless_http"):  # mcp 1.x: the app is made from the settings
+        settings.stateless_http = True
+        return server.streamable_http_app()
+    return server.streamable_http_app(stateless_http=True)  # mcp 2.x: from the arguments
 
 
 def is_asgi(app) -> bool:
@@ -142,10 +166,19 @@ def _split(request):
     return path, query, host, port or ("443" if scheme == "https" else "80"), scheme
 
 
+def _with_host(entries, request):
+    """The request's headers with Host, as the client sent it: wasi:http carries it as the
+    request's authority, not among the headers (servers and frameworks check it: the official
+    MCP SDK refuses a request without one, against DNS rebinding)."""
+    if request.authority() and not any(name.lower() == "host" for name, _ in entries):
+        return [("host", request.authority().encode("latin-1")), *entries]
+    return entries
+
+
 def serve_wsgi(app, request, response_out) -> None:
     path, query, host, port, scheme = _split(request)
     headers = request.headers()
-    entries = headers.entries()
+    entries = _with_host(headers.entries(), request)
     headers.__exit__(None, None, None)
     responder = Responder(response_out)
     try:
@@ -257,7 +290,7 @@ class Asgi:
     async def _serve(self, request, response_out) -> None:
         path, query, host, port, scheme = _split(request)
         headers = request.headers()
-        entries = headers.entries()
+        entries = _with_host(headers.entries(), request)
         headers.__exit__(None, None, None)
         responder = Responder(response_out)
         done = asyncio.Event()

@@ -3,11 +3,19 @@ the module layer: importable after the project's own modules (a module of the pr
 and with their metadata, so importlib.metadata.version() and entry points work as after pip."""
 
 import importlib.metadata
+import json
 import pathlib
 import posixpath
 import re
 
 ROOT = ".fabricks/site-packages"
+# module name -> why its package was left out of the build (written by fabricks build)
+LEFT_OUT = ".fabricks/left-out.json"
+
+
+def left_out(layer) -> dict:
+    data = layer.read(LEFT_OUT)
+    return json.loads(data) if data else {}
 
 
 def _normalize(name: str) -> str:

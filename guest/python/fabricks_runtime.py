@@ -96,9 +96,11 @@ from wit_world.imports import source  # noqa: E402
 import fabricks  # noqa: E402  (the helper module user code imports)
 import fabricks_environ  # noqa: E402
 import fabricks_folders  # noqa: E402
+import fabricks_sqlite  # noqa: E402
 import fabricks_packages  # noqa: E402
 import fabricks_http_client  # noqa: E402
 import fabricks_http_libs  # noqa: E402
+import fabricks_threads  # noqa: E402
 import fabricks_http_server  # noqa: E402
 import fabricks_provided  # noqa: E402
 
@@ -106,10 +108,21 @@ import fabricks_provided  # noqa: E402
 fabricks_http_client.install()
 fabricks_provided.preimport()  # the mcp package (FastMCP), which a service's own mcp replaces
 
+# `import ssl` works (names, constants, a context that takes any configuration; the host does
+# TLS): only now, so that the modules above that test for ssl at import went on without it.
+import fabricks_ssl  # noqa: E402
+
+sys.modules["ssl"] = fabricks_ssl
+
+import fabricks_posix  # noqa: E402
+
+fabricks_posix.install()
+
 def _asyncio_without_sockets() -> None:
     """asyncio's event loop wakes itself through a socket pair, and a component has no sockets
     (fabricks denies them). There is one thread and no signals here, so the loop needs no
-    self-pipe: this loop class leaves it out and becomes the default."""
+    self-pipe, and an executor's work runs on the loop's thread: this loop class does both and
+    becomes the default."""
     import asyncio
     import asyncio.unix_events as unix_events
 
@@ -121,6 +134,22 @@ def _asyncio_without_sockets() -> None:
             pass
 
         def _write_to_self(self) -> None:
+            pass
+
+        # Nor threads: work given to an executor (asyncio.to_thread, run_in_executor,
+        # getaddrinfo) runs here and now, and its future is done when it returns.
+        def run_in_executor(self, executor, func, *args):
+            self._check_closed()
+            future = self.create_future()
+            try:
+                future.set_result(func(*args))
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as e:  # noqa: BLE001 - the caller awaits it, as from a thread
+                future.set_exception(e)
+            return future
+
+        async def shutdown_default_executor(self, timeout=None) -> None:
             pass
 
     unix_events._UnixDefaultEventLoopPolicy._loop_factory = WasiEventLoop
@@ -327,8 +356,13 @@ LOCATION = "fabricks:"
 class NotIncludedFinder(importlib.abc.MetaPathFinder):
     """Last on sys.meta_path: explains why a module cannot be imported here."""
 
+    # the packages with compiled code that the build left out (only an optional feature needs them)
+    left_out = {}
+
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.partition(".")[0]
+        if top in self.left_out:
+            raise ModuleNotFoundError(f"No module named '{fullname}': {self.left_out[top]}", name=fullname)
         if top in sys.stdlib_module_names:
             raise ModuleNotFoundError(
                 f"No module named '{fullname}': the fabricks runtime {RUNTIME} does not include this "
@@ -344,6 +378,9 @@ class NotIncludedFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+_NOT_INCLUDED = NotIncludedFinder()
+
+
 def _install(layer: Layer, entrypoint: str) -> None:
     root = posixpath.dirname(entrypoint)
     builtin = [f for f in sys.meta_path if f in (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter)]
@@ -351,12 +388,16 @@ def _install(layer: Layer, entrypoint: str) -> None:
     # the project's own modules first, then its dependencies (fabricks_packages)
     packages = [LayerFinder(layer, fabricks_packages.ROOT), fabricks_packages.DistributionFinder(layer)]
     # an extension module wins over a folder of the same name beside it (of type stubs), as on disk
-    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, NotIncludedFinder()]
+    sys.meta_path[:] = builtin + [NativeFinder(), LayerFinder(layer, root), *packages, _NOT_INCLUDED]
     sys.path[:] = [LOCATION + root, LOCATION + fabricks_packages.ROOT]
     sys.path_importer_cache.clear()
     # httpx and requests, when the service depends on them, go through wasi:http too
     fabricks_http_libs.install()
+    # anyio's worker threads (the official MCP SDK's stdio) run on the one thread there is
+    fabricks_threads.install()
     fabricks_provided.yield_to_source(layer.files, root)
+    fabricks_provided.yield_to_source(layer.files, fabricks_packages.ROOT)
+    _NOT_INCLUDED.left_out = fabricks_packages.left_out(layer)
     fabricks._attach(layer, LayerPath)
 
 
@@ -465,6 +506,7 @@ def _start(layer: Layer, entrypoint: str) -> None:
     # Denials that name the capability to add: environment variables and granted folders.
     fabricks_environ.install()
     fabricks_folders.install()
+    fabricks_sqlite.install()
     # The snapshot holds the generator state seeded at build time: seed it from the host.
     import random
 

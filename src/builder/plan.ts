@@ -69,6 +69,7 @@ export function buildKey(inputs: BuildInputs): Digest {
       files: inputs.files.map((f) => [f.path, f.digest]),
       // only when set, so that the keys of earlier builds stay as they were
       ...(config.source.strictBuiltins ? { strictBuiltins: true } : {}),
+      ...(config.source.strictNative ? { strictNative: true } : {}),
     }),
   );
 }

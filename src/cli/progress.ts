@@ -59,6 +59,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
     case 'note':
       if (e.code === 'widened') return `widened: ${e.subject} (${e.detail})`;
       if (e.code === 'wide-mount') return `warning: mount ${e.subject}: ${e.detail}`;
+      if (e.code === 'native-left-out') return `warning: ${e.subject}: ${e.detail}`;
       return `note: ${e.subject}: ${e.detail}${e.code === 'not-reproducible' ? '; this build will not be byte-reproducible' : ''}`;
     case 'retry':
       return `registry ${e.registry}: ${e.what} failed (${e.reason}); trying again in ${ms(e.waitMs)} (${e.attempt + 1} of ${e.attempts})`;

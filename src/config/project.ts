@@ -29,6 +29,8 @@ export interface ProjectConfig {
     exclude: string[];
     /** JavaScript: a Node built-in the runtime does not serve is a build error, not a module whose functions throw when called. */
     strictBuiltins: boolean;
+    /** Python: a compiled package only an optional feature needs, which cannot be built, is a build error, not left out. */
+    strictNative: boolean;
   };
   capabilities: ProjectCapabilities;
   /** `[limits]` as declared (what is not declared takes fabricks run's defaults). */
@@ -46,7 +48,7 @@ type Table = Record<string, unknown>;
 const SCHEMA: Record<string, Record<string, 'string' | 'int' | 'bool' | 'string[]' | 'int[]' | Record<string, string>>> = {
   package: { name: 'string', version: 'string' },
   from: { image: 'string' },
-  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]', 'strict-builtins': 'bool' },
+  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]', 'strict-builtins': 'bool', 'strict-native': 'bool' },
   capabilities: {
     network: { listen: 'int[]', connect: 'string[]' },
     env: { allow: 'string[]', set: 'string-table' },
@@ -184,7 +186,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     name,
     version,
     from: { image: from.image as string, reference: reference! },
-    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude, strictBuiltins: source['strict-builtins'] === true },
+    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude, strictBuiltins: source['strict-builtins'] === true, strictNative: source['strict-native'] === true },
     capabilities,
     limits,
   };

@@ -34,6 +34,18 @@ export interface ReportedWheel {
   sha256: string | undefined;
   /** The names of the distributions it requires (markers not evaluated). */
   requires: string[];
+  /** The same requirements, each with the extra it belongs to (`; extra == "crypto"`), if any. */
+  dependencies: Array<{ name: string; extra?: string }>;
+  /** Named in the requirements themselves, not only required by another package. */
+  requested: boolean;
+}
+
+/** One Requires-Dist line: the name, and the extra its marker puts it under. */
+function dependency(line: string): { name: string; extra?: string } {
+  const name = /^\s*([A-Za-z0-9._-]+)/.exec(line)?.[1] ?? line;
+  const marker = line.includes(';') ? line.slice(line.indexOf(';') + 1) : '';
+  const extra = /\bextra\s*==\s*["']([^"']+)["']/.exec(marker)?.[1];
+  return extra ? { name, extra } : { name };
 }
 
 /**
@@ -60,7 +72,7 @@ export async function resolveRequirements(
     throw explainPipFailure(e, { compiled: options.compiled === true, target, log: await readFile(log, 'utf8').catch(() => '') });
   });
   let report: {
-    install?: Array<{ metadata: { name: string; version: string; requires_dist?: string[] }; download_info: { url: string; archive_info?: { hashes?: Record<string, string>; hash?: string } } }>;
+    install?: Array<{ requested?: boolean; metadata: { name: string; version: string; requires_dist?: string[] }; download_info: { url: string; archive_info?: { hashes?: Record<string, string>; hash?: string } } }>;
   };
   try {
     report = JSON.parse(run.stdout);
@@ -72,7 +84,9 @@ export async function resolveRequirements(
     version: i.metadata.version,
     url: i.download_info.url,
     sha256: i.download_info.archive_info?.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/.exec(i.download_info.archive_info?.hash ?? '')?.[1],
-    requires: (i.metadata.requires_dist ?? []).map((r) => /^\s*([A-Za-z0-9._-]+)/.exec(r)?.[1] ?? r),
+    requires: (i.metadata.requires_dist ?? []).map((r) => dependency(r).name),
+    dependencies: (i.metadata.requires_dist ?? []).map(dependency),
+    requested: i.requested === true,
   }));
 }
 

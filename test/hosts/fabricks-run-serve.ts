@@ -5,11 +5,15 @@ import { repoRoot } from '../helpers.js';
 import { freePort } from '../registry-servers.js';
 import type { Served } from './wasmtime-serve.js';
 
-/** `fabricks run <dir> --listen <free port>` in a child process, resolved once it serves. */
-export async function fabricksServe(dir: string, args: string[] = []): Promise<Served> {
+/**
+ * `fabricks run <dir> --listen <free port>` in a child process, resolved once it serves
+ * (`allowListen` grants that port for the run, for a service that does not ask to listen).
+ */
+export async function fabricksServe(dir: string, args: string[] = [], options: { env?: Record<string, string>; allowListen?: boolean } = {}): Promise<Served> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'run', dir, '--listen', String(port), ...args], {
-    env: { ...process.env, FABRICKS_HOME: inject('fabricksHome') },
+  const allow = options.allowListen ? ['--allow-listen', String(port)] : [];
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'run', dir, '--listen', String(port), ...allow, ...args], {
+    env: { ...process.env, FABRICKS_HOME: inject('fabricksHome'), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -161,8 +161,8 @@ describe('fabricks build and run (Python)', () => {
     expect(r.stdout).toBe('start\n');
     expect(r.stderr).toContain('File "main.py", line 2, in <module>');
     expect(r.stderr).toMatch(/ModuleNotFoundError: No module named 'wave': the fabricks runtime python:3\.14 does not include this standard library module/);
-    const caught = await runPy({ 'main.py': 'try:\n    import sqlite3\nexcept ImportError as e:\n    print(type(e).__name__, e.name, isinstance(e, ImportError))\n' });
-    expect(caught.stdout).toBe('ModuleNotFoundError sqlite3 True\n');
+    const caught = await runPy({ 'main.py': 'try:\n    import tarfile\nexcept ImportError as e:\n    print(type(e).__name__, e.name, isinstance(e, ImportError))\n' });
+    expect(caught.stdout).toBe('ModuleNotFoundError tarfile True\n');
     const third = await runPy({ 'main.py': 'import requests\n' });
     expect(third.stderr).toMatch(/No module named 'requests': fabricks imports modules from the files under \[source\] path/);
   });

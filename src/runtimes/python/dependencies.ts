@@ -10,7 +10,7 @@ import type { Context } from '../../home/context.js';
 import type { BuildTarget, Dependencies } from '../kind.js';
 import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
-import { nativeWheel, pinSdist, type NativePin } from './native.js';
+import { nativeWheel, pinSdist, unsupported, type NativePin } from './native.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -32,8 +32,22 @@ export interface PinnedSdist extends NativePin {
   built?: string;
 }
 
-export type Pin = PinnedWheel | PinnedSdist;
+/**
+ * A compiled package that only an optional feature (an extra) brings in, and that fabricks
+ * cannot build: left out of the build; importing it raises ModuleNotFoundError saying so.
+ */
+export interface LeftOut {
+  name: string;
+  version: string;
+  /** Why it cannot be built. */
+  leftOut: string;
+  /** What brings it in: `mcp → pyjwt[crypto]`. */
+  requiredBy: string;
+}
+
+export type Pin = PinnedWheel | PinnedSdist | LeftOut;
 const isNative = (p: Pin): p is PinnedSdist => 'sdist' in p;
+const isLeftOut = (p: Pin): p is LeftOut => 'leftOut' in p;
 
 /** fabricks.lock's [python]: the dependencies, resolved once; `requirements` is the digest of what was resolved. */
 export interface PythonLock {
@@ -58,7 +72,7 @@ export async function projectDependencies(config: ProjectConfig, runtime: BuildT
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
   const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
-  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal);
+  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal, { strictNative: config.source.strictNative });
   const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)] };
   if (deps.native.length) {
     const { nativeRuntime } = await import('./native-runtime.js');
@@ -79,6 +93,10 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
   return {
     requirements: py.requirements,
     packages: packages.map((p: Record<string, unknown>, i): Pin => {
+      if (p['left-out'] !== undefined) {
+        for (const field of ['name', 'version', 'left-out', 'required-by']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
+        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string };
+      }
       const native = p.sdist !== undefined;
       for (const field of ['name', 'version', native ? 'sdist' : 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
       if (!/^[0-9a-f]{64}$/.test(p.sha256 as string)) throw bad(`packages[${i}] sha256 must be 64 hex digits`);
@@ -97,11 +115,13 @@ function pythonSection(lock: PythonLock): LockSection {
   return {
     name: 'python',
     note:
-      'Python dependencies, resolved from the requirements whose digest this is; each wheel is\nchecked against its hash when it is downloaded. A package with compiled code is pinned to\nits source distribution (sdist, sha256), built here for WebAssembly; built is that wheel.',
+      'Python dependencies, resolved from the requirements whose digest this is; each wheel is\nchecked against its hash when it is downloaded. A package with compiled code is pinned to\nits source distribution (sdist, sha256), built here for WebAssembly; built is that wheel.\nleft-out: a compiled package only an optional feature needs, which cannot be built here.',
     table: {
       requirements: lock.requirements,
       packages: lock.packages.map((p) =>
-        isNative(p)
+        isLeftOut(p)
+          ? { name: p.name, version: p.version, 'left-out': p.leftOut, 'required-by': p.requiredBy }
+          : isNative(p)
           ? ({ name: p.name, version: p.version, sdist: p.sdist, sha256: p.sha256, ...(p.built ? { built: p.built } : {}) } as Record<string, string>)
           : { name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 },
       ),
@@ -121,6 +141,7 @@ export async function pythonDependencies(
   dirs: { wheels: string; native: string },
   reporter: Reporter,
   signal?: AbortSignal,
+  options: { strictNative?: boolean } = {},
 ): Promise<PythonDependencies> {
   const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
@@ -139,8 +160,25 @@ export async function pythonDependencies(
     // the unzipper loads only for a project that has dependencies
     const { unzipSync } = pins.length ? await import('fflate') : { unzipSync: undefined };
     const out: Pin[] = [];
+    const leftOut: LeftOut[] = [];
     for (const pin of pins) {
       throwIfAborted(signal);
+      if (isLeftOut(pin)) {
+        if (options.strictNative) {
+          throw unsupported(pin.name, pin.version, [pin.requiredBy], pin.leftOut, {
+            hint: `only an optional feature needs it (${pin.requiredBy}), so without [source] strict-native = true the build leaves it out and importing it raises ModuleNotFoundError; or drop the extra that requires it`,
+          });
+        }
+        reporter({
+          event: 'note',
+          code: 'native-left-out',
+          subject: `package ${pin.name} ${pin.version}`,
+          detail: `left out of the build: only an optional feature needs it (${chainText(pin.requiredBy)}), and fabricks cannot build it for WebAssembly: ${pin.leftOut}; importing it raises ModuleNotFoundError saying so ([source] strict-native = true makes this a build error)`,
+        });
+        leftOut.push(pin);
+        out.push(pin);
+        continue;
+      }
       if (isNative(pin)) {
         const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
         // extension modules go into the runtime variant (componentize-py links them); the rest into the layer
@@ -155,12 +193,32 @@ export async function pythonDependencies(
       files.push(...wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!));
       out.push(pin);
     }
+    if (leftOut.length) files.push(leftOutFile(leftOut));
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     native.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return { lock: { requirements: digest, packages: out }, files, native };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+const chainText = (requiredBy: string) => (requiredBy === 'the project' ? 'required by the project' : `required by ${requiredBy}`);
+
+/** Where the runtime learns which modules were left out, and why (fabricks_packages.py reads it). */
+export const LEFT_OUT_FILE = '.fabricks/left-out.json';
+
+/**
+ * The packages left out, by the module name each would be imported as (its distribution name,
+ * lower case, with `_` for `-` and `.`: what nearly every package uses), with the message that
+ * importing it gives.
+ */
+function leftOutFile(leftOut: LeftOut[]): PythonDependencies['files'][number] {
+  const modules: Record<string, string> = {};
+  for (const p of leftOut) {
+    modules[p.name.replace(/[-.]+/g, '_').toLowerCase()] = `the Python package ${p.name} ${p.version} (${chainText(p.requiredBy)}, an optional feature) was left out of the fabricks build, which cannot build it for WebAssembly: ${p.leftOut}`;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(modules, Object.keys(modules).sort(), 1) + '\n');
+  return { path: LEFT_OUT_FILE, abs: LEFT_OUT_FILE, size: bytes.length, bytes };
 }
 
 /** What the pins depend on: the requirement lines and the interpreter they were resolved for. */
@@ -172,28 +230,46 @@ function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest 
  * Resolves as pip would, taking a platform wheel only where a package has no pure-Python one (to
  * learn its version and dependencies); each such package is then pinned to its source
  * distribution, to be built for WebAssembly (native.ts), unless that version does have a
- * pure-Python wheel after all (pip prefers a platform wheel when both exist).
+ * pure-Python wheel after all (pip prefers a platform wheel when both exist). A compiled package
+ * that cannot be built fails the build, naming the chain that requires it, unless only an extra
+ * brings it in (dependency-graph.ts): then it is left out, with what only it brought in.
  */
 async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir: string, scratch: string, signal?: AbortSignal): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
   const { resolveRequirements } = await import('../../tools/pip.js');
+  const { normalizeName } = await import('../../tools/package-index.js');
+  const { DependencyGraph } = await import('./dependency-graph.js');
   const reported = await resolveRequirements(file, target, join(scratch, 'target'), signal, { compiled: true });
+  const graph = new DependencyGraph(reported);
+  // who brings each package in, for messages: the chain from a requirement of the project
   const requiredBy = new Map<string, string[]>();
-  const norm = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
   for (const w of reported) {
-    const users = reported.filter((o) => o.requires.some((q) => norm(q) === norm(w.name))).map((o) => o.name);
-    requiredBy.set(w.name, users);
+    const chain = graph.chain(w.name);
+    requiredBy.set(w.name, chain.length ? [chain.join(' → ')] : []);
   }
   const wheelOf = (w: ReportedWheel) => decodeURIComponent(w.url.split('/').pop() ?? '');
   const pins: Pin[] = [];
+  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: string }> = [];
   for (const w of reported) {
     let wheel = wheelOf(w);
     let sha = w.sha256;
     if (!wheel.endsWith('-none-any.whl')) {
       const pure = await pureWheel(w, target, scratch, signal);
       if (!pure) {
-        pins.push(await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal));
+        if (graph.required(w.name)) {
+          pins.push(await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal));
+        } else {
+          // only an extra needs it: whether it can be built decides whether it is left out
+          const tried = await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal).then(
+            (pin) => ({ w, pin }),
+            (e: unknown) => {
+              if (e instanceof FabricksError && e.code === 'NATIVE_UNSUPPORTED') return { w, why: /fabricks cannot build it for WebAssembly: (.*)$/s.exec(e.message)?.[1] ?? e.message };
+              throw e;
+            },
+          );
+          optional.push(tried);
+        }
         continue;
       }
       wheel = wheelOf(pure);
@@ -202,8 +278,29 @@ async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir:
     if (!sha) throw new FabricksError('DEPENDENCY_INVALID', `the package index gave no sha256 for ${wheel}`, { hint: 'use an index that publishes hashes (PyPI does)' });
     pins.push({ name: w.name, version: w.version, wheel, sha256: sha });
   }
-  pins.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
-  return { pins, requiredBy };
+  // an optional package that needs one left out cannot work either (cryptography needs cffi)
+  const left = new Map(optional.filter((o) => o.why).map((o) => [normalizeName(o.w.name), o]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const o of optional) {
+      if (left.has(normalizeName(o.w.name))) continue;
+      const needs = graph.requiresAnyOf(o.w.name, new Set(left.keys()));
+      if (!needs) continue;
+      const other = left.get(normalizeName(needs))!;
+      o.why = `it requires ${other.w.name} ${other.w.version}, which cannot be built: ${other.why}`;
+      left.set(normalizeName(o.w.name), o);
+      changed = true;
+    }
+  }
+  for (const o of optional) {
+    if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: o.why, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    else pins.push(o.pin!);
+  }
+  // what only the packages left out brought in goes too (cffi's pycparser)
+  const kept = graph.reachableWithout(new Set(left.keys()));
+  const result = pins.filter((p) => isLeftOut(p) || kept.has(normalizeName(p.name)));
+  result.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  return { pins: result, requiredBy };
 }
 
 /** The pure-Python wheel of exactly this version, when the index has one. */

@@ -37,10 +37,10 @@ export interface NativeWheel {
 const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
 
 /** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
-export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, cause?: unknown): FabricksError {
+export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, options: { cause?: unknown; hint?: string } = {}): FabricksError {
   return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
-    hint: `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
-    cause,
+    hint: options.hint ?? `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
+    ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });
 }
 
