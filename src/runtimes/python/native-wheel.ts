@@ -118,8 +118,7 @@ const HOST_EXTENSION = /^(.*\/)?([A-Za-z_][\w]*)(\.(cpython-\d+\w*-[\w-]+|abi3|c
  * The files of a wheel that a PEP 517 backend built on this machine with the compiler aimed at
  * wasm32-wasi: its extension modules renamed for the runtime (the build machine's suffix becomes
  * .cpython-314-wasm32-wasi.so), its Python files and metadata as they are, and a WHEEL and RECORD
- * of our own. Throws when the wheel has no extension module (a setup.py that falls back to pure
- * Python when the compiler fails, as MarkupSafe's does).
+ * of our own.
  */
 export function crossWheelEntries(host: WheelEntry[], meta: { name: string; version: string; pythonVersion: string }): { entries: WheelEntry[]; extensions: WheelEntry[] } {
   const dist = `${distName(meta.name)}-${meta.version}.dist-info`;

@@ -195,8 +195,8 @@ async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, 
 
 /**
  * A C extension: the sdist's own build (setuptools, through pip) with the compiler aimed at
- * wasm32-wasi; its wheel's extension modules are renamed for the runtime. A compiler error, or a
- * build that fell back to pure Python, is NATIVE_BUILD_FAILED with the compiler's last lines.
+ * wasm32-wasi; its wheel's extension modules are renamed for the runtime. A build that fails is
+ * NATIVE_BUILD_FAILED with the compiler's own error lines.
  */
 async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, sdistPath: string, scratch: string, kind: SdistKind & { kind: 'setuptools' }, signal?: AbortSignal): Promise<Built> {
   const [{ ensureCToolchain, pipWheelWasm }, { unzipSync }] = await Promise.all([import('../../tools/clang-wasm.js'), import('fflate')]);
@@ -219,13 +219,26 @@ async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, tar
   if (!file) throw await failed('pip made no wheel');
   const host = Object.entries(unzipSync(await readFile(join(outDir, file)))).filter(([p]) => !p.endsWith('/')) as WheelEntry[];
   const { entries, extensions } = crossWheelEntries(host, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
-  if (!extensions.length) throw await failed(`its build made no extension module (${file}: it fell back to pure Python when the compiler failed)`);
+  // no extension module: the build fell back to pure Python, as PyYAML's does without libyaml and
+  // as it would on any machine without the C library; the wheel works, without its speedups
   return { wheel: await zipWheel(entries), extensionSize: extensions.reduce((n, [, b]) => n + b.length, 0), kind: 'setuptools' };
 }
 
-/** The build log's lines that say what went wrong (the compiler's and the linker's), else its last ones. */
+/**
+ * The build log's lines that say what went wrong: the compiler's located diagnostics (file:line:col:
+ * error), else the linker's or the driver's errors, else any line that says error, else its last
+ * lines. A configure-style probe that fails on purpose (cffi links test programs) comes before
+ * the real error, so the last ones are kept.
+ */
 export function compilerLines(log: string): string[] {
-  const lines = log.split('\n').map((l) => l.replace(/^\s*\d{4}-\d\d-\d\dT[\d:.,]+Z?\s*/, '').trimEnd()).filter((l) => l.trim());
-  const errors = lines.filter((l) => /\berror\b|fatal|undefined symbol/i.test(l) && !/^\s*(note|warning):/.test(l));
-  return (errors.length ? errors : lines).slice(-12);
+  const lines = log
+    .split('\n')
+    .map((l) => l.replace(/^\s*\d{4}-\d\d-\d\dT[\d:.,]+Z?\s*/, '').trim())
+    .filter((l) => l);
+  const tiers = [/:\d+:\d+: (fatal error|error): /, /^(wasm-ld[-\d]*|clang(\+\+)?|ld(\.lld)?): error: /, /\berror\b/i];
+  for (const tier of tiers) {
+    const found = lines.filter((l) => tier.test(l) && !/^error: Command '/.test(l));
+    if (found.length) return found.slice(-8);
+  }
+  return lines.slice(-12);
 }
