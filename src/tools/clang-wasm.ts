@@ -18,7 +18,7 @@ export const C_TOOLCHAIN = {
   builtins: '/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a',
   cpythonVersion: '3.14.0',
   /** Recorded in cache keys: the Debian package versions, the headers, and the flags' revision. */
-  id: 'clang-22 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 1',
+  id: 'clang-22 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 2',
 } as const;
 
 const toolsDir = () => process.env.FABRICKS_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabricks-tools');
@@ -56,7 +56,8 @@ export function crossCompileEnv(pythonVersion: string, base: NodeJS.ProcessEnv =
     CC: `${clang} ${compile.join(' ')}`,
     CXX: `${clang}++ ${compile.join(' ')}`,
     // distutils appends CFLAGS to the compile and the link lines alike
-    CFLAGS: ['-fPIC', '-fvisibility=hidden', `-I${pythonInclude(pythonVersion)}`].join(' '),
+    // the casts that trap under WebAssembly are reported (runtimes/python/native-casts.ts)
+    CFLAGS: ['-fPIC', '-fvisibility=hidden', `-I${pythonInclude(pythonVersion)}`, '-Wcast-function-type-mismatch'].join(' '),
     LDSHARED: `${clang} ${link.join(' ')}`,
     LDCXXSHARED: `${clang}++ ${link.join(' ')}`,
     LDFLAGS: C_TOOLCHAIN.builtins,

@@ -106,6 +106,8 @@ describe('Python dependencies with native extensions', () => {
       expect(built.status, built.stderr).toBe(0);
       const nativeDone = events(built.stderr).find((e) => e.event === 'step-done' && e.step === 'native-build');
       expect(nativeDone).toMatchObject({ subject: 'MarkupSafe 3.0.3', digest: expect.stringMatching(/^sha256:/) });
+      // its C has no cast that traps under WebAssembly
+      expect(events(built.stderr).filter((e) => e.event === 'note')).toEqual([]);
       const lock = await lockOf(dir);
       const ms = lock.python!.packages.find((p) => p.name === 'MarkupSafe')!;
       expect(ms).toMatchObject({ sdist: 'markupsafe-3.0.3.tar.gz', built: (nativeDone as { digest: string }).digest });
@@ -128,6 +130,17 @@ describe('Python dependencies with native extensions', () => {
     },
     600_000,
   );
+
+  it('a C extension whose methods are cast to a pointer type with more parameters builds, and the build says which casts trap when called', async () => {
+    // xxhash's METH_NOARGS methods take one parameter; CPython calls them with two
+    const env = { FABRICKS_NATIVE_CACHE: await mkdtemp(join(tmpdir(), 'fabricks-native-')) };
+    const dir = await project({ 'fabricks.toml': pyToml(), 'requirements.txt': 'xxhash==3.6.0\n', 'main.py': 'import xxhash\n' });
+    const r = await fabricks(['build', dir, '--progress', 'json'], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const [note] = events(r.stderr).filter((e) => e.event === 'note');
+    expect(note).toMatchObject({ code: 'native-cast', subject: 'xxhash 3.6.0' });
+    expect((note as { detail: string }).detail).toMatch(/^its C code casts 20 functions to a pointer type with more parameters, which traps under WebAssembly when CPython calls it: src\/_xxhash\.c:556:16 \(PyObject \*\(\*\)\(PYXXH32Object \*\) as PyCFunction\)/);
+  }, 300_000);
 
   it('a C extension that does not compile for WebAssembly is NATIVE_BUILD_FAILED with the compiler\'s error line', async () => {
     // psutil's C reads Linux's kernel headers, which WASI does not have

@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { sha256, digestHex } from '../../oci/digest.js';
 import { FabricksError } from '../../util/errors.js';
 import { withFileLock, describeOwner } from '../../util/file-lock.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { writeAtomic } from '../../util/atomic.js';
 import type { WheelTarget } from '../../tools/pip.js';
+import { narrowingCasts, type NarrowingCast } from './native-casts.js';
 import { classifySdist, crossWheelEntries, distName, wheelEntries, wheelTag, type SdistKind, type WheelEntry } from './native-wheel.js';
 
 /**
@@ -105,10 +106,24 @@ export async function nativeWheel(
 ): Promise<NativeWheel> {
   const keys = { pyo3: await wheelKey(pin, target, 'pyo3'), setuptools: await wheelKey(pin, target, 'setuptools') };
   const wheelPath = (key: string) => join(dirs.cache, key, nativeWheelName(pin, target));
+  // what the build found that traps at run time is said on every build that uses the wheel
+  const noteCasts = (casts: NarrowingCast[]) => {
+    if (!casts.length) return;
+    const shown = casts.slice(0, 5).map((c) => `${c.at} (${c.from} as ${c.to})`);
+    reporter({
+      event: 'note',
+      code: 'native-cast',
+      subject: `${pin.name} ${pin.version}`,
+      detail: `its C code casts ${casts.length} function${casts.length === 1 ? '' : 's'} to a pointer type with more parameters, which traps under WebAssembly when CPython calls it: ${shown.join('; ')}${casts.length > 5 ? '; ...' : ''}`,
+    });
+  };
   const cached = async () => {
     for (const path of [wheelPath(keys.pyo3), wheelPath(keys.setuptools)]) {
       const bytes = await readFile(path).catch(() => undefined);
-      if (bytes) return { pin, path, bytes, digest: sha256(bytes) };
+      if (!bytes) continue;
+      const info = await readFile(join(dirname(path), 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
+      noteCasts(info.casts ?? []);
+      return { pin, path, bytes, digest: sha256(bytes) };
     }
     return undefined;
   };
@@ -129,13 +144,14 @@ export async function nativeWheel(
         const ready = join(scratch, 'entry');
         await mkdir(ready);
         await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
-        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
+        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
         const entry = join(dirs.cache, keys[built.kind]);
         const path = wheelPath(keys[built.kind]);
         await rm(entry, { recursive: true, force: true });
         await rename(ready, entry);
         const digest = sha256(built.wheel);
         done({ digest, size: built.wheel.length });
+        noteCasts(built.casts);
         return { pin, path, bytes: built.wheel, digest };
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -145,7 +161,7 @@ export async function nativeWheel(
   );
 }
 
-type Built = { wheel: Uint8Array; extensionSize: number; kind: 'pyo3' | 'setuptools' };
+type Built = { wheel: Uint8Array; extensionSize: number; kind: 'pyo3' | 'setuptools'; casts: NarrowingCast[] };
 
 // fixed times: the same files make the same zip
 const zipWheel = async (entries: WheelEntry[]) => {
@@ -190,7 +206,7 @@ async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, 
   }
   const extension = await readFile(cargoOutput(targetDir, kind.libName));
   const entries = await wheelEntries(root, kind, extension, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
-  return { wheel: await zipWheel(entries), extensionSize: extension.length, kind: 'pyo3' };
+  return { wheel: await zipWheel(entries), extensionSize: extension.length, kind: 'pyo3', casts: [] };
 }
 
 /**
@@ -221,7 +237,8 @@ async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, tar
   const { entries, extensions } = crossWheelEntries(host, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
   // no extension module: the build fell back to pure Python, as PyYAML's does without libyaml and
   // as it would on any machine without the C library; the wheel works, without its speedups
-  return { wheel: await zipWheel(entries), extensionSize: extensions.reduce((n, [, b]) => n + b.length, 0), kind: 'setuptools' };
+  const casts = narrowingCasts(await readFile(log, 'utf8').catch(() => ''));
+  return { wheel: await zipWheel(entries), extensionSize: extensions.reduce((n, [, b]) => n + b.length, 0), kind: 'setuptools', casts };
 }
 
 /**
