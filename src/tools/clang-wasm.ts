@@ -79,6 +79,7 @@ export function crossCompileEnv(pythonVersion: string, base: NodeJS.ProcessEnv =
  * the compiler's lines included, goes to `log` whether the build works or not. Runs niced.
  */
 export async function pipWheelWasm(b: { sdist: string; outDir: string; log: string; pythonVersion: string; signal?: AbortSignal | undefined }): Promise<void> {
-  const args = ['-n', '10', hostPython(), '-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--quiet', '--log', b.log, '--wheel-dir', b.outDir, b.sdist];
+  // the wheel is for the runtime's CPython, not the one running pip: its Requires-Python is the runtime's to meet
+  const args = ['-n', '10', hostPython(), '-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--ignore-requires-python', '--quiet', '--log', b.log, '--wheel-dir', b.outDir, b.sdist];
   await runTool('pip wheel (wasm32-wasi)', 'nice', args, { env: crossCompileEnv(b.pythonVersion), signal: b.signal });
 }
