@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { FabricksError } from '../util/errors.js';
@@ -14,11 +15,13 @@ export const C_TOOLCHAIN = {
   llvmBin: '/usr/lib/llvm-22/bin',
   /** wasi-libc's headers (Debian's wasi-libc: the wasip1 C ABI, which componentize-py's wasip2 libc keeps). */
   libcInclude: '/usr/include/wasm32-wasi',
+  /** libc++'s headers (Debian's libc++-22-dev-wasm32; C++ modules import libc++ from the runtime's own libc++.so). */
+  libcxxInclude: '/usr/lib/llvm-22/include/wasm32-wasi/c++/v1',
   /** Integer and float helpers (128-bit arithmetic, long double) a module may call; linked into it. */
   builtins: '/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a',
   cpythonVersion: '3.14.0',
   /** Recorded in cache keys: the Debian package versions, the headers, and the flags' revision. */
-  id: 'clang-22 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 2',
+  id: 'clang-22, libc++-22-dev-wasm32 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 3',
 } as const;
 
 const toolsDir = () => process.env.FABRICKS_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabricks-tools');
@@ -46,15 +49,17 @@ export async function ensureCToolchain(pythonVersion: string): Promise<void> {
  * linked by wasm-ld as a shared object whose undefined symbols stay dynamic imports, which
  * componentize-py's libc and libpython resolve, as for Rust extensions (cargo-wasm.ts).
  */
-export function crossCompileEnv(pythonVersion: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function crossCompileEnv(pythonVersion: string, stubLibs: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clang = join(C_TOOLCHAIN.llvmBin, 'clang');
   const target = '--target=wasm32-wasip1';
   const compile = [target, '-nostdlibinc', `-isystem ${C_TOOLCHAIN.libcInclude}`];
-  const link = [target, '-shared', '-nostdlib', '-fuse-ld=lld', '-Wl,--experimental-pic', '-Wl,--no-entry', '-Wl,--unresolved-symbols=import-dynamic'];
+  // C++: libc++'s headers before libc's; no exceptions, as the libc++ the runtime links (wasi-sdk's noeh build)
+  const compileCxx = [target, '-nostdlibinc', '-nostdinc++', `-isystem ${C_TOOLCHAIN.libcxxInclude}`, `-isystem ${C_TOOLCHAIN.libcInclude}`, '-fno-exceptions'];
+  const link = [target, '-shared', '-nostdlib', '-fuse-ld=lld', '-Wl,--experimental-pic', '-Wl,--no-entry', '-Wl,--unresolved-symbols=import-dynamic', `-L${stubLibs}`];
   const env: NodeJS.ProcessEnv = {
     ...base,
     CC: `${clang} ${compile.join(' ')}`,
-    CXX: `${clang}++ ${compile.join(' ')}`,
+    CXX: `${clang}++ ${compileCxx.join(' ')}`,
     // distutils appends CFLAGS to the compile and the link lines alike
     // the casts that trap under WebAssembly are reported (runtimes/python/native-casts.ts)
     CFLAGS: ['-fPIC', '-fvisibility=hidden', `-I${pythonInclude(pythonVersion)}`, '-Wcast-function-type-mismatch'].join(' '),
@@ -78,8 +83,19 @@ export function crossCompileEnv(pythonVersion: string, base: NodeJS.ProcessEnv =
  * the build machine's tags and extension suffix; native-wheel.ts renames them. pip's verbose log,
  * the compiler's lines included, goes to `log` whether the build works or not. Runs niced.
  */
-export async function pipWheelWasm(b: { sdist: string; outDir: string; log: string; pythonVersion: string; signal?: AbortSignal | undefined }): Promise<void> {
+export async function pipWheelWasm(b: { sdist: string; outDir: string; log: string; scratch: string; pythonVersion: string; signal?: AbortSignal | undefined }): Promise<void> {
+  const stubLibs = join(b.scratch, 'stub-libs');
+  await writeStubLibs(stubLibs);
   // the wheel is for the runtime's CPython, not the one running pip: its Requires-Python is the runtime's to meet
   const args = ['-n', '10', hostPython(), '-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--ignore-requires-python', '--quiet', '--log', b.log, '--wheel-dir', b.outDir, b.sdist];
-  await runTool('pip wheel (wasm32-wasi)', 'nice', args, { env: crossCompileEnv(b.pythonVersion), signal: b.signal });
+  await runTool('pip wheel (wasm32-wasi)', 'nice', args, { env: crossCompileEnv(b.pythonVersion, stubLibs), signal: b.signal });
+}
+
+/** The system libraries a setup.py names (-lm, -lstdc++, ...), whose symbols the runtime's own libc.so and libc++.so hold. */
+export const STUB_LIBRARIES = ['m', 'dl', 'pthread', 'rt', 'util', 'stdc++', 'c++', 'c++abi'];
+
+/** Empty archives for them: the linker finds the library, and the symbols stay dynamic imports. */
+async function writeStubLibs(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const lib of STUB_LIBRARIES) await writeFile(join(dir, `lib${lib}.a`), '!<arch>\n');
 }

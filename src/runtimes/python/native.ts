@@ -226,7 +226,7 @@ async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, tar
       cause,
     });
   try {
-    await pipWheelWasm({ sdist: sdistPath, outDir, log, pythonVersion: target.pythonVersion, signal });
+    await pipWheelWasm({ sdist: sdistPath, outDir, log, scratch, pythonVersion: target.pythonVersion, signal });
   } catch (e) {
     if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
     throw await failed(e.message.split('\n')[0]!.replace(/:.*$/, ''), e);
