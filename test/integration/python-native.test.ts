@@ -131,6 +131,21 @@ describe('Python dependencies with native extensions', () => {
     600_000,
   );
 
+  it(
+    'builds a C++ extension (ujson, with its double-conversion) that imports libc++ from the runtime',
+    async () => {
+      const env = { FABRICKS_NATIVE_CACHE: await mkdtemp(join(tmpdir(), 'fabricks-native-')) };
+      const main = 'import ujson\nprint(ujson.__file__, ujson.dumps({"a": [1, 2.5, 1e300]}), ujson.loads("[1.25, {\\"b\\": null}]"))\n';
+      const dir = await project({ 'fabricks.toml': pyToml(), 'requirements.txt': 'ujson==5.11.0\n', 'main.py': main });
+      const built = await fabricks(['build', dir], { env });
+      expect(built.status, built.stderr).toBe(0);
+      const ran = await fabricks(['run', '-q', dir], { env });
+      expect(ran.status, ran.stderr).toBe(0);
+      expect(ran.stdout).toBe(`/0/native/ujson.cpython-314-wasm32-wasi.so {"a":[1,2.5,1e+300]} [1.25, {'b': None}]\n`);
+    },
+    300_000,
+  );
+
   it('a C extension whose methods are cast to a pointer type with more parameters builds, and the build says which casts trap when called', async () => {
     // xxhash's METH_NOARGS methods take one parameter; CPython calls them with two
     const env = { FABRICKS_NATIVE_CACHE: await mkdtemp(join(tmpdir(), 'fabricks-native-')) };
