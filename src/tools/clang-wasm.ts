@@ -15,13 +15,14 @@ export const C_TOOLCHAIN = {
   llvmBin: '/usr/lib/llvm-22/bin',
   /** wasi-libc's headers (Debian's wasi-libc: the wasip1 C ABI, which componentize-py's wasip2 libc keeps). */
   libcInclude: '/usr/include/wasm32-wasi',
+  libcLib: '/usr/lib/wasm32-wasi',
   /** libc++'s headers (Debian's libc++-22-dev-wasm32; C++ modules import libc++ from the runtime's own libc++.so). */
   libcxxInclude: '/usr/lib/llvm-22/include/wasm32-wasi/c++/v1',
   /** Integer and float helpers (128-bit arithmetic, long double) a module may call; linked into it. */
   builtins: '/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a',
   cpythonVersion: '3.14.0',
   /** Recorded in cache keys: the Debian package versions, the headers, and the flags' revision. */
-  id: 'clang-22, libc++-22-dev-wasm32 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 3',
+  id: 'clang-22, libc++-22-dev-wasm32 1:22.1.8-1~deb12u1; wasi-libc 0.0~git20220510.9886d3d-2; cpython 3.14.0; flags 4',
 } as const;
 
 const toolsDir = () => process.env.FABRICKS_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabricks-tools');
@@ -52,9 +53,12 @@ export async function ensureCToolchain(pythonVersion: string): Promise<void> {
 export function crossCompileEnv(pythonVersion: string, stubLibs: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clang = join(C_TOOLCHAIN.llvmBin, 'clang');
   const target = '--target=wasm32-wasip1';
-  const compile = [target, '-nostdlibinc', `-isystem ${C_TOOLCHAIN.libcInclude}`];
+  // a setup.py that probes for a function links a test program: against Debian's wasi-libc (static,
+  // for the probe only; the module itself links nothing and imports libc from the runtime)
+  const probeLink = [`-B${C_TOOLCHAIN.libcLib}`, `-L${C_TOOLCHAIN.libcLib}`];
+  const compile = [target, '-nostdlibinc', `-isystem ${C_TOOLCHAIN.libcInclude}`, ...probeLink];
   // C++: libc++'s headers before libc's; no exceptions, as the libc++ the runtime links (wasi-sdk's noeh build)
-  const compileCxx = [target, '-nostdlibinc', '-nostdinc++', `-isystem ${C_TOOLCHAIN.libcxxInclude}`, `-isystem ${C_TOOLCHAIN.libcInclude}`, '-fno-exceptions'];
+  const compileCxx = [target, '-nostdlibinc', '-nostdinc++', `-isystem ${C_TOOLCHAIN.libcxxInclude}`, `-isystem ${C_TOOLCHAIN.libcInclude}`, '-fno-exceptions', ...probeLink];
   const link = [target, '-shared', '-nostdlib', '-fuse-ld=lld', '-Wl,--experimental-pic', '-Wl,--no-entry', '-Wl,--unresolved-symbols=import-dynamic', `-L${stubLibs}`];
   const env: NodeJS.ProcessEnv = {
     ...base,

@@ -134,10 +134,10 @@ describe('native extensions: a wheel setuptools built here, for the runtime', ()
 describe('native extensions: the compiler for wasm32-wasi', () => {
   it('setuptools gets clang aimed at wasm32-wasip1 with only wasi-libc\'s and CPython 3.14\'s headers, and wasm-ld making a PIC shared object with dynamic imports', () => {
     const env = crossCompileEnv('3.14', '/stubs', { PATH: '/usr/bin', CPPFLAGS: '-I/usr/include', HOME: '/h' });
-    expect(env.CC).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -nostdlibinc -isystem /usr/include/wasm32-wasi');
+    expect(env.CC).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -nostdlibinc -isystem /usr/include/wasm32-wasi -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
     expect(env.CFLAGS).toMatch(/^-fPIC -fvisibility=hidden -I\/.*\/cpython-3\.14\.0-wasm32-wasi\/include\/python3\.14 -Wcast-function-type-mismatch$/);
     expect(env.LDSHARED).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -shared -nostdlib -fuse-ld=lld -Wl,--experimental-pic -Wl,--no-entry -Wl,--unresolved-symbols=import-dynamic -L/stubs');
-    expect(env.CXX).toBe('/usr/lib/llvm-22/bin/clang++ --target=wasm32-wasip1 -nostdlibinc -nostdinc++ -isystem /usr/lib/llvm-22/include/wasm32-wasi/c++/v1 -isystem /usr/include/wasm32-wasi -fno-exceptions');
+    expect(env.CXX).toBe('/usr/lib/llvm-22/bin/clang++ --target=wasm32-wasip1 -nostdlibinc -nostdinc++ -isystem /usr/lib/llvm-22/include/wasm32-wasi/c++/v1 -isystem /usr/include/wasm32-wasi -fno-exceptions -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
     expect(env.LDFLAGS).toBe('/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a');
     // the host's flags would bring its own headers
     expect(env.CPPFLAGS).toBeUndefined();
