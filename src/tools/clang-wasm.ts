@@ -9,7 +9,8 @@ import { hostPython } from './pip.js';
  * The pinned toolchain that builds C extensions for wasm32-wasi: Debian's clang-22 and wasm-ld
  * (lld-22) with the wasm32 compiler runtime, wasi-libc's headers, and CPython 3.14.0's headers
  * with the pyconfig.h CPython's configure writes for the wasm32-wasi host (scripts/install-c-toolchain
- * installs exactly these). componentize-py 0.25.1 embeds CPython 3.14.0.
+ * installs exactly these, the headers from a copy of CPython's source it is given).
+ * componentize-py 0.25.1 embeds CPython 3.14.0.
  */
 export const C_TOOLCHAIN = {
   llvmBin: '/usr/lib/llvm-22/bin',
@@ -31,7 +32,7 @@ const toolsDir = () => process.env.FABRICKS_TOOLS_DIR || join(process.env.XDG_CA
 export const pythonInclude = (pythonVersion: string) => join(toolsDir(), `cpython-${C_TOOLCHAIN.cpythonVersion}-wasm32-wasi`, 'include', `python${pythonVersion}`);
 
 const INSTALL_HINT =
-  'install the pinned toolchain: npm run setup (or scripts/install-c-toolchain), which runs apt-get install clang-22 lld-22 libclang-rt-22-dev-wasm32 wasi-libc on Debian 12, and makes CPython 3.14.0\'s headers for wasm32-wasi from the copy of its source that FABRICKS_CPYTHON_SOURCE names (no package registry serves them)';
+  'install the pinned toolchain: npm run setup (or scripts/install-c-toolchain), which runs apt-get install clang-22 lld-22 libclang-rt-22-dev-wasm32 libc++-22-dev-wasm32 libc++abi-22-dev-wasm32 wasi-libc on Debian 12, and makes CPython 3.14.0\'s headers for wasm32-wasi from the copy of its source that FABRICKS_CPYTHON_SOURCE names (no package registry serves them)';
 
 /** The toolchain is there; else TOOL_MISSING saying how to install it. */
 export async function ensureCToolchain(pythonVersion: string): Promise<void> {
@@ -39,6 +40,7 @@ export async function ensureCToolchain(pythonVersion: string): Promise<void> {
   await ensureTool('wasm-ld (lld-22)', join(C_TOOLCHAIN.llvmBin, 'wasm-ld'), INSTALL_HINT);
   await ensureTool('wasm32 compiler runtime (libclang-rt-22-dev-wasm32)', C_TOOLCHAIN.builtins, INSTALL_HINT);
   await ensureTool('wasi-libc', join(C_TOOLCHAIN.libcInclude, 'stdlib.h'), INSTALL_HINT);
+  await ensureTool('libc++ for wasm32 (libc++-22-dev-wasm32)', join(C_TOOLCHAIN.libcxxInclude, '__config_site'), INSTALL_HINT);
   await ensureTool(`CPython ${C_TOOLCHAIN.cpythonVersion}'s headers for wasm32-wasi`, join(pythonInclude(pythonVersion), 'pyconfig.h'), INSTALL_HINT);
 }
 
