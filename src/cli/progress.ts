@@ -25,7 +25,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
         case 'dependencies':
           return `resolving the Python dependencies in ${e.subject} with pip ...`;
         case 'native-build':
-          return `building ${e.subject} for WebAssembly from its source distribution (once per machine; about a minute for a small Rust extension, 3 for pydantic-core) ...`;
+          return `building ${e.subject} for WebAssembly from its source distribution (once per machine; seconds for a small C extension, about a minute for a small Rust extension, 3 for pydantic-core) ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
         case 'compile':

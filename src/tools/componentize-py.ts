@@ -56,6 +56,18 @@ export async function componentizePy(o: ComponentizePyOptions): Promise<void> {
     `componentize-py ${COMPONENTIZE_PY_VERSION}`,
     o.wrapper ?? tool,
     o.wrapper ? [tool, ...args] : args,
-    { cwd: o.appDir, env, ...(o.signal ? { signal: o.signal } : {}) },
+    { cwd: o.appDir, env, ...(o.signal ? { signal: o.signal } : {}), failureLines: unresolvedSymbols },
   );
+}
+
+/**
+ * When componentize-py cannot link an extension module, its message ("unresolved symbol(s):" and
+ * one line per symbol) comes before a long backtrace: the error shows the message, not the trace.
+ */
+export function unresolvedSymbols(stderr: string): string[] | undefined {
+  const lines = stderr.split('\n');
+  const at = lines.findIndex((l) => l.includes('unresolved symbol(s):'));
+  if (at < 0) return undefined;
+  const needs = lines.slice(at + 1).filter((l) => / needs /.test(l));
+  return [lines[at]!.trim(), ...needs.slice(0, 20).map((l) => l.trim())];
 }

@@ -52,7 +52,14 @@ export function runTool(
   tool: string,
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal | undefined; input?: string } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal | undefined;
+    input?: string;
+    /** The lines of a failed tool's stderr that the error shows (its last 15 unless this picks others). */
+    failureLines?: (stderr: string) => string[] | undefined;
+  } = {},
 ): Promise<ToolRun> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(interrupted(signal));
@@ -95,7 +102,7 @@ export function runTool(
       signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) return reject(interrupted(signal));
       if (code === 0) return resolve({ stdout, stderr });
-      const tail = stderr.trim().split('\n').slice(-15).join('\n');
+      const tail = (options.failureLines?.(stderr) ?? stderr.trim().split('\n').slice(-15)).join('\n');
       reject(
         new FabricksError('TOOL_FAILED', `${tool} failed (${sig ? `killed by ${sig}` : `exit code ${code}`}): ${[command, ...args].join(' ')}${tail ? `\n${tail}` : ''}`),
       );

@@ -15,9 +15,9 @@ export type ErrorCode =
   | 'PY_SYNTAX'
   /** A Python dependency cannot be packed (no pure-Python wheel) or resolved. */
   | 'DEPENDENCY_INVALID'
-  /** A Python dependency has compiled code fabricks cannot build for WebAssembly (a C extension, no source distribution). */
+  /** A Python dependency has compiled code fabricks cannot build for WebAssembly (a build system other than setuptools or maturin, no source distribution). */
   | 'NATIVE_UNSUPPORTED'
-  /** Building a Python dependency's Rust extension for WebAssembly failed (the toolchain's last lines say why). */
+  /** Building a Python dependency's Rust or C extension for WebAssembly failed, or it cannot be linked into the runtime (the toolchain's lines say why). */
   | 'NATIVE_BUILD_FAILED'
   /** [from] image names no runtime fabricks knows, or something that is not a runtime. */
   | 'RUNTIME_UNKNOWN'

@@ -39,7 +39,7 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine' | 'unavailable-builtin' | 'native-left-out'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine' | 'unavailable-builtin' | 'native-left-out' | 'native-cast'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { classifySdist, wheelEntries } from '../../src/runtimes/python/native-wheel.js';
+import { classifySdist, crossWheelEntries, wheelEntries, type WheelEntry } from '../../src/runtimes/python/native-wheel.js';
+import { compilerLines } from '../../src/runtimes/python/native.js';
+import { crossCompileEnv } from '../../src/tools/clang-wasm.js';
 
 /** An extracted sdist in a temporary folder. */
 async function sdist(files: Record<string, string>): Promise<string> {
@@ -64,14 +66,94 @@ describe('native extensions: reading an sdist as maturin would', () => {
     expect(await classifySdist(root)).toMatchObject({ kind: 'pyo3', crateDir: join(root, 'crates', 'py'), libName: 'jiter', module: 'jiter' });
   });
 
-  it('says why it cannot build the rest: C extensions, other bindings, no crate', async () => {
-    const setuptools = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n' });
-    expect(await classifySdist(setuptools)).toEqual({ kind: 'unsupported', why: expect.stringContaining('builds a C extension (its build backend is setuptools.build_meta)') });
+  it('takes setuptools builds (setup.py, setuptools.build_meta, an in-tree backend) as C extensions to cross-compile', async () => {
+    const setuptools = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n', 'setup.py': '' });
+    expect(await classifySdist(setuptools)).toEqual({ kind: 'setuptools', backend: 'setuptools.build_meta' });
+    const legacy = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta:__legacy__"\n' });
+    expect(await classifySdist(legacy)).toEqual({ kind: 'setuptools', backend: 'setuptools.build_meta:__legacy__' });
     const setupPy = await sdist({ 'setup.py': 'from setuptools import setup\n' });
-    expect(await classifySdist(setupPy)).toEqual({ kind: 'unsupported', why: expect.stringContaining('builds a C extension (it builds with setup.py)') });
+    expect(await classifySdist(setupPy)).toEqual({ kind: 'setuptools', backend: 'setup.py' });
+    // frozenlist, multidict, yarl: a backend in the sdist that wraps setuptools (and Cython)
+    const inTree = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["setuptools", "Cython"]\nbuild-backend = "pep517_backend.hooks"\nbackend-path = ["packaging"]\n' });
+    expect(await classifySdist(inTree)).toEqual({ kind: 'setuptools', backend: 'pep517_backend.hooks' });
+  });
+
+  it('says why it cannot build the rest: other build systems, other bindings, no crate', async () => {
+    const meson = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n' });
+    expect(await classifySdist(meson)).toEqual({ kind: 'unsupported', why: 'its build backend is mesonpy; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)' });
+    const nothing = await sdist({ 'pyproject.toml': '[project]\nname = "x"\n' });
+    expect(await classifySdist(nothing)).toEqual({ kind: 'unsupported', why: expect.stringContaining('neither a build backend in pyproject.toml nor a setup.py') });
     const bin = await sdist({ 'pyproject.toml': maturin('\n[tool.maturin]\nbindings = "bin"\n'), 'Cargo.toml': '[package]\nname = "tool"\n' });
     expect(await classifySdist(bin)).toEqual({ kind: 'unsupported', why: expect.stringContaining('maturin with bin bindings') });
     const noCrate = await sdist({ 'pyproject.toml': maturin() });
     expect(await classifySdist(noCrate)).toEqual({ kind: 'unsupported', why: expect.stringContaining('no readable Cargo.toml') });
+  });
+});
+
+describe('native extensions: a wheel setuptools built here, for the runtime', () => {
+  const bytes = (t: string) => new TextEncoder().encode(t);
+  it('renames the build machine\'s extension suffixes for CPython 3.14 on wasm32-wasi, keeps the rest, and writes its own WHEEL and RECORD', () => {
+    const host: WheelEntry[] = [
+      ['markupsafe/__init__.py', bytes('x')],
+      ['markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so', bytes('\0asm')],
+      ['markupsafe/_speedups.c', bytes('c')],
+      ['yaml/_yaml.abi3.so', bytes('\0asm')],
+      ['top.so', bytes('\0asm')],
+      ['MarkupSafe-3.0.3.dist-info/METADATA', bytes('Metadata-Version: 2.4\nName: MarkupSafe\n')],
+      ['MarkupSafe-3.0.3.dist-info/licenses/LICENSE.txt', bytes('BSD')],
+      ['MarkupSafe-3.0.3.dist-info/WHEEL', bytes('Tag: cp311-cp311-linux_x86_64\n')],
+      ['MarkupSafe-3.0.3.dist-info/RECORD', bytes('')],
+    ];
+    const { entries, extensions } = crossWheelEntries(host, { name: 'MarkupSafe', version: '3.0.3', pythonVersion: '3.14' });
+    const files = new Map(entries);
+    expect([...files.keys()]).toEqual([
+      'MarkupSafe-3.0.3.dist-info/METADATA',
+      'MarkupSafe-3.0.3.dist-info/RECORD',
+      'MarkupSafe-3.0.3.dist-info/WHEEL',
+      'MarkupSafe-3.0.3.dist-info/licenses/LICENSE.txt',
+      'markupsafe/__init__.py',
+      'markupsafe/_speedups.c',
+      'markupsafe/_speedups.cpython-314-wasm32-wasi.so',
+      'top.cpython-314-wasm32-wasi.so',
+      'yaml/_yaml.cpython-314-wasm32-wasi.so',
+    ]);
+    expect(extensions.map(([p]) => p)).toEqual(['markupsafe/_speedups.cpython-314-wasm32-wasi.so', 'yaml/_yaml.cpython-314-wasm32-wasi.so', 'top.cpython-314-wasm32-wasi.so']);
+    expect(text(files.get('MarkupSafe-3.0.3.dist-info/WHEEL')!)).toContain('Tag: cp314-cp314-wasi_0_0_0_wasm32');
+    const record = text(files.get('MarkupSafe-3.0.3.dist-info/RECORD')!);
+    expect(record).toMatch(/^markupsafe\/_speedups\.cpython-314-wasm32-wasi\.so,sha256=[\w-]+,4$/m);
+    expect(record).not.toContain('x86_64');
+  });
+
+  it('a build that fell back to pure Python (PyYAML without libyaml) gives a wheel without extensions', () => {
+    const { entries, extensions } = crossWheelEntries([['yaml/__init__.py', bytes('')], ['PyYAML-6.0.3.dist-info/METADATA', bytes('')]], { name: 'PyYAML', version: '6.0.3', pythonVersion: '3.14' });
+    expect(extensions).toEqual([]);
+    expect(entries.map(([p]) => p)).toContain('PyYAML-6.0.3.dist-info/WHEEL');
+  });
+});
+
+describe('native extensions: the compiler for wasm32-wasi', () => {
+  it('setuptools gets clang aimed at wasm32-wasip1 with only wasi-libc\'s and CPython 3.14\'s headers, and wasm-ld making a PIC shared object with dynamic imports', () => {
+    const env = crossCompileEnv('3.14', '/stubs', { PATH: '/usr/bin', CPPFLAGS: '-I/usr/include', HOME: '/h' });
+    expect(env.CC).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -nostdlibinc -isystem /usr/include/wasm32-wasi -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
+    expect(env.CFLAGS).toMatch(/^-fPIC -fvisibility=hidden -I\/.*\/cpython-3\.14\.0-wasm32-wasi\/include\/python3\.14 -Wcast-function-type-mismatch$/);
+    expect(env.LDSHARED).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -shared -nostdlib -fuse-ld=lld -Wl,--experimental-pic -Wl,--no-entry -Wl,--unresolved-symbols=import-dynamic -L/stubs');
+    expect(env.CXX).toBe('/usr/lib/llvm-22/bin/clang++ --target=wasm32-wasip1 -nostdlibinc -nostdinc++ -isystem /usr/lib/llvm-22/include/wasm32-wasi/c++/v1 -isystem /usr/include/wasm32-wasi -fno-exceptions -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
+    expect(env.LDFLAGS).toBe('/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a');
+    // the host's flags would bring its own headers
+    expect(env.CPPFLAGS).toBeUndefined();
+    expect(env.HOME).toBe('/h');
+  });
+
+  it('picks the compiler\'s own error out of pip\'s log, after the probes that fail on purpose', () => {
+    const log = [
+      '2026-12-06T01:33:36,329   wasm-ld-22: error: cannot open crt1.o: No such file or directory',
+      '2026-12-06T01:33:37,857   src/c/_cffi_backend.c:13:10: fatal error: \'dlfcn.h\' file not found',
+      '2026-12-06T01:33:37,978   1 error generated.',
+      "2026-12-06T01:33:37,989   error: Command '['/usr/lib/llvm-22/bin/clang', '-c']' failed with exit code 1",
+      '2026-12-06T01:33:38,049   ERROR: Failed building wheel for cffi',
+    ].join('\n');
+    expect(compilerLines(log)).toEqual(["src/c/_cffi_backend.c:13:10: fatal error: 'dlfcn.h' file not found"]);
+    expect(compilerLines('a\nwasm-ld-22: error: undefined symbol: foo\nb\n')).toEqual(['wasm-ld-22: error: undefined symbol: foo']);
+    expect(compilerLines('one\ntwo\n')).toEqual(['one', 'two']);
   });
 });

@@ -7,6 +7,8 @@ import { FabricksError } from '../../util/errors.js';
 /** What an extracted sdist says about how it builds. */
 export type SdistKind =
   | { kind: 'pyo3'; crateDir: string; libName: string; module: string; pythonSource: string | undefined; features: string[] }
+  /** Built by its own PEP 517 backend (setuptools, or an in-tree one), which compiles C for wasm32-wasi (tools/clang-wasm.ts). */
+  | { kind: 'setuptools'; backend: string }
   | { kind: 'unsupported'; why: string };
 
 type Table = Record<string, unknown>;
@@ -24,16 +26,26 @@ async function readToml(path: string): Promise<Table | undefined> {
 }
 
 /**
- * Tells a Rust extension that maturin builds with PyO3 bindings (which fabricks builds) from
- * anything else (a C extension, cffi, a Rust program shipped as a "binary" package), reading the
- * sdist's pyproject.toml and Cargo.toml as maturin would.
+ * Tells how an sdist builds: a Rust extension that maturin builds with PyO3 bindings, or C built
+ * by setuptools (a setup.py, setuptools.build_meta, or an in-tree backend that wraps it, as
+ * aiohttp's family does), from anything else (meson, CMake, a Rust program shipped as a "binary"
+ * package), reading pyproject.toml and Cargo.toml as the backends would.
  */
 export async function classifySdist(root: string): Promise<SdistKind> {
   const pyproject = await readToml(join(root, 'pyproject.toml'));
-  const backend = table(pyproject?.['build-system'])['build-backend'];
+  const system = table(pyproject?.['build-system']);
+  const backend = system['build-backend'];
   if (backend !== 'maturin') {
-    const what = typeof backend === 'string' ? `its build backend is ${backend}` : 'it builds with setup.py';
-    return { kind: 'unsupported', why: `its source distribution builds a C extension (${what}); fabricks builds Rust extensions (PyO3, maturin) only` };
+    const hasSetupPy = await stat(join(root, 'setup.py')).then(
+      () => true,
+      () => false,
+    );
+    if (backend === undefined) {
+      if (hasSetupPy) return { kind: 'setuptools', backend: 'setup.py' };
+      return { kind: 'unsupported', why: 'its source distribution has neither a build backend in pyproject.toml nor a setup.py' };
+    }
+    if (typeof backend === 'string' && (/^setuptools\.build_meta(:__legacy__)?$/.test(backend) || system['backend-path'] !== undefined)) return { kind: 'setuptools', backend };
+    return { kind: 'unsupported', why: `its build backend is ${String(backend)}; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)` };
   }
   const maturin = table(table(pyproject?.tool).maturin);
   const bindings = maturin.bindings;
@@ -97,6 +109,41 @@ export async function wheelEntries(root: string, sdist: SdistKind & { kind: 'pyo
   record.push(`${dist}/RECORD,,`);
   entries.push([`${dist}/RECORD`, new TextEncoder().encode(record.join('\n') + '\n')]);
   return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** An extension module's file name as the build machine's setuptools spells it: name.cpython-311-x86_64-linux-gnu.so, name.abi3.so, name.so. */
+const HOST_EXTENSION = /^(.*\/)?([A-Za-z_][\w]*)(\.(cpython-\d+\w*-[\w-]+|abi3|cpython-\d+\w*))?\.so$/;
+
+/**
+ * The files of a wheel that a PEP 517 backend built on this machine with the compiler aimed at
+ * wasm32-wasi: its extension modules renamed for the runtime (the build machine's suffix becomes
+ * .cpython-314-wasm32-wasi.so), its Python files and metadata as they are, and a WHEEL and RECORD
+ * of our own.
+ */
+export function crossWheelEntries(host: WheelEntry[], meta: { name: string; version: string; pythonVersion: string }): { entries: WheelEntry[]; extensions: WheelEntry[] } {
+  const dist = `${distName(meta.name)}-${meta.version}.dist-info`;
+  const entries: WheelEntry[] = [];
+  const extensions: WheelEntry[] = [];
+  for (const [path, bytes] of host) {
+    const [top, ...rest] = path.split('/');
+    if (top!.endsWith('.dist-info')) {
+      if (rest.join('/') === 'WHEEL' || rest.join('/') === 'RECORD') continue;
+      entries.push([`${dist}/${rest.join('/')}`, bytes]);
+      continue;
+    }
+    const m = HOST_EXTENSION.exec(path);
+    if (m) {
+      const renamed: WheelEntry = [`${m[1] ?? ''}${m[2]}.cpython-${meta.pythonVersion.replace('.', '')}-wasm32-wasi.so`, bytes];
+      entries.push(renamed);
+      extensions.push(renamed);
+    } else entries.push([path, bytes]);
+  }
+  if (!entries.some(([p]) => p === `${dist}/METADATA`)) entries.push([`${dist}/METADATA`, new TextEncoder().encode(`Metadata-Version: 2.1\nName: ${meta.name}\nVersion: ${meta.version}\n`)]);
+  entries.push([`${dist}/WHEEL`, new TextEncoder().encode(`Wheel-Version: 1.0\nGenerator: fabricks\nRoot-Is-Purelib: false\nTag: ${wheelTag(meta.pythonVersion)}\n`)]);
+  const record = entries.map(([p, b]) => `${p},sha256=${createHash('sha256').update(b).digest('base64url')},${b.length}`);
+  record.push(`${dist}/RECORD,,`);
+  entries.push([`${dist}/RECORD`, new TextEncoder().encode(record.join('\n') + '\n')]);
+  return { entries: entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), extensions };
 }
 
 /** The wheel tag of an extension built for the runtime: CPython's ABI on wasm32 WASI. */

@@ -1,18 +1,20 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { sha256, digestHex } from '../../oci/digest.js';
 import { FabricksError } from '../../util/errors.js';
 import { withFileLock, describeOwner } from '../../util/file-lock.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { writeAtomic } from '../../util/atomic.js';
 import type { WheelTarget } from '../../tools/pip.js';
-import { classifySdist, distName, wheelEntries, wheelTag } from './native-wheel.js';
+import { narrowingCasts, type NarrowingCast } from './native-casts.js';
+import { classifySdist, crossWheelEntries, distName, wheelEntries, wheelTag, type SdistKind, type WheelEntry } from './native-wheel.js';
 
 /**
  * Python dependencies with compiled code and no pure-Python wheel: built from their source
- * distributions for wasm32-wasi with the pinned toolchain (tools/cargo-wasm.ts), when they are
- * Rust (PyO3) extensions. A built wheel is cached by (sdist sha256, toolchain, runtime), so a
- * machine pays a Rust build once per sdist; componentize-py then links its extension into a
+ * distributions for wasm32-wasi with the pinned toolchains: Rust (PyO3) extensions with cargo
+ * (tools/cargo-wasm.ts), C extensions with their own setuptools build and clang
+ * (tools/clang-wasm.ts). A built wheel is cached by (sdist sha256, toolchain, runtime), so a
+ * machine pays a build once per sdist; componentize-py then links its extension modules into a
  * variant of the runtime (native-runtime.ts).
  */
 
@@ -39,7 +41,7 @@ const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? ''
 /** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
 export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, options: { cause?: unknown; hint?: string } = {}): FabricksError {
   return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
-    hint: options.hint ?? `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions from source, not C extensions yet`,
+    hint: options.hint ?? `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions and C extensions that setuptools builds, from source`,
     ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });
 }
@@ -76,10 +78,15 @@ async function extractSdist(file: string, into: string, pin: { name: string; ver
   return { root: join(into, top) };
 }
 
-/** The cache key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
-async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
-  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
-  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: NATIVE_TOOLCHAIN.id, python: target.pythonVersion })));
+/**
+ * The cache key of a built wheel: the sdist's bytes, the toolchain that builds its kind, and the
+ * runtime's CPython. Which kind an sdist is shows only once it is unpacked, so a lookup tries the
+ * key of each toolchain (a new C toolchain leaves built Rust wheels valid).
+ */
+async function wheelKey(pin: NativePin, target: WheelTarget, kind: 'pyo3' | 'setuptools'): Promise<string> {
+  const toolchain =
+    kind === 'pyo3' ? (await import('../../tools/cargo-wasm.js')).NATIVE_TOOLCHAIN.id : (await import('../../tools/clang-wasm.js')).C_TOOLCHAIN.id;
+  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain, python: target.pythonVersion })));
 }
 
 export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
@@ -97,12 +104,28 @@ export async function nativeWheel(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<NativeWheel> {
-  const key = await wheelKey(pin, target);
-  const entry = join(dirs.cache, key);
-  const path = join(entry, nativeWheelName(pin, target));
+  const keys = { pyo3: await wheelKey(pin, target, 'pyo3'), setuptools: await wheelKey(pin, target, 'setuptools') };
+  const wheelPath = (key: string) => join(dirs.cache, key, nativeWheelName(pin, target));
+  // what the build found that traps at run time is said on every build that uses the wheel
+  const noteCasts = (casts: NarrowingCast[]) => {
+    if (!casts.length) return;
+    const shown = casts.slice(0, 5).map((c) => `${c.at} (${c.from} as ${c.to})`);
+    reporter({
+      event: 'note',
+      code: 'native-cast',
+      subject: `${pin.name} ${pin.version}`,
+      detail: `its C code casts ${casts.length} function${casts.length === 1 ? '' : 's'} to a pointer type with more parameters, which traps under WebAssembly when CPython calls it: ${shown.join('; ')}${casts.length > 5 ? '; ...' : ''}`,
+    });
+  };
   const cached = async () => {
-    const bytes = await readFile(path).catch(() => undefined);
-    return bytes ? { pin, path, bytes, digest: sha256(bytes) } : undefined;
+    for (const path of [wheelPath(keys.pyo3), wheelPath(keys.setuptools)]) {
+      const bytes = await readFile(path).catch(() => undefined);
+      if (!bytes) continue;
+      const info = await readFile(join(dirname(path), 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
+      noteCasts(info.casts ?? []);
+      return { pin, path, bytes, digest: sha256(bytes) };
+    }
+    return undefined;
   };
   const hit = await cached();
   if (hit) return hit;
@@ -114,18 +137,21 @@ export async function nativeWheel(
       if (again) return again;
       const scratch = await mkdtemp(join(dirs.cache, '.build-'));
       try {
-        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
+        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
         const started = Date.now();
         const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
         // the entry appears whole: written in the scratch folder, then renamed into place
         const ready = join(scratch, 'entry');
         await mkdir(ready);
         await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
-        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
+        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
+        const entry = join(dirs.cache, keys[built.kind]);
+        const path = wheelPath(keys[built.kind]);
         await rm(entry, { recursive: true, force: true });
         await rename(ready, entry);
         const digest = sha256(built.wheel);
         done({ digest, size: built.wheel.length });
+        noteCasts(built.casts);
         return { pin, path, bytes: built.wheel, digest };
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -135,12 +161,16 @@ export async function nativeWheel(
   );
 }
 
-async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
-  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { findSdist, downloadChecked }, { zipSync }] = await Promise.all([
-    import('../../tools/cargo-wasm.js'),
-    import('../../tools/package-index.js'),
-    import('fflate'),
-  ]);
+type Built = { wheel: Uint8Array; extensionSize: number; kind: 'pyo3' | 'setuptools'; casts: NarrowingCast[] };
+
+// fixed times: the same files make the same zip
+const zipWheel = async (entries: WheelEntry[]) => {
+  const { zipSync } = await import('fflate');
+  return zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
+};
+
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<Built> {
+  const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
   const sdistPath = join(dirs.sdists, pin.sdist);
   const have = await readFile(sdistPath).catch(() => undefined);
@@ -153,6 +183,12 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
   const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
   const kind = await classifySdist(root);
   if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
+  if (kind.kind === 'setuptools') return buildCWheel(pin, requiredBy, target, sdistPath, scratch, kind, signal);
+  return buildRustWheel(pin, requiredBy, target, dirs, root, scratch, kind, signal);
+}
+
+async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string }, root: string, scratch: string, kind: SdistKind & { kind: 'pyo3' }, signal?: AbortSignal): Promise<Built> {
+  const { ensureNativeToolchain, cargoBuildWasm, cargoOutput } = await import('../../tools/cargo-wasm.js');
   await ensureNativeToolchain();
   // cargo's own cache of compiled crates (the target's standard library first); FABRICKS_NATIVE_CARGO_TARGET
   // may put it elsewhere, e.g. one for all homes of a CI machine or a test run (cargo locks it)
@@ -170,7 +206,56 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
   }
   const extension = await readFile(cargoOutput(targetDir, kind.libName));
   const entries = await wheelEntries(root, kind, extension, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
-  // fixed times: the same files make the same zip
-  const wheel = zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
-  return { wheel, extensionSize: extension.length };
+  return { wheel: await zipWheel(entries), extensionSize: extension.length, kind: 'pyo3', casts: [] };
+}
+
+/**
+ * A C extension: the sdist's own build (setuptools, through pip) with the compiler aimed at
+ * wasm32-wasi; its wheel's extension modules are renamed for the runtime. A build that fails is
+ * NATIVE_BUILD_FAILED with the compiler's own error lines.
+ */
+async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, sdistPath: string, scratch: string, kind: SdistKind & { kind: 'setuptools' }, signal?: AbortSignal): Promise<Built> {
+  const [{ ensureCToolchain, pipWheelWasm }, { unzipSync }] = await Promise.all([import('../../tools/clang-wasm.js'), import('fflate')]);
+  await ensureCToolchain(target.pythonVersion);
+  const outDir = join(scratch, 'wheel');
+  const log = join(scratch, 'build.log');
+  const failed = async (why: string, cause?: unknown) =>
+    new FabricksError('NATIVE_BUILD_FAILED', `building the C extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, {
+      problems: compilerLines(await readFile(log, 'utf8').catch(() => '')),
+      hint: `the lines above are the build's last (${kind.backend}, clang for wasm32-wasi); a C library it needs is not available for WebAssembly, or its code does not build for it: use a pure-Python alternative`,
+      cause,
+    });
+  try {
+    await pipWheelWasm({ sdist: sdistPath, outDir, log, scratch, pythonVersion: target.pythonVersion, signal });
+  } catch (e) {
+    if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
+    throw await failed(e.message.split('\n')[0]!.replace(/:.*$/, ''), e);
+  }
+  const [file] = (await readdir(outDir)).filter((f) => f.endsWith('.whl'));
+  if (!file) throw await failed('pip made no wheel');
+  const host = Object.entries(unzipSync(await readFile(join(outDir, file)))).filter(([p]) => !p.endsWith('/')) as WheelEntry[];
+  const { entries, extensions } = crossWheelEntries(host, { name: pin.name, version: pin.version, pythonVersion: target.pythonVersion });
+  // no extension module: the build fell back to pure Python, as PyYAML's does without libyaml and
+  // as it would on any machine without the C library; the wheel works, without its speedups
+  const casts = narrowingCasts(await readFile(log, 'utf8').catch(() => ''));
+  return { wheel: await zipWheel(entries), extensionSize: extensions.reduce((n, [, b]) => n + b.length, 0), kind: 'setuptools', casts };
+}
+
+/**
+ * The build log's lines that say what went wrong: the compiler's located diagnostics (file:line:col:
+ * error), else the linker's or the driver's errors, else any line that says error, else its last
+ * lines. A configure-style probe that fails on purpose (cffi links test programs) comes before
+ * the real error, so the last ones are kept.
+ */
+export function compilerLines(log: string): string[] {
+  const lines = log
+    .split('\n')
+    .map((l) => l.replace(/^\s*\d{4}-\d\d-\d\dT[\d:.,]+Z?\s*/, '').trim())
+    .filter((l) => l);
+  const tiers = [/:\d+:\d+: (fatal error|error): /, /^(wasm-ld[-\d]*|clang(\+\+)?|ld(\.lld)?): error: /, /\berror\b/i];
+  for (const tier of tiers) {
+    const found = lines.filter((l) => tier.test(l) && !/^error: Command '/.test(l));
+    if (found.length) return found.slice(-8);
+  }
+  return lines.slice(-12);
 }
