@@ -7,6 +7,10 @@ import { startStep, type Reporter } from '../../util/progress.js';
 import { writeAtomic } from '../../util/atomic.js';
 import type { WheelTarget } from '../../tools/pip.js';
 import { classifySdist, distName, wheelEntries, wheelTag } from './native-wheel.js';
+import type { WheelIdentity } from '../../artifact/wheel.js';
+import type { WheelSharing } from '../../config/wheel-sharing.js';
+import type { Context } from '../../home/context.js';
+import type { PushOutcome } from './wheel-share.js';
 
 /**
  * Python dependencies with compiled code and no pure-Python wheel: built from their source
@@ -25,12 +29,18 @@ export interface NativePin {
   sha256: string;
 }
 
-/** A built wheel: its file (in the native cache) and digest. */
+/** A built wheel: its file (in the native cache) and digest, and where it came from. */
 export interface NativeWheel {
   pin: NativePin;
   path: string;
   bytes: Uint8Array;
   digest: string;
+  /** This machine's cache, a build here, or the repository that shares wheels. */
+  via: 'cache' | 'built' | 'pulled';
+  /** The reference it was pulled from. */
+  shared?: string;
+  /** What pushing it to that repository did, when pushing is allowed. */
+  pushed?: PushOutcome;
 }
 
 /** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
@@ -76,63 +86,103 @@ async function extractSdist(file: string, into: string, pin: { name: string; ver
   return { root: join(into, top) };
 }
 
-/** The cache key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
+/** The action key of a built wheel: the sdist's bytes, the toolchain, and the runtime's CPython. */
 async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
   const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
   return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: NATIVE_TOOLCHAIN.id, python: target.pythonVersion })));
 }
 
+/** What the wheel is keyed by, as a shared wheel's tag and annotations name it (artifact/wheel.ts). */
+async function wheelIdentity(pin: NativePin, target: WheelTarget): Promise<WheelIdentity> {
+  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
+  return {
+    package: pin.name,
+    version: pin.version,
+    sdistSha256: pin.sha256,
+    toolchain: NATIVE_TOOLCHAIN.id,
+    runtime: `python:${target.pythonVersion}`,
+    key: await wheelKey(pin, target),
+    file: nativeWheelName(pin, target),
+  };
+}
+
 export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
+
+/** The repository that shares built wheels (config/wheel-sharing.ts), and the context to reach it. */
+export interface WheelShare {
+  sharing: WheelSharing;
+  ctx: Context;
+}
 
 /**
  * The wheel of a compiled dependency built for the runtime: from the native cache when it holds
- * one for this key, else built (one build at a time per cache: cargo's target folder is shared,
- * so the standard library for the target is built once) and written into the cache atomically.
+ * one for this key; else from the repository that shares wheels, when one is named; else built
+ * (one build at a time per cache: cargo's target folder is shared, so the standard library for
+ * the target is built once). Either way it enters the cache atomically. With pushing allowed, a
+ * wheel the repository lacks is pushed afterwards; sharing only ever warns.
  */
 export async function nativeWheel(
-  pin: NativePin,
+  pin: NativePin & { built?: string },
   requiredBy: string[] | undefined,
   target: WheelTarget,
   dirs: { cache: string; sdists: string },
   reporter: Reporter,
   signal?: AbortSignal,
+  share?: WheelShare,
 ): Promise<NativeWheel> {
-  const key = await wheelKey(pin, target);
-  const entry = join(dirs.cache, key);
-  const path = join(entry, nativeWheelName(pin, target));
+  const id = await wheelIdentity(pin, target);
+  const entry = join(dirs.cache, id.key);
+  const path = join(entry, id.file);
   const cached = async () => {
     const bytes = await readFile(path).catch(() => undefined);
-    return bytes ? { pin, path, bytes, digest: sha256(bytes) } : undefined;
+    return bytes ? { pin, path, bytes, digest: sha256(bytes), via: 'cache' as const } : undefined;
   };
-  const hit = await cached();
-  if (hit) return hit;
-  await mkdir(dirs.cache, { recursive: true });
-  return withFileLock(
-    join(dirs.cache, 'build.lock'),
-    async () => {
-      const again = await cached();
-      if (again) return again;
-      const scratch = await mkdtemp(join(dirs.cache, '.build-'));
-      try {
-        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
-        const started = Date.now();
-        const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
-        // the entry appears whole: written in the scratch folder, then renamed into place
-        const ready = join(scratch, 'entry');
-        await mkdir(ready);
-        await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
-        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
-        await rm(entry, { recursive: true, force: true });
-        await rename(ready, entry);
-        const digest = sha256(built.wheel);
-        done({ digest, size: built.wheel.length });
-        return { pin, path, bytes: built.wheel, digest };
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
-    },
-    { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
-  );
+  const wheel: NativeWheel =
+    (await cached()) ??
+    (await (async () => {
+      await mkdir(dirs.cache, { recursive: true });
+      return withFileLock(
+        join(dirs.cache, 'build.lock'),
+        async (): Promise<NativeWheel> => {
+          const again = await cached();
+          if (again) return again;
+          const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+          try {
+            const { pullSharedWheel } = share ? await import('./wheel-share.js') : { pullSharedWheel: undefined };
+            const pulled = share && (await pullSharedWheel!(share.sharing, id, pin.built, share.ctx));
+            if (pulled) {
+              await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
+              return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
+            }
+            const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
+            const started = Date.now();
+            const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+            await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
+            const digest = sha256(built.wheel);
+            done({ digest, size: built.wheel.length });
+            return { pin, path, bytes: built.wheel, digest, via: 'built' };
+          } finally {
+            await rm(scratch, { recursive: true, force: true });
+          }
+        },
+        { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
+      );
+    })());
+  if (share?.sharing.push && wheel.via !== 'pulled') {
+    const { pushSharedWheel } = await import('./wheel-share.js');
+    return { ...wheel, pushed: await pushSharedWheel(share.sharing, id, wheel.bytes, share.ctx) };
+  }
+  return wheel;
+}
+
+/** A cache entry appears whole: the wheel and its record written in the scratch folder, then renamed into place. */
+async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: Record<string, unknown>): Promise<void> {
+  const ready = join(scratch, 'entry');
+  await mkdir(ready);
+  await writeFile(join(ready, file), wheel);
+  await writeFile(join(ready, 'build.json'), JSON.stringify(record, null, 1));
+  await rm(entry, { recursive: true, force: true });
+  await rename(ready, entry);
 }
 
 async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<{ wheel: Uint8Array; extensionSize: number }> {
