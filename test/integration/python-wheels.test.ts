@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +135,7 @@ describe('native wheels shared through an OCI repository', () => {
     900_000,
   );
 
-  it('a wheel that is not the expected one is refused, corrupted on the way or replaced in the registry, and the build falls back to building it', async () => {
+  it('a wheel that is not the expected one is refused (corrupted on the way, not the one fabricks.lock records, not a wheel) and the build falls back to building it', async () => {
     expect(wheel, 'the first test pushed the wheel').toBeDefined();
     const c = await machine({ shareStore: true });
     const cacheC = await mkdtemp(join(tmpdir(), 'fabricks-native-c-'));
@@ -174,6 +174,17 @@ describe('native wheels shared through an OCI repository', () => {
       expect(replaced.stderr).toContain('delete the built = line of rpds-py from fabricks.lock');
       expect(replaced.stderr).toContain('code: NATIVE_BUILD_FAILED');
       expect(proxy.requests.filter((r) => r.path.includes('/blobs/'))).toEqual([]);
+      expect(await cacheEntries(cacheC)).toEqual([]);
+
+      // with no wheel recorded in the lock, a tag whose "wheel" is not one is refused too, and the cache keeps nothing of it
+      const lock = join(dirC, 'fabricks.lock');
+      await writeFile(lock, (await readFile(lock, 'utf8')).replace(/^built = .*\n/m, ''));
+      const garbage = new TextEncoder().encode('not a zip');
+      await pushManifest(store, await storeWheelArtifact(store, id, garbage), ref, { registry: { plainHttp: true }, reporter: () => {}, home });
+      const broken = await c.run(['build', dirC, '--plain-http', '--verbose'], { env });
+      expect(broken.status).toBe(1);
+      expect(broken.stderr).toContain(`warning: ${repo}:${wheel.tag}: not taking the shared wheel of rpds-py 2026.9.1; building it here: ${repo}:${wheel.tag}: rpds_py-2026.9.1-cp314-cp314-wasi_0_0_0_wasm32.whl is not a readable wheel (zip)`);
+      expect(broken.stderr).toContain('code: NATIVE_BUILD_FAILED');
       expect(await cacheEntries(cacheC)).toEqual([]);
     } finally {
       await remote.pushReference(original.desc, original.bytes, wheel.tag);

@@ -131,48 +131,59 @@ export async function nativeWheel(
   share?: WheelShare,
 ): Promise<NativeWheel> {
   const id = await wheelIdentity(pin, target);
-  const entry = join(dirs.cache, id.key);
-  const path = join(entry, id.file);
-  const cached = async () => {
+  const path = join(dirs.cache, id.key, id.file);
+  const cached = async (): Promise<NativeWheel | undefined> => {
     const bytes = await readFile(path).catch(() => undefined);
-    return bytes ? { pin, path, bytes, digest: sha256(bytes), via: 'cache' as const } : undefined;
+    return bytes ? { pin, path, bytes, digest: sha256(bytes), via: 'cache' } : undefined;
   };
-  const wheel: NativeWheel =
-    (await cached()) ??
-    (await (async () => {
-      await mkdir(dirs.cache, { recursive: true });
-      return withFileLock(
-        join(dirs.cache, 'build.lock'),
-        async (): Promise<NativeWheel> => {
-          const again = await cached();
-          if (again) return again;
-          const scratch = await mkdtemp(join(dirs.cache, '.build-'));
-          try {
-            const { pullSharedWheel } = share ? await import('./wheel-share.js') : { pullSharedWheel: undefined };
-            const pulled = share && (await pullSharedWheel!(share.sharing, id, pin.built, share.ctx));
-            if (pulled) {
-              await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
-              return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
-            }
-            const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
-            const started = Date.now();
-            const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
-            await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
-            const digest = sha256(built.wheel);
-            done({ digest, size: built.wheel.length });
-            return { pin, path, bytes: built.wheel, digest, via: 'built' };
-          } finally {
-            await rm(scratch, { recursive: true, force: true });
-          }
-        },
-        { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
-      );
-    })());
+  let wheel = await cached();
+  if (!wheel) {
+    await mkdir(dirs.cache, { recursive: true });
+    wheel = await withFileLock(join(dirs.cache, 'build.lock'), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
+      onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }),
+      signal,
+    });
+  }
   if (share?.sharing.push && wheel.via !== 'pulled') {
     const { pushSharedWheel } = await import('./wheel-share.js');
     return { ...wheel, pushed: await pushSharedWheel(share.sharing, id, wheel.bytes, share.ctx) };
   }
   return wheel;
+}
+
+/** With the cache's build lock held: the wheel from the sharing repository when it has it, else built here; written into the cache. */
+async function pullOrBuild(
+  pin: NativePin & { built?: string },
+  id: WheelIdentity,
+  requiredBy: string[] | undefined,
+  target: WheelTarget,
+  dirs: { cache: string; sdists: string },
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+  share: WheelShare | undefined,
+): Promise<NativeWheel> {
+  const entry = join(dirs.cache, id.key);
+  const path = join(entry, id.file);
+  const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+  try {
+    if (share) {
+      const { pullSharedWheel } = await import('./wheel-share.js');
+      const pulled = await pullSharedWheel(share.sharing, id, pin.built, share.ctx);
+      if (pulled) {
+        await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
+        return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
+      }
+    }
+    const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'cargo wasm32-wasip1');
+    const started = Date.now();
+    const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+    await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
+    const digest = sha256(built.wheel);
+    done({ digest, size: built.wheel.length });
+    return { pin, path, bytes: built.wheel, digest, via: 'built' };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 /** A cache entry appears whole: the wheel and its record written in the scratch folder, then renamed into place. */
