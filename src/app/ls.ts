@@ -1,11 +1,11 @@
 import type { Context } from '../home/context.js';
-import { artifactKind } from '../artifact/kind.js';
+import { artifactKind, type ArtifactKind } from '../artifact/kind.js';
 import { taggedArtifacts } from '../oci/store-gc.js';
 import { cacheEntries } from '../engine/compiled-cache.js';
 
 export interface StoredArtifact {
   reference: string;
-  kind: 'app' | 'runtime' | 'wasm' | 'unknown';
+  kind: ArtifactKind | 'unknown';
   /** The manifest's digest. */
   digest: string;
   /** Bytes of every blob it keeps (manifest, config, layers), shared ones included. */

@@ -3,18 +3,20 @@ import type { ImageManifest } from '../oci/content.js';
 import { MediaType } from '../oci/media-types.js';
 
 /** The artifacts fabricks knows, told apart by their config media type. */
-export type ArtifactKind = 'app' | 'runtime' | 'wasm';
+export type ArtifactKind = 'app' | 'runtime' | 'wasm' | 'wheel';
 
 const KINDS: Record<string, ArtifactKind> = {
   [MediaType.appConfig]: 'app',
   [MediaType.runtimeConfig]: 'runtime',
   [MediaType.wasmConfig]: 'wasm',
+  [MediaType.wheelConfig]: 'wheel',
 };
 
 const NAMES: Record<ArtifactKind, string> = {
   app: `a fabricks app (${MediaType.appConfig})`,
   runtime: `a fabricks runtime (${MediaType.runtimeConfig})`,
   wasm: `a Wasm component (${MediaType.wasmConfig})`,
+  wheel: `a Python wheel fabricks built for WebAssembly (${MediaType.wheelConfig})`,
 };
 
 export function artifactKind(manifest: ImageManifest): ArtifactKind | undefined {
@@ -36,6 +38,7 @@ export function requireKind(manifest: ImageManifest, where: string, accepted: Ar
 
 function defaultHint(kind: ArtifactKind | undefined): string | undefined {
   if (kind === 'runtime') return 'run or push an app built on it, or name it in [from] image';
+  if (kind === 'wheel') return 'it is shared by builds that name its repository ([source] wheels, --wheels, FABRICKS_WHEELS); it is not an app';
   if (kind === 'wasm') return 'it is a single-component Wasm artifact: fabricks pull -o app.wasm fetches it, fabricks run runs it';
   return undefined;
 }

@@ -11,6 +11,8 @@ import { readLock } from '../config/lock.js';
 import type { Context } from '../home/context.js';
 import { createdTime } from '../artifact/app.js';
 import { resolveRuntime } from '../runtimes/resolve.js';
+import type { BuiltDependency } from '../runtimes/kind.js';
+import { wheelSharing, type WheelSharingFlags } from '../config/wheel-sharing.js';
 import { BuildCache, type BuildRecord } from './cache.js';
 import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
@@ -29,16 +31,25 @@ export interface BuildResult {
   component: { path: string; digest: Digest; size: number };
   /** True when the build was answered from the cache: nothing was bundled, generated or composed. */
   cached: boolean;
+  /** Dependencies built for the runtime from source (Python's native wheels), when there are any. */
+  built?: BuiltDependency[];
+}
+
+/** What a command may add to the project's settings for one build. */
+export interface BuildOptions {
+  /** --wheels, --no-wheels, --push-wheels (config/wheel-sharing.ts). */
+  wheels?: WheelSharingFlags;
 }
 
 /** Read, resolve, plan (pure), apply (the only step that writes). */
-export async function build(projectDir: string, ctx: Context): Promise<BuildResult> {
+export async function build(projectDir: string, ctx: Context, options: BuildOptions = {}): Promise<BuildResult> {
   const config = await loadProject(projectDir);
+  const wheels = wheelSharing({ file: config.file, wheels: config.source.wheels }, options.wheels);
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);
   const resolved = await resolveRuntime(config, lock, ctx);
   const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
-  const dependencies = await resolved.kind.dependencies?.({ config, runtime: resolved, lock, ctx });
+  const dependencies = await resolved.kind.dependencies?.({ config, runtime: resolved, lock, ctx, wheels });
   if (dependencies) files.push(...dependencies.files);
   // compiled dependencies make the app's runtime a variant of the resolved one; the lock pins the resolved one
   const runtime = dependencies?.runtime ? { ...resolved, ...dependencies.runtime } : resolved;
@@ -82,6 +93,7 @@ export async function build(projectDir: string, ctx: Context): Promise<BuildResu
     module: applied.module,
     component: { path: outputPath(config), ...applied.component },
     cached: plan.cached,
+    ...(dependencies?.built ? { built: dependencies.built } : {}),
   };
 }
 

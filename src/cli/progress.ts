@@ -26,6 +26,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `resolving the Python dependencies in ${e.subject} with pip ...`;
         case 'native-build':
           return `building ${e.subject} for WebAssembly from its source distribution (once per machine; seconds for a small C extension, about a minute for a small Rust extension, 3 for pydantic-core) ...`;
+        case 'native-push':
+          return `pushing the wheel of ${e.subject} to ${e.tool ?? 'the repository'} ...`;
         case 'transpile':
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
         case 'compile':
@@ -49,6 +51,10 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
         case 'native-build':
           return `built ${e.subject}: ${bytes(e.size ?? 0)} (${ms(e.ms)})`;
+        case 'native-pull':
+          return `took ${e.subject} built elsewhere: ${bytes(e.size ?? 0)}, ${short(e.digest ?? '')} (${ms(e.ms)}; no Rust build here)`;
+        case 'native-push':
+          return `shared ${e.subject}: ${bytes(e.size ?? 0)}, ${short(e.digest ?? '')} (${ms(e.ms)})`;
         case 'recompose':
           return `recomposed the component; its digest ${short(e.digest ?? '')} is the one recorded at build time (${ms(e.ms)})`;
         default:
@@ -60,6 +66,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
       if (e.code === 'widened') return `widened: ${e.subject} (${e.detail})`;
       if (e.code === 'wide-mount') return `warning: mount ${e.subject}: ${e.detail}`;
       if (e.code === 'native-left-out') return `warning: ${e.subject}: ${e.detail}`;
+      if (e.code === 'wheel-share') return `warning: ${e.subject}: ${e.detail}`;
       return `note: ${e.subject}: ${e.detail}${e.code === 'not-reproducible' ? '; this build will not be byte-reproducible' : ''}`;
     case 'retry':
       return `registry ${e.registry}: ${e.what} failed (${e.reason}); trying again in ${ms(e.waitMs)} (${e.attempt + 1} of ${e.attempts})`;

@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { FabricksError } from '../util/errors.js';
 import { parseReference, type Reference } from '../oci/reference.js';
+import { repositoryProblem } from './wheel-sharing.js';
 import { closest } from './suggest.js';
 import { MAX_PATTERN_LENGTH, patternEscapes } from './glob.js';
 import { parseCapabilities, type ProjectCapabilities } from './capabilities.js';
@@ -31,6 +32,8 @@ export interface ProjectConfig {
     strictBuiltins: boolean;
     /** Python: a compiled package only an optional feature needs, which cannot be built, is a build error, not left out. */
     strictNative: boolean;
+    /** Python: the OCI repository (registry/repository) where wheels built for the runtime are shared (config/wheel-sharing.ts). */
+    wheels?: string;
   };
   capabilities: ProjectCapabilities;
   /** `[limits]` as declared (what is not declared takes fabricks run's defaults). */
@@ -48,7 +51,7 @@ type Table = Record<string, unknown>;
 const SCHEMA: Record<string, Record<string, 'string' | 'int' | 'bool' | 'string[]' | 'int[]' | Record<string, string>>> = {
   package: { name: 'string', version: 'string' },
   from: { image: 'string' },
-  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]', 'strict-builtins': 'bool', 'strict-native': 'bool' },
+  source: { path: 'string', entrypoint: 'string', include: 'string[]', exclude: 'string[]', 'strict-builtins': 'bool', 'strict-native': 'bool', wheels: 'string' },
   capabilities: {
     network: { listen: 'int[]', connect: 'string[]' },
     env: { allow: 'string[]', set: 'string-table' },
@@ -173,6 +176,11 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     }
   }
 
+  if (typeof source.wheels === 'string') {
+    const why = repositoryProblem(source.wheels);
+    if (why) problems.add('[source] wheels', `"${source.wheels}" ${why}`);
+  }
+
   const capabilities = parseCapabilities(doc.capabilities, dir, (field, message) => problems.add(field, message));
   const limits = parseLimits(doc.limits, (field, message) => problems.add(field, message));
 
@@ -186,7 +194,7 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
     name,
     version,
     from: { image: from.image as string, reference: reference! },
-    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude, strictBuiltins: source['strict-builtins'] === true, strictNative: source['strict-native'] === true },
+    source: { path: sourcePath, dir: sourceDir, entrypoint, include, exclude, strictBuiltins: source['strict-builtins'] === true, strictNative: source['strict-native'] === true, ...(typeof source.wheels === 'string' ? { wheels: source.wheels } : {}) },
     capabilities,
     limits,
   };

@@ -9,6 +9,9 @@ export const MediaType = {
   /** The CNCF Wasm OCI layout: one component, for tools that take only that (wkg, wash). */
   wasmConfig: 'application/vnd.wasm.config.v0+json',
   wasmLayer: 'application/wasm',
+  /** A Python wheel fabricks built for the runtime (a native extension), shared through a registry. */
+  wheelConfig: 'application/vnd.fabricks.wheel.config.v1+json',
+  wheelLayer: 'application/vnd.fabricks.wheel.v1+zip',
 } as const;
 
 export const Annotation = {
@@ -17,4 +20,9 @@ export const Annotation = {
   refName: 'org.opencontainers.image.ref.name',
   runtime: 'fabricks.runtime',
   entrypoint: 'fabricks.entrypoint',
+  /** A shared wheel's inputs: the distribution, its version, the sdist's sha256 and the toolchain (the runtime is `runtime`). */
+  wheelPackage: 'fabricks.wheel.package',
+  wheelVersion: 'fabricks.wheel.version',
+  wheelSdist: 'fabricks.wheel.sdist-sha256',
+  wheelToolchain: 'fabricks.wheel.toolchain',
 } as const;

@@ -5,6 +5,7 @@ import type { LockFile, LockSection } from '../config/lock.js';
 import type { PackedFile } from '../compose/module-layer.js';
 import type { Context } from '../home/context.js';
 import type { Reporter } from '../util/progress.js';
+import type { WheelSharing } from '../config/wheel-sharing.js';
 
 /** A file of the project as the builder read it. */
 export interface ReadFile {
@@ -30,6 +31,21 @@ export interface Dependencies {
    * that holds compiled dependencies (Python's native extensions). fabricks.lock still pins the base.
    */
   runtime?: { reference: string; name: string; layer: Descriptor };
+  /** The dependencies built for the runtime from source (Python's native extensions), and where each came from. */
+  built?: BuiltDependency[];
+}
+
+/** A dependency built for the runtime from source: its wheel, and whether it came from this machine's cache, a build here, or the repository that shares them. */
+export interface BuiltDependency {
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+  from: 'cache' | 'built' | 'pulled';
+  /** The repository's tag it was pulled from. */
+  pulledFrom?: string;
+  /** What pushing it did (with pushing allowed): sent, already there, or failed (a warning said why). */
+  pushed?: 'sent' | 'present' | 'failed';
 }
 
 /** The runtime an app is built on, as far as a runtime kind needs it. */
@@ -81,7 +97,7 @@ export interface RuntimeKind {
   /** Entrypoint file extensions its runtimes run. */
   extensions: string[];
   /** The dependencies a project declares, pinned in fabricks.lock and fetched; none when it declares none. */
-  dependencies?(project: { config: ProjectConfig; runtime: BuildTarget; lock: LockFile | undefined; ctx: Context }): Promise<Dependencies | undefined>;
+  dependencies?(project: { config: ProjectConfig; runtime: BuildTarget; lock: LockFile | undefined; ctx: Context; wheels?: WheelSharing | undefined }): Promise<Dependencies | undefined>;
   /** The files the module layer holds, made from the project's files (and its dependencies'). */
   pack(project: { config: ProjectConfig; files: ReadFile[]; reporter: Reporter }): Promise<Packed>;
   /** Checks the packed files at build time (runs beside composition); throws what it finds. */

@@ -11,6 +11,10 @@ export type Step =
   | 'dependencies'
   /** Building a compiled Python dependency for WebAssembly from its source distribution (subject: name and version; size: the wheel). */
   | 'native-build'
+  /** Taking such a wheel, built elsewhere, from the repository that shares them (subject: name and version; tool: the reference; digest, size: the wheel). */
+  | 'native-pull'
+  /** Pushing a wheel built here to that repository (as native-pull). */
+  | 'native-push'
   /** Generating the module layer (digest, size). */
   | 'pack'
   /** Composing runtime and module with wac (digest, size of the component). */
@@ -39,7 +43,7 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine' | 'unavailable-builtin' | 'native-left-out' | 'native-cast'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine' | 'unavailable-builtin' | 'native-left-out' | 'native-cast' | 'wheel-share' | 'wheel-missing'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }

@@ -7,10 +7,11 @@ import { LOCK_FILE, lockDisplayPath, type LockFile, type LockSection } from '../
 import { readPythonRequirements, type PythonRequirements } from './requirements.js';
 import type { ProjectConfig } from '../../config/project.js';
 import type { Context } from '../../home/context.js';
-import type { BuildTarget, Dependencies } from '../kind.js';
+import type { BuildTarget, BuiltDependency, Dependencies } from '../kind.js';
+import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
-import { nativeWheel, pinSdist, unsupported, type NativePin } from './native.js';
+import { nativeWheel, pinSdist, unsupported, type NativePin, type WheelShare } from './native.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -62,18 +63,20 @@ export interface PythonDependencies {
   files: Array<{ path: string; abs: string; size: number; bytes: Uint8Array }>;
   /** The compiled dependencies' extension modules, for the runtime variant (paths under native/); empty when there are none. */
   native: RuntimeExtras;
+  /** Their wheels, and where each came from. */
+  built: BuiltDependency[];
 }
 
 /** A Python project's requirements, pinned and fetched; none when it declares none. */
-export async function projectDependencies(config: ProjectConfig, runtime: BuildTarget, lock: LockFile | undefined, ctx: Context): Promise<Dependencies | undefined> {
+export async function projectDependencies(config: ProjectConfig, runtime: BuildTarget, lock: LockFile | undefined, ctx: Context, wheels?: WheelSharing): Promise<Dependencies | undefined> {
   const requirements = await readPythonRequirements(config.source.dir, config.dir);
   if (!requirements) return undefined;
   // the runtime's CPython version: python:3.14 gives 3.14
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
   const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
-  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal, { strictNative: config.source.strictNative });
-  const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)] };
+  const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal, { strictNative: config.source.strictNative, ...(wheels ? { share: { sharing: wheels, ctx } } : {}) });
+  const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)], ...(deps.built.length ? { built: deps.built } : {}) };
   if (deps.native.length) {
     const { nativeRuntime } = await import('./native-runtime.js');
     result.runtime = await nativeRuntime(runtime, deps.native, config, ctx);
@@ -141,7 +144,7 @@ export async function pythonDependencies(
   dirs: { wheels: string; native: string },
   reporter: Reporter,
   signal?: AbortSignal,
-  options: { strictNative?: boolean } = {},
+  options: { strictNative?: boolean; share?: WheelShare } = {},
 ): Promise<PythonDependencies> {
   const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
@@ -157,6 +160,7 @@ export async function pythonDependencies(
     }
     const files = [];
     const native: RuntimeExtras = [];
+    const built: BuiltDependency[] = [];
     // the unzipper loads only for a project that has dependencies
     const { unzipSync } = pins.length ? await import('fflate') : { unzipSync: undefined };
     const out: Pin[] = [];
@@ -180,7 +184,16 @@ export async function pythonDependencies(
         continue;
       }
       if (isNative(pin)) {
-        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal);
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+        built.push({
+          name: pin.name,
+          version: pin.version,
+          digest: wheel.digest,
+          size: wheel.bytes.length,
+          from: wheel.via,
+          ...(wheel.shared ? { pulledFrom: wheel.shared } : {}),
+          ...(wheel.pushed ? { pushed: wheel.pushed } : {}),
+        });
         // extension modules go into the runtime variant (componentize-py links them); the rest into the layer
         for (const f of wheelFiles(pin, wheel.path, wheel.bytes, unzipSync!)) {
           if (f.path.endsWith('-wasm32-wasi.so')) native.push([`native/${f.path.slice(PACKAGES_ROOT.length + 1)}`, f.bytes]);
@@ -196,7 +209,7 @@ export async function pythonDependencies(
     if (leftOut.length) files.push(leftOutFile(leftOut));
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     native.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return { lock: { requirements: digest, packages: out }, files, native };
+    return { lock: { requirements: digest, packages: out }, files, native, built };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -8,6 +8,10 @@ import { writeAtomic } from '../../util/atomic.js';
 import type { WheelTarget } from '../../tools/pip.js';
 import { narrowingCasts, type NarrowingCast } from './native-casts.js';
 import { classifySdist, crossWheelEntries, distName, wheelEntries, wheelTag, type SdistKind, type WheelEntry } from './native-wheel.js';
+import type { WheelIdentity } from '../../artifact/wheel.js';
+import type { WheelSharing } from '../../config/wheel-sharing.js';
+import type { Context } from '../../home/context.js';
+import type { PushOutcome } from './wheel-share.js';
 
 /**
  * Python dependencies with compiled code and no pure-Python wheel: built from their source
@@ -27,12 +31,18 @@ export interface NativePin {
   sha256: string;
 }
 
-/** A built wheel: its file (in the native cache) and digest. */
+/** A built wheel: its file (in the native cache) and digest, and where it came from. */
 export interface NativeWheel {
   pin: NativePin;
   path: string;
   bytes: Uint8Array;
   digest: string;
+  /** This machine's cache, a build here, or the repository that shares wheels. */
+  via: 'cache' | 'built' | 'pulled';
+  /** The reference it was pulled from. */
+  shared?: string;
+  /** What pushing it to that repository did, when pushing is allowed. */
+  pushed?: PushOutcome;
 }
 
 /** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
@@ -79,86 +89,135 @@ async function extractSdist(file: string, into: string, pin: { name: string; ver
 }
 
 /**
- * The cache key of a built wheel: the sdist's bytes, the toolchain that builds its kind, and the
- * runtime's CPython. Which kind an sdist is shows only once it is unpacked, so a lookup tries the
- * key of each toolchain (a new C toolchain leaves built Rust wheels valid).
+ * The action key of a built wheel: the sdist's bytes, the toolchains, and the runtime's CPython.
+ * Which toolchain an sdist needs shows only once it is unpacked, so the key names both: one key
+ * per sdist, for this machine's cache and a shared repository's tag alike.
  */
-async function wheelKey(pin: NativePin, target: WheelTarget, kind: 'pyo3' | 'setuptools'): Promise<string> {
-  const toolchain =
-    kind === 'pyo3' ? (await import('../../tools/cargo-wasm.js')).NATIVE_TOOLCHAIN.id : (await import('../../tools/clang-wasm.js')).C_TOOLCHAIN.id;
-  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain, python: target.pythonVersion })));
+async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
+  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: await toolchainId(), python: target.pythonVersion })));
+}
+
+async function toolchainId(): Promise<string> {
+  const [{ NATIVE_TOOLCHAIN }, { C_TOOLCHAIN }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('../../tools/clang-wasm.js')]);
+  return `${NATIVE_TOOLCHAIN.id} | ${C_TOOLCHAIN.id}`;
+}
+
+/** What the wheel is keyed by, as a shared wheel's tag and annotations name it (artifact/wheel.ts). */
+async function wheelIdentity(pin: NativePin, target: WheelTarget): Promise<WheelIdentity> {
+  return {
+    package: pin.name,
+    version: pin.version,
+    sdistSha256: pin.sha256,
+    toolchain: await toolchainId(),
+    runtime: `python:${target.pythonVersion}`,
+    key: await wheelKey(pin, target),
+    file: nativeWheelName(pin, target),
+  };
 }
 
 export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
 
+/** The repository that shares built wheels (config/wheel-sharing.ts), and the context to reach it. */
+export interface WheelShare {
+  sharing: WheelSharing;
+  ctx: Context;
+}
+
 /**
  * The wheel of a compiled dependency built for the runtime: from the native cache when it holds
- * one for this key, else built (one build at a time per cache: cargo's target folder is shared,
- * so the standard library for the target is built once) and written into the cache atomically.
+ * one for this key; else from the repository that shares wheels, when one is named; else built
+ * (one build at a time per cache: cargo's target folder is shared, so the standard library for
+ * the target is built once). Either way it enters the cache atomically. With pushing allowed, a
+ * wheel the repository lacks is pushed afterwards; sharing only ever warns.
  */
 export async function nativeWheel(
-  pin: NativePin,
+  pin: NativePin & { built?: string },
   requiredBy: string[] | undefined,
   target: WheelTarget,
   dirs: { cache: string; sdists: string },
   reporter: Reporter,
   signal?: AbortSignal,
+  share?: WheelShare,
 ): Promise<NativeWheel> {
-  const keys = { pyo3: await wheelKey(pin, target, 'pyo3'), setuptools: await wheelKey(pin, target, 'setuptools') };
-  const wheelPath = (key: string) => join(dirs.cache, key, nativeWheelName(pin, target));
-  // what the build found that traps at run time is said on every build that uses the wheel
-  const noteCasts = (casts: NarrowingCast[]) => {
-    if (!casts.length) return;
-    const shown = casts.slice(0, 5).map((c) => `${c.at} (${c.from} as ${c.to})`);
-    reporter({
-      event: 'note',
-      code: 'native-cast',
-      subject: `${pin.name} ${pin.version}`,
-      detail: `its C code casts ${casts.length} function${casts.length === 1 ? '' : 's'} to a pointer type with more parameters, which traps under WebAssembly when CPython calls it: ${shown.join('; ')}${casts.length > 5 ? '; ...' : ''}`,
+  const id = await wheelIdentity(pin, target);
+  const path = join(dirs.cache, id.key, id.file);
+  const cached = async (): Promise<NativeWheel | undefined> => {
+    const bytes = await readFile(path).catch(() => undefined);
+    return bytes ? { pin, path, bytes, digest: sha256(bytes), via: 'cache' } : undefined;
+  };
+  let wheel = await cached();
+  if (!wheel) {
+    await mkdir(dirs.cache, { recursive: true });
+    wheel = await withFileLock(join(dirs.cache, 'build.lock'), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
+      onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }),
+      signal,
     });
-  };
-  const cached = async () => {
-    for (const path of [wheelPath(keys.pyo3), wheelPath(keys.setuptools)]) {
-      const bytes = await readFile(path).catch(() => undefined);
-      if (!bytes) continue;
-      const info = await readFile(join(dirname(path), 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
-      noteCasts(info.casts ?? []);
-      return { pin, path, bytes, digest: sha256(bytes) };
-    }
-    return undefined;
-  };
-  const hit = await cached();
-  if (hit) return hit;
-  await mkdir(dirs.cache, { recursive: true });
-  return withFileLock(
-    join(dirs.cache, 'build.lock'),
-    async () => {
-      const again = await cached();
-      if (again) return again;
-      const scratch = await mkdtemp(join(dirs.cache, '.build-'));
-      try {
-        const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
-        const started = Date.now();
-        const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
-        // the entry appears whole: written in the scratch folder, then renamed into place
-        const ready = join(scratch, 'entry');
-        await mkdir(ready);
-        await writeFile(join(ready, nativeWheelName(pin, target)), built.wheel);
-        await writeFile(join(ready, 'build.json'), JSON.stringify({ package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length }, null, 1));
-        const entry = join(dirs.cache, keys[built.kind]);
-        const path = wheelPath(keys[built.kind]);
-        await rm(entry, { recursive: true, force: true });
-        await rename(ready, entry);
-        const digest = sha256(built.wheel);
-        done({ digest, size: built.wheel.length });
-        noteCasts(built.casts);
-        return { pin, path, bytes: built.wheel, digest };
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
+  }
+  // what the build found that traps at run time is said on every build that uses the wheel
+  const record = await readFile(join(dirs.cache, id.key, 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
+  noteCasts(pin, record.casts ?? [], reporter);
+  if (share?.sharing.push && wheel.via !== 'pulled') {
+    const { pushSharedWheel } = await import('./wheel-share.js');
+    return { ...wheel, pushed: await pushSharedWheel(share.sharing, id, wheel.bytes, share.ctx) };
+  }
+  return wheel;
+}
+
+/** A note for the casts a C extension's build found, which trap when CPython calls them. */
+function noteCasts(pin: NativePin, casts: NarrowingCast[], reporter: Reporter): void {
+  if (!casts.length) return;
+  const shown = casts.slice(0, 5).map((c) => `${c.at} (${c.from} as ${c.to})`);
+  reporter({
+    event: 'note',
+    code: 'native-cast',
+    subject: `${pin.name} ${pin.version}`,
+    detail: `its C code casts ${casts.length} function${casts.length === 1 ? '' : 's'} to a pointer type with more parameters, which traps under WebAssembly when CPython calls it: ${shown.join('; ')}${casts.length > 5 ? '; ...' : ''}`,
+  });
+}
+
+/** With the cache's build lock held: the wheel from the sharing repository when it has it, else built here; written into the cache. */
+async function pullOrBuild(
+  pin: NativePin & { built?: string },
+  id: WheelIdentity,
+  requiredBy: string[] | undefined,
+  target: WheelTarget,
+  dirs: { cache: string; sdists: string },
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+  share: WheelShare | undefined,
+): Promise<NativeWheel> {
+  const entry = join(dirs.cache, id.key);
+  const path = join(entry, id.file);
+  const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+  try {
+    if (share) {
+      const { pullSharedWheel } = await import('./wheel-share.js');
+      const pulled = await pullSharedWheel(share.sharing, id, pin.built, share.ctx);
+      if (pulled) {
+        await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
+        return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
       }
-    },
-    { onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }), signal },
-  );
+    }
+    const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
+    const started = Date.now();
+    const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+    await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
+    const digest = sha256(built.wheel);
+    done({ digest, size: built.wheel.length });
+    return { pin, path, bytes: built.wheel, digest, via: 'built' };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A cache entry appears whole: the wheel and its record written in the scratch folder, then renamed into place. */
+async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: Record<string, unknown>): Promise<void> {
+  const ready = join(scratch, 'entry');
+  await mkdir(ready);
+  await writeFile(join(ready, file), wheel);
+  await writeFile(join(ready, 'build.json'), JSON.stringify(record, null, 1));
+  await rm(entry, { recursive: true, force: true });
+  await rename(ready, entry);
 }
 
 type Built = { wheel: Uint8Array; extensionSize: number; kind: 'pyo3' | 'setuptools'; casts: NarrowingCast[] };

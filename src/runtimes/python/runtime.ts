@@ -7,7 +7,7 @@ export const python: RuntimeKind = {
   language: 'python',
   extensions: ['.py'],
   // the wheel and engine code loads only for a project that needs it
-  dependencies: async ({ config, runtime, lock, ctx }) => (await import('./dependencies.js')).projectDependencies(config, runtime, lock, ctx),
+  dependencies: async ({ config, runtime, lock, ctx, wheels }) => (await import('./dependencies.js')).projectDependencies(config, runtime, lock, ctx, wheels),
   // the runtime imports the files from the layer as they are
   pack: async ({ files }) => ({ files: files.map((f) => ({ path: f.path, bytes: f.bytes })), external: [] }),
   check: async ({ config, runtime, files, ctx }) => (await import('./check.js')).checkProject(config, runtime, files, ctx),
