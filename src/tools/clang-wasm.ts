@@ -32,7 +32,7 @@ const toolsDir = () => process.env.FABRICKS_TOOLS_DIR || join(process.env.XDG_CA
 export const pythonInclude = (pythonVersion: string) => join(toolsDir(), `cpython-${C_TOOLCHAIN.cpythonVersion}-wasm32-wasi`, 'include', `python${pythonVersion}`);
 
 const INSTALL_HINT =
-  'install the pinned toolchain: npm run setup (or scripts/install-c-toolchain), which runs apt-get install clang-22 lld-22 libclang-rt-22-dev-wasm32 libc++-22-dev-wasm32 libc++abi-22-dev-wasm32 wasi-libc on Debian 12, and makes CPython 3.14.0\'s headers for wasm32-wasi from the copy of its source that FABRICKS_CPYTHON_SOURCE names (no package registry serves them)';
+  'install the pinned toolchain: npm run setup (or scripts/install-c-toolchain), which runs apt-get install clang-22 lld-22 libclang-rt-22-dev-wasm32 libc++-22-dev-wasm32 libc++abi-22-dev-wasm32 wasi-libc on Debian 12, and makes CPython 3.14.0\'s headers for wasm32-wasi from its source, which go mod download fetches through the Go module proxy (or FABRICKS_CPYTHON_SOURCE names)';
 
 /** The toolchain is there; else TOOL_MISSING saying how to install it. */
 export async function ensureCToolchain(pythonVersion: string): Promise<void> {
