@@ -1,5 +1,5 @@
 import { cp, mkdtemp, access, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -40,6 +40,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // but cargo's compiled crates are shared, so the target's standard library and a crate that two
   // tests build (rpds-py) compile once per run.
   process.env.FABRICKS_NATIVE_CARGO_TARGET = join(runDir, 'native-cargo-target');
+  // The tests that only use built wheels (the official SDK, the Python corpus) share one cache of
+  // them that outlives the run, as the npm corpus's packages do: a wheel's key is its sdist's
+  // bytes and the toolchain, so a kept one is always right, and pydantic-core (minutes of Rust)
+  // is built once per machine, not once per file and run.
+  process.env.FABRICKS_TEST_NATIVE_CACHE ??= join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabricks-test-native');
   const home = await mkdtemp(join(runDir, 'fabricks-test-home-'));
   for (const runtime of ['node', 'python']) {
     await promisify(execFile)(process.execPath, ['bin/fabricks.js', 'runtime', 'build', runtime, '-q'], {
