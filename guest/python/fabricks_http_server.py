@@ -88,6 +88,10 @@ def _read_body(request) -> bytes:
         except Err as e:
             if isinstance(e.value, streams.StreamError_Closed):
                 break
+            # the child stream before its body, now: left to the collector, the body may go
+            # first, which traps ("resource has children") in a later request
+            stream.__exit__(None, None, None)
+            body.__exit__(None, None, None)
             raise ConnectionResetError("reading the request body failed") from None
     stream.__exit__(None, None, None)
     ht.IncomingBody.finish(body).__exit__(None, None, None)

@@ -155,7 +155,20 @@ export async function pythonDependencies(
   try {
     if (!pins) {
       const done = startStep(reporter, 'dependencies', displayPath(requirements.file));
-      ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal));
+      // an optional compiled package is built while resolving (its wheel is cached for what follows):
+      // one whose build fails is left out like one that cannot be built at all
+      const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<string | undefined> => {
+        try {
+          await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+          return undefined;
+        } catch (e) {
+          if (!(e instanceof FabricksError) || (e.code !== 'NATIVE_BUILD_FAILED' && e.code !== 'NATIVE_UNSUPPORTED')) throw e;
+          const why = /for WebAssembly(?: failed)?: (.*)$/s.exec(e.message.split('\n')[0]!)?.[1] ?? e.message;
+          const line = e.problems.find((l) => /error/i.test(l))?.trim();
+          return `its build for WebAssembly failed: ${why}${line ? ` (${line})` : ''}`;
+        }
+      };
+      ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild));
       done({ size: pins.length });
     }
     const files = [];
@@ -247,7 +260,14 @@ function requirementsDigest(r: PythonRequirements, target: WheelTarget): Digest 
  * that cannot be built fails the build, naming the chain that requires it, unless only an extra
  * brings it in (dependency-graph.ts): then it is left out, with what only it brought in.
  */
-async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir: string, scratch: string, signal?: AbortSignal): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
+async function resolvePins(
+  r: PythonRequirements,
+  target: WheelTarget,
+  cacheDir: string,
+  scratch: string,
+  signal: AbortSignal | undefined,
+  tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<string | undefined>,
+): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
   const { resolveRequirements } = await import('../../tools/pip.js');
@@ -263,7 +283,7 @@ async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir:
   }
   const wheelOf = (w: ReportedWheel) => decodeURIComponent(w.url.split('/').pop() ?? '');
   const pins: Pin[] = [];
-  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: string }> = [];
+  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: string; built?: boolean }> = [];
   for (const w of reported) {
     let wheel = wheelOf(w);
     let sha = w.sha256;
@@ -293,6 +313,7 @@ async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir:
   }
   // an optional package that needs one left out cannot work either (cryptography needs cffi)
   const left = new Map(optional.filter((o) => o.why).map((o) => [normalizeName(o.w.name), o]));
+  // and the others are built, each after the optional packages it requires (cffi before cryptography)
   for (let changed = true; changed; ) {
     changed = false;
     for (const o of optional) {
@@ -304,6 +325,18 @@ async function resolvePins(r: PythonRequirements, target: WheelTarget, cacheDir:
       left.set(normalizeName(o.w.name), o);
       changed = true;
     }
+    if (changed) continue;
+    const undecided = optional.filter((o) => !o.why && !o.built);
+    const names = new Set(undecided.map((o) => normalizeName(o.w.name)));
+    const next = undecided.find((o) => !graph.requiresAnyOf(o.w.name, new Set([...names].filter((n) => n !== normalizeName(o.w.name))))) ?? undecided[0];
+    if (!next) break;
+    next.built = true;
+    const why = await tryBuild(next.pin!, requiredBy.get(next.w.name));
+    if (why) {
+      next.why = why;
+      left.set(normalizeName(next.w.name), next);
+    }
+    changed = true;
   }
   for (const o of optional) {
     if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: o.why, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
