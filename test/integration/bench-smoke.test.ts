@@ -38,7 +38,8 @@ function runBench(script: string, resultsDir: string): Promise<{ status: number 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, script), '--smoke'], {
       cwd: repoRoot,
-      env: { ...process.env, FABRICKS_HOME: inject('fabricksHome'), BENCH_RESULTS_DIR: resultsDir, BENCH_SMOKE: '1' },
+      // the official SDK's wheels from the run's shared cache (bench:native keeps its own, empty)
+      env: { ...process.env, FABRICKS_HOME: inject('fabricksHome'), ...(process.env.FABRICKS_TEST_NATIVE_CACHE ? { FABRICKS_NATIVE_CACHE: process.env.FABRICKS_TEST_NATIVE_CACHE } : {}), BENCH_RESULTS_DIR: resultsDir, BENCH_SMOKE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
