@@ -14,7 +14,8 @@ import { parseTarget, resolveTarget, type Target } from './target.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent } from '../engine/process.js';
 import { parseReference } from '../oci/reference.js';
-import { findBuiltin } from '../runtimes/catalogue.js';
+import { Annotation } from '../oci/media-types.js';
+import { findBuiltin, kindOf } from '../runtimes/catalogue.js';
 
 export interface RunResult {
   /** The program's exit status. */
@@ -51,6 +52,7 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
   // fabricks' runtimes serve request after request on one instance; an unknown component is
   // not trusted to
   let reuseInstances = false;
+  let acceptLoop = false;
   // fabricks' JavaScript runtime stops short of the memory it cannot address (catalogue.ts)
   let memoryCap: number | undefined;
   // a fabricks app runs as its runtime layer with its module layer answering
@@ -66,6 +68,7 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
     caps = capabilitiesOf(app.config);
     declared = limitsOf(app.config);
     reuseInstances = true;
+    acceptLoop = kindOf(undefined, app.runtimeLayer.annotations?.[Annotation.runtime] ?? '').acceptLoop === true;
     const runtime = parseReference(app.config.runtime.reference);
     memoryCap = 'error' in runtime ? undefined : findBuiltin(runtime)?.memoryLimit;
     // host folders come from the user's own fabricks.toml, never from an artifact
@@ -92,7 +95,7 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
   const opts = { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: cachePolicy(home), extraRoots, ...(ctx.signal ? { signal: ctx.signal } : {}) };
   if (grants.listen) {
     // serving stops on Ctrl-C (SIGTERM), fabricks' own signal handling: it exits 130 (143)
-    await engine.serve(files[0]!, files[1], granted, { ...opts, name, ...grants.listen, reuseInstances });
+    await engine.serve(files[0]!, files[1], granted, { ...opts, name, ...grants.listen, reuseInstances, acceptLoop });
     return { status: ctx.signal?.reason === 'SIGTERM' ? 143 : 130 };
   }
   ctx.reporter({ event: 'step-start', step: 'run', subject: name });

@@ -63,6 +63,8 @@ export interface ServeOptions extends EngineOptions {
   port: number;
   /** Keep an instance from request to request (fabricks' own runtimes). */
   reuseInstances: boolean;
+  /** Offer the first instance the accept loop (its runtime's guest answers the offer). */
+  acceptLoop?: boolean;
 }
 
 type EngineMessage =
@@ -70,6 +72,7 @@ type EngineMessage =
   | { compiled: string; bytes: number; ms: number }
   | { serving: { address: string; port: number; concurrency: number } }
   | { request: { method: string; path: string; status: number; ms: number; error?: string } }
+  | { note: string }
   | { exit: EngineExit };
 
 interface EngineExit {
@@ -156,7 +159,7 @@ export class EngineProcess {
    * each request is reported as a `request` event. Resolves once the engine has stopped.
    */
   async serve(main: ComponentFile, source: ComponentFile | undefined, grants: Grants, opts: ServeOptions): Promise<void> {
-    const exit = await this.execute('serve', main, source, grants, opts, { listen: { host: opts.host, port: opts.port }, reuse_instances: opts.reuseInstances });
+    const exit = await this.execute('serve', main, source, grants, opts, { listen: { host: opts.host, port: opts.port }, reuse_instances: opts.reuseInstances, accept_loop: opts.acceptLoop === true });
     if (exit.no_handler) {
       throw new FabricksError('RUN_FAILED', `${opts.name} asks to listen, and its component does not export wasi:http/incoming-handler`, {
         hint: 'a JavaScript service serves with `export default { fetch(request) { ... } }` or addEventListener("fetch", ...); a Python one with a WSGI or ASGI `app`; or remove [capabilities.network] listen to run it as a command',
@@ -220,7 +223,8 @@ export class EngineProcess {
       } else if ('request' in message) {
         const r = message.request;
         opts.reporter({ event: 'request', method: r.method, path: r.path, status: r.status, ms: r.ms, ...(r.error ? { error: r.error } : {}) });
-      } else if ('exit' in message) exit = message.exit;
+      } else if ('note' in message) opts.reporter({ event: 'note', code: 'engine', subject: (opts as ServeOptions).name ?? 'the service', detail: message.note });
+      else if ('exit' in message) exit = message.exit;
     });
     const [code, signal] = await this.exited
       .catch((cause: unknown) => {

@@ -104,6 +104,12 @@ export interface RuntimeKind {
   check?(project: { config: ProjectConfig; runtime: BuildTarget; files: PackedFile[]; ctx: Context }): Promise<void>;
   /** How its runtimes are built; its code loads only when a built-in runtime is looked for or built. */
   builder(): Promise<RuntimeBuilder>;
+  /**
+   * Its guest can take the engine's accept loop when serving (crates/engine/src/accept.rs): one
+   * instance handles every request concurrently, as one Node process does, so sessions and
+   * streams held open work. Offered only to runtimes whose guest answers the offer.
+   */
+  acceptLoop?: boolean;
 }
 
 /** A runtime fabricks builds itself, from its guest sources. */

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fabricks, jsToml, repoRoot, testCertificates } from '../helpers.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { events, fabricks, jsToml, repoRoot, testCertificates } from '../helpers.js';
 import { lockedNodeModules } from '../example-deps.js';
 import { requestLog, serveProject, type Served } from '../serve-helpers.js';
 
@@ -205,6 +207,62 @@ describe('Node HTTP servers served through [capabilities.network] listen', () =>
     }
     expect((await requestLog(s, 4)).filter((e) => e.path === '/mcp' && e.method === 'POST').every((e) => e.status === 200 || e.status === 202)).toBe(true);
     await s.stop();
+  });
+
+  it("the MCP SDK's stateful Streamable HTTP sessions and legacy SSE transport on Express: sessions keep their state, streams stay open beside other requests", async () => {
+    const dir = await app('mcp-stateful.js', `[capabilities.network]\nlisten = [3000]`, 'node-http-mcp-stateful');
+    // fewer request slots than the streams held open below: an open stream does not hold one
+    const s = await serve(dir, ['--concurrency', '2']);
+    const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content[0]!.text;
+    const connect = async (transport: StreamableHTTPClientTransport | SSEClientTransport) => {
+      const client = new Client({ name: 'fabricks-test', version: '1.0.0' });
+      const logged: string[] = [];
+      let changed = 0;
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logged.push(String(n.params.data)));
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+      await client.connect(transport);
+      return { client, transport, logged, changed: () => changed };
+    };
+    const a = await connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`)));
+    const b = await connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`)));
+    const c = await connect(new SSEClientTransport(new URL(`${s.url}/sse`)));
+    try {
+      expect(a.client.getServerVersion()).toEqual({ name: 'stateful-demo', version: '1.0.0' });
+      // each session counts its own calls, whichever order they come in and however many at once
+      for (let round = 1; round <= 3; round++) {
+        const got = await Promise.all([a, b, c].map(({ client }) => client.callTool({ name: 'count', arguments: {} })));
+        expect(got.map(text)).toEqual([String(round), String(round), String(round)]);
+      }
+      // notifications sent while a call works arrive before its result, on the call's own stream
+      expect(text(await a.client.callTool({ name: 'progress', arguments: { steps: 2 } }))).toBe('done after 2');
+      expect(a.logged).toEqual(['step 1 of 2', 'step 2 of 2']);
+      expect(text(await c.client.callTool({ name: 'progress', arguments: { steps: 3 } }))).toBe('done after 3');
+      expect(c.logged).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
+      // a notification with no request to ride on goes out on the stream held open since initialize
+      expect(text(await b.client.callTool({ name: 'grow', arguments: {} }))).toBe('grew');
+      for (let i = 0; i < 50 && b.changed() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(b.changed()).toBe(1);
+      expect((await b.client.listTools()).tools.map((t) => t.name)).toContain('grown4');
+      expect(await (await fetch(`${s.url}/sessions`)).json()).toEqual({ opened: 3, streamable: 2, sse: 1 });
+      // a client ends its session with DELETE
+      await (a.transport as StreamableHTTPClientTransport).terminateSession();
+      await (b.transport as StreamableHTTPClientTransport).terminateSession();
+    } finally {
+      await Promise.all([a, b, c].map(({ client }) => client.close()));
+    }
+    // the Streamable HTTP sessions are gone; the SSE one ends when its stream closes
+    let sessions = { streamable: -1, sse: -1 };
+    for (let i = 0; i < 40 && (sessions.streamable !== 0 || sessions.sse !== 0); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      sessions = (await (await fetch(`${s.url}/sessions`)).json()) as typeof sessions;
+    }
+    expect(sessions).toMatchObject({ streamable: 0, sse: 0 });
+    expect(s.stderr()).toContain('stateful MCP server listening on 3000');
+    expect(await s.stop()).toBe(130);
+    // every request was logged, the streams too once they ended, and none failed
+    const log = events(s.stderr()).filter((e) => e.event === 'request') as unknown as Array<{ path: string; status: number }>;
+    expect(log.filter((e) => e.status >= 500)).toEqual([]);
+    expect(log.some((e) => e.path.startsWith('/sse'))).toBe(true);
   });
 
   it('listen() without [capabilities.network] listen is an EACCES error event naming the capability', async () => {

@@ -122,7 +122,7 @@ impl Host {
             table: ResourceTable::new(),
             wasi: b.build(),
             http: WasiHttpCtx::new(),
-            outgoing: Outgoing { policy: shared.policy.clone(), tls: shared.tls.clone(), denials: denials.clone() },
+            outgoing: Outgoing { policy: shared.policy.clone(), tls: shared.tls.clone(), denials: denials.clone(), bridge: None },
             env: job.env.clone(),
             denials,
             memory: MemoryLimit { max: job.limits.memory.map(|m| m as usize), ..Default::default() },

@@ -90,4 +90,7 @@ pub struct Job {
     /// fresh one for each (a component fabricks did not build).
     #[serde(default)]
     pub reuse_instances: bool,
+    /// Serving: offer the first instance the accept loop (accept.rs); it takes it or declines.
+    #[serde(default)]
+    pub accept_loop: bool,
 }

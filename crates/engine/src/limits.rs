@@ -28,6 +28,11 @@ pub fn start_ticker(engine: &Engine) {
 pub fn watch(store: &mut Store<Host>) {
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx| {
+        // the accept loop's instance has no deadline of its own; it is stopped when found stuck
+        if ctx.data().outgoing.bridge.as_ref().is_some_and(|b| b.killed()) {
+            ctx.data_mut().hit = Some(LimitHit::Timeout);
+            return Err(format_err!("the service stopped answering: it ran its own code for longer than a request may take"));
+        }
         if let Some(deadline) = ctx.data().deadline {
             if Instant::now() >= deadline {
                 ctx.data_mut().hit = Some(LimitHit::Timeout);

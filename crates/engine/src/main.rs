@@ -7,6 +7,7 @@
 //! `..`), outbound HTTP (policy.rs, outgoing.rs), variables, no sockets, no new links, and the
 //! limits of memory and time.
 
+mod accept;
 mod channel;
 mod compiled;
 mod host;

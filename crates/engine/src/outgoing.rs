@@ -5,6 +5,7 @@
 //! `internal-error` carrying the structured denial, which each runtime turns into its
 //! language's error (docs/host-protocol.md).
 
+use crate::accept::{AUTHORITY, Bridge};
 use crate::policy::{Denial, Policy, normalize_host};
 use http::uri::Scheme;
 use http_body_util::BodyExt;
@@ -24,6 +25,8 @@ pub struct Outgoing {
     pub policy: Arc<Policy>,
     pub tls: Arc<rustls::ClientConfig>,
     pub denials: Denials,
+    /// The accept loop's bridge, for the one instance that serves through it (accept.rs).
+    pub bridge: Option<Arc<Bridge>>,
 }
 
 /// The TLS configuration: the built-in roots, and those of `extra` PEM files.
@@ -70,6 +73,13 @@ impl WasiHttpHooks for Outgoing {
         options: Option<RequestOptions>,
         _fut: ResponseFuture,
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, ResponseFuture), Error>> + Send> {
+        if let Some(bridge) = self.bridge.clone().filter(|_| request.uri().host() == Some(AUTHORITY)) {
+            return Box::new(async move {
+                let response = bridge.call(request).await?;
+                let done: ResponseFuture = Box::new(async { Ok(()) });
+                Ok((response, done))
+            });
+        }
         let policy = self.policy.clone();
         let tls = self.tls.clone();
         let denials = self.denials.clone();

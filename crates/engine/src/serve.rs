@@ -7,13 +7,14 @@
 //! deadline) on its own task. Asked to stop, it stops accepting and lets the requests under
 //! way end and be logged, for at most `DRAIN`.
 
+use crate::accept::{self, Bridge, Mode};
 use crate::channel::Channel;
 use crate::host::{Host, LimitHit, Shared, Stdio};
 use crate::job::Job;
 use crate::limits;
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use serde_json::json;
@@ -87,6 +88,9 @@ struct Server {
     permits: Arc<Semaphore>,
     request_timeout: Option<Duration>,
     in_flight: Arc<InFlight>,
+    /// The accept loop's bridge, when the job offers it (accept.rs).
+    bridge: Option<Arc<Bridge>>,
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The requests handled at once when `[limits] concurrency` does not say: two per core, at
@@ -105,6 +109,22 @@ fn plain(status: u16, text: &str) -> hyper::Response<Body> {
 }
 
 impl Server {
+    /// What went wrong in a call to the guest, if anything.
+    fn failure(&self, result: &Result<()>, hit: Option<LimitHit>) -> Option<String> {
+        match (result, hit) {
+            (_, Some(LimitHit::Timeout)) => Some(match result {
+                Err(e) if self.bridge.as_ref().is_some_and(|b| b.killed()) => format!("{}", e.root_cause()),
+                _ => format!("the request took longer than its limit ({})", fmt_ms(self.request_timeout)),
+            }),
+            (_, Some(LimitHit::Memory)) => Some(format!("the instance reached its memory limit ({} MiB)", self.job.limits.memory.unwrap_or(0) >> 20)),
+            (Err(e), None) => Some(match e.downcast_ref::<I32Exit>() {
+                Some(exit) => format!("the service exited (status {}) while handling a request", exit.0),
+                None => format!("the service trapped: {}", e.root_cause()),
+            }),
+            (Ok(()), None) => None,
+        }
+    }
+
     async fn instance(&self) -> Result<Slot> {
         if let Some(slot) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(slot);
@@ -129,6 +149,15 @@ impl Server {
         let under_way = self.in_flight.enter();
         let method = request.method().to_string();
         let path = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        if names_bridge(&request) {
+            self.log(&method, &path, 400, started, Some(format!("{} is reserved for the engine", accept::AUTHORITY)));
+            return plain(400, "Bad Request");
+        }
+        if let Some(bridge) = self.bridge.clone() {
+            if bridge.settled().await == Mode::Loop {
+                return self.handle_in_loop(&bridge, request, started, under_way, method, path).await;
+            }
+        }
         let permit = match self.permits.clone().acquire_owned().await {
             Ok(p) => p,
             Err(_) => return plain(503, "Service Unavailable"),
@@ -175,16 +204,7 @@ impl Server {
                 },
                 None => call.await,
             };
-            let hit = slot.store.data().limit_hit();
-            let failure = match (&result, hit) {
-                (_, Some(LimitHit::Timeout)) => Some(format!("the request took longer than its limit ({})", fmt_ms(server.request_timeout))),
-                (_, Some(LimitHit::Memory)) => Some(format!("the instance reached its memory limit ({} MiB)", server.job.limits.memory.unwrap_or(0) >> 20)),
-                (Err(e), None) => Some(match e.downcast_ref::<I32Exit>() {
-                    Some(exit) => format!("the service exited (status {}) while handling a request", exit.0),
-                    None => format!("the service trapped: {}", e.root_cause()),
-                }),
-                (Ok(()), None) => None,
-            };
+            let failure = server.failure(&result, slot.store.data().limit_hit());
             if failure.is_none() && server.job.reuse_instances {
                 slot.store.data_mut().deadline = None;
                 server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
@@ -227,6 +247,190 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A request served by the accept loop: queued for the loop instance, answered when the guest
+    /// gives its head. Its limit covers the wait for the head; a body (an SSE stream) then flows
+    /// for as long as the guest writes it and the client reads it. A permit is held until then.
+    async fn handle_in_loop(self: Arc<Self>, bridge: &Arc<Bridge>, request: hyper::Request<hyper::body::Incoming>, started: Instant, under_way: Request, method: String, path: String) -> hyper::Response<Body> {
+        let permit = match self.permits.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return plain(503, "Service Unavailable"),
+        };
+        let (tx, rx) = oneshot::channel();
+        let id = bridge.enqueue(request, tx);
+        let answered = match self.request_timeout {
+            Some(t) => tokio::time::timeout_at((started + t).into(), rx).await.ok(),
+            None => Some(rx.await),
+        };
+        drop(permit);
+        match answered {
+            Some(Ok(response)) => {
+                let status = response.status().as_u16();
+                let server = self.clone();
+                let done = Box::new(move |error: Option<String>| {
+                    server.log(&method, &path, status, started, error);
+                    drop(under_way);
+                });
+                response.map(|b| Logged { inner: b, done: Some(done) }.boxed_unsync())
+            }
+            Some(Err(_)) => {
+                self.log(&method, &path, 500, started, Some("the service's instance ended before it answered".into()));
+                plain(500, "Internal Server Error")
+            }
+            None => {
+                bridge.forget(id);
+                // the guest has not called the bridge since this request came: it spins in its own code
+                if bridge.silent_since(started) {
+                    bridge.kill();
+                }
+                let why = format!("the request took longer than its limit ({})", fmt_ms(self.request_timeout));
+                self.log(&method, &path, 504, started, Some(why));
+                plain(504, "Gateway Timeout")
+            }
+        }
+    }
+
+    fn note(&self, text: String) {
+        self.channel.send(&json!({ "note": text }));
+    }
+}
+
+/// A request from outside that names the bridge's authority: never the guest's to see.
+fn names_bridge<B>(request: &hyper::Request<B>) -> bool {
+    let host = request.uri().host().map(str::to_string).or_else(|| request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(|h| h.split(':').next().unwrap_or("").to_string()));
+    host.is_some_and(|h| h.trim_end_matches('.').eq_ignore_ascii_case(accept::AUTHORITY))
+}
+
+/// A response body that reports its end: the request's log line is sent then.
+struct Logged {
+    inner: Body,
+    done: Option<Box<dyn FnOnce(Option<String>) + Send>>,
+}
+
+impl Logged {
+    fn finish(&mut self, error: Option<String>) {
+        if let Some(done) = self.done.take() {
+            done(error);
+        }
+    }
+}
+
+impl hyper::body::Body for Logged {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            std::task::Poll::Ready(None) => self.finish(None),
+            std::task::Poll::Ready(Some(Err(e))) => {
+                let why = format!("the response was cut: {e}");
+                self.finish(Some(why));
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        let error = if hyper::body::Body::is_end_stream(&self.inner) { None } else { Some("the client went away before the response ended".to_string()) };
+        self.finish(error);
+    }
+}
+
+/// How often the loop instance may end (trap, exit, limit) before the service is served
+/// request by request instead.
+const LOOP_RESTARTS: u32 = 5;
+
+/// Offers the accept loop to `first`'s instance with a `/start` request; while it serves, every
+/// request goes through the bridge. When it ends while serving goes on, another instance is
+/// offered it. An instance that declines (its app does not listen) joins the pool, app loaded.
+async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
+    let mut next = Some(first);
+    let mut ended = 0u32;
+    loop {
+        bridge.revive();
+        let mut slot = match next.take() {
+            Some(s) => s,
+            None => match server.instance().await {
+                Ok(s) => s,
+                Err(e) => {
+                    server.note(format!("no instance could be made for the service: {e:#}"));
+                    bridge.set_mode(Mode::Pool);
+                    return;
+                }
+            },
+        };
+        slot.store.data_mut().outgoing.bridge = Some(bridge.clone());
+        let (tx, rx) = oneshot::channel();
+        let prepared = (|| -> Result<_> {
+            let mut http = slot.store.data_mut().http();
+            let start = hyper::Request::builder()
+                .method("GET")
+                .uri(format!("http://{}/start", accept::AUTHORITY))
+                .header(hyper::header::HOST, accept::AUTHORITY)
+                .body(Empty::<Bytes>::new().map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} }))?;
+            Ok((http.new_incoming_request(Scheme::Http, start)?, http.new_response_outparam(tx)?))
+        })();
+        let Ok((req, out)) = prepared else {
+            bridge.set_mode(Mode::Pool);
+            return;
+        };
+        let task = tokio::spawn(async move {
+            let result = slot.proxy.wasi_http_incoming_handler().call_handle(&mut slot.store, req, out).await;
+            (result, slot)
+        });
+        // loading the app is bounded like a request
+        let startup = server.request_timeout.unwrap_or(Duration::from_secs(300));
+        let accepted = match tokio::time::timeout(startup, rx).await {
+            Ok(Ok(Ok(r))) => r.status() == 200 && r.headers().contains_key("fabricks-accept"),
+            _ => false,
+        };
+        if !accepted {
+            bridge.set_mode(Mode::Pool);
+            let task_abort = task.abort_handle();
+            match tokio::time::timeout(startup, task).await {
+                Ok(Ok((Ok(()), mut slot))) if slot.store.data().limit_hit().is_none() && server.job.reuse_instances => {
+                    slot.store.data_mut().outgoing.bridge = None;
+                    server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+                }
+                Ok(_) => {}
+                Err(_) => task_abort.abort(),
+            }
+            return;
+        }
+        bridge.set_mode(Mode::Loop);
+        let why = match task.await {
+            Ok((result, slot)) => server.failure(&result, slot.store.data().limit_hit()),
+            Err(e) => Some(format!("the service's task failed: {e}")),
+        };
+        bridge.set_mode(Mode::Starting);
+        bridge.fail_replies();
+        if *server.stop.borrow() {
+            bridge.set_mode(Mode::Pool);
+            return;
+        }
+        ended += 1;
+        let why = why.unwrap_or_else(|| "the service's handler returned".into());
+        if ended > LOOP_RESTARTS {
+            server.note(format!("the service's instance ended {ended} times ({why}); serving each request on an instance of its own from now on"));
+            bridge.set_mode(Mode::Pool);
+            return;
+        }
+        server.note(format!("the service's instance ended ({why}); starting another"));
+    }
+}
+
 fn fmt_ms(d: Option<Duration>) -> String {
     match d {
         Some(d) if d.as_millis() % 1000 == 0 => format!("{}s", d.as_secs()),
@@ -249,6 +453,8 @@ pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Sha
     let local = listener.local_addr()?;
     let concurrency = job.limits.concurrency.unwrap_or_else(default_concurrency).max(1);
     let request_timeout = job.limits.request_timeout_ms.map(Duration::from_millis);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let bridge = (job.accept_loop && job.reuse_instances).then(|| Arc::new(Bridge::new(stop_rx.clone())));
     let server = Arc::new(Server {
         job,
         engine,
@@ -259,16 +465,20 @@ pub async fn serve(job: Job, engine: Engine, pre: InstancePre<Host>, shared: Sha
         permits: Arc::new(Semaphore::new(concurrency)),
         request_timeout,
         in_flight: Arc::default(),
+        bridge: bridge.clone(),
+        stop: stop_rx.clone(),
     });
     // one instance made ahead, so the first request does not pay for it and a component that
     // cannot start is reported before anything is served
-    match server.instance().await {
-        Ok(slot) => server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot),
-        Err(e) => return Ok(json!({ "status": 1, "trap": format!("{e:?}") })),
+    match (server.instance().await, bridge) {
+        (Ok(slot), Some(bridge)) => {
+            tokio::spawn(run_loop(server.clone(), bridge, slot));
+        }
+        (Ok(slot), None) => server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot),
+        (Err(e), _) => return Ok(json!({ "status": 1, "trap": format!("{e:?}") })),
     }
     channel.send(&json!({ "serving": { "address": local.ip().to_string(), "port": local.port(), "concurrency": concurrency } }));
 
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let reader = channel.clone();
     std::thread::spawn(move || {
         // anything but a message (fabricks gone, or "stop") ends serving

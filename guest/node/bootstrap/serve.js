@@ -13,6 +13,8 @@ import { drop } from './resources.js';
 import { toRequest, writeResponse } from './http-messages.js';
 import { listeningHandler, startServing, whenListening } from './node-listen.js';
 import { rearmTimers, runDueTimers } from './timers.js';
+import { BRIDGE_AUTHORITY, acceptLoop } from './accept-loop.js';
+import { Fields, OutgoingBody, OutgoingResponse, ResponseOutparam } from './host.js';
 
 // A handler that never settles would leave the event loop empty, which aborts the instance; a
 // pending timer keeps it alive and answers 504 in the end.
@@ -70,8 +72,41 @@ async function respond(request, waitUntil) {
   return r;
 }
 
+function answer(out, status, headers = []) {
+  const res = new OutgoingResponse(Fields.fromList(headers));
+  res.setStatusCode(status);
+  const body = res.body();
+  ResponseOutparam.set(out, { tag: 'ok', val: res });
+  OutgoingBody.finish(body, undefined);
+}
+
+/**
+ * The engine offers the accept loop (accept-loop.js): taken once the app's Node server listens,
+ * declined (204) by an app that serves `export default { fetch }` or fails to load, which is
+ * then served one request per call.
+ */
+async function start(out) {
+  try {
+    await Promise.race([loadApp(), whenListening()]);
+  } catch (e) {
+    writeAll(stderrStream(), encoder.encode(formatError(e) + '\n'));
+  }
+  if (!listeningHandler()) {
+    answer(out, 204);
+    await runDueTimers();
+    return;
+  }
+  answer(out, 200, [['fabricks-accept', encoder.encode('1')]]);
+  await acceptLoop(listeningHandler);
+}
+
 export const incomingHandler = {
   handle(incoming, out) {
+    if (incoming.authority() === BRIDGE_AUTHORITY && incoming.pathWithQuery() === '/start') {
+      drop(incoming);
+      rearmTimers();
+      return start(out);
+    }
     return (async () => {
       rearmTimers();
       const pending = [];

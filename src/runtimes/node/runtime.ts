@@ -9,6 +9,7 @@ export const javascript: RuntimeKind = {
   // esbuild and the rest load only when something is packed
   pack: async ({ config, files, reporter }) => (await import('./pack.js')).bundledFiles(config, files, reporter),
   builder: async () => (await import('./build.js')).builder,
+  acceptLoop: true,
 };
 
 export const nodeRuntime: BuiltinRuntime = {
