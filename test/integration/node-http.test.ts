@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { cp, mkdtemp, symlink, writeFile } from 'node:fs/promises';
@@ -263,6 +263,42 @@ describe('Node HTTP servers served through [capabilities.network] listen', () =>
     const log = events(s.stderr()).filter((e) => e.event === 'request') as unknown as Array<{ path: string; status: number }>;
     expect(log.filter((e) => e.status >= 500)).toEqual([]);
     expect(log.some((e) => e.path.startsWith('/sse'))).toBe(true);
+  });
+
+  it('a Node server past its limits: a request that never answers gets 504 and the instance keeps its state; one that spins or exits gets 504/500 and a new instance takes over', async () => {
+    const dir = await app('faults.js', `[capabilities.network]\nlisten = [3000]`, 'node-http-faults');
+    const s = await serve(dir, ['--request-timeout', '1500ms']);
+    const get = async (path: string) => {
+      const r = await fetch(`${s.url}${path}`);
+      return `${r.status} ${await r.text()}`;
+    };
+    expect(await get('/count')).toBe('200 1');
+    // requests are handled at once on the one instance: a slow one does not hold the next
+    const slow = get('/slow');
+    expect(await get('/count')).toBe('200 2');
+    expect(await slow).toBe('200 slow');
+    expect(await get('/hang')).toMatch(/^504 /);
+    expect(await get('/count')).toBe('200 3');
+    // a spinning handler stops the instance (its state goes with it); the next request gets a new one
+    expect(await get('/spin')).toMatch(/^504 /);
+    // (a request the stuck instance had already taken would fail with it, as on a Node process that dies)
+    for (let i = 0; i < 50 && !s.stderr().includes('starting another'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await get('/count')).toBe('200 1');
+    expect(await get('/exit')).toMatch(/^500 /);
+    expect(await get('/count')).toBe('200 1');
+    // the engine's bridge is not reachable from outside
+    const bridged = await new Promise<number | undefined>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port: s.port, path: '/next', headers: { host: 'fabricks-serve.invalid' } }, (r) => {
+        r.resume();
+        resolve(r.statusCode);
+      }).on('error', reject);
+    });
+    expect(bridged).toBe(400);
+    expect(s.stderr()).toContain('ran its own code for longer than a request may take');
+    expect(s.stderr()).toContain('the service exited (status 1)');
+    // a response that ended is logged without an error
+    expect((await requestLog(s, 9)).filter((e) => e.path === '/count').every((e) => e.status === 200 && !e.error)).toBe(true);
+    expect(await s.stop()).toBe(130);
   });
 
   it('listen() without [capabilities.network] listen is an EACCES error event naming the capability', async () => {

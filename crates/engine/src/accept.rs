@@ -80,9 +80,10 @@ pub struct Bridge {
     replies: Mutex<HashMap<u64, Reply>>,
     next_id: AtomicU64,
     stop: watch::Receiver<bool>,
-    /// When the loop instance last called the bridge: a request that waits out its limit while
-    /// the guest has not called once since it arrived finds the instance stuck in its own code.
+    /// When the loop instance last called the bridge (see `probe`).
     last_seen: Mutex<Instant>,
+    /// `/gone` answers at once (an empty list) when set.
+    ping: AtomicBool,
     killed: AtomicBool,
     gone: Arc<Gone>,
 }
@@ -98,6 +99,7 @@ impl Bridge {
             next_id: AtomicU64::new(1),
             stop,
             last_seen: Mutex::new(Instant::now()),
+            ping: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             gone: Arc::default(),
         }
@@ -135,9 +137,18 @@ impl Bridge {
         self.replies.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, r| matches!(r, Reply::Head(_, false)));
     }
 
-    /// The guest has not called the bridge since `since`.
-    pub fn silent_since(&self, since: Instant) -> bool {
-        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) < since
+    /// Whether the loop instance's event loop still turns: `/gone` answers at once, and a guest
+    /// that is not stuck in its own code asks again within `grace`; one that does not is stopped.
+    /// (A request that waits out its limit says nothing by itself: it may wait on an API, while
+    /// others are served.)
+    pub async fn probe(&self, grace: std::time::Duration) {
+        let sent = Instant::now();
+        self.ping.store(true, Ordering::SeqCst);
+        self.gone.notify.notify_one();
+        tokio::time::sleep(grace).await;
+        if *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) < sent {
+            self.kill();
+        }
     }
 
     /// Stops the loop instance at its next epoch tick (it is spinning in its own code).
@@ -215,7 +226,7 @@ impl Bridge {
         let mut stop = self.stop.clone();
         loop {
             let ids: Vec<u64> = std::mem::take(&mut *self.gone.ids.lock().unwrap_or_else(|e| e.into_inner()));
-            if !ids.is_empty() {
+            if !ids.is_empty() || self.ping.swap(false, Ordering::SeqCst) {
                 let body = Full::new(Bytes::from(json!(ids).to_string())).map_err(|e: Infallible| match e {}).boxed_unsync();
                 return http::Response::builder().status(200).header("content-type", "application/json").body(body).expect("a valid response");
             }
@@ -235,7 +246,9 @@ impl Bridge {
             }
         }
         let (tx, rx) = mpsc::channel(8);
-        let Ok(response) = response.body(Streamed { rx, ended: false, id, gone: self.gone.clone() }.boxed_unsync()) else { return status(400) };
+        let left = response.headers_ref().and_then(|h| h.get(hyper::header::CONTENT_LENGTH)).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let streamed = Streamed { rx, ended: left == Some(0), left, id, gone: self.gone.clone() };
+        let Ok(response) = response.body(streamed.boxed_unsync()) else { return status(400) };
         if !first.is_empty() {
             let _ = tx.try_send(Chunk::Data(first));
         }
@@ -282,6 +295,9 @@ fn status(code: u16) -> http::Response<WasiBody> {
 struct Streamed {
     rx: mpsc::Receiver<Chunk>,
     ended: bool,
+    /// What a declared content-length leaves to come: hyper stops reading once it has all of it,
+    /// and such a response has ended, though its end marker was never read.
+    left: Option<u64>,
     id: u64,
     gone: Arc<Gone>,
 }
@@ -305,7 +321,15 @@ impl hyper::body::Body for Streamed {
             return Poll::Ready(None);
         }
         match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(Chunk::Data(b))) => Poll::Ready(Some(Ok(hyper::body::Frame::data(b)))),
+            Poll::Ready(Some(Chunk::Data(b))) => {
+                if let Some(left) = self.left.as_mut() {
+                    *left = left.saturating_sub(b.len() as u64);
+                    if *left == 0 {
+                        self.ended = true;
+                    }
+                }
+                Poll::Ready(Some(Ok(hyper::body::Frame::data(b))))
+            }
             Poll::Ready(Some(Chunk::End)) => {
                 self.ended = true;
                 Poll::Ready(None)

@@ -279,10 +279,8 @@ impl Server {
             }
             None => {
                 bridge.forget(id);
-                // the guest has not called the bridge since this request came: it spins in its own code
-                if bridge.silent_since(started) {
-                    bridge.kill();
-                }
+                let probed = bridge.clone();
+                tokio::spawn(async move { probed.probe(PROBE_GRACE).await });
                 let why = format!("the request took longer than its limit ({})", fmt_ms(self.request_timeout));
                 self.log(&method, &path, 504, started, Some(why));
                 plain(504, "Gateway Timeout")
@@ -347,6 +345,10 @@ impl Drop for Logged {
         self.finish(error);
     }
 }
+
+/// How long the loop instance's event loop may take to answer a probe (accept.rs) before it is
+/// taken for stuck in its own code and stopped.
+const PROBE_GRACE: Duration = Duration::from_secs(1);
 
 /// How often the loop instance may end (trap, exit, limit) before the service is served
 /// request by request instead.
