@@ -37,3 +37,5 @@ export function firstCause(stderr: string, otherwise?: string): string;
 export function problems(server: CorpusServer, d: Drive, where: 'natively' | 'under fabricks'): string[];
 export function refusedBuiltins(stderr: string): string[];
 export function resetData(server: CorpusServer, folder: string): Promise<void>;
+export function driveHttp(server: CorpusServer, url: string, transport: 'streamableHttp' | 'sse', options?: { timeout?: number }): Promise<Drive>;
+export function startHttp(command: Omit<Command, 'data'>, ready: (output: string) => Promise<string | undefined> | string | undefined, options?: { timeout?: number }): Promise<{ url: string; output(): string; stop(): Promise<unknown> }>;

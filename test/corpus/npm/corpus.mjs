@@ -244,3 +244,61 @@ export function firstCause(stderr, otherwise = '') {
     lines.find((l) => /error|not available|cannot|unsupported|not supported|is not a function|is not defined|fabricks:/i.test(l) && !/^at /.test(l));
   return line ?? otherwise;
 }
+
+/**
+ * Asks a server that serves HTTP (its spec's `http`) everything its spec says, over one of its
+ * transports (`streamableHttp` or `sse`) with the official client, as two clients at once: each
+ * session must see its own answers. Never throws, as drive().
+ */
+export async function driveHttp(server, url, transport, { timeout = 60_000 } = {}) {
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
+  const out = { serverInfo: undefined, tools: [], calls: [], denied: undefined, failure: undefined, stderr: '' };
+  const clients = [];
+  let step = 'initialize';
+  try {
+    for (let i = 0; i < 2; i++) {
+      const client = new Client({ name: `fabricks-corpus-${i}`, version: '1.0.0' });
+      const t = transport === 'sse' ? new SSEClientTransport(new URL(`${url}${server.http.paths.sse}`)) : new StreamableHTTPClientTransport(new URL(`${url}${server.http.paths.streamableHttp}`));
+      await client.connect(t, { timeout });
+      clients.push({ client, transport: t });
+    }
+    out.serverInfo = clients[0].client.getServerVersion();
+    step = 'tools/list';
+    out.tools = (await clients[0].client.listTools(undefined, { timeout })).tools.map((t) => t.name);
+    for (const call of server.calls ?? []) {
+      step = `tools/call ${call.name}`;
+      // the same call on both sessions at once: each must get its own, equal answer
+      const [a, b] = await Promise.all(clients.map(({ client }) => callTool(client, call.name, call.arguments(GUEST_DATA), timeout)));
+      if (a.text !== b.text) throw new Error(`the two sessions got different answers to ${call.name}: ${JSON.stringify(a.text)} and ${JSON.stringify(b.text)}`);
+      out.calls.push({ name: call.name, ...a });
+    }
+    if (transport !== 'sse') for (const { transport: t } of clients) await t.terminateSession();
+  } catch (e) {
+    out.failure = { step, message: e instanceof Error ? e.message : String(e) };
+  } finally {
+    await Promise.all(clients.map(({ client }) => client.close().catch(() => undefined)));
+  }
+  return out;
+}
+
+/** A server serving HTTP as a child process, started with `command` and ready at `url`. */
+export async function startHttp({ command, args, env }, ready, { timeout = 120_000 } = {}) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
+  child.stderr.on('data', (d) => (output = (output + d).slice(-20_000)));
+  const exited = new Promise((r) => child.once('close', r));
+  const deadline = Date.now() + timeout;
+  let url;
+  while (!url) {
+    if (child.exitCode !== null) throw new Error(`the server exited before serving:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not serve within ${timeout} ms:\n${output}`);
+    }
+    url = await ready(output);
+    if (!url) await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, output: () => output, stop: () => (child.exitCode === null && child.kill('SIGINT'), exited) };
+}

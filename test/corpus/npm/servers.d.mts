@@ -17,6 +17,7 @@ export interface CorpusServer {
   tools: string[];
   calls?: CorpusCall[];
   denied?: { name: string; arguments: Record<string, unknown>; host: string };
+  http?: { args: Partial<Record<'streamableHttp' | 'sse', string[]>>; paths: Partial<Record<'streamableHttp' | 'sse', string>>; port: string };
 }
 
 export const servers: CorpusServer[];

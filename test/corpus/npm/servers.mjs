@@ -14,6 +14,8 @@
 //             expect: a RegExp the result's text must match }
 //   denied    for a server that calls an API: a call whose request must be refused by fabricks
 //             for want of a [capabilities.network] connect rule naming `host`
+//   http      for a server that can serve MCP over HTTP: args for each of its transports
+//             (streamableHttp, sse), the paths they serve, and `port`: the variable naming its port
 // `data` is the path the server sees: /data under fabricks, the host folder natively.
 
 /** A value for an API key that no service accepts, in the shape the servers check (three dot-separated parts for Mapbox). */
@@ -56,6 +58,7 @@ export const servers = [
     package: '@modelcontextprotocol/server-everything',
     bin: 'dist/index.js',
     args: () => ['stdio'],
+    http: { args: { streamableHttp: ['streamableHttp'], sse: ['sse'] }, paths: { streamableHttp: '/mcp', sse: '/sse' }, port: 'PORT' },
     tools: ['echo', 'get-sum', 'get-tiny-image'],
     calls: [
       { name: 'echo', arguments: () => ({ message: 'hi from fabricks' }), expect: /^Echo: hi from fabricks$/ },
