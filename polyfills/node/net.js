@@ -24,13 +24,16 @@ function target(args) {
  * it there and reject the query), naming where it was going and why.
  */
 export class Socket extends EventEmitter {
+  /** What a refused connect() says it is (node:tls's TLSSocket says tls). */
+  static _refused = ['node:net connect()', WHY];
   connecting = false;
   destroyed = false;
   pending = true;
   readable = false;
   writable = false;
   connect(...args) {
-    const err = unavailable(`node:net connect() to ${target(args)}`, WHY, extra);
+    const [what, why] = this.constructor._refused;
+    const err = unavailable(`${what} to ${target(args)}`, why, extra);
     err.syscall = 'connect';
     this.connecting = true;
     setTimeout(() => {

@@ -50,7 +50,7 @@ describe('Node built-ins served from libraries or mapped to the host', () => {
     expect(sandbox['dns.lookup'].message).toMatch(/^dns lookup "example\.com" is not available inside a fabricks sandbox: .*\[capabilities\.network\] connect in fabricks\.toml/);
     expect(sandbox['dns.promises.resolve4'].message).toMatch(/^dns resolve4 "example\.com" is not available inside a fabricks sandbox/);
     expect(sandbox['net.connect'].message).toMatch(/^node:net connect\(\) to db\.internal:5432 is not available inside a fabricks sandbox: the runtime has no TCP sockets; .*\[capabilities\.network\] connect in fabricks\.toml/);
-    expect(sandbox['tls.connect'].message).toMatch(/^node:tls connect\(\) is not available inside a fabricks sandbox: .*https:\/\/ requests .*\[capabilities\.network\] connect/);
+    expect(sandbox['tls.connect'].message).toMatch(/^node:tls connect\(\) to example\.com:443 is not available inside a fabricks sandbox: .*https:\/\/ requests .*\[capabilities\.network\] connect/);
     expect(sandbox['worker_threads.Worker'].message).toMatch(/^node:worker_threads Worker is not available inside a fabricks sandbox: the runtime runs one thread/);
     expect(sandbox['v8.serialize'].message).toMatch(/^node:v8 serialize\(\) is not available inside a fabricks sandbox/);
     // documented (docs/javascript.md): a store is there until a request's first await, not after

@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 describe('HTTP clients over the runtime fetch, under [capabilities.network] connect', () => {
-  it('node:http, node-fetch 2 and 3, axios (its Node adapter, a timeout) and undici reach a granted server; a place not granted is refused naming connect', async () => {
+  it('node:http, node-fetch 2 and 3, axios (its Node adapter, a timeout), got and undici reach a granted server; a place not granted is refused naming connect', async () => {
     const dir = await app('client.js', `[capabilities.network]\nconnect = ["127.0.0.1:${port}"]`, 'node-http-clients');
     const denied = `http://127.0.0.1:${port + 1}/nope`;
     const r = await fabricks(['run', '-q', dir, '--', `http://127.0.0.1:${port}`, denied]);
@@ -84,14 +84,17 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
     expect(lines.get('axios')).toEqual({ name: 'axios', status: 200, body: 'POST /echo?via=axios {"n":1}', header: 'yes', request: 'ClientRequest' });
     expect(lines.get('axios-timeout')).toEqual({ name: 'axios-timeout', error: 'timeout of 200ms exceeded', code: 'ECONNABORTED', early: true });
     expect(lines.get('axios-redirect')).toEqual({ name: 'axios-redirect', status: 200, body: 'GET /echo?via=redirect ' });
+    expect(lines.get('got')).toEqual({ name: 'got', status: 200, body: 'POST /echo?via=got {"n":2}', header: 'yes' });
+    expect(lines.get('got-redirect')).toEqual({ name: 'got-redirect', body: 'GET /echo?via=redirect ' });
     expect(lines.get('undici')).toEqual({ name: 'undici', status: 200, body: 'POST /echo?via=undici four', header: 'yes' });
     expect(lines.get('undici-fetch')).toEqual({ name: 'undici-fetch', status: 200, body: 'GET /echo?via=undici-fetch ' });
     // the server saw each client's own header, and no request asked for a compressed answer
-    for (const name of ['node-http', 'node-fetch2', 'node-fetch3', 'axios', 'undici']) expect(seen.find((s) => s.test === name), name).toBeDefined();
-    expect(seen.filter((s) => s.encoding !== undefined)).toEqual([]);
+    for (const name of ['node-http', 'node-fetch2', 'node-fetch3', 'axios', 'got', 'undici']) expect(seen.find((s) => s.test === name), name).toBeDefined();
+    // (got asks for one, and decompresses it itself, as on Node)
+    expect(seen.filter((s) => s.encoding !== undefined && s.test !== 'got')).toEqual([]);
     // every client's refusal carries the capability message
     const rule = `network access to 127.0.0.1:${port + 1} is not granted; add "127.0.0.1:${port + 1}" (or a rule that covers it) to [capabilities.network] connect`;
-    for (const name of ['http-denied', 'node-fetch2-denied', 'node-fetch3-denied', 'axios-denied', 'undici-denied']) {
+    for (const name of ['http-denied', 'node-fetch2-denied', 'node-fetch3-denied', 'axios-denied', 'got-denied', 'undici-denied']) {
       expect(lines.get(name), name).toMatchObject({ error: expect.stringContaining(rule) });
     }
     expect(lines.get('http-denied')).toMatchObject({ code: 'EACCES' });
