@@ -15,6 +15,7 @@ import { nativeWheel, pinSdist, unsupported, type NativePin, type WheelShare } f
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
+import type { Leases } from '../../util/lease.js';
 
 /** Where dependencies sit in the module layer: `.fabricks` is never packed from a source folder, so no user file can clash. */
 export const PACKAGES_ROOT = '.fabricks/site-packages';
@@ -74,7 +75,7 @@ export async function projectDependencies(config: ProjectConfig, runtime: BuildT
   // the runtime's CPython version: python:3.14 gives 3.14
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
-  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
+  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir, leases: ctx.home.leases };
   const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal, { strictNative: config.source.strictNative, ...(wheels ? { share: { sharing: wheels, ctx } } : {}) });
   const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)], ...(deps.built.length ? { built: deps.built } : {}) };
   if (deps.native.length) {
@@ -141,7 +142,7 @@ export async function pythonDependencies(
   requirements: PythonRequirements,
   target: WheelTarget,
   locked: PythonLock | undefined,
-  dirs: { wheels: string; native: string },
+  dirs: { wheels: string; native: string; leases?: Leases },
   reporter: Reporter,
   signal?: AbortSignal,
   options: { strictNative?: boolean; share?: WheelShare } = {},
@@ -159,7 +160,7 @@ export async function pythonDependencies(
       // one whose build fails is left out like one that cannot be built at all
       const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<string | undefined> => {
         try {
-          await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+          await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
           return undefined;
         } catch (e) {
           if (!(e instanceof FabricksError) || (e.code !== 'NATIVE_BUILD_FAILED' && e.code !== 'NATIVE_UNSUPPORTED')) throw e;
@@ -197,7 +198,7 @@ export async function pythonDependencies(
         continue;
       }
       if (isNative(pin)) {
-        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
         built.push({
           name: pin.name,
           version: pin.version,

@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256, digestHex } from '../../oci/digest.js';
 import { FabricksError } from '../../util/errors.js';
 import { withFileLock, describeOwner } from '../../util/file-lock.js';
@@ -12,6 +12,8 @@ import type { WheelIdentity } from '../../artifact/wheel.js';
 import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { Context } from '../../home/context.js';
 import type { PushOutcome } from './wheel-share.js';
+import type { Leases } from '../../util/lease.js';
+import { BUILD_LOCK, BUILD_SCRATCH_PREFIX, cargoTargetDir, markNativeUsed, nativeLeaseKey, nativeWheelKey, type NativeRecord } from '../../home/native-cache.js';
 
 /**
  * Python dependencies with compiled code and no pure-Python wheel: built from their source
@@ -88,18 +90,13 @@ async function extractSdist(file: string, into: string, pin: { name: string; ver
   return { root: join(into, top) };
 }
 
-/**
- * The action key of a built wheel: the sdist's bytes, the toolchains, and the runtime's CPython.
- * Which toolchain an sdist needs shows only once it is unpacked, so the key names both: one key
- * per sdist, for this machine's cache and a shared repository's tag alike.
- */
+/** The action key of a built wheel (home/native-cache.ts): the sdist's bytes, both toolchains, and the runtime's CPython. */
 async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
-  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: await toolchainId(), python: target.pythonVersion })));
+  return nativeWheelKey({ sdist: pin.sha256, toolchain: await toolchainId(), python: target.pythonVersion });
 }
 
 async function toolchainId(): Promise<string> {
-  const [{ NATIVE_TOOLCHAIN }, { C_TOOLCHAIN }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('../../tools/clang-wasm.js')]);
-  return `${NATIVE_TOOLCHAIN.id} | ${C_TOOLCHAIN.id}`;
+  return (await import('../../tools/native-toolchains.js')).nativeToolchainsId();
 }
 
 /** What the wheel is keyed by, as a shared wheel's tag and annotations name it (artifact/wheel.ts). */
@@ -116,6 +113,13 @@ async function wheelIdentity(pin: NativePin, target: WheelTarget): Promise<Wheel
 }
 
 export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
+
+/** Where built wheels are cached (home/native-cache.ts) and sdists kept, and the leases of this process, which hold the entries it uses. */
+export interface NativeDirs {
+  cache: string;
+  sdists: string;
+  leases?: Leases;
+}
 
 /** The repository that shares built wheels (config/wheel-sharing.ts), and the context to reach it. */
 export interface WheelShare {
@@ -134,12 +138,14 @@ export async function nativeWheel(
   pin: NativePin & { built?: string },
   requiredBy: string[] | undefined,
   target: WheelTarget,
-  dirs: { cache: string; sdists: string },
+  dirs: NativeDirs,
   reporter: Reporter,
   signal?: AbortSignal,
   share?: WheelShare,
 ): Promise<NativeWheel> {
   const id = await wheelIdentity(pin, target);
+  // leased before it is looked at: a gc in another process spares the entry until this one ends
+  await dirs.leases?.hold([nativeLeaseKey(id.key)]);
   const path = join(dirs.cache, id.key, id.file);
   const cached = async (): Promise<NativeWheel | undefined> => {
     const bytes = await readFile(path).catch(() => undefined);
@@ -148,11 +154,12 @@ export async function nativeWheel(
   let wheel = await cached();
   if (!wheel) {
     await mkdir(dirs.cache, { recursive: true });
-    wheel = await withFileLock(join(dirs.cache, 'build.lock'), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
+    wheel = await withFileLock(join(dirs.cache, BUILD_LOCK), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
       onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }),
       signal,
     });
   }
+  await markNativeUsed(join(dirs.cache, id.key));
   // what the build found that traps at run time is said on every build that uses the wheel
   const record = await readFile(join(dirs.cache, id.key, 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
   noteCasts(pin, record.casts ?? [], reporter);
@@ -181,28 +188,30 @@ async function pullOrBuild(
   id: WheelIdentity,
   requiredBy: string[] | undefined,
   target: WheelTarget,
-  dirs: { cache: string; sdists: string },
+  dirs: NativeDirs,
   reporter: Reporter,
   signal: AbortSignal | undefined,
   share: WheelShare | undefined,
 ): Promise<NativeWheel> {
   const entry = join(dirs.cache, id.key);
   const path = join(entry, id.file);
-  const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+  const scratch = await mkdtemp(join(dirs.cache, BUILD_SCRATCH_PREFIX));
+  // what ls shows of the entry: what it was built from, by which toolchains, for which CPython
+  const about = { package: pin.name, version: pin.version, sdist: pin.sha256, sdistFile: pin.sdist, toolchain: id.toolchain, python: target.pythonVersion };
   try {
     if (share) {
       const { pullSharedWheel } = await import('./wheel-share.js');
       const pulled = await pullSharedWheel(share.sharing, id, pin.built, share.ctx);
       if (pulled) {
-        await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
+        await writeEntry(scratch, entry, id.file, pulled.bytes, { ...about, digest: pulled.digest, from: pulled.reference });
         return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
       }
     }
     const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
     const started = Date.now();
     const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
-    await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
     const digest = sha256(built.wheel);
+    await writeEntry(scratch, entry, id.file, built.wheel, { ...about, digest, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
     done({ digest, size: built.wheel.length });
     return { pin, path, bytes: built.wheel, digest, via: 'built' };
   } finally {
@@ -211,7 +220,7 @@ async function pullOrBuild(
 }
 
 /** A cache entry appears whole: the wheel and its record written in the scratch folder, then renamed into place. */
-async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: Record<string, unknown>): Promise<void> {
+async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: NativeRecord & { casts?: NarrowingCast[] }): Promise<void> {
   const ready = join(scratch, 'entry');
   await mkdir(ready);
   await writeFile(join(ready, file), wheel);
@@ -228,7 +237,7 @@ const zipWheel = async (entries: WheelEntry[]) => {
   return zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
 };
 
-async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<Built> {
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: NativeDirs, scratch: string, signal?: AbortSignal): Promise<Built> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
   const sdistPath = join(dirs.sdists, pin.sdist);
@@ -249,9 +258,8 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
 async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string }, root: string, scratch: string, kind: SdistKind & { kind: 'pyo3' }, signal?: AbortSignal): Promise<Built> {
   const { ensureNativeToolchain, cargoBuildWasm, cargoOutput } = await import('../../tools/cargo-wasm.js');
   await ensureNativeToolchain();
-  // cargo's own cache of compiled crates (the target's standard library first); FABRICKS_NATIVE_CARGO_TARGET
-  // may put it elsewhere, e.g. one for all homes of a CI machine or a test run (cargo locks it)
-  const targetDir = process.env.FABRICKS_NATIVE_CARGO_TARGET ? resolve(process.env.FABRICKS_NATIVE_CARGO_TARGET) : join(dirs.cache, 'cargo-target');
+  // cargo's own cache of compiled crates (the target's standard library first)
+  const targetDir = cargoTargetDir(dirs.cache);
   try {
     await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
   } catch (e) {
