@@ -12,6 +12,7 @@ import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
 import { nativeWheel, pinSdist, unsupported, type NativePin, type WheelShare } from './native.js';
+import { failureText, NativeBuildError, type NativeFailure, type NativeFailureKind } from './native-failure.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -41,8 +42,10 @@ export interface PinnedSdist extends NativePin {
 export interface LeftOut {
   name: string;
   version: string;
-  /** Why it cannot be built. */
+  /** Why it cannot be built, in words (failure-text of the reason). */
   leftOut: string;
+  /** Why, as data (native-failure.ts); absent in locks written before it was recorded. */
+  reason?: NativeFailureKind;
   /** What brings it in: `mcp → pyjwt[crypto]`. */
   requiredBy: string;
 }
@@ -99,7 +102,8 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
     packages: packages.map((p: Record<string, unknown>, i): Pin => {
       if (p['left-out'] !== undefined) {
         for (const field of ['name', 'version', 'left-out', 'required-by']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
-        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string };
+        const reason = typeof p.reason === 'string' ? { reason: p.reason as NativeFailureKind } : {};
+        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string, ...reason };
       }
       const native = p.sdist !== undefined;
       for (const field of ['name', 'version', native ? 'sdist' : 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
@@ -124,7 +128,7 @@ function pythonSection(lock: PythonLock): LockSection {
       requirements: lock.requirements,
       packages: lock.packages.map((p) =>
         isLeftOut(p)
-          ? { name: p.name, version: p.version, 'left-out': p.leftOut, 'required-by': p.requiredBy }
+          ? { name: p.name, version: p.version, 'left-out': p.leftOut, ...(p.reason ? { reason: p.reason } : {}), 'required-by': p.requiredBy }
           : isNative(p)
           ? ({ name: p.name, version: p.version, sdist: p.sdist, sha256: p.sha256, ...(p.built ? { built: p.built } : {}) } as Record<string, string>)
           : { name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 },
@@ -157,16 +161,14 @@ export async function pythonDependencies(
     if (!pins) {
       const done = startStep(reporter, 'dependencies', displayPath(requirements.file));
       // an optional compiled package is built while resolving (its wheel is cached for what follows):
-      // one whose build fails is left out like one that cannot be built at all
-      const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<string | undefined> => {
+      // one whose build fails is left out like one that cannot be built at all, for the reason the build gave
+      const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<NativeFailure | undefined> => {
         try {
           await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
           return undefined;
         } catch (e) {
-          if (!(e instanceof FabricksError) || (e.code !== 'NATIVE_BUILD_FAILED' && e.code !== 'NATIVE_UNSUPPORTED')) throw e;
-          const why = /for WebAssembly(?: failed)?: (.*)$/s.exec(e.message.split('\n')[0]!)?.[1] ?? e.message;
-          const line = e.problems.find((l) => /error/i.test(l))?.trim();
-          return `its build for WebAssembly failed: ${why}${line ? ` (${line})` : ''}`;
+          if (!(e instanceof NativeBuildError)) throw e;
+          return e.failure;
         }
       };
       ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild));
@@ -183,7 +185,7 @@ export async function pythonDependencies(
       throwIfAborted(signal);
       if (isLeftOut(pin)) {
         if (options.strictNative) {
-          throw unsupported(pin.name, pin.version, [pin.requiredBy], pin.leftOut, {
+          throw unsupported(pin.name, pin.version, [pin.requiredBy], pin.reason ?? 'build-failed', pin.leftOut, {
             hint: `only an optional feature needs it (${pin.requiredBy}), so without [source] strict-native = true the build leaves it out and importing it raises ModuleNotFoundError; or drop the extra that requires it`,
           });
         }
@@ -267,7 +269,7 @@ async function resolvePins(
   cacheDir: string,
   scratch: string,
   signal: AbortSignal | undefined,
-  tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<string | undefined>,
+  tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<NativeFailure | undefined>,
 ): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
@@ -284,7 +286,7 @@ async function resolvePins(
   }
   const wheelOf = (w: ReportedWheel) => decodeURIComponent(w.url.split('/').pop() ?? '');
   const pins: Pin[] = [];
-  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: string; built?: boolean }> = [];
+  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: NativeFailure; built?: boolean }> = [];
   for (const w of reported) {
     let wheel = wheelOf(w);
     let sha = w.sha256;
@@ -298,7 +300,7 @@ async function resolvePins(
           const tried = await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal).then(
             (pin) => ({ w, pin }),
             (e: unknown) => {
-              if (e instanceof FabricksError && e.code === 'NATIVE_UNSUPPORTED') return { w, why: /fabricks cannot build it for WebAssembly: (.*)$/s.exec(e.message)?.[1] ?? e.message };
+              if (e instanceof NativeBuildError) return { w, why: e.failure };
               throw e;
             },
           );
@@ -322,7 +324,7 @@ async function resolvePins(
       const needs = graph.requiresAnyOf(o.w.name, new Set(left.keys()));
       if (!needs) continue;
       const other = left.get(normalizeName(needs))!;
-      o.why = `it requires ${other.w.name} ${other.w.version}, which cannot be built: ${other.why}`;
+      o.why = { kind: 'requires-left-out', requires: other.w.name, why: `it requires ${other.w.name} ${other.w.version}, which cannot be built: ${failureText(other.why!)}` };
       left.set(normalizeName(o.w.name), o);
       changed = true;
     }
@@ -340,7 +342,7 @@ async function resolvePins(
     changed = true;
   }
   for (const o of optional) {
-    if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: o.why, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: failureText(o.why), reason: o.why.kind, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
     else pins.push(o.pin!);
   }
   // what only the packages left out brought in goes too (cffi's pycparser)

@@ -12,6 +12,7 @@ import type { WheelIdentity } from '../../artifact/wheel.js';
 import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { Context } from '../../home/context.js';
 import type { PushOutcome } from './wheel-share.js';
+import { failureOfLines, NativeBuildError, type NativeFailureKind } from './native-failure.js';
 import type { Leases } from '../../util/lease.js';
 import { BUILD_LOCK, BUILD_SCRATCH_PREFIX, cargoTargetDir, markNativeUsed, nativeLeaseKey, nativeWheelKey, type NativeRecord } from '../../home/native-cache.js';
 
@@ -50,9 +51,9 @@ export interface NativeWheel {
 /** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
 const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
 
-/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
-export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, options: { cause?: unknown; hint?: string } = {}): FabricksError {
-  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
+/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why (as data too), what to do. */
+export function unsupported(name: string, version: string, requiredBy: string[] | undefined, kind: NativeFailureKind, why: string, options: { cause?: unknown; hint?: string } = {}): NativeBuildError {
+  return new NativeBuildError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, { kind, why }, {
     hint: options.hint ?? `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions and C extensions that setuptools builds, from source`,
     ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });
@@ -66,14 +67,14 @@ export function unsupported(name: string, version: string, requiredBy: string[] 
 export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   const found = await findSdist(name, version, signal);
-  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
+  if (!found) throw unsupported(name, version, requiredBy, 'no-sdist', 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
   const bytes = await downloadChecked(found, signal);
   const dest = join(scratch, `sdist-${name}`);
   await mkdir(dest, { recursive: true });
   await writeFile(join(dest, found.filename), bytes);
   const { root } = await extractSdist(join(dest, found.filename), join(dest, 'src'), { name, version, sdist: found.filename }, requiredBy);
   const kind = await classifySdist(root);
-  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.why);
+  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.reason, kind.why);
   await mkdir(sdistDir, { recursive: true });
   await writeAtomic(join(sdistDir, found.filename), bytes);
   return { name, version, sdist: found.filename, sha256: found.sha256 };
@@ -81,12 +82,12 @@ export async function pinSdist(name: string, version: string, requiredBy: string
 
 /** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
 async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[] | undefined): Promise<{ root: string }> {
-  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
+  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, 'sdist-unusable', `its source distribution ${pin.sdist} is not a .tar.gz`);
   const tar = await import('tar');
   await mkdir(into, { recursive: true });
   await tar.x({ file, cwd: into, strict: true });
   const [top] = await readdir(into);
-  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
+  if (!top) throw unsupported(pin.name, pin.version, requiredBy, 'sdist-unusable', `its source distribution ${pin.sdist} is empty`);
   return { root: join(into, top) };
 }
 
@@ -244,13 +245,13 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
   const have = await readFile(sdistPath).catch(() => undefined);
   if (!have || digestHex(sha256(have)) !== pin.sha256) {
     const found = await findSdist(pin.name, pin.version, signal);
-    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, `the package index no longer has its source distribution ${pin.sdist}`);
+    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, 'no-sdist', `the package index no longer has its source distribution ${pin.sdist}`);
     await mkdir(dirs.sdists, { recursive: true });
     await writeAtomic(sdistPath, await downloadChecked({ ...found, sha256: pin.sha256 }, signal));
   }
   const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
   const kind = await classifySdist(root);
-  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
+  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.reason, kind.why);
   if (kind.kind === 'setuptools') return buildCWheel(pin, requiredBy, target, sdistPath, scratch, kind, signal);
   return buildRustWheel(pin, requiredBy, target, dirs, root, scratch, kind, signal);
 }
@@ -265,8 +266,10 @@ async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, 
   } catch (e) {
     if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
     const lines = e.message.split('\n');
-    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
-      problems: lines.slice(1).slice(-12),
+    const why = lines[0]!.replace(/:.*$/, '');
+    const problems = lines.slice(1).slice(-12);
+    throw new NativeBuildError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failureOfLines(problems, why), {
+      problems,
       hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
       cause: e,
     });
@@ -286,12 +289,15 @@ async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, tar
   await ensureCToolchain(target.pythonVersion);
   const outDir = join(scratch, 'wheel');
   const log = join(scratch, 'build.log');
-  const failed = async (why: string, cause?: unknown) =>
-    new FabricksError('NATIVE_BUILD_FAILED', `building the C extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, {
-      problems: compilerLines(await readFile(log, 'utf8').catch(() => '')),
+  const failed = async (why: string, cause?: unknown) => {
+    // what the compiler, the linker or the setup said decides the reason, here where the build failed
+    const problems = compilerLines(await readFile(log, 'utf8').catch(() => ''));
+    return new NativeBuildError('NATIVE_BUILD_FAILED', `building the C extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failureOfLines(problems, why), {
+      problems,
       hint: `the lines above are the build's last (${kind.backend}, clang for wasm32-wasi); a C library it needs is not available for WebAssembly, or its code does not build for it: use a pure-Python alternative`,
       cause,
     });
+  };
   try {
     await pipWheelWasm({ sdist: sdistPath, outDir, log, scratch, pythonVersion: target.pythonVersion, signal });
   } catch (e) {
