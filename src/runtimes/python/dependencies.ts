@@ -46,6 +46,8 @@ export interface LeftOut {
   leftOut: string;
   /** Why, as data (native-failure.ts); absent in locks written before it was recorded. */
   reason?: NativeFailureKind;
+  /** The names it is imported by, as the package says (import-names.ts); absent when nothing said. */
+  modules?: string[];
   /** What brings it in: `mcp → pyjwt[crypto]`. */
   requiredBy: string;
 }
@@ -103,7 +105,9 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
       if (p['left-out'] !== undefined) {
         for (const field of ['name', 'version', 'left-out', 'required-by']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
         const reason = typeof p.reason === 'string' ? { reason: p.reason as NativeFailureKind } : {};
-        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string, ...reason };
+        if (p.modules !== undefined && !(Array.isArray(p.modules) && p.modules.every((m) => typeof m === 'string' && /^[A-Za-z_]\w*$/.test(m)))) throw bad(`packages[${i}] modules must be an array of module names`);
+        const modules = p.modules ? { modules: p.modules as string[] } : {};
+        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string, ...reason, ...modules };
       }
       const native = p.sdist !== undefined;
       for (const field of ['name', 'version', native ? 'sdist' : 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
@@ -128,7 +132,7 @@ function pythonSection(lock: PythonLock): LockSection {
       requirements: lock.requirements,
       packages: lock.packages.map((p) =>
         isLeftOut(p)
-          ? { name: p.name, version: p.version, 'left-out': p.leftOut, ...(p.reason ? { reason: p.reason } : {}), 'required-by': p.requiredBy }
+          ? { name: p.name, version: p.version, 'left-out': p.leftOut, ...(p.reason ? { reason: p.reason } : {}), ...(p.modules ? { modules: p.modules } : {}), 'required-by': p.requiredBy }
           : isNative(p)
           ? ({ name: p.name, version: p.version, sdist: p.sdist, sha256: p.sha256, ...(p.built ? { built: p.built } : {}) } as Record<string, string>)
           : { name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 },
@@ -237,14 +241,15 @@ const chainText = (requiredBy: string) => (requiredBy === 'the project' ? 'requi
 export const LEFT_OUT_FILE = '.fabricks/left-out.json';
 
 /**
- * The packages left out, by the module name each would be imported as (its distribution name,
- * lower case, with `_` for `-` and `.`: what nearly every package uses), with the message that
- * importing it gives.
+ * The packages left out, by the names each would be imported as: what the package says
+ * (import-names.ts, recorded in the lock), else, when nothing said, its distribution name in
+ * lower case with `_` for `-` and `.` (a guess that most packages bear out), with the message
+ * that importing it gives.
  */
 function leftOutFile(leftOut: LeftOut[]): PythonDependencies['files'][number] {
   const modules: Record<string, string> = {};
   for (const p of leftOut) {
-    modules[p.name.replace(/[-.]+/g, '_').toLowerCase()] = `the Python package ${p.name} ${p.version} (${chainText(p.requiredBy)}, an optional feature) was left out of the fabricks build, which cannot build it for WebAssembly: ${p.leftOut}`;
+    for (const m of p.modules?.length ? p.modules : [p.name.replace(/[-.]+/g, '_').toLowerCase()]) modules[m] = `the Python package ${p.name} ${p.version} (${chainText(p.requiredBy)}, an optional feature) was left out of the fabricks build, which cannot build it for WebAssembly: ${p.leftOut}`;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(modules, Object.keys(modules).sort(), 1) + '\n');
   return { path: LEFT_OUT_FILE, abs: LEFT_OUT_FILE, size: bytes.length, bytes };
@@ -342,7 +347,10 @@ async function resolvePins(
     changed = true;
   }
   for (const o of optional) {
-    if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: failureText(o.why), reason: o.why.kind, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    if (o.why) {
+      const modules = await importNamesOf(o.w, signal);
+      pins.push({ name: o.w.name, version: o.w.version, leftOut: failureText(o.why), reason: o.why.kind, ...(modules.length ? { modules } : {}), requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    }
     else pins.push(o.pin!);
   }
   // what only the packages left out brought in goes too (cffi's pycparser)
@@ -350,6 +358,24 @@ async function resolvePins(
   const result = pins.filter((p) => isLeftOut(p) || kept.has(normalizeName(p.name)));
   result.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   return { pins: result, requiredBy };
+}
+
+/**
+ * The names a left-out package is imported by, from the compiled wheel pip resolved it to (for
+ * another platform, but with the same modules), checked against its hash; none when the index
+ * gave no hash or the wheel cannot be had (the guess from its name serves then).
+ */
+async function importNamesOf(w: ReportedWheel, signal: AbortSignal | undefined): Promise<string[]> {
+  if (!w.sha256) return [];
+  const [{ downloadChecked }, { wheelImportNames }] = await Promise.all([import('../../tools/package-index.js'), import('./import-names.js')]);
+  try {
+    const filename = decodeURIComponent(w.url.split('/').pop() ?? '');
+    return await wheelImportNames(await downloadChecked({ filename, url: w.url, sha256: w.sha256 }, signal));
+  } catch (e) {
+    // Ctrl-C stops; anything else (the index unreachable, not a zip) leaves the guess from its name
+    if (signal?.aborted || (e instanceof FabricksError && e.code === 'INTERRUPTED')) throw e;
+    return [];
+  }
 }
 
 /** The pure-Python wheel of exactly this version, when the index has one. */
