@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Context } from '../home/context.js';
 import { OLD_CACHE_LAYOUTS } from '../home/home.js';
@@ -63,6 +63,8 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
   const limit = options.cacheLimit ?? home.cacheLimit;
   // looking at blobs to decide is not a use of them
   home.store.leases = undefined;
+  // a home nothing was stored in yet has no state folder for the lock
+  await mkdir(home.store.stateDir, { recursive: true });
   return withFileLock(join(home.store.stateDir, 'gc.lock'), async () => {
     const sweep = await sweepStore(home.store, { dryRun });
     const present = (d: string) => sweep.present.has(d);

@@ -109,6 +109,14 @@ describe('the native wheel cache in the store lifecycle', () => {
     600_000,
   );
 
+  it('gc and ls work on a home nothing was ever stored in', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'fabricks-empty-home-'));
+    for (const args of [['gc', '--json'], ['gc', '--dry-run'], ['ls', '--json']]) {
+      const r = await fabricks(args, { home: fresh, env: { FABRICKS_NATIVE_CACHE: '' } });
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  });
+
   it(
     'a build that uses a wheel leases it: gc keeps it while that fabricks runs, though no stored app needs it, and removes it after',
     async () => {
