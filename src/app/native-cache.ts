@@ -26,7 +26,7 @@ export interface NativeCacheItem {
   sdistSha256: string | null;
   /** The toolchains that built it: recorded, or this fabricks's when the key says so; null when neither tells. */
   toolchain: string | null;
-  /** The runtime it is for: python:3.14. */
+  /** The runtime it is for, as layers name runtimes. */
   runtime: string | null;
   wheel: string | null;
   digest: string | null;
@@ -71,7 +71,7 @@ function item(e: NativeEntry, toolchain: string): NativeCacheItem {
     sdist: e.record?.sdistFile ?? null,
     sdistSha256: e.record?.sdist ?? null,
     toolchain: e.record?.toolchain ?? (current ? toolchain : null),
-    runtime: e.python ? `python:${e.python}` : null,
+    runtime: e.runtime ?? null,
     wheel: e.file ?? null,
     digest: e.digest ?? null,
     bytes: e.bytes,

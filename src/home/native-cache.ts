@@ -49,6 +49,8 @@ export interface NativeRecord {
   toolchain?: string;
   /** The runtime's CPython (idem; the wheel's tag says it too). */
   python?: string;
+  /** The runtime it is for, as layers name runtimes: python:3.14 (idem). */
+  runtime?: string;
   /** The wheel's digest (idem; else computed). */
   digest?: string;
   /** pyo3 or setuptools, for a wheel built here. */
@@ -74,6 +76,8 @@ export interface NativeEntry {
   digest: string | undefined;
   /** The runtime's CPython it is for: from the record, else from the wheel's tag (cp314 is 3.14). */
   python: string | undefined;
+  /** The runtime it is for, as layers name runtimes (python:3.14). */
+  runtime: string | undefined;
   /** Bytes of the entry's files. */
   bytes: number;
   lastUsed: number;
@@ -115,7 +119,9 @@ export async function nativeEntries(cacheDir: string): Promise<NativeEntry[]> {
     for (const f of files) bytes += (await stat(join(dir, f)).catch(() => undefined))?.size ?? 0;
     let digest = record?.digest;
     if (file && !digest) digest = await readFile(join(dir, file)).then((b) => sha256(b) as string, () => undefined);
-    out.push({ name, lease: nativeLeaseKey(name), dir, file, record, digest, python: record?.python ?? (file ? pythonOfTag(file) : undefined), bytes, lastUsed: s.mtimeMs });
+    const python = record?.python ?? (file ? pythonOfTag(file) : undefined);
+    const runtime = record?.runtime ?? (python ? `python:${python}` : undefined);
+    out.push({ name, lease: nativeLeaseKey(name), dir, file, record, digest, python, runtime, bytes, lastUsed: s.mtimeMs });
   }
   return out;
 }

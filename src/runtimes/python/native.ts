@@ -198,7 +198,7 @@ async function pullOrBuild(
   const path = join(entry, id.file);
   const scratch = await mkdtemp(join(dirs.cache, BUILD_SCRATCH_PREFIX));
   // what ls shows of the entry: what it was built from, by which toolchains, for which CPython
-  const about = { package: pin.name, version: pin.version, sdist: pin.sha256, sdistFile: pin.sdist, toolchain: id.toolchain, python: target.pythonVersion };
+  const about = { package: pin.name, version: pin.version, sdist: pin.sha256, sdistFile: pin.sdist, toolchain: id.toolchain, python: target.pythonVersion, runtime: id.runtime };
   try {
     if (share) {
       const { pullSharedWheel } = await import('./wheel-share.js');
