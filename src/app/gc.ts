@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Context } from '../home/context.js';
 import { OLD_CACHE_LAYOUTS } from '../home/home.js';
@@ -13,6 +13,7 @@ import { uploadSessionsFile } from '../oci/transfer.js';
 import { cacheEntries, overLimit, removeEntry, strayFolders, type CacheEntry } from '../engine/compiled-cache.js';
 import { liveLeases } from '../util/lease.js';
 import { withFileLock } from '../util/file-lock.js';
+import { sweepNativeCache, type NativeGc } from './native-cache.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -40,6 +41,8 @@ export interface GcResult {
     bytes: number;
     limit: number;
   };
+  /** Wheels built for the runtime from source (home/native-cache.ts). */
+  native: NativeGc;
   /** Build records whose artifact is no longer stored. */
   buildRecords: number;
   /** blob-locations.json and uploads.json entries of blobs no longer stored. */
@@ -51,7 +54,7 @@ export interface GcResult {
 
 /**
  * Removes what nothing references, then trims the compiled cache to its limit, least recently
- * used first; anything a live fabricks process uses is spared (see oci/store-gc.ts). One gc at a
+ * used first, and the native wheel cache to what a build still needs (app/native-cache.ts); anything a live fabricks process uses is spared (see oci/store-gc.ts). One gc at a
  * time per home. With dryRun, says what it would remove and removes nothing.
  */
 export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResult> {
@@ -60,11 +63,14 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
   const limit = options.cacheLimit ?? home.cacheLimit;
   // looking at blobs to decide is not a use of them
   home.store.leases = undefined;
+  // a home nothing was stored in yet has no state folder for the lock
+  await mkdir(home.store.stateDir, { recursive: true });
   return withFileLock(join(home.store.stateDir, 'gc.lock'), async () => {
     const sweep = await sweepStore(home.store, { dryRun });
     const present = (d: string) => sweep.present.has(d);
 
-    const buildRecords = await sweepBuildRecords(home.buildCacheDir, present, dryRun);
+    const { removed: buildRecords, wheels } = await sweepBuildRecords(home.buildCacheDir, present, dryRun);
+    const native = await sweepNativeCache(home, wheels, dryRun);
 
     const components = await referencedComponents(ctx, sweep.tagged);
     const entries = await cacheEntries(home.compiledCacheDir);
@@ -94,10 +100,11 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
       dryRun,
       store,
       compiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`sha256:${e.name}`))), limit },
+      native,
       buildRecords,
       locations,
       uploads,
-      freed: sum(store.blobs) + sum(store.partial) + sum(store.quarantine) + sum(store.temporary) + sum(removed),
+      freed: sum(store.blobs) + sum(store.partial) + sum(store.quarantine) + sum(store.temporary) + sum(removed) + sum(native.removed),
     };
   });
 }
@@ -115,16 +122,24 @@ async function referencedComponents(ctx: Context, tagged: TaggedArtifact[]): Pro
   return out;
 }
 
-/** Build records whose manifest the store no longer holds: a build would redo them anyway. */
-async function sweepBuildRecords(dir: string, present: (d: string) => boolean, dryRun: boolean): Promise<number> {
+/**
+ * Build records whose manifest the store no longer holds: a build would redo them anyway. The
+ * others keep the native wheels their builds used: their digests.
+ */
+async function sweepBuildRecords(dir: string, present: (d: string) => boolean, dryRun: boolean): Promise<{ removed: number; wheels: Set<string> }> {
   let n = 0;
+  const wheels = new Set<string>();
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith('.json')) continue;
     const path = join(dir, name);
-    const digest = await readFile(path, 'utf8').then((t) => (JSON.parse(t) as { manifest?: { digest?: string } }).manifest?.digest, () => undefined);
-    if (digest && present(digest)) continue;
+    const record = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { manifest?: { digest?: string }; wheels?: unknown }, () => undefined);
+    const digest = record?.manifest?.digest;
+    if (digest && present(digest)) {
+      if (Array.isArray(record.wheels)) for (const w of record.wheels) if (typeof w === 'string') wheels.add(w);
+      continue;
+    }
     n++;
     if (!dryRun) await rm(path, { force: true });
   }
-  return n;
+  return { removed: n, wheels };
 }

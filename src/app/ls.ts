@@ -2,6 +2,7 @@ import type { Context } from '../home/context.js';
 import { artifactKind, type ArtifactKind } from '../artifact/kind.js';
 import { taggedArtifacts } from '../oci/store-gc.js';
 import { cacheEntries } from '../engine/compiled-cache.js';
+import { listNativeCache, type NativeCacheList } from './native-cache.js';
 
 export interface StoredArtifact {
   reference: string;
@@ -26,6 +27,8 @@ export interface ListResult {
   unreferenced: { blobs: number; bytes: number };
   /** The engine's compiled components, and the size the cache trims itself to. */
   compiledCache: { entries: number; bytes: number; limit: number };
+  /** Wheels built for the runtime from source, each with what it was built from. */
+  nativeCache: NativeCacheList;
 }
 
 /** What the local store holds, by reference, and what the caches take. Looking is not a use. */
@@ -66,5 +69,6 @@ export async function ls(ctx: Context): Promise<ListResult> {
     total,
     unreferenced: { blobs: loose.length, bytes: loose.reduce((n, [, s]) => n + s, 0) },
     compiledCache: { entries: compiled.length, bytes: compiled.reduce((n, e) => n + e.bytes, 0), limit: ctx.home.cacheLimit },
+    nativeCache: await listNativeCache(ctx.home),
   };
 }

@@ -105,3 +105,27 @@ export function checkWheelManifest(manifest: ImageManifest, id: WheelIdentity, w
   }
   return { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };
 }
+
+/**
+ * A pulled wheel goes into the cache, where a broken one would fail every later build: it must be
+ * a zip whose entries pip can read (stored or deflated) and that holds an extension module for
+ * WebAssembly before it is kept. Its bytes were checked against the layer's digest already; this
+ * reads only the zip's central directory (and each entry's local header), decompressing nothing.
+ */
+export async function checkWheelFile(bytes: Uint8Array, id: Pick<WheelIdentity, 'file'>, where: string): Promise<void> {
+  const { unzipSync } = await import('fflate');
+  const entries: Array<{ name: string; compression: number }> = [];
+  try {
+    unzipSync(bytes, {
+      filter: (f) => {
+        entries.push({ name: f.name, compression: f.compression });
+        return false;
+      },
+    });
+  } catch (cause) {
+    throw new FabricksError('ARTIFACT_INVALID', `${where}: ${id.file} is not a readable wheel (zip)`, { cause });
+  }
+  const odd = entries.find((e) => e.compression !== 0 && e.compression !== 8);
+  if (odd) throw new FabricksError('ARTIFACT_INVALID', `${where}: ${id.file} is not a readable wheel (zip): ${odd.name} is compressed with method ${odd.compression}, not stored or deflated`);
+  if (!entries.some((e) => e.name.endsWith('-wasm32-wasi.so'))) throw new FabricksError('ARTIFACT_INVALID', `${where}: ${id.file} holds no extension module for WebAssembly (*-wasm32-wasi.so)`);
+}

@@ -121,6 +121,7 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
     module: { digest: moduleDesc.digest, size: moduleDesc.size },
     component: appConfig.component,
     external: packed.external,
+    ...(inputs.wheels ? { wheels: inputs.wheels } : {}),
   };
   return { record, component };
 }

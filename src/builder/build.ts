@@ -61,6 +61,7 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
     created: createdTime(),
     locked: dependencies?.lock ?? [],
     code: await buildCodeDigest(),
+    ...(dependencies?.built?.length ? { wheels: dependencies.built.map((b) => b.digest as Digest) } : {}),
   };
 
   const cache = new BuildCache(ctx.home.buildCacheDir);

@@ -13,6 +13,8 @@ export interface BuildRecord {
   external: Array<[string, Digest]>;
   /** Size and mtime of .fabricks/app.wasm when this build wrote it: unchanged means no need to hash it. */
   output?: { size: number; mtimeMs: number };
+  /** Digests of the wheels built for the runtime that it was built with (gc keeps their cache entries while it is stored). */
+  wheels?: Digest[];
 }
 
 export class BuildCache {

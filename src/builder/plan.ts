@@ -23,6 +23,8 @@ export interface BuildInputs {
   locked: LockSection[];
   /** The digest of fabricks' own code that shapes the outputs (code-digest.ts). */
   code: Digest;
+  /** Digests of the wheels built for the runtime from source that the build uses; not part of the key (the runtime variant and the files are). */
+  wheels?: Digest[];
 }
 
 /** What is already there from an earlier build with the same key. */

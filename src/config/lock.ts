@@ -7,8 +7,8 @@ import { writeAtomic } from '../util/atomic.js';
 
 export const LOCK_FILE = 'fabricks.lock';
 
-/** A value in a lock section: a scalar, or an array of flat tables (`[[name.key]]`). */
-export type LockValue = string | number | boolean | Array<Record<string, string | number | boolean>>;
+/** A value in a lock section: a scalar, or an array of flat tables (`[[name.key]]`) whose values are scalars or arrays of strings. */
+export type LockValue = string | number | boolean | Array<Record<string, string | number | boolean | string[]>>;
 
 /**
  * A table fabricks.lock holds beside [runtime] for the runtime kind that wrote it, e.g. [python]
@@ -80,7 +80,7 @@ export async function writeLock(projectDir: string, runtime: LockFile['runtime']
 
 /** A section as TOML: its note, its scalars, then each array of tables. */
 function sectionText(section: LockSection): string {
-  const toml = (v: string | number | boolean) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const toml = (v: string | number | boolean | string[]): string => (Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
   const comment = section.note ? `\n${section.note.split('\n').map((l) => `# ${l}`).join('\n')}` : '';
   let text = `${comment}\n[${section.name}]\n`;
   const entries = Object.entries(section.table);

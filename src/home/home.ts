@@ -35,6 +35,8 @@ export interface Home {
    * (src/runtimes/python/native.ts); FABRICKS_NATIVE_CACHE may share one between homes and machines.
    */
   nativeCacheDir: string;
+  /** The native cache is FABRICKS_NATIVE_CACHE's, maybe shared with other homes: gc cannot see what they use, so it removes only what no build of this fabricks would use. */
+  nativeCacheShared: boolean;
   /** Scratch folders for compositions; on the store's file system, so results rename into place. */
   scratchDir: string;
   /** What this process uses (blobs, compiled components): a gc elsewhere spares it. */
@@ -74,6 +76,7 @@ export async function openHome(root: string = fabricksHome()): Promise<Home> {
     compiledCacheShared: Boolean(shared),
     wheelCacheDir: join(cache, 'wheels'),
     nativeCacheDir: process.env.FABRICKS_NATIVE_CACHE ? resolve(process.env.FABRICKS_NATIVE_CACHE) : join(cache, 'native'),
+    nativeCacheShared: Boolean(process.env.FABRICKS_NATIVE_CACHE),
     scratchDir: abs,
     leases,
     cacheLimit: cacheLimit(),

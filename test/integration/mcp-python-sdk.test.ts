@@ -16,7 +16,7 @@ import { mcpPython, mcpPythonJson } from '../mcp-tools.js';
 
 const MCP1 = 'mcp==1.30.0';
 const fixture = (name: string) => readFile(join(repoRoot, 'test', 'fixtures', name), 'utf8');
-type Lock = { python: { packages: Array<Record<string, string>> } };
+type Lock = { python: { packages: Array<Record<string, string | string[]>> } };
 const lockOf = async (dir: string): Promise<Lock> => (await import('smol-toml')).parse(await readFile(join(dir, 'fabricks.lock'), 'utf8')) as Lock;
 
 describe('the official MCP Python SDK, unchanged', () => {
@@ -47,7 +47,10 @@ describe('the official MCP Python SDK, unchanged', () => {
     const by = (name: string) => packages.find((p) => p.name === name);
     expect(by('pydantic_core')).toMatchObject({ sdist: expect.stringMatching(/^pydantic_core-[\d.]+\.tar\.gz$/), built: expect.stringMatching(/^sha256:/) });
     expect(by('rpds-py')).toMatchObject({ sdist: expect.stringMatching(/\.tar\.gz$/) });
-    expect(by('cryptography')).toMatchObject({ 'left-out': expect.stringContaining('it requires cffi'), 'required-by': 'mcp → PyJWT[crypto]' });
+    expect(by('cryptography')).toMatchObject({ 'left-out': expect.stringContaining('it requires cffi'), reason: 'requires-left-out', 'required-by': 'mcp → PyJWT[crypto]' });
+    // why, as the compiler said it; and the modules each is imported by, as its wheel says (cffi's top_level.txt)
+    expect(by('cffi')).toMatchObject({ reason: 'missing-header', modules: ['_cffi_backend', 'cffi'] });
+    expect(by('cryptography')).toMatchObject({ modules: ['cryptography'] });
     // what only cffi needed goes with it
     expect(by('pycparser')).toBeUndefined();
     expect(by('PyJWT')).toMatchObject({ wheel: expect.stringMatching(/none-any\.whl$/) });

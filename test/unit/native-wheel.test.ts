@@ -80,13 +80,13 @@ describe('native extensions: reading an sdist as maturin would', () => {
 
   it('says why it cannot build the rest: other build systems, other bindings, no crate', async () => {
     const meson = await sdist({ 'pyproject.toml': '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n' });
-    expect(await classifySdist(meson)).toEqual({ kind: 'unsupported', why: 'its build backend is mesonpy; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)' });
+    expect(await classifySdist(meson)).toEqual({ kind: 'unsupported', reason: 'build-system', why: 'its build backend is mesonpy; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)' });
     const nothing = await sdist({ 'pyproject.toml': '[project]\nname = "x"\n' });
-    expect(await classifySdist(nothing)).toEqual({ kind: 'unsupported', why: expect.stringContaining('neither a build backend in pyproject.toml nor a setup.py') });
+    expect(await classifySdist(nothing)).toEqual({ kind: 'unsupported', reason: 'sdist-unusable', why: expect.stringContaining('neither a build backend in pyproject.toml nor a setup.py') });
     const bin = await sdist({ 'pyproject.toml': maturin('\n[tool.maturin]\nbindings = "bin"\n'), 'Cargo.toml': '[package]\nname = "tool"\n' });
-    expect(await classifySdist(bin)).toEqual({ kind: 'unsupported', why: expect.stringContaining('maturin with bin bindings') });
+    expect(await classifySdist(bin)).toEqual({ kind: 'unsupported', reason: 'build-system', why: expect.stringContaining('maturin with bin bindings') });
     const noCrate = await sdist({ 'pyproject.toml': maturin() });
-    expect(await classifySdist(noCrate)).toEqual({ kind: 'unsupported', why: expect.stringContaining('no readable Cargo.toml') });
+    expect(await classifySdist(noCrate)).toEqual({ kind: 'unsupported', reason: 'sdist-unusable', why: expect.stringContaining('no readable Cargo.toml') });
   });
 });
 

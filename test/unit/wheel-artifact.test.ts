@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/oci/memory-store.js';
 import { decodeManifest, fetchJson } from '../../src/oci/manifest.js';
-import { checkWheelManifest, storeWheelArtifact, wheelAnnotations, wheelArtifactTag, type WheelIdentity } from '../../src/artifact/wheel.js';
+import { checkWheelFile, checkWheelManifest, storeWheelArtifact, wheelAnnotations, wheelArtifactTag, type WheelIdentity } from '../../src/artifact/wheel.js';
 import { wheelSharing } from '../../src/config/wheel-sharing.js';
 import { sha256 } from '../../src/oci/digest.js';
 
@@ -77,5 +77,33 @@ describe('which repository shares wheels', () => {
     expect(() => wheelSharing(toml, { wheels: false, pushWheels: true }, {})).toThrow(/contradict/);
     expect(() => wheelSharing(toml, { wheels: 'ghcr.io/team/wheels:1' }, {})).toThrow(/--wheels: "ghcr.io\/team\/wheels:1" names a tag or digest/);
     expect(() => wheelSharing(toml, {}, { FABRICKS_WHEELS: 'wheels' })).toThrow(/FABRICKS_WHEELS: "wheels" names no registry/);
+  });
+});
+
+describe('a pulled wheel, checked before the cache keeps it', () => {
+  const so = 'rpds/rpds.cpython-314-wasm32-wasi.so';
+  const wasm = new Uint8Array(64 * 1024).map((_, i) => (i * 7919) % 251);
+
+  it('must be a zip of stored or deflated entries holding an extension module for WebAssembly', async () => {
+    const { zipSync } = await import('fflate');
+    await expect(checkWheelFile(zipSync({ [so]: wasm, 'rpds/__init__.py': new Uint8Array(1) }), id, 'r:t')).resolves.toBeUndefined();
+    await expect(checkWheelFile(new TextEncoder().encode('PK not a zip at all'), id, 'r:t')).rejects.toMatchObject({ code: 'ARTIFACT_INVALID', message: `r:t: ${id.file} is not a readable wheel (zip)` });
+    await expect(checkWheelFile(zipSync({ 'rpds/__init__.py': new Uint8Array(1) }), id, 'r:t')).rejects.toThrow(/holds no extension module for WebAssembly/);
+    // an entry compressed with a method pip cannot read (bzip2 is 12): the central directory says so
+    const bz = zipSync({ [so]: [wasm, { level: 0 }] });
+    const view = new DataView(bz.buffer, bz.byteOffset, bz.byteLength);
+    for (let i = 0; i + 4 <= bz.length; i++) if (view.getUint32(i, true) === 0x02014b50) view.setUint16(i + 10, 12, true);
+    await expect(checkWheelFile(bz, id, 'r:t')).rejects.toThrow(`${so} is compressed with method 12, not stored or deflated`);
+  });
+
+  it('reads only the central directory: no entry is decompressed (one whose data is damaged passes; its digest was checked on arrival)', async () => {
+    const { zipSync, unzipSync } = await import('fflate');
+    const bytes = zipSync({ [so]: [wasm, { level: 6 }] });
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // the first entry's data starts after its local header (30 bytes), its name and its extra field
+    const data = 30 + view.getUint16(26, true) + view.getUint16(28, true);
+    bytes[data] = 0xff; // a deflate block of the reserved type
+    expect(() => unzipSync(bytes)).toThrow();
+    await expect(checkWheelFile(bytes, id, 'r:t')).resolves.toBeUndefined();
   });
 });

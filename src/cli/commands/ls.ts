@@ -6,7 +6,7 @@ import { json, mb, short } from '../format.js';
 export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('ls')
-    .description('list the apps, runtimes and components in the local store: reference, digest, size, last use; and what the caches take');
+    .description('list the apps, runtimes and components in the local store: reference, digest, size, last use; and what the caches take (native wheels: package, sdist, runtime, toolchain)');
   jsonOption(cmd).action(async (opts: CommonOptions) => {
     const { ls } = await import('../../app/ls.js');
     const r = await ls(await cli.context({ quiet: true }));
@@ -29,5 +29,24 @@ function formatList(r: ListResult): string {
   out.push('', `total ${mb(r.total)} (shared blobs counted once)`);
   if (r.unreferenced.blobs > 0) out.push(`unreferenced ${mb(r.unreferenced.bytes)} in ${r.unreferenced.blobs} blobs (fabricks gc removes them)`);
   out.push(`compiled cache ${mb(r.compiledCache.bytes)} in ${r.compiledCache.entries} entries; limit ${mb(r.compiledCache.limit)}`);
+  out.push(...formatNative(r.nativeCache));
   return out.join('\n');
+}
+
+/** The native wheel cache: one line each, what it was built from and by which toolchain. */
+function formatNative(n: ListResult['nativeCache']): string[] {
+  const out = [`native wheels ${mb(n.bytes)} in ${n.entries.length} entries${n.shared ? ` (${n.dir}, FABRICKS_NATIVE_CACHE)` : ''}; cargo's compiled crates ${mb(n.cargoTarget)}`];
+  if (n.entries.length === 0) return out;
+  const rows = n.entries.map((e) => [
+    e.package && e.version ? `${e.package} ${e.version}` : `(incomplete ${e.key.slice(0, 12)})`,
+    e.sdist ?? (e.sdistSha256 ? `sha256:${e.sdistSha256.slice(0, 12)}` : '-'),
+    e.runtime ?? '-',
+    e.current ? 'current' : e.toolchain ? `other: ${e.toolchain}` : 'other (fabricks gc removes it)',
+    mb(e.bytes),
+    e.lastUsed.replace('T', ' ').slice(0, 19),
+  ]);
+  const head = ['PACKAGE', 'SDIST', 'RUNTIME', 'TOOLCHAIN', 'SIZE', 'LAST USED'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [...out, line(head), ...rows.map(line)];
 }

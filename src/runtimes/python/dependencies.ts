@@ -12,9 +12,11 @@ import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
 import { nativeWheel, pinSdist, unsupported, type NativePin, type WheelShare } from './native.js';
+import { failureText, NativeBuildError, type NativeFailure, type NativeFailureKind } from './native-failure.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
+import type { Leases } from '../../util/lease.js';
 
 /** Where dependencies sit in the module layer: `.fabricks` is never packed from a source folder, so no user file can clash. */
 export const PACKAGES_ROOT = '.fabricks/site-packages';
@@ -40,8 +42,12 @@ export interface PinnedSdist extends NativePin {
 export interface LeftOut {
   name: string;
   version: string;
-  /** Why it cannot be built. */
+  /** Why it cannot be built, in words (failure-text of the reason). */
   leftOut: string;
+  /** Why, as data (native-failure.ts); absent in locks written before it was recorded. */
+  reason?: NativeFailureKind;
+  /** The names it is imported by, as the package says (import-names.ts); absent when nothing said. */
+  modules?: string[];
   /** What brings it in: `mcp → pyjwt[crypto]`. */
   requiredBy: string;
 }
@@ -74,7 +80,7 @@ export async function projectDependencies(config: ProjectConfig, runtime: BuildT
   // the runtime's CPython version: python:3.14 gives 3.14
   const pythonVersion = /(\d+\.\d+)/.exec(runtime.name)?.[1] ?? '3.14';
   const locked = readPythonLock(lock?.sections.python, lockDisplayPath(config.dir));
-  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir };
+  const dirs = { wheels: ctx.home.wheelCacheDir, native: ctx.home.nativeCacheDir, leases: ctx.home.leases };
   const deps = await pythonDependencies(requirements, { pythonVersion }, locked, dirs, ctx.reporter, ctx.signal, { strictNative: config.source.strictNative, ...(wheels ? { share: { sharing: wheels, ctx } } : {}) });
   const result: Dependencies = { files: deps.files, lock: [pythonSection(deps.lock)], ...(deps.built.length ? { built: deps.built } : {}) };
   if (deps.native.length) {
@@ -98,7 +104,10 @@ function readPythonLock(value: Record<string, unknown> | undefined, display: str
     packages: packages.map((p: Record<string, unknown>, i): Pin => {
       if (p['left-out'] !== undefined) {
         for (const field of ['name', 'version', 'left-out', 'required-by']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
-        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string };
+        const reason = typeof p.reason === 'string' ? { reason: p.reason as NativeFailureKind } : {};
+        if (p.modules !== undefined && !(Array.isArray(p.modules) && p.modules.every((m) => typeof m === 'string' && /^[A-Za-z_]\w*$/.test(m)))) throw bad(`packages[${i}] modules must be an array of module names`);
+        const modules = p.modules ? { modules: p.modules as string[] } : {};
+        return { name: p.name as string, version: p.version as string, leftOut: p['left-out'] as string, requiredBy: p['required-by'] as string, ...reason, ...modules };
       }
       const native = p.sdist !== undefined;
       for (const field of ['name', 'version', native ? 'sdist' : 'wheel', 'sha256']) if (typeof p[field] !== 'string') throw bad(`packages[${i}] needs ${field}`);
@@ -123,7 +132,7 @@ function pythonSection(lock: PythonLock): LockSection {
       requirements: lock.requirements,
       packages: lock.packages.map((p) =>
         isLeftOut(p)
-          ? { name: p.name, version: p.version, 'left-out': p.leftOut, 'required-by': p.requiredBy }
+          ? { name: p.name, version: p.version, 'left-out': p.leftOut, ...(p.reason ? { reason: p.reason } : {}), ...(p.modules ? { modules: p.modules } : {}), 'required-by': p.requiredBy }
           : isNative(p)
           ? ({ name: p.name, version: p.version, sdist: p.sdist, sha256: p.sha256, ...(p.built ? { built: p.built } : {}) } as Record<string, string>)
           : { name: p.name, version: p.version, wheel: p.wheel, sha256: p.sha256 },
@@ -141,7 +150,7 @@ export async function pythonDependencies(
   requirements: PythonRequirements,
   target: WheelTarget,
   locked: PythonLock | undefined,
-  dirs: { wheels: string; native: string },
+  dirs: { wheels: string; native: string; leases?: Leases },
   reporter: Reporter,
   signal?: AbortSignal,
   options: { strictNative?: boolean; share?: WheelShare } = {},
@@ -156,16 +165,14 @@ export async function pythonDependencies(
     if (!pins) {
       const done = startStep(reporter, 'dependencies', displayPath(requirements.file));
       // an optional compiled package is built while resolving (its wheel is cached for what follows):
-      // one whose build fails is left out like one that cannot be built at all
-      const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<string | undefined> => {
+      // one whose build fails is left out like one that cannot be built at all, for the reason the build gave
+      const tryBuild = async (pin: PinnedSdist, by: string[] | undefined): Promise<NativeFailure | undefined> => {
         try {
-          await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+          await nativeWheel(pin, by, target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
           return undefined;
         } catch (e) {
-          if (!(e instanceof FabricksError) || (e.code !== 'NATIVE_BUILD_FAILED' && e.code !== 'NATIVE_UNSUPPORTED')) throw e;
-          const why = /for WebAssembly(?: failed)?: (.*)$/s.exec(e.message.split('\n')[0]!)?.[1] ?? e.message;
-          const line = e.problems.find((l) => /error/i.test(l))?.trim();
-          return `its build for WebAssembly failed: ${why}${line ? ` (${line})` : ''}`;
+          if (!(e instanceof NativeBuildError)) throw e;
+          return e.failure;
         }
       };
       ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild));
@@ -182,7 +189,7 @@ export async function pythonDependencies(
       throwIfAborted(signal);
       if (isLeftOut(pin)) {
         if (options.strictNative) {
-          throw unsupported(pin.name, pin.version, [pin.requiredBy], pin.leftOut, {
+          throw unsupported(pin.name, pin.version, [pin.requiredBy], pin.reason ?? 'build-failed', pin.leftOut, {
             hint: `only an optional feature needs it (${pin.requiredBy}), so without [source] strict-native = true the build leaves it out and importing it raises ModuleNotFoundError; or drop the extra that requires it`,
           });
         }
@@ -197,7 +204,7 @@ export async function pythonDependencies(
         continue;
       }
       if (isNative(pin)) {
-        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir }, reporter, signal, options.share);
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
         built.push({
           name: pin.name,
           version: pin.version,
@@ -234,14 +241,15 @@ const chainText = (requiredBy: string) => (requiredBy === 'the project' ? 'requi
 export const LEFT_OUT_FILE = '.fabricks/left-out.json';
 
 /**
- * The packages left out, by the module name each would be imported as (its distribution name,
- * lower case, with `_` for `-` and `.`: what nearly every package uses), with the message that
- * importing it gives.
+ * The packages left out, by the names each would be imported as: what the package says
+ * (import-names.ts, recorded in the lock), else, when nothing said, its distribution name in
+ * lower case with `_` for `-` and `.` (a guess that most packages bear out), with the message
+ * that importing it gives.
  */
 function leftOutFile(leftOut: LeftOut[]): PythonDependencies['files'][number] {
   const modules: Record<string, string> = {};
   for (const p of leftOut) {
-    modules[p.name.replace(/[-.]+/g, '_').toLowerCase()] = `the Python package ${p.name} ${p.version} (${chainText(p.requiredBy)}, an optional feature) was left out of the fabricks build, which cannot build it for WebAssembly: ${p.leftOut}`;
+    for (const m of p.modules?.length ? p.modules : [p.name.replace(/[-.]+/g, '_').toLowerCase()]) modules[m] = `the Python package ${p.name} ${p.version} (${chainText(p.requiredBy)}, an optional feature) was left out of the fabricks build, which cannot build it for WebAssembly: ${p.leftOut}`;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(modules, Object.keys(modules).sort(), 1) + '\n');
   return { path: LEFT_OUT_FILE, abs: LEFT_OUT_FILE, size: bytes.length, bytes };
@@ -266,7 +274,7 @@ async function resolvePins(
   cacheDir: string,
   scratch: string,
   signal: AbortSignal | undefined,
-  tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<string | undefined>,
+  tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<NativeFailure | undefined>,
 ): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
   await writeFile(file, r.lines.join('\n') + '\n');
@@ -283,7 +291,7 @@ async function resolvePins(
   }
   const wheelOf = (w: ReportedWheel) => decodeURIComponent(w.url.split('/').pop() ?? '');
   const pins: Pin[] = [];
-  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: string; built?: boolean }> = [];
+  const optional: Array<{ w: ReportedWheel; pin?: PinnedSdist; why?: NativeFailure; built?: boolean }> = [];
   for (const w of reported) {
     let wheel = wheelOf(w);
     let sha = w.sha256;
@@ -297,7 +305,7 @@ async function resolvePins(
           const tried = await pinSdist(w.name, w.version, requiredBy.get(w.name) ?? [], cacheDir, scratch, signal).then(
             (pin) => ({ w, pin }),
             (e: unknown) => {
-              if (e instanceof FabricksError && e.code === 'NATIVE_UNSUPPORTED') return { w, why: /fabricks cannot build it for WebAssembly: (.*)$/s.exec(e.message)?.[1] ?? e.message };
+              if (e instanceof NativeBuildError) return { w, why: e.failure };
               throw e;
             },
           );
@@ -321,7 +329,7 @@ async function resolvePins(
       const needs = graph.requiresAnyOf(o.w.name, new Set(left.keys()));
       if (!needs) continue;
       const other = left.get(normalizeName(needs))!;
-      o.why = `it requires ${other.w.name} ${other.w.version}, which cannot be built: ${other.why}`;
+      o.why = { kind: 'requires-left-out', requires: other.w.name, why: `it requires ${other.w.name} ${other.w.version}, which cannot be built: ${failureText(other.why!)}` };
       left.set(normalizeName(o.w.name), o);
       changed = true;
     }
@@ -339,7 +347,10 @@ async function resolvePins(
     changed = true;
   }
   for (const o of optional) {
-    if (o.why) pins.push({ name: o.w.name, version: o.w.version, leftOut: o.why, requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    if (o.why) {
+      const modules = await importNamesOf(o.w, signal);
+      pins.push({ name: o.w.name, version: o.w.version, leftOut: failureText(o.why), reason: o.why.kind, ...(modules.length ? { modules } : {}), requiredBy: requiredBy.get(o.w.name)?.[0] ?? 'the project' });
+    }
     else pins.push(o.pin!);
   }
   // what only the packages left out brought in goes too (cffi's pycparser)
@@ -347,6 +358,24 @@ async function resolvePins(
   const result = pins.filter((p) => isLeftOut(p) || kept.has(normalizeName(p.name)));
   result.sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   return { pins: result, requiredBy };
+}
+
+/**
+ * The names a left-out package is imported by, from the compiled wheel pip resolved it to (for
+ * another platform, but with the same modules), checked against its hash; none when the index
+ * gave no hash or the wheel cannot be had (the guess from its name serves then).
+ */
+async function importNamesOf(w: ReportedWheel, signal: AbortSignal | undefined): Promise<string[]> {
+  if (!w.sha256) return [];
+  const [{ downloadChecked }, { wheelImportNames }] = await Promise.all([import('../../tools/package-index.js'), import('./import-names.js')]);
+  try {
+    const filename = decodeURIComponent(w.url.split('/').pop() ?? '');
+    return await wheelImportNames(await downloadChecked({ filename, url: w.url, sha256: w.sha256 }, signal));
+  } catch (e) {
+    // Ctrl-C stops; anything else (the index unreachable, not a zip) leaves the guess from its name
+    if (signal?.aborted || (e instanceof FabricksError && e.code === 'INTERRUPTED')) throw e;
+    return [];
+  }
 }
 
 /** The pure-Python wheel of exactly this version, when the index has one. */

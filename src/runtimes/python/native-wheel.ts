@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { FabricksError } from '../../util/errors.js';
+import { NativeBuildError } from './native-failure.js';
 
 /** What an extracted sdist says about how it builds. */
 export type SdistKind =
   | { kind: 'pyo3'; crateDir: string; libName: string; module: string; pythonSource: string | undefined; features: string[] }
   /** Built by its own PEP 517 backend (setuptools, or an in-tree one), which compiles C for wasm32-wasi (tools/clang-wasm.ts). */
   | { kind: 'setuptools'; backend: string }
-  | { kind: 'unsupported'; why: string };
+  /** `reason`: a build system fabricks does not drive, or an sdist it cannot use. */
+  | { kind: 'unsupported'; reason: 'build-system' | 'sdist-unusable'; why: string };
 
 type Table = Record<string, unknown>;
 const table = (v: unknown): Table => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Table) : {});
@@ -42,23 +43,23 @@ export async function classifySdist(root: string): Promise<SdistKind> {
     );
     if (backend === undefined) {
       if (hasSetupPy) return { kind: 'setuptools', backend: 'setup.py' };
-      return { kind: 'unsupported', why: 'its source distribution has neither a build backend in pyproject.toml nor a setup.py' };
+      return { kind: 'unsupported', reason: 'sdist-unusable', why: 'its source distribution has neither a build backend in pyproject.toml nor a setup.py' };
     }
     if (typeof backend === 'string' && (/^setuptools\.build_meta(:__legacy__)?$/.test(backend) || system['backend-path'] !== undefined)) return { kind: 'setuptools', backend };
-    return { kind: 'unsupported', why: `its build backend is ${String(backend)}; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)` };
+    return { kind: 'unsupported', reason: 'build-system', why: `its build backend is ${String(backend)}; fabricks builds C extensions with setuptools and Rust extensions with maturin (PyO3)` };
   }
   const maturin = table(table(pyproject?.tool).maturin);
   const bindings = maturin.bindings;
   if (bindings !== undefined && bindings !== 'pyo3') {
-    return { kind: 'unsupported', why: `it is built by maturin with ${String(bindings)} bindings; fabricks builds PyO3 extensions only` };
+    return { kind: 'unsupported', reason: 'build-system', why: `it is built by maturin with ${String(bindings)} bindings; fabricks builds PyO3 extensions only` };
   }
   const manifest = typeof maturin['manifest-path'] === 'string' ? join(root, maturin['manifest-path']) : join(root, 'Cargo.toml');
   const cargo = await readToml(manifest);
-  if (!cargo) return { kind: 'unsupported', why: `its source distribution has no readable ${relative(root, manifest)}` };
+  if (!cargo) return { kind: 'unsupported', reason: 'sdist-unusable', why: `its source distribution has no readable ${relative(root, manifest)}` };
   const lib = table(cargo.lib);
   const pkgName = table(cargo.package).name;
   const libName = typeof lib.name === 'string' ? lib.name : typeof pkgName === 'string' ? pkgName.replaceAll('-', '_') : undefined;
-  if (!libName) return { kind: 'unsupported', why: `${relative(root, manifest)} names no library` };
+  if (!libName) return { kind: 'unsupported', reason: 'sdist-unusable', why: `${relative(root, manifest)} names no library` };
   const module = typeof maturin['module-name'] === 'string' ? maturin['module-name'] : libName;
   const pythonSource = typeof maturin['python-source'] === 'string' ? maturin['python-source'] : undefined;
   const crateDir = posix.dirname(manifest.split('\\').join('/'));
@@ -92,7 +93,10 @@ export async function wheelEntries(root: string, sdist: SdistKind & { kind: 'pyo
       entries.push([`${top}/${rel}`, await readFile(join(pkgDir, rel))]);
     }
   } else {
-    if (sdist.module.includes('.')) throw new FabricksError('NATIVE_UNSUPPORTED', `${meta.name} ${meta.version}: module ${sdist.module} is in a package whose Python files its source distribution lacks`);
+    if (sdist.module.includes('.')) {
+      const why = `module ${sdist.module} is in a package whose Python files its source distribution lacks`;
+      throw new NativeBuildError('NATIVE_UNSUPPORTED', `${meta.name} ${meta.version}: ${why}`, { kind: 'sdist-unusable', why });
+    }
     // what maturin writes for a Rust-only project: the package re-exports the extension module
     const init = `from .${top} import *\n\n__doc__ = ${top}.__doc__\nif hasattr(${top}, "__all__"):\n    __all__ = ${top}.__all__\n`;
     entries.push([`${top}/__init__.py`, new TextEncoder().encode(init)]);

@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256, digestHex } from '../../oci/digest.js';
 import { FabricksError } from '../../util/errors.js';
 import { withFileLock, describeOwner } from '../../util/file-lock.js';
@@ -12,6 +12,9 @@ import type { WheelIdentity } from '../../artifact/wheel.js';
 import type { WheelSharing } from '../../config/wheel-sharing.js';
 import type { Context } from '../../home/context.js';
 import type { PushOutcome } from './wheel-share.js';
+import { failureOfLines, NativeBuildError, type NativeFailureKind } from './native-failure.js';
+import type { Leases } from '../../util/lease.js';
+import { BUILD_LOCK, BUILD_SCRATCH_PREFIX, cargoTargetDir, markNativeUsed, nativeLeaseKey, nativeWheelKey, type NativeRecord } from '../../home/native-cache.js';
 
 /**
  * Python dependencies with compiled code and no pure-Python wheel: built from their source
@@ -48,9 +51,9 @@ export interface NativeWheel {
 /** Who needs a package, when the resolution said (a build from fabricks.lock does not know). */
 const who = (requiredBy: string[] | undefined) => (requiredBy === undefined ? '' : ` (${requiredBy.length ? `required by ${requiredBy.join(', ')}` : 'required by the project'})`);
 
-/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why, what to do. */
-export function unsupported(name: string, version: string, requiredBy: string[] | undefined, why: string, options: { cause?: unknown; hint?: string } = {}): FabricksError {
-  return new FabricksError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, {
+/** NATIVE_UNSUPPORTED for a package fabricks cannot build: the package, who needs it, why (as data too), what to do. */
+export function unsupported(name: string, version: string, requiredBy: string[] | undefined, kind: NativeFailureKind, why: string, options: { cause?: unknown; hint?: string } = {}): NativeBuildError {
+  return new NativeBuildError('NATIVE_UNSUPPORTED', `the Python package ${name} ${version}${who(requiredBy)} has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: ${why}`, { kind, why }, {
     hint: options.hint ?? `use a version of ${name} that has a pure-Python wheel or a pure-Python alternative, or drop what requires it; fabricks builds Rust (PyO3) extensions and C extensions that setuptools builds, from source`,
     ...(options.cause !== undefined ? { cause: options.cause } : {}),
   });
@@ -64,14 +67,14 @@ export function unsupported(name: string, version: string, requiredBy: string[] 
 export async function pinSdist(name: string, version: string, requiredBy: string[] | undefined, sdistDir: string, scratch: string, signal?: AbortSignal): Promise<NativePin> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   const found = await findSdist(name, version, signal);
-  if (!found) throw unsupported(name, version, requiredBy, 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
+  if (!found) throw unsupported(name, version, requiredBy, 'no-sdist', 'the package index has only compiled wheels of it (for other platforms than WebAssembly) and no source distribution to build from');
   const bytes = await downloadChecked(found, signal);
   const dest = join(scratch, `sdist-${name}`);
   await mkdir(dest, { recursive: true });
   await writeFile(join(dest, found.filename), bytes);
   const { root } = await extractSdist(join(dest, found.filename), join(dest, 'src'), { name, version, sdist: found.filename }, requiredBy);
   const kind = await classifySdist(root);
-  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.why);
+  if (kind.kind === 'unsupported') throw unsupported(name, version, requiredBy, kind.reason, kind.why);
   await mkdir(sdistDir, { recursive: true });
   await writeAtomic(join(sdistDir, found.filename), bytes);
   return { name, version, sdist: found.filename, sha256: found.sha256 };
@@ -79,27 +82,22 @@ export async function pinSdist(name: string, version: string, requiredBy: string
 
 /** Unpacks an sdist (node-tar refuses entries that would land outside `into`) and finds its top folder. */
 async function extractSdist(file: string, into: string, pin: { name: string; version: string; sdist: string }, requiredBy: string[] | undefined): Promise<{ root: string }> {
-  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is not a .tar.gz`);
+  if (!pin.sdist.endsWith('.tar.gz')) throw unsupported(pin.name, pin.version, requiredBy, 'sdist-unusable', `its source distribution ${pin.sdist} is not a .tar.gz`);
   const tar = await import('tar');
   await mkdir(into, { recursive: true });
   await tar.x({ file, cwd: into, strict: true });
   const [top] = await readdir(into);
-  if (!top) throw unsupported(pin.name, pin.version, requiredBy, `its source distribution ${pin.sdist} is empty`);
+  if (!top) throw unsupported(pin.name, pin.version, requiredBy, 'sdist-unusable', `its source distribution ${pin.sdist} is empty`);
   return { root: join(into, top) };
 }
 
-/**
- * The action key of a built wheel: the sdist's bytes, the toolchains, and the runtime's CPython.
- * Which toolchain an sdist needs shows only once it is unpacked, so the key names both: one key
- * per sdist, for this machine's cache and a shared repository's tag alike.
- */
+/** The action key of a built wheel (home/native-cache.ts): the sdist's bytes, both toolchains, and the runtime's CPython. */
 async function wheelKey(pin: NativePin, target: WheelTarget): Promise<string> {
-  return digestHex(sha256(JSON.stringify({ sdist: pin.sha256, toolchain: await toolchainId(), python: target.pythonVersion })));
+  return nativeWheelKey({ sdist: pin.sha256, toolchain: await toolchainId(), python: target.pythonVersion });
 }
 
 async function toolchainId(): Promise<string> {
-  const [{ NATIVE_TOOLCHAIN }, { C_TOOLCHAIN }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('../../tools/clang-wasm.js')]);
-  return `${NATIVE_TOOLCHAIN.id} | ${C_TOOLCHAIN.id}`;
+  return (await import('../../tools/native-toolchains.js')).nativeToolchainsId();
 }
 
 /** What the wheel is keyed by, as a shared wheel's tag and annotations name it (artifact/wheel.ts). */
@@ -116,6 +114,13 @@ async function wheelIdentity(pin: NativePin, target: WheelTarget): Promise<Wheel
 }
 
 export const nativeWheelName = (pin: NativePin, target: WheelTarget) => `${distName(pin.name)}-${pin.version}-${wheelTag(target.pythonVersion)}.whl`;
+
+/** Where built wheels are cached (home/native-cache.ts) and sdists kept, and the leases of this process, which hold the entries it uses. */
+export interface NativeDirs {
+  cache: string;
+  sdists: string;
+  leases?: Leases;
+}
 
 /** The repository that shares built wheels (config/wheel-sharing.ts), and the context to reach it. */
 export interface WheelShare {
@@ -134,12 +139,14 @@ export async function nativeWheel(
   pin: NativePin & { built?: string },
   requiredBy: string[] | undefined,
   target: WheelTarget,
-  dirs: { cache: string; sdists: string },
+  dirs: NativeDirs,
   reporter: Reporter,
   signal?: AbortSignal,
   share?: WheelShare,
 ): Promise<NativeWheel> {
   const id = await wheelIdentity(pin, target);
+  // leased before it is looked at: a gc in another process spares the entry until this one ends
+  await dirs.leases?.hold([nativeLeaseKey(id.key)]);
   const path = join(dirs.cache, id.key, id.file);
   const cached = async (): Promise<NativeWheel | undefined> => {
     const bytes = await readFile(path).catch(() => undefined);
@@ -148,11 +155,12 @@ export async function nativeWheel(
   let wheel = await cached();
   if (!wheel) {
     await mkdir(dirs.cache, { recursive: true });
-    wheel = await withFileLock(join(dirs.cache, 'build.lock'), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
+    wheel = await withFileLock(join(dirs.cache, BUILD_LOCK), async () => (await cached()) ?? (await pullOrBuild(pin, id, requiredBy, target, dirs, reporter, signal, share)), {
       onWait: (owner) => reporter({ event: 'wait', step: 'native-build', subject: `${pin.name} ${pin.version}`, holder: describeOwner(owner) }),
       signal,
     });
   }
+  await markNativeUsed(join(dirs.cache, id.key));
   // what the build found that traps at run time is said on every build that uses the wheel
   const record = await readFile(join(dirs.cache, id.key, 'build.json'), 'utf8').then((t) => JSON.parse(t) as { casts?: NarrowingCast[] }, () => ({ casts: [] }));
   noteCasts(pin, record.casts ?? [], reporter);
@@ -181,28 +189,30 @@ async function pullOrBuild(
   id: WheelIdentity,
   requiredBy: string[] | undefined,
   target: WheelTarget,
-  dirs: { cache: string; sdists: string },
+  dirs: NativeDirs,
   reporter: Reporter,
   signal: AbortSignal | undefined,
   share: WheelShare | undefined,
 ): Promise<NativeWheel> {
   const entry = join(dirs.cache, id.key);
   const path = join(entry, id.file);
-  const scratch = await mkdtemp(join(dirs.cache, '.build-'));
+  const scratch = await mkdtemp(join(dirs.cache, BUILD_SCRATCH_PREFIX));
+  // what ls shows of the entry: what it was built from, by which toolchains, for which CPython
+  const about = { package: pin.name, version: pin.version, sdist: pin.sha256, sdistFile: pin.sdist, toolchain: id.toolchain, python: target.pythonVersion, runtime: id.runtime };
   try {
     if (share) {
       const { pullSharedWheel } = await import('./wheel-share.js');
       const pulled = await pullSharedWheel(share.sharing, id, pin.built, share.ctx);
       if (pulled) {
-        await writeEntry(scratch, entry, id.file, pulled.bytes, { package: pin.name, version: pin.version, sdist: pin.sha256, from: pulled.reference });
+        await writeEntry(scratch, entry, id.file, pulled.bytes, { ...about, digest: pulled.digest, from: pulled.reference });
         return { pin, path, bytes: pulled.bytes, digest: pulled.digest, via: 'pulled', shared: pulled.reference };
       }
     }
     const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
     const started = Date.now();
     const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
-    await writeEntry(scratch, entry, id.file, built.wheel, { package: pin.name, version: pin.version, sdist: pin.sha256, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
     const digest = sha256(built.wheel);
+    await writeEntry(scratch, entry, id.file, built.wheel, { ...about, digest, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
     done({ digest, size: built.wheel.length });
     return { pin, path, bytes: built.wheel, digest, via: 'built' };
   } finally {
@@ -211,7 +221,7 @@ async function pullOrBuild(
 }
 
 /** A cache entry appears whole: the wheel and its record written in the scratch folder, then renamed into place. */
-async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: Record<string, unknown>): Promise<void> {
+async function writeEntry(scratch: string, entry: string, file: string, wheel: Uint8Array, record: NativeRecord & { casts?: NarrowingCast[] }): Promise<void> {
   const ready = join(scratch, 'entry');
   await mkdir(ready);
   await writeFile(join(ready, file), wheel);
@@ -228,20 +238,20 @@ const zipWheel = async (entries: WheelEntry[]) => {
   return zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
 };
 
-async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string; sdists: string }, scratch: string, signal?: AbortSignal): Promise<Built> {
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: NativeDirs, scratch: string, signal?: AbortSignal): Promise<Built> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
   const sdistPath = join(dirs.sdists, pin.sdist);
   const have = await readFile(sdistPath).catch(() => undefined);
   if (!have || digestHex(sha256(have)) !== pin.sha256) {
     const found = await findSdist(pin.name, pin.version, signal);
-    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, `the package index no longer has its source distribution ${pin.sdist}`);
+    if (!found || found.filename !== pin.sdist) throw unsupported(pin.name, pin.version, requiredBy, 'no-sdist', `the package index no longer has its source distribution ${pin.sdist}`);
     await mkdir(dirs.sdists, { recursive: true });
     await writeAtomic(sdistPath, await downloadChecked({ ...found, sha256: pin.sha256 }, signal));
   }
   const { root } = await extractSdist(sdistPath, join(scratch, 'src'), pin, requiredBy);
   const kind = await classifySdist(root);
-  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.why);
+  if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.reason, kind.why);
   if (kind.kind === 'setuptools') return buildCWheel(pin, requiredBy, target, sdistPath, scratch, kind, signal);
   return buildRustWheel(pin, requiredBy, target, dirs, root, scratch, kind, signal);
 }
@@ -249,16 +259,17 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
 async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string }, root: string, scratch: string, kind: SdistKind & { kind: 'pyo3' }, signal?: AbortSignal): Promise<Built> {
   const { ensureNativeToolchain, cargoBuildWasm, cargoOutput } = await import('../../tools/cargo-wasm.js');
   await ensureNativeToolchain();
-  // cargo's own cache of compiled crates (the target's standard library first); FABRICKS_NATIVE_CARGO_TARGET
-  // may put it elsewhere, e.g. one for all homes of a CI machine or a test run (cargo locks it)
-  const targetDir = process.env.FABRICKS_NATIVE_CARGO_TARGET ? resolve(process.env.FABRICKS_NATIVE_CARGO_TARGET) : join(dirs.cache, 'cargo-target');
+  // cargo's own cache of compiled crates (the target's standard library first)
+  const targetDir = cargoTargetDir(dirs.cache);
   try {
     await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
   } catch (e) {
     if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
     const lines = e.message.split('\n');
-    throw new FabricksError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${lines[0]!.replace(/:.*$/, '')}`, {
-      problems: lines.slice(1).slice(-12),
+    const why = lines[0]!.replace(/:.*$/, '');
+    const problems = lines.slice(1).slice(-12);
+    throw new NativeBuildError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failureOfLines(problems, why), {
+      problems,
       hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
       cause: e,
     });
@@ -278,12 +289,15 @@ async function buildCWheel(pin: NativePin, requiredBy: string[] | undefined, tar
   await ensureCToolchain(target.pythonVersion);
   const outDir = join(scratch, 'wheel');
   const log = join(scratch, 'build.log');
-  const failed = async (why: string, cause?: unknown) =>
-    new FabricksError('NATIVE_BUILD_FAILED', `building the C extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, {
-      problems: compilerLines(await readFile(log, 'utf8').catch(() => '')),
+  const failed = async (why: string, cause?: unknown) => {
+    // what the compiler, the linker or the setup said decides the reason, here where the build failed
+    const problems = compilerLines(await readFile(log, 'utf8').catch(() => ''));
+    return new NativeBuildError('NATIVE_BUILD_FAILED', `building the C extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failureOfLines(problems, why), {
+      problems,
       hint: `the lines above are the build's last (${kind.backend}, clang for wasm32-wasi); a C library it needs is not available for WebAssembly, or its code does not build for it: use a pure-Python alternative`,
       cause,
     });
+  };
   try {
     await pipWheelWasm({ sdist: sdistPath, outDir, log, scratch, pythonVersion: target.pythonVersion, signal });
   } catch (e) {

@@ -5,7 +5,7 @@ import { sha256, type Digest } from '../../oci/digest.js';
 import { decodeManifest } from '../../oci/manifest.js';
 import { MemoryStore } from '../../oci/memory-store.js';
 import { formatReference, type Reference } from '../../oci/reference.js';
-import { checkWheelManifest, storeWheelArtifact, wheelArtifactTag, type WheelIdentity } from '../../artifact/wheel.js';
+import { checkWheelFile, checkWheelManifest, storeWheelArtifact, wheelArtifactTag, type WheelIdentity } from '../../artifact/wheel.js';
 import { FabricksError, isFabricksError } from '../../util/errors.js';
 import { startStep } from '../../util/progress.js';
 
@@ -70,21 +70,6 @@ export async function pullSharedWheel(sharing: WheelSharing, id: WheelIdentity, 
     warn(e, `not taking the shared wheel of ${subjectOf(id)}; building it here`, reference, ctx);
     return undefined;
   }
-}
-
-/**
- * A pulled wheel goes into the cache, where a broken one would fail every later build: it must be
- * a zip holding an extension module for WebAssembly before it is kept.
- */
-async function checkWheelFile(bytes: Uint8Array, id: WheelIdentity, where: string): Promise<void> {
-  const { unzipSync } = await import('fflate');
-  let names: string[];
-  try {
-    names = Object.keys(unzipSync(bytes));
-  } catch (cause) {
-    throw new FabricksError('ARTIFACT_INVALID', `${where}: ${id.file} is not a readable wheel (zip)`, { cause });
-  }
-  if (!names.some((n) => n.endsWith('-wasm32-wasi.so'))) throw new FabricksError('ARTIFACT_INVALID', `${where}: ${id.file} holds no extension module for WebAssembly (*-wasm32-wasi.so)`);
 }
 
 /** What a push did: sent the wheel, found it there already, or failed (a warning said why). */
