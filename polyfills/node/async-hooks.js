@@ -5,8 +5,9 @@
 // - callbacks given to setTimeout, setInterval, setImmediate, queueMicrotask, process.nextTick
 //   and promise .then/.catch/.finally while a store is set run with that store (the globals are
 //   wrapped when the first AsyncLocalStorage is made; node:timers calls through to them);
-// - the code after an `await` is not: it runs with no store (the engine resumes it itself).
-//   Carry the store across an await by reading getStore() before it, or with snapshot()/bind().
+// - the code after an `await` too, because a bundle that imports this module has its async
+//   functions lowered to generators driven by .then (src/runtimes/node/async-lowering.ts): the
+//   engine resumes a native await itself, with no hook to restore the store.
 // createHook() hooks are accepted and never called; async ids are counters, not Node's graph.
 
 const EMPTY = new Map();

@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { Message, Plugin } from 'esbuild';
 import { FabricksError } from '../../util/errors.js';
-import { BUFFER_GLOBAL, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
+import { BUFFER_GLOBAL, needsAsyncContext, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
+import { lowerAsync } from './async-lowering.js';
 import { finishBundle } from './bundle-finish.js';
 import { missingPackagesPlugin } from './missing-packages.js';
 import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
@@ -70,18 +71,20 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   const mapFile = out.find((f) => f.path.endsWith('.map'));
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
-  const finished = await finishBundle(codeFile.text, { sources: map.sources, mappings: unshiftColumns(map, shifts) });
+  let bundled = { code: codeFile.text, map: { sources: map.sources, mappings: unshiftColumns(map, shifts) } };
+  if (needsAsyncContext(sourceDir, Object.keys(result.metafile.inputs))) bundled = await lowerAsync(esbuild, bundled.code, bundled.map);
+  const finished = await finishBundle(bundled.code, bundled.map);
   const stable = fabricksPaths(sourceDir);
   finished.code = stable(finished.code);
   finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
-  const bundled = Object.keys(result.metafile.inputs)
+  const sources = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':') || /^[A-Za-z]:/.test(p))
     .map((p) => resolve(sourceDir, p));
   await Promise.all(found);
-  await files.addManifests(bundled);
+  await files.addManifests(sources);
   // the stubs are made from the committed list of Node's exports: another list, another bundle
-  const inputs = bundled.concat(finished.inputs, unavailable.list().length > 0 ? [NODE_BUILTINS_FILE] : []);
+  const inputs = sources.concat(finished.inputs, unavailable.list().length > 0 ? [NODE_BUILTINS_FILE] : []);
   return { code: new TextEncoder().encode(finished.code), map: new TextEncoder().encode(JSON.stringify(slim)), inputs, assets: files.list(), unavailable: unavailable.list() };
 }
 

@@ -135,12 +135,18 @@ function hintFor(top: string): string {
 }
 
 const FS_POLYFILL = join(polyfillsDir, 'fs.js');
+const ASYNC_HOOKS_POLYFILL = join(polyfillsDir, 'async-hooks.js');
 const FILE_STREAMS = /(?:Read|Write)Stream\b|\breadLines\b/; // createReadStream, fs.WriteStream, filehandle.readLines()
 
 /**
  * Whether a bundle made of `inputs` (esbuild's metafile paths, from `sourceDir`) needs fs's
  * streams: it has fs, and a file of its own or of its packages names one of them.
  */
+/** Whether the bundle carries node:async_hooks, whose AsyncLocalStorage needs its async functions lowered (async-lowering.ts). */
+export function needsAsyncContext(sourceDir: string, inputs: string[]): boolean {
+  return inputs.filter((p) => !p.includes(':')).some((p) => resolve(sourceDir, p) === ASYNC_HOOKS_POLYFILL);
+}
+
 export async function needsFileStreams(sourceDir: string, inputs: string[]): Promise<boolean> {
   const files = inputs.filter((p) => !p.includes(':')).map((p) => resolve(sourceDir, p));
   if (!files.includes(FS_POLYFILL)) return false;
