@@ -86,6 +86,8 @@ interface EngineExit {
   listen_failed?: string;
   errno?: number;
   phases?: Record<string, number>;
+  /** Filled in here: the digests (hex) the engine compiled during the job. */
+  compiled?: string[];
 }
 
 /** The engine bin/fabricks.js started for this process, until a run takes it. */
@@ -145,6 +147,17 @@ export class EngineProcess {
   }
 
   /**
+   * Compiles `main` (and `source`) for this machine into the compiled cache, and runs nothing:
+   * after a pull, or for `fabricks prepare`, so that no client's spawn waits for it. Returns the
+   * digests (hex) compiled now; what was compiled already is left as it is.
+   */
+  async compile(main: ComponentFile, source: ComponentFile | undefined, opts: EngineOptions): Promise<string[]> {
+    const exit = await this.execute('compile', main, source, { args: [], env: [] }, opts, {});
+    if (exit.status !== 0) throw new FabricksError('RUN_FAILED', `the engine could not compile the component: ${exit.trap ?? `status ${exit.status}`}`);
+    return exit.compiled ?? [];
+  }
+
+  /**
    * Runs `main`'s wasi:cli/run with `grants`. With `source`, main is a fabricks runtime layer
    * and source the app's module layer (or its files) answering fabricks:app/source, so the
    * compiled runtime is shared by every app on it; without, main is a whole component.
@@ -174,7 +187,7 @@ export class EngineProcess {
     }
   }
 
-  private async execute(mode: 'run' | 'serve', main: ComponentFile, source: ComponentFile | SourceFiles | undefined, grants: Grants, opts: EngineOptions, extra: Record<string, unknown>): Promise<EngineExit> {
+  private async execute(mode: 'run' | 'serve' | 'compile', main: ComponentFile, source: ComponentFile | SourceFiles | undefined, grants: Grants, opts: EngineOptions, extra: Record<string, unknown>): Promise<EngineExit> {
     const layer = source && 'hex' in source ? source : undefined;
     const files = source && 'files' in source ? source : undefined;
     await opts.policy?.leases.hold([main, ...(layer ? [layer] : [])].map((c) => compiledKey(c.hex)));
@@ -208,14 +221,14 @@ export class EngineProcess {
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     let exit: EngineExit | undefined;
-    let compiledAny = false;
+    const compiledNow: string[] = [];
     const compiling = new Map<string, (data: { digest: string; size: number }) => void>();
     const lines = createInterface({ input: this.channel });
     lines.on('line', (line) => {
       const message = JSON.parse(line) as EngineMessage;
       if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
       else if ('compiled' in message) {
-        compiledAny = true;
+        compiledNow.push(message.compiled);
         compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });
       } else if ('serving' in message) {
         const s = message.serving;
@@ -231,12 +244,12 @@ export class EngineProcess {
         throw new FabricksError('RUN_FAILED', `fabricks' engine could not start: ${String((cause as Error)?.message ?? cause)}`, { cause, hint: 'run: npm run setup, which builds it again' });
       })
       .finally(() => opts.signal?.removeEventListener('abort', onAbort));
-    if (compiledAny && opts.policy) await trimCache(opts.policy.dir, opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
+    if (compiledNow.length > 0 && opts.policy) await trimCache(opts.policy.dir, opts.policy.limit, opts.policy.leases.dir).catch(() => undefined);
     if (exit?.unlinked) {
       throw new FabricksError('RUN_FAILED', `the component cannot run here: ${exit.unlinked}`, { hint: `fabricks run provides ${PROVIDED_IMPORTS}` });
     }
     if (exit?.failed) throw new FabricksError('RUN_FAILED', `the engine could not run the component: ${exit.trap ?? 'no reason given'}`);
-    if (exit) return exit;
+    if (exit) return { ...exit, compiled: compiledNow };
     if (signal) return { status: 128 + (osConstants.signals[signal] ?? 1) };
     throw new FabricksError('RUN_FAILED', `fabricks' engine stopped without an exit status (exit code ${code})`, { hint: 'run: npm run setup, which builds it again' });
   }

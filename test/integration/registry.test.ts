@@ -131,9 +131,24 @@ describe.each(setups)('push and pull through %s (auth: %s)', (kind, auth) => {
     expect(events(second.stderr)).toContainEqual(expect.objectContaining({ event: 'blob-done', direction: 'pull', title: 'runtime.wasm', action: 'skipped', bytes: 0 }));
     expect(proxy.counts().received).toBeLessThan(64 * 1024);
 
-    const run = await other.run(['run', '-q', `${host}/apps/svc-b:1.0`, '--plain-http', '--', 'registry']);
+    // each pull readied what it brought for this machine (the suite's homes share one compiled
+    // cache, so here it is found compiled; test/integration/prepare.test.ts compiles afresh)
+    for (const pulled of [pulledA, json(second.stdout)]) {
+      expect((pulled as unknown as { prepared: { components: Array<{ role: string }> } }).prepared.components.map((c) => c.role)).toEqual(['runtime', 'module']);
+    }
+
+    // so the first run compiles nothing
+    const run = await other.run(['run', '--progress', 'json', `${host}/apps/svc-b:1.0`, '--plain-http', '--', 'registry']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('Good morning, registry, from a WebAssembly component!');
+    expect(events(run.stderr).filter((e) => e.event === 'step-start' && e.step === 'compile')).toEqual([]);
+    // fabricks prepare finds it ready; pull --no-prepare leaves it to the first run
+    const again = await other.run(['prepare', '--json', `${host}/apps/svc-b:1.0`, '--plain-http']);
+    expect(again.status, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { components: Array<{ compiled: boolean }> }).components.map((c) => c.compiled)).toEqual([false, false]);
+    const unprepared = await other.run(['pull', '--no-prepare', '--json', `${host}/apps/svc-a:1.0`, '--plain-http']);
+    expect(unprepared.status, unprepared.stderr).toBe(0);
+    expect(JSON.parse(unprepared.stdout)).not.toHaveProperty('prepared');
   });
 
   it('inspects a reference from its manifest and config alone', async () => {

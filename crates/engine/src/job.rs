@@ -11,6 +11,9 @@ pub enum Mode {
     Run,
     /// `wasi:http/incoming-handler` on `listen`, until the channel closes.
     Serve,
+    /// Compile `main` and `source` for this machine into the cache, and run nothing: a pull or
+    /// `fabricks prepare` does it, so that no client's spawn waits for it.
+    Compile,
 }
 
 /// A component file and the hex of its digest (the key of its compiled form).

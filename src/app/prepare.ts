@@ -1,0 +1,44 @@
+import type { Context } from '../home/context.js';
+import type { Descriptor } from '../oci/content.js';
+import { cachePolicy } from '../engine/compiled-cache.js';
+import { EngineProcess, storedComponent, type ComponentFile } from '../engine/process.js';
+import { parseTarget, resolveTarget, type Target } from './target.js';
+
+/** What preparing did: each component the engine runs, and whether it was compiled now. */
+export interface PrepareResult {
+  reference: string;
+  components: Array<{ role: 'runtime' | 'module' | 'component'; digest: string; size: number; compiled: boolean }>;
+}
+
+/**
+ * Readies an artifact in the local store to start at once on this machine: its components
+ * compiled by the engine into the compiled cache (the runtime once for every app on it), so
+ * that no spawn (an MCP client's, with its timeout) compiles. Local and derived; nothing is pushed.
+ */
+export async function prepareComponents(reference: string, components: Array<{ role: PrepareResult['components'][number]['role']; layer: Pick<Descriptor, 'digest' | 'size'> }>, ctx: Context): Promise<PrepareResult> {
+  const { home } = ctx;
+  const files: ComponentFile[] = [];
+  for (const c of components) files.push(await storedComponent(home.store, c.layer));
+  const engine = EngineProcess.start();
+  let compiled: string[];
+  try {
+    compiled = await engine.compile(files[0]!, files[1], { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: cachePolicy(home), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  } finally {
+    engine.cancel();
+  }
+  return {
+    reference,
+    components: components.map((c, i) => ({ role: c.role, digest: c.layer.digest, size: c.layer.size, compiled: compiled.includes(files[i]!.hex) })),
+  };
+}
+
+/** `fabricks prepare <target>`: a project (built first), a stored name:version, or a registry reference (pulled first). */
+export async function prepare(targetArg: string | Target, ctx: Context): Promise<PrepareResult> {
+  const resolved = await resolveTarget(await parseTarget(targetArg), ctx, ['app', 'wasm']);
+  if (resolved.kind === 'wasm') return prepareComponents(resolved.reference, [{ role: 'component', layer: resolved.layer }], ctx);
+  const { app } = resolved;
+  return prepareComponents(app.reference, [
+    { role: 'runtime', layer: app.runtimeLayer },
+    { role: 'module', layer: app.moduleLayer },
+  ], ctx);
+}
