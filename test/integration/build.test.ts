@@ -129,6 +129,33 @@ describe('fabricks build (JavaScript)', () => {
     expect(changed.runtime.digest).toBe(first.runtime.digest);
   });
 
+  it("checks a dependency in node_modules by its stamp, and rebuilds when it changes even with the same size and mtime", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fabricks-external-'));
+    await writeFile(join(dir, 'fabricks.toml'), '[package]\nname = "external-dep"\nversion = "0.1.0"\n\n[from]\nimage = "fabricks.dev/runtimes/node"\n\n[source]\nentrypoint = "main.js"\n');
+    await writeFile(join(dir, 'main.js'), "import { word } from 'dep';\nconsole.log(word);\n");
+    const dep = join(dir, 'node_modules', 'dep');
+    await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+    await import('node:fs/promises').then((fs) => fs.mkdir(dep, { recursive: true }));
+    await writeFile(join(dep, 'package.json'), '{ "name": "dep", "version": "1.0.0", "main": "index.js" }\n');
+    await writeFile(join(dep, 'index.js'), "exports.word = 'alpha';\n");
+    const one = await buildJson(dir);
+    expect(one.cached).toBe(false);
+    // touched, same bytes: the digest still matches, and the build is the cached one
+    const { utimes } = await import('node:fs/promises');
+    await utimes(join(dep, 'index.js'), new Date(), new Date(Date.now() + 5000));
+    expect((await buildJson(dir)).cached).toBe(true);
+    expect((await buildJson(dir)).cached).toBe(true);
+    // other bytes of the same size, its mtime put back: the stamp's ctime still tells
+    const before = await stat(join(dep, 'index.js'));
+    await writeFile(join(dep, 'index.js'), "exports.word = 'omega';\n");
+    await utimes(join(dep, 'index.js'), before.atime, before.mtime);
+    const two = await buildJson(dir);
+    expect(two.cached).toBe(false);
+    expect(two.module.digest).not.toBe(one.module.digest);
+    const ran = await fabricks(['run', '-q', dir]);
+    expect(ran.stdout.trim()).toBe('omega');
+  });
+
   it('gives two different apps the same runtime layer digest', async () => {
     const echo = await buildJson(await copyExample('echo-js'));
     expect(echo.runtime.digest).toBe(first.runtime.digest);

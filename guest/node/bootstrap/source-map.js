@@ -1,14 +1,25 @@
 // The bundle's source map (version 3: sources and mappings), which error-format.js maps
-// SpiderMonkey's stack frames through.
+// SpiderMonkey's stack frames through. Read and parsed when an error first needs it, not at
+// start: a large bundle's map is megabytes of JSON, which every start would pay for.
 
 let sourceMap;
+let readMap;
 
-/** Takes the map that came with the bundle; one that does not parse is left out. */
-export function loadSourceMap(bytes) {
+/** How to read the map that came with the bundle (bytes, or nothing), when it is needed. */
+export function setSourceMapReader(reader) {
+  readMap = reader;
+  sourceMap = undefined;
+}
+
+function loadSourceMap() {
+  const reader = readMap;
+  readMap = undefined;
+  const bytes = reader?.();
+  if (!bytes) return;
   try {
     sourceMap = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    sourceMap = undefined;
+    sourceMap = undefined; // one that does not parse is left out
   }
 }
 
@@ -51,6 +62,7 @@ function decodeMappings(mappings) {
 }
 
 export function mapPosition(line, col) {
+  if (readMap) loadSourceMap();
   if (!sourceMap) return undefined;
   if (!sourceMap.lines) sourceMap.lines = decodeMappings(sourceMap.mappings || '');
   const segs = sourceMap.lines[line - 1];
