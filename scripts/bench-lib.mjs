@@ -386,3 +386,26 @@ export async function startRegistry(scratch) {
   await waitFor('the registry', () => fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok));
   return { port, host: `127.0.0.1:${port}`, stop: () => stop(child) };
 }
+
+/**
+ * A stand-in for the weather API the weather examples call (api.weather.gov's paths), on a free
+ * loopback port; it answers only requests carrying `key`. `calls()` counts the requests.
+ */
+export async function startWeatherApi(key) {
+  const { createServer } = await import('node:http');
+  let calls = 0;
+  const api = createServer((req, res) => {
+    calls++;
+    if (req.headers['x-api-key'] !== key) {
+      res.statusCode = 401;
+      return res.end('{}');
+    }
+    const base = `http://127.0.0.1:${api.address().port}`;
+    res.setHeader('content-type', 'application/geo+json');
+    if (req.url.startsWith('/points/')) return res.end(JSON.stringify({ properties: { forecast: `${base}/gridpoints/LWX/97,71/forecast` } }));
+    const period = { name: 'Tonight', temperature: 51, temperatureUnit: 'F', windSpeed: '5 mph', windDirection: 'SW', shortForecast: 'Clear', detailedForecast: 'Clear skies.' };
+    res.end(JSON.stringify({ properties: { periods: [period] } }));
+  });
+  await new Promise((r) => api.listen(0, '127.0.0.1', r));
+  return { server: api, port: api.address().port, url: `http://127.0.0.1:${api.address().port}`, calls: () => calls };
+}

@@ -11,11 +11,10 @@
 // one, the official MCP SDK's FastMCP on the host's Python (the tools venv scripts/install-tools
 // makes) for the Python one, same source. Prints a table and JSON (bench-results/mcp.json).
 import { symlink } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { bin, copyProject, exec, fabricks, home, lockedNodeModules, median, report, root, row, setting, tools } from './bench-lib.mjs';
+import { bin, copyProject, exec, fabricks, home, lockedNodeModules, median, report, root, row, setting, startWeatherApi, tools } from './bench-lib.mjs';
 
 const runs = setting('BENCH_RUNS', 5, 1);
 const calls = setting('BENCH_CALLS', 200, 5);
@@ -23,20 +22,8 @@ const seconds = setting('BENCH_SECONDS', 20, 5);
 const KEY = 'bench-key';
 
 // The weather API, with api.weather.gov's paths.
-let apiCalls = 0;
-const api = createServer((req, res) => {
-  apiCalls++;
-  if (req.headers['x-api-key'] !== KEY) {
-    res.statusCode = 401;
-    return res.end('{}');
-  }
-  const base = `http://127.0.0.1:${api.address().port}`;
-  res.setHeader('content-type', 'application/geo+json');
-  if (req.url.startsWith('/points/')) return res.end(JSON.stringify({ properties: { forecast: `${base}/gridpoints/LWX/97,71/forecast` } }));
-  const period = { name: 'Tonight', temperature: 51, temperatureUnit: 'F', windSpeed: '5 mph', windDirection: 'SW', shortForecast: 'Clear', detailedForecast: 'Clear skies.' };
-  res.end(JSON.stringify({ properties: { periods: [period] } }));
-});
-await new Promise((r) => api.listen(0, '127.0.0.1', r));
+const weather = await startWeatherApi(KEY);
+const api = weather.server;
 const apiUrl = `http://127.0.0.1:${api.address().port}`;
 const env = { ...process.env, FABRICKS_HOME: home, WEATHER_API_URL: apiUrl, WEATHER_API_KEY: KEY, PYTHONDONTWRITEBYTECODE: '1' };
 const grants = ['--env', 'WEATHER_API_URL', '--env', 'WEATHER_API_KEY', '--allow-connect', `127.0.0.1:${api.address().port}`];
@@ -91,7 +78,7 @@ const rows = [
 api.close();
 await report('mcp', rows, {
   columns: [['firstResultMs', 'spawn→first result ms'], ['callsPerSecond', 'tool calls/s']],
-  notes: [`module layers: mcp-weather-js ${js.moduleLayer} bytes, mcp-weather-python ${py.moduleLayer} bytes; ${runs} runs, up to ${calls} calls or ${seconds} s; ${apiCalls} API requests`],
+  notes: [`module layers: mcp-weather-js ${js.moduleLayer} bytes, mcp-weather-python ${py.moduleLayer} bytes; ${runs} runs, up to ${calls} calls or ${seconds} s; ${weather.calls()} API requests`],
   settings: { runs, calls, seconds },
   moduleLayers: { js: js.moduleLayer, python: py.moduleLayer },
   hostPython,

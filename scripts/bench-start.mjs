@@ -29,7 +29,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -50,6 +49,7 @@ import {
   scratchDir,
   setting,
   smoke,
+  startWeatherApi,
   tools,
   track,
 } from './bench-lib.mjs';
@@ -72,20 +72,10 @@ if (unknown.length) throw new Error(`no corpus server ${unknown.join(', ')}; the
 const scratch = await scratchDir('fabricks-bench-start-');
 const sum = (o) => Object.values(o).reduce((n, x) => n + x, 0);
 
-// The weather API the weather examples call, with api.weather.gov's paths (as bench:mcp).
+// The weather API the weather examples call (as bench:mcp).
 const KEY = 'bench-key';
-const api = createServer((req, res) => {
-  if (req.headers['x-api-key'] !== KEY) {
-    res.statusCode = 401;
-    return res.end('{}');
-  }
-  const base = `http://127.0.0.1:${api.address().port}`;
-  res.setHeader('content-type', 'application/geo+json');
-  if (req.url.startsWith('/points/')) return res.end(JSON.stringify({ properties: { forecast: `${base}/gridpoints/LWX/97,71/forecast` } }));
-  const period = { name: 'Tonight', temperature: 51, temperatureUnit: 'F', windSpeed: '5 mph', windDirection: 'SW', shortForecast: 'Clear', detailedForecast: 'Clear skies.' };
-  res.end(JSON.stringify({ properties: { periods: [period] } }));
-});
-await new Promise((r) => api.listen(0, '127.0.0.1', r));
+const weather = await startWeatherApi(KEY);
+const api = weather.server;
 const weatherEnv = { WEATHER_API_URL: `http://127.0.0.1:${api.address().port}`, WEATHER_API_KEY: KEY, PYTHONDONTWRITEBYTECODE: '1' };
 const weatherGrants = ['--env', 'WEATHER_API_URL', '--env', 'WEATHER_API_KEY', '--allow-connect', `127.0.0.1:${api.address().port}`];
 const weatherCall = { name: 'get_forecast', arguments: { latitude: 38.9, longitude: -77 }, expect: /51°F/ };

@@ -40,22 +40,23 @@ async function bridge(path, init) {
 // The bodies being written, by request id: a client that leaves cancels its body's source.
 const writing = new Map();
 
+/** One of the bridge's long polls: its answer, or undefined once serving stops (or the bridge fails). */
+async function poll(path) {
+  let r;
+  try {
+    r = await nativeFetch(`${BRIDGE}${path}`);
+  } catch (e) {
+    logError(e);
+    return undefined;
+  }
+  if (r.status === 200) return r;
+  await r.arrayBuffer().catch(() => undefined);
+  return undefined;
+}
+
 /** Cancels the bodies whose clients the engine says have left, until serving stops. */
 async function watchClients() {
-  for (;;) {
-    let r;
-    try {
-      r = await nativeFetch(`${BRIDGE}/gone`);
-    } catch (e) {
-      logError(e);
-      return;
-    }
-    if (r.status !== 200) {
-      await r.arrayBuffer().catch(() => undefined);
-      return;
-    }
-    for (const id of await r.json()) writing.get(id)?.();
-  }
+  for (let r; (r = await poll('/gone')); ) for (const id of await r.json()) writing.get(id)?.();
 }
 
 /** Sends `response` for request `id`: its head with nothing, then each chunk as it comes. */
@@ -127,18 +128,7 @@ async function serveOne(next, handler) {
  */
 export async function acceptLoop(handler) {
   const underWay = new Set([watchClients()]);
-  for (;;) {
-    let next;
-    try {
-      next = await nativeFetch(`${BRIDGE}/next`);
-    } catch (e) {
-      logError(e);
-      break;
-    }
-    if (next.status !== 200) {
-      await next.arrayBuffer().catch(() => undefined);
-      break;
-    }
+  for (let next; (next = await poll('/next')); ) {
     const one = serveOne(next, handler).catch(logError);
     underWay.add(one);
     one.finally(() => underWay.delete(one));
