@@ -33,18 +33,16 @@ async function stampOf(path: string): Promise<Stamp | undefined> {
 const sameStamp = (a: Stamp | null | undefined, b: Stamp | undefined) => a != null && b !== undefined && a.every((v, i) => v === b[i]);
 
 /**
- * The stamps of `external`'s files, each taken around a read whose digest matched (a file being
- * written meanwhile gets none, and is hashed next time).
+ * Whether an external file still has `digest`, and its stamp: trusted as it is when it matches
+ * `known`, else taken around a read whose digest matched (null when the file changed meanwhile:
+ * it is hashed next time).
  */
-async function stampsOf(external: Array<[string, Digest]>): Promise<Array<Stamp | null>> {
-  return Promise.all(
-    external.map(async ([path, digest]) => {
-      const before = await stampOf(path);
-      const bytes = await readFile(path).catch(() => undefined);
-      const after = await stampOf(path);
-      return bytes && sha256(bytes) === digest && sameStamp(before ?? null, after) ? before! : null;
-    }),
-  );
+async function checkExternal(path: string, digest: Digest, known: Stamp | null | undefined): Promise<{ same: boolean; stamp: Stamp | null }> {
+  const before = await stampOf(path);
+  if (sameStamp(known, before)) return { same: true, stamp: known! };
+  const bytes = await readFile(path).catch(() => undefined);
+  if (!bytes || sha256(bytes) !== digest) return { same: false, stamp: null };
+  return { same: true, stamp: sameStamp(before ?? null, await stampOf(path)) ? before! : null };
 }
 
 export class BuildCache {
@@ -57,18 +55,11 @@ export class BuildCache {
   async get(key: Digest): Promise<BuildRecord | undefined> {
     try {
       const record = JSON.parse(await readFile(this.file(key), 'utf8')) as BuildRecord;
-      let restamp = false;
-      const checked = await Promise.all(
-        record.external.map(async ([path, digest], i) => {
-          if (sameStamp(record.stamps?.[i], await stampOf(path))) return true;
-          restamp = true;
-          const bytes = await readFile(path).catch(() => undefined);
-          return bytes !== undefined && sha256(bytes) === digest;
-        }),
-      );
-      if (!checked.every(Boolean)) return undefined;
-      // the same files with new stamps (touched, copied): stamped again, so the next check is cheap
-      if (restamp) await this.put(key, record).catch(() => undefined);
+      const checked = await Promise.all(record.external.map(([path, digest], i) => checkExternal(path, digest, record.stamps?.[i])));
+      if (!checked.every((c) => c.same)) return undefined;
+      // the same files with new stamps (touched, copied): kept, so the next check is cheap
+      const stamps = checked.map((c) => c.stamp);
+      if (stamps.some((st, i) => st !== record.stamps?.[i])) await this.write(key, { ...record, stamps }).catch(() => undefined);
       return record;
     } catch {
       return undefined; // absent or unreadable: build again, and overwrite it
@@ -76,7 +67,12 @@ export class BuildCache {
   }
 
   async put(key: Digest, record: BuildRecord): Promise<void> {
+    const checked = await Promise.all(record.external.map(([path, digest]) => checkExternal(path, digest, null)));
+    await this.write(key, { ...record, stamps: checked.map((c) => c.stamp) });
+  }
+
+  private async write(key: Digest, record: BuildRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeAtomic(this.file(key), JSON.stringify({ ...record, stamps: await stampsOf(record.external) }));
+    await writeAtomic(this.file(key), JSON.stringify(record));
   }
 }
