@@ -105,7 +105,12 @@ impl Bridge {
         }
     }
 
+    /// Serving one request per call from now on fails what still waits for a loop (500 at once,
+    /// not a 504 at its limit).
     pub fn set_mode(&self, mode: Mode) {
+        if mode == Mode::Pool {
+            self.replies.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
         self.mode.send_replace(mode);
     }
 

@@ -394,12 +394,15 @@ async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
         });
         // loading the app is bounded like a request
         let startup = server.request_timeout.unwrap_or(Duration::from_secs(300));
-        let accepted = match tokio::time::timeout(startup, rx).await {
-            Ok(Ok(Ok(r))) => r.status() == 200 && r.headers().contains_key("fabricks-accept"),
-            _ => false,
-        };
+        let head = tokio::time::timeout(startup, rx).await;
+        let accepted = matches!(&head, Ok(Ok(Ok(r))) if r.status() == 200 && r.headers().contains_key("fabricks-accept"));
         if !accepted {
             bridge.set_mode(Mode::Pool);
+            if head.is_err() {
+                // no answer within the limit: the app never finished loading
+                task.abort();
+                return;
+            }
             let task_abort = task.abort_handle();
             match tokio::time::timeout(startup, task).await {
                 Ok(Ok((Ok(()), mut slot))) if slot.store.data().limit_hit().is_none() && server.job.reuse_instances => {
