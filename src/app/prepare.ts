@@ -1,5 +1,6 @@
 import type { Context } from '../home/context.js';
 import type { Descriptor } from '../oci/content.js';
+import type { StoredApp } from '../artifact/app.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent, type ComponentFile } from '../engine/process.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
@@ -32,13 +33,17 @@ export async function prepareComponents(reference: string, components: Array<{ r
   };
 }
 
+export type Components = Parameters<typeof prepareComponents>[1];
+
+/** What the engine runs of an app: its runtime layer, with its module layer answering it. */
+export const appComponents = (app: StoredApp): Components => [
+  { role: 'runtime', layer: app.runtimeLayer },
+  { role: 'module', layer: app.moduleLayer },
+];
+
 /** `fabricks prepare <target>`: a project (built first), a stored name:version, or a registry reference (pulled first). */
 export async function prepare(targetArg: string | Target, ctx: Context): Promise<PrepareResult> {
   const resolved = await resolveTarget(await parseTarget(targetArg), ctx, ['app', 'wasm']);
   if (resolved.kind === 'wasm') return prepareComponents(resolved.reference, [{ role: 'component', layer: resolved.layer }], ctx);
-  const { app } = resolved;
-  return prepareComponents(app.reference, [
-    { role: 'runtime', layer: app.runtimeLayer },
-    { role: 'module', layer: app.moduleLayer },
-  ], ctx);
+  return prepareComponents(resolved.app.reference, appComponents(resolved.app), ctx);
 }

@@ -8,7 +8,7 @@ import type { ArtifactKind } from '../artifact/kind.js';
 import { recompose } from '../artifact/recompose.js';
 import { wasmLayer } from '../artifact/wasm.js';
 import { pullArtifact } from './pull-artifact.js';
-import { prepareComponents, type PrepareResult } from './prepare.js';
+import { appComponents, prepareComponents, type Components, type PrepareResult } from './prepare.js';
 import { FabricksError } from '../util/errors.js';
 import { MediaType } from '../oci/media-types.js';
 
@@ -34,25 +34,27 @@ export interface PullOptions {
 export async function pull(reference: string, output: string | undefined, ctx: Context, options: PullOptions = {}): Promise<PullResult> {
   const ref = parseRemote(reference, 'reference');
   const accept: ArtifactKind[] = output ? ['app', 'wasm'] : ['app', 'runtime', 'wasm'];
-  const { pulled, kind, app, component } = await pullArtifact(ref, ctx, accept, output ? `-o writes app components only; pull ${reference} without -o to store it` : undefined);
+  const { pulled, kind, app, component: recomposed } = await pullArtifact(ref, ctx, accept, output ? `-o writes app components only; pull ${reference} without -o to store it` : undefined);
   const { manifestValue, storeReference: _stored, ...report } = pulled;
   const base = { ...report, kind, bytesReceived: pulled.bytes };
-  const prepareIt = async (components: Parameters<typeof prepareComponents>[1]) => (options.prepare === false ? {} : { prepared: await preparePulled(pulled.reference, components, ctx) });
+  let component: PullResult['component'];
+  let components: Components;
   if (kind === 'runtime') {
     const layer = manifestValue.layers.find((l) => l.mediaType === MediaType.runtimeLayer);
-    return { ...base, ...(layer ? await prepareIt([{ role: 'runtime', layer }]) : {}) };
+    components = layer ? [{ role: 'runtime', layer }] : [];
+  } else {
+    const layer = app ? undefined : wasmLayer(manifestValue, pulled.reference);
+    const bytes = app ? (recomposed ?? (await recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal))) : await ctx.home.store.fetch(layer!);
+    if (output) await writeAtomic(output, bytes);
+    component = { digest: sha256(bytes), size: bytes.length, ...(output ? { path: displayPath(output) } : {}) };
+    components = app ? appComponents(app) : [{ role: 'component', layer: layer! }];
   }
-  let bytes: Uint8Array;
-  const layer = app ? undefined : wasmLayer(manifestValue, pulled.reference);
-  if (app) bytes = component ?? (await recompose(ctx.home.store, app, ctx.home.scratchDir, ctx.reporter, ctx.signal));
-  else bytes = await ctx.home.store.fetch(layer!);
-  if (output) await writeAtomic(output, bytes);
-  const prepared = await prepareIt(app ? [{ role: 'runtime', layer: app.runtimeLayer }, { role: 'module', layer: app.moduleLayer }] : [{ role: 'component', layer: layer! }]);
-  return { ...base, component: { digest: sha256(bytes), size: bytes.length, ...(output ? { path: displayPath(output) } : {}) }, ...prepared };
+  const prepared = options.prepare !== false && components.length > 0 ? await preparePulled(pulled.reference, components, ctx) : undefined;
+  return { ...base, ...(component ? { component } : {}), ...(prepared ? { prepared } : {}) };
 }
 
 /** Compiles what was pulled; a machine without the engine still pulls (a registry mirror, CI that only moves artifacts). */
-async function preparePulled(reference: string, components: Parameters<typeof prepareComponents>[1], ctx: Context): Promise<PrepareResult | undefined> {
+async function preparePulled(reference: string, components: Components, ctx: Context): Promise<PrepareResult | undefined> {
   try {
     return await prepareComponents(reference, components, ctx);
   } catch (e) {
