@@ -8,6 +8,7 @@
 import { encoder, nativeFetch } from './natives.js';
 import { stderrStream, writeAll } from './output.js';
 import { formatError } from './error-format.js';
+import { headerPairs } from './http-messages.js';
 
 export const BRIDGE_AUTHORITY = 'fabricks-serve.invalid';
 const BRIDGE = `http://${BRIDGE_AUTHORITY}`;
@@ -61,12 +62,7 @@ async function watchClients() {
 
 /** Sends `response` for request `id`: its head with nothing, then each chunk as it comes. */
 async function sendResponse(id, response) {
-  const headers = [];
-  response.headers.forEach((v, k) => {
-    if (k !== 'set-cookie') headers.push([k, v]);
-  });
-  for (const c of response.headers.getSetCookie?.() ?? []) headers.push(['set-cookie', c]);
-  const head = { 'fabricks-response': encodeHead({ status: response.status, headers }) };
+  const head = { 'fabricks-response': encodeHead({ status: response.status, headers: headerPairs(response.headers) }) };
   if (!response.body) {
     await bridge(`/respond/${id}`, { method: 'POST', headers: { ...head, 'fabricks-end': '1' } });
     return;

@@ -48,13 +48,18 @@ export function toRequest(incoming) {
   return new Request(`${scheme}://${authority}${incoming.pathWithQuery() ?? '/'}`, init);
 }
 
-export async function writeResponse(response, out) {
-  const list = [];
-  response.headers.forEach((v, k) => {
-    if (k !== 'set-cookie') list.push([k, encoder.encode(v)]);
+/** A response's headers as [name, value] pairs, each Set-Cookie apart (Headers joins them). */
+export function headerPairs(headers) {
+  const pairs = [];
+  headers.forEach((v, k) => {
+    if (k !== 'set-cookie') pairs.push([k, v]);
   });
-  for (const c of response.headers.getSetCookie?.() ?? []) list.push(['set-cookie', encoder.encode(c)]);
-  const res = new OutgoingResponse(Fields.fromList(list));
+  for (const c of headers.getSetCookie?.() ?? []) pairs.push(['set-cookie', c]);
+  return pairs;
+}
+
+export async function writeResponse(response, out) {
+  const res = new OutgoingResponse(Fields.fromList(headerPairs(response.headers).map(([k, v]) => [k, encoder.encode(v)])));
   res.setStatusCode(response.status);
   const body = res.body();
   ResponseOutparam.set(out, { tag: 'ok', val: res });
