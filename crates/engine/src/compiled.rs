@@ -92,7 +92,10 @@ pub fn compiled(engine: &Engine, cache: &Path, file: &ComponentFile, channel: &C
         let _ = fs::remove_dir_all(&tmp);
     }
     channel.send(&json!({ "compiled": file.hex, "bytes": data.len(), "ms": started.elapsed().as_millis() as u64 }));
-    Ok(component)
+    // Run from the file (ours, or another run's that won the rename) as every later run does:
+    // its data segments are then mapped from it. The in-memory form would copy them into sealed
+    // memfds, which some kernels refuse ("cannot add seals to the memfd", seen in CI).
+    Ok(cached(engine, &folder).unwrap_or(component))
 }
 
 fn rand_u32() -> u32 {
