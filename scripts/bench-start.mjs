@@ -170,6 +170,8 @@ for (const example of examples) {
   const mcp = example.startsWith('mcp-');
   if (mcp && !python) await symlink(await lockedNodeModules(join(root, 'examples', example), example), join(dir, 'node_modules'));
   const built = (await fabricks(['build', dir, '-q', '--json'])).json;
+  // the pre-initialized form, as pull or fabricks prepare leaves it (engine/prepared.ts)
+  await fabricks(['prepare', dir, '-q']);
   sizes[example] = built.module.size;
   const kind = mcp ? 'first result' : 'exit';
   const args = mcp ? weatherGrants : ['--', 'bench'];
@@ -182,7 +184,8 @@ for (const example of examples) {
   const native = python
     ? { ...common, side: 'native', name: mcp ? 'python (official mcp 1.30.0)' : 'python3 main.py', command: mcp ? tools.mcpPython : 'python3', args: nativeArgs.map((a, i) => (i === 0 ? join(dir, a) : a)) }
     : { ...common, side: 'native', name: `node ${process.versions.node}`, command: process.execPath, args: nativeArgs.map((a, i) => (i === 0 ? join(dir, a) : a)) };
-  const results = await measure([{ ...fab, name: mcp ? 'fabricks run' : 'fabricks run (warm)' }, native], runs);
+  const plain = { ...fab, name: `${mcp ? 'fabricks run' : 'fabricks run (warm)'}, not pre-initialized`, env: { ...env, FABRICKS_PREPARED: '0' } };
+  const results = await measure([{ ...fab, name: mcp ? 'fabricks run' : 'fabricks run (warm)' }, native, ...(smoke ? [] : [plain])], runs);
   const first = [{ ...fab, name: 'fabricks run (first spawn after build)', before: () => uncompile(built.module.digest) }];
   if (!smoke) first.push({ ...fab, name: 'fabricks run (first spawn on a new runtime)', before: () => uncompile(built.module.digest, built.runtime.digest) });
   results.push(...(await measure(first, firstRuns)));
@@ -198,6 +201,7 @@ if (serverIds.length) {
     const p = await corpus.prepare(server, modules, scratch);
     const built = await corpus.build(p.project, { home });
     if (built.status !== 0) throw new Error(`corpus server ${id} does not build:\n${built.stderr.slice(-4000)}`);
+    await fabricks(['prepare', p.project, '-q']);
     sizes[id] = built.json.module.size;
     const variant = (side, name, cmd) => {
       const c = server.calls[0];
@@ -205,7 +209,8 @@ if (serverIds.length) {
     };
     const fab = variant('fabricks', 'fabricks run', corpus.fabricksCommand(server, p.project, { home }));
     await toFirstResult(fab);
-    addRows(`${id} (${server.package}@${p.version})`, await measure([fab, variant('native', `node ${process.versions.node}`, corpus.nativeCommand(server, modules, p.data.native))], runs));
+    const plain = { ...fab, name: 'fabricks run, not pre-initialized', env: { ...fab.env, FABRICKS_PREPARED: '0' } };
+    addRows(`${id} (${server.package}@${p.version})`, await measure([fab, variant('native', `node ${process.versions.node}`, corpus.nativeCommand(server, modules, p.data.native)), ...(smoke ? [] : [plain])], runs));
   }
 }
 api.close();

@@ -13,6 +13,7 @@ import { checkWideMounts } from './wide-mounts.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent } from '../engine/process.js';
+import { preparedForm, preparedRefused } from '../engine/prepared.js';
 import { parseReference } from '../oci/reference.js';
 import { Annotation } from '../oci/media-types.js';
 import { findBuiltin, kindOf } from '../runtimes/catalogue.js';
@@ -53,6 +54,7 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
   // not trusted to
   let reuseInstances = false;
   let acceptLoop = false;
+  let preparable = false;
   // fabricks' JavaScript runtime stops short of the memory it cannot address (catalogue.ts)
   let memoryCap: number | undefined;
   // a fabricks app runs as its runtime layer with its module layer answering
@@ -68,7 +70,9 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
     caps = capabilitiesOf(app.config);
     declared = limitsOf(app.config);
     reuseInstances = true;
-    acceptLoop = kindOf(undefined, app.runtimeLayer.annotations?.[Annotation.runtime] ?? '').acceptLoop === true;
+    const kind = kindOf(undefined, app.runtimeLayer.annotations?.[Annotation.runtime] ?? '');
+    acceptLoop = kind.acceptLoop === true;
+    preparable = kind.preparable === true;
     const runtime = parseReference(app.config.runtime.reference);
     memoryCap = 'error' in runtime ? undefined : findBuiltin(runtime)?.memoryLimit;
     // host folders come from the user's own fabricks.toml, never from an artifact
@@ -90,6 +94,15 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
   // every blob is checked against its digest before the engine reads it
   const files = [];
   for (const l of layers) files.push(await storedComponent(home.store, l));
+  // FABRICKS_PREPARED=0: start as without the pre-initialized form (to compare, or to rule it out)
+  if (preparable && process.env.FABRICKS_PREPARED !== '0') {
+    // the runtime pre-initialized for this app, when build, pull or prepare made it
+    const ahead = await preparedForm(home.compiledCacheDir, files[0]!, files[1]!);
+    if (ahead) files[0] = ahead;
+    else if (!(await preparedRefused(home.compiledCacheDir, files[0]!, files[1]!))) {
+      ctx.reporter({ event: 'note', code: 'not-prepared', subject: name, detail: `starts without its pre-initialized form on this machine (slower); make it with: fabricks prepare ${typeof targetArg === 'string' ? targetArg : name}` });
+    }
+  }
   // the roots a Node user trusts besides the public ones (a company proxy's, a test server's)
   const extraRoots = process.env.NODE_EXTRA_CA_CERTS ? [process.env.NODE_EXTRA_CA_CERTS] : [];
   const opts = { cacheDir: home.compiledCacheDir, reporter: ctx.reporter, policy: cachePolicy(home), extraRoots, ...(ctx.signal ? { signal: ctx.signal } : {}) };

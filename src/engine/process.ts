@@ -31,6 +31,19 @@ export function engineBinary(): string {
 export interface ComponentFile {
   path: string;
   hex: string;
+  /** Only its compiled form in the cache will do (a prepared form: `path` cannot remake it). */
+  cachedOnly?: boolean;
+}
+
+/** What preparing an app did (crates/engine/src/prepare.rs). */
+export interface PrepareOutcome {
+  prepared: boolean;
+  /** Why there is no snapshot: what the app's code did while it loaded. */
+  refused?: string;
+  /** Made earlier (or refused earlier) and found in the cache. */
+  cached?: boolean;
+  bytes?: number;
+  ms?: number;
 }
 
 /** A stored blob as the engine reads it, checked against its digest first. */
@@ -73,6 +86,7 @@ type EngineMessage =
   | { serving: { address: string; port: number; concurrency: number } }
   | { request: { method: string; path: string; status: number; ms: number; error?: string } }
   | { note: string }
+  | { preparing: string }
   | { exit: EngineExit };
 
 interface EngineExit {
@@ -88,6 +102,11 @@ interface EngineExit {
   phases?: Record<string, number>;
   /** Filled in here: the digests (hex) the engine compiled during the job. */
   compiled?: string[];
+  prepared?: boolean;
+  refused?: string;
+  cached?: boolean;
+  bytes?: number;
+  ms?: number;
 }
 
 /** The engine bin/fabricks.js started for this process, until a run takes it. */
@@ -158,6 +177,22 @@ export class EngineProcess {
   }
 
   /**
+   * Makes the pre-initialized form of the runtime layer `main` for the app whose module layer is
+   * `source`, compiled into the compiled cache under `key`, or records why it cannot be made.
+   */
+  async prepare(main: ComponentFile, source: ComponentFile, key: string, opts: EngineOptions): Promise<PrepareOutcome> {
+    const exit = await this.execute('prepare', main, source, { args: [], env: [] }, opts, { prepared: key });
+    if (exit.status !== 0) throw new FabricksError('RUN_FAILED', `the engine could not prepare the app: ${exit.trap ?? `status ${exit.status}`}`);
+    return {
+      prepared: exit.prepared === true,
+      ...(exit.refused !== undefined ? { refused: exit.refused } : {}),
+      ...(exit.cached ? { cached: true } : {}),
+      ...(exit.bytes !== undefined ? { bytes: exit.bytes } : {}),
+      ...(exit.ms !== undefined ? { ms: exit.ms } : {}),
+    };
+  }
+
+  /**
    * Runs `main`'s wasi:cli/run with `grants`. With `source`, main is a fabricks runtime layer
    * and source the app's module layer (or its files) answering fabricks:app/source, so the
    * compiled runtime is shared by every app on it; without, main is a whole component.
@@ -187,7 +222,7 @@ export class EngineProcess {
     }
   }
 
-  private async execute(mode: 'run' | 'serve' | 'compile', main: ComponentFile, source: ComponentFile | SourceFiles | undefined, grants: Grants, opts: EngineOptions, extra: Record<string, unknown>): Promise<EngineExit> {
+  private async execute(mode: 'run' | 'serve' | 'compile' | 'prepare', main: ComponentFile, source: ComponentFile | SourceFiles | undefined, grants: Grants, opts: EngineOptions, extra: Record<string, unknown>): Promise<EngineExit> {
     const layer = source && 'hex' in source ? source : undefined;
     const files = source && 'files' in source ? source : undefined;
     await opts.policy?.leases.hold([main, ...(layer ? [layer] : [])].map((c) => compiledKey(c.hex)));
@@ -196,7 +231,7 @@ export class EngineProcess {
       mode,
       cache: opts.cacheDir,
       // compiling the runtime takes seconds (shown); a module layer, milliseconds
-      main: { ...main, announce: true },
+      main: { path: main.path, hex: main.hex, announce: true, cached_only: main.cachedOnly === true },
       source: layer ?? null,
       files: files ? { entrypoint: files.entrypoint, files: Object.fromEntries([...files.files].map(([p, b]) => [p, Buffer.from(b).toString('base64')])) } : null,
       capture_stdout: Boolean(opts.captureStdout),
@@ -226,7 +261,8 @@ export class EngineProcess {
     const lines = createInterface({ input: this.channel });
     lines.on('line', (line) => {
       const message = JSON.parse(line) as EngineMessage;
-      if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
+      if ('preparing' in message) compiling.set(message.preparing, startStep(opts.reporter, 'prepare', `sha256:${message.preparing}`));
+      else if ('compiling' in message) compiling.set(message.compiling, startStep(opts.reporter, 'compile', `sha256:${message.compiling}`));
       else if ('compiled' in message) {
         compiledNow.push(message.compiled);
         compiling.get(message.compiled)?.({ digest: `sha256:${message.compiled}`, size: message.bytes });

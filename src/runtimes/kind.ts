@@ -110,6 +110,11 @@ export interface RuntimeKind {
    * streams held open work. Offered only to runtimes whose guest answers the offer.
    */
   acceptLoop?: boolean;
+  /**
+   * Its runtime layer exports `prepare` (crates/engine/src/prepare.rs): the engine can make a
+   * pre-initialized form of it for each app, so that a start skips what `prepare` did.
+   */
+  preparable?: boolean;
 }
 
 /** A runtime fabricks builds itself, from its guest sources. */

@@ -25,6 +25,8 @@ export type Step =
   | 'transpile'
   /** Compiling a component for this machine with wasmtime, once (subject: digest; size: compiled bytes). */
   | 'compile'
+  /** Making an app's pre-initialized form on this machine, once (subject: its cache key). */
+  | 'prepare'
   /** Recomposing a stored or pulled app and checking its digest. */
   | 'recompose'
   /** A whole build (subject: name:version; digest: the manifest). */
@@ -43,7 +45,9 @@ export type ProgressEvent =
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */
-  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine' | 'unavailable-builtin' | 'native-left-out' | 'native-cast' | 'wheel-share' | 'wheel-missing'; subject: string; detail: string }
+  | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine'
+    /** A run started without the app's pre-initialized form (engine/prepared.ts). */
+    | 'not-prepared' | 'unavailable-builtin' | 'native-left-out' | 'native-cast' | 'wheel-share' | 'wheel-missing'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }

@@ -42,7 +42,7 @@ fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -70,7 +70,12 @@ pub fn compiled(engine: &Engine, cache: &Path, file: &ComponentFile, channel: &C
             return Ok(c);
         }
         // damaged: compiled afresh (a run still using the old file keeps its mapping)
-        let _ = fs::remove_dir_all(&folder);
+        if !file.cached_only {
+            let _ = fs::remove_dir_all(&folder);
+        }
+    }
+    if file.cached_only {
+        wasmtime::bail!("the prepared form {} is not in the cache (run fabricks prepare again)", file.hex);
     }
     if file.announce {
         channel.send(&json!({ "compiling": file.hex }));

@@ -4,6 +4,7 @@
 use crate::job::Job;
 use crate::outgoing::{Denials, Outgoing};
 use crate::policy::Policy;
+use crate::prepare::Watch;
 use crate::stdio::FdOutput;
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,6 +60,8 @@ pub struct Host {
     /// When the run or request must have ended (checked on every epoch tick).
     pub deadline: Option<Instant>,
     pub hit: Option<LimitHit>,
+    /// Preparing: what the guest asked of the host once the app's code was reached.
+    pub watch: Option<Arc<Watch>>,
 }
 
 impl WasiView for Host {
@@ -87,6 +90,9 @@ pub enum Stdio {
     Capture(MemoryOutputPipe),
     /// No stdin; stdout and stderr are the engine's (a serving instance).
     Service,
+    /// No stdin; stdout and stderr kept (preparing: anything written there is a side effect
+    /// that a snapshot would lose, so it refuses the snapshot).
+    Prepare(MemoryOutputPipe, MemoryOutputPipe),
 }
 
 impl Host {
@@ -108,6 +114,10 @@ impl Host {
                 b.stdout(FdOutput(1));
                 b.stderr(FdOutput(2));
             }
+            Stdio::Prepare(out, err) => {
+                b.stdout(out);
+                b.stderr(err);
+            }
         }
         // no sockets and no name lookups: outbound HTTP is the only way out, behind the policy
         b.allow_tcp(false);
@@ -128,6 +138,7 @@ impl Host {
             memory: MemoryLimit { max: job.limits.memory.map(|m| m as usize), ..Default::default() },
             deadline: None,
             hit: None,
+            watch: None,
         })
     }
 

@@ -14,6 +14,9 @@ pub enum Mode {
     /// Compile `main` and `source` for this machine into the cache, and run nothing: a pull or
     /// `fabricks prepare` does it, so that no client's spawn waits for it.
     Compile,
+    /// Make the pre-initialized form of `main` (a runtime layer) for the app `source` answers,
+    /// kept in the cache under `prepared` (prepare.rs), or record why it cannot be made.
+    Prepare,
 }
 
 /// A component file and the hex of its digest (the key of its compiled form).
@@ -24,6 +27,9 @@ pub struct ComponentFile {
     /// Report compiling it (a runtime takes seconds; a module layer, milliseconds).
     #[serde(default)]
     pub announce: bool,
+    /// Only its compiled form in the cache will do (a prepared form, which `path` cannot remake).
+    #[serde(default)]
+    pub cached_only: bool,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -96,4 +102,7 @@ pub struct Job {
     /// Serving: offer the first instance the accept loop (accept.rs); it takes it or declines.
     #[serde(default)]
     pub accept_loop: bool,
+    /// Preparing: the cache key (hex) of the pre-initialized form to make.
+    #[serde(default)]
+    pub prepared: Option<String>,
 }

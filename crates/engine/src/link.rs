@@ -30,6 +30,9 @@ pub fn linker(engine: &Engine, main: &Component, source: Option<Arc<dyn Source>>
     // request was refused there (`FABRICKS_DENIED host:port`; docs/host-protocol.md).
     linker.instance(&format!("wasi:cli/environment@{WASI}"))?.func_wrap("get-environment", |store: StoreContextMut<'_, Host>, (): ()| {
         let host = store.data();
+        if let Some(w) = &host.watch {
+            w.note("read the environment");
+        }
         let mut env = host.env.clone();
         env.extend(host.denials.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
         Ok((env,))
@@ -45,7 +48,14 @@ pub fn linker(engine: &Engine, main: &Component, source: Option<Arc<dyn Source>>
     if let (Some(source), Some(name)) = (source, imported(engine, main, "fabricks:app/source")) {
         let mut inst = linker.instance(&name)?;
         let s = source.clone();
-        inst.func_wrap("entrypoint", move |_store: StoreContextMut<'_, Host>, (): ()| Ok((s.entrypoint()?,)))?;
+        // the runtime asks for the entrypoint when it reaches the app's code: from then on,
+        // preparing watches what the guest asks of the host (prepare.rs)
+        inst.func_wrap("entrypoint", move |store: StoreContextMut<'_, Host>, (): ()| {
+            if let Some(w) = &store.data().watch {
+                w.arm();
+            }
+            Ok((s.entrypoint()?,))
+        })?;
         let s = source.clone();
         inst.func_wrap("list", move |_store: StoreContextMut<'_, Host>, (): ()| Ok((s.list()?,)))?;
         let s = source;

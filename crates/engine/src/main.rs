@@ -16,6 +16,7 @@ mod limits;
 mod link;
 mod outgoing;
 mod policy;
+mod prepare;
 mod run;
 mod serve;
 mod source;
@@ -65,6 +66,12 @@ fn execute(channel: &Arc<Channel>, phases: &mut Phases) -> wasmtime::Result<Valu
     // the build that ran while the engine waited for its job may have left stdio non-blocking
     blocking_stdio();
     phases.done("wait for the job");
+    if job.mode == Mode::Prepare {
+        // the runtime is instrumented and compiled there, not compiled as it is
+        let shared = Shared { policy: Arc::new(policy::Policy::new(&[])), tls: Arc::new(outgoing::tls_config(&[]).map_err(|e| wasmtime::format_err!("{e}"))?) };
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(prepare::prepare(&job, &engine, &shared, channel));
+    }
     let cache = Path::new(&job.cache);
     let main = compiled::compiled(&engine, cache, &job.main, channel)?;
     let source: Option<Arc<dyn Source>> = match (&job.source, &job.files) {
@@ -78,6 +85,7 @@ fn execute(channel: &Arc<Channel>, phases: &mut Phases) -> wasmtime::Result<Valu
     }
     let tls = outgoing::tls_config(&job.extra_roots).map_err(|e| wasmtime::format_err!("the extra certificate roots cannot be read: {e}"))?;
     let shared = Shared { policy: Arc::new(policy::Policy::new(&job.connect)), tls: Arc::new(tls) };
+
     let pre = match link::prepare(&engine, &main, source) {
         Ok(p) => p,
         // an import this engine does not provide, not a trap of the guest's
@@ -88,7 +96,7 @@ fn execute(channel: &Arc<Channel>, phases: &mut Phases) -> wasmtime::Result<Valu
     let outcome = match job.mode {
         Mode::Run => runtime.block_on(run::run(&job, &engine, &pre, &shared)),
         Mode::Serve => runtime.block_on(serve::serve(job.clone(), engine.clone(), pre, shared, channel.clone()))?,
-        Mode::Compile => unreachable!("a compile job ends once its components are compiled"),
+        Mode::Compile | Mode::Prepare => unreachable!("compile and prepare jobs end above"),
     };
     phases.done("the guest's run");
     Ok(outcome)

@@ -13,3 +13,4 @@
 
 export { run } from './run.js';
 export { incomingHandler } from './serve.js';
+export { prepare } from './prepare.js';

@@ -8,9 +8,11 @@ import { prepareLastWords } from './out-of-memory.js';
 import { atLoadPosition } from './error-format.js';
 import { entryName } from './entry.js';
 import { startMain } from './main-script.js';
+import { resume } from './prepare.js';
 
 export const run = {
   run() {
+    resume();
     return new Promise((resolve) => {
       beginRun(resolve);
       prepareLastWords();

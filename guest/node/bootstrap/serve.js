@@ -9,6 +9,7 @@ import { atLoadPosition, formatError } from './error-format.js';
 import { entryName } from './entry.js';
 import { fetchListeners } from './globals.js';
 import { startMain } from './main-script.js';
+import { resume } from './prepare.js';
 import { drop } from './resources.js';
 import { toRequest, writeResponse } from './http-messages.js';
 import { listeningHandler, startServing, whenListening } from './node-listen.js';
@@ -102,6 +103,7 @@ async function start(out) {
 
 export const incomingHandler = {
   handle(incoming, out) {
+    resume();
     if (incoming.authority() === BRIDGE_AUTHORITY && incoming.pathWithQuery() === '/start') {
       drop(incoming);
       rearmTimers();

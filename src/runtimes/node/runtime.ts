@@ -10,6 +10,7 @@ export const javascript: RuntimeKind = {
   pack: async ({ config, files, reporter }) => (await import('./pack.js')).bundledFiles(config, files, reporter),
   builder: async () => (await import('./build.js')).builder,
   acceptLoop: true,
+  preparable: true,
 };
 
 export const nodeRuntime: BuiltinRuntime = {

@@ -1,0 +1,255 @@
+//! Pre-initialized apps (docs/architecture.md, "Pre-initialized apps"): a runtime layer
+//! snapshotted, with `wasmtime-wizer`, after its `prepare` export has done for one app what every
+//! start would do again (the JavaScript runtime reads and compiles the app's bundle). The snapshot
+//! still imports `fabricks:app/source`, so it runs with the app's module layer as the runtime
+//! does, and it is compiled and kept in the cache under a key fabricks chose (the runtime's and
+//! the module's digests, this engine's source, the protocol's version).
+//!
+//! Nothing that differs per run may be frozen into it. `prepare` runs with no arguments,
+//! variables, folders or stdin; once the runtime asks for the app's entrypoint, any clock,
+//! random number or variable the guest asks for (the monotonic clock: the guest watches its own
+//! uses), and anything it writes, refuses the snapshot
+//! (a refusal is kept too, so it is not tried again), and the app starts as it did before.
+
+use crate::channel::Channel;
+use crate::compiled::{self, hex};
+use crate::host::{Host, Shared, Stdio};
+use crate::job::{ComponentFile, Job};
+use crate::limits;
+use crate::link;
+use crate::source::{Layer, Source};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use wasmtime::component::{Instance, Lift, WasmList};
+use wasmtime::{Engine, Result, Store, StoreContextMut, format_err};
+use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wizer::{ComponentInstanceState, Wizer};
+
+/// The WASI version the overrides below are defined at (as link.rs).
+const WASI: &str = "0.2.12";
+/// How long `prepare` may take before the snapshot is given up.
+const PREPARE_LIMIT: Duration = Duration::from_secs(60);
+
+/// What the guest asked of the host while preparing, once it reached the app's code.
+#[derive(Default)]
+pub struct Watch {
+    armed: AtomicBool,
+    asked: Mutex<Vec<String>>,
+}
+
+impl Watch {
+    pub fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+    pub fn note(&self, what: &str) {
+        if self.armed.load(Ordering::SeqCst) {
+            let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+            if !asked.iter().any(|a| a == what) {
+                asked.push(what.to_string());
+            }
+        }
+    }
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+fn watch(store: &StoreContextMut<'_, Host>, what: &str) {
+    if let Some(w) = &store.data().watch {
+        w.note(what);
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        let r = unsafe { libc::getrandom(b[filled..].as_mut_ptr().cast(), n - filled, 0) };
+        if r <= 0 {
+            break;
+        }
+        filled += r as usize;
+    }
+    b
+}
+
+/// The clocks and random numbers, answered as wasmtime-wasi would, and watched.
+fn watched_linker(linker: &mut wasmtime::component::Linker<Host>) -> Result<()> {
+    let started = Instant::now();
+    let mut wall = linker.instance(&format!("wasi:clocks/wall-clock@{WASI}"))?;
+    wall.func_wrap("now", |store: StoreContextMut<'_, Host>, (): ()| {
+        watch(&store, "read the wall clock");
+        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        Ok((Datetime { seconds: d.as_secs(), nanoseconds: d.subsec_nanos() },))
+    })?;
+    let mut mono = linker.instance(&format!("wasi:clocks/monotonic-clock@{WASI}"))?;
+    // not watched here: SpiderMonkey reads it for its own timings while it compiles; the guest
+    // watches what a program reads of it (performance.now, timers)
+    mono.func_wrap("now", move |_store: StoreContextMut<'_, Host>, (): ()| Ok((started.elapsed().as_nanos() as u64,)))?;
+    let mut random = linker.instance(&format!("wasi:random/random@{WASI}"))?;
+    random.func_wrap("get-random-bytes", |store: StoreContextMut<'_, Host>, (n,): (u64,)| {
+        watch(&store, "drew random numbers");
+        Ok((random_bytes(n.min(1 << 20) as usize),))
+    })?;
+    random.func_wrap("get-random-u64", |store: StoreContextMut<'_, Host>, (): ()| {
+        watch(&store, "drew random numbers");
+        Ok((u64::from_le_bytes(random_bytes(8).try_into().unwrap_or_default()),))
+    })?;
+    let mut insecure = linker.instance(&format!("wasi:random/insecure@{WASI}"))?;
+    insecure.func_wrap("get-insecure-random-bytes", |store: StoreContextMut<'_, Host>, (n,): (u64,)| {
+        watch(&store, "drew random numbers");
+        Ok((random_bytes(n.min(1 << 20) as usize),))
+    })?;
+    insecure.func_wrap("get-insecure-random-u64", |store: StoreContextMut<'_, Host>, (): ()| {
+        watch(&store, "drew random numbers");
+        Ok((u64::from_le_bytes(random_bytes(8).try_into().unwrap_or_default()),))
+    })?;
+    let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI}"))?;
+    seed.func_wrap("insecure-seed", |store: StoreContextMut<'_, Host>, (): ()| {
+        watch(&store, "drew random numbers");
+        let b = random_bytes(16);
+        Ok(((u64::from_le_bytes(b[..8].try_into().unwrap_or_default()), u64::from_le_bytes(b[8..].try_into().unwrap_or_default())),))
+    })?;
+    Ok(())
+}
+
+/// What the cache holds under a key: a refusal recorded earlier (its reason), or the form itself.
+fn recorded(folder: &Path) -> Option<Result<(), String>> {
+    let meta: Value = serde_json::from_slice(&fs::read(folder.join("fabricks.json")).ok()?).ok()?;
+    if let Some(reason) = meta.get("refused").and_then(Value::as_str) {
+        return Some(Err(reason.to_string()));
+    }
+    folder.join("component.cwasm").exists().then_some(Ok(()))
+}
+
+/// Keeps a refusal under the key, so that the next build or pull does not try again.
+fn record_refusal(cache: &Path, key: &str, reason: &str) {
+    let tmp = cache.join(format!("{key}.tmp-{}-refused", std::process::id()));
+    let written = fs::create_dir_all(&tmp)
+        .and_then(|_| fs::write(tmp.join("fabricks.json"), json!({ "refused": reason, "bytes": 0 }).to_string()))
+        .and_then(|_| fs::rename(&tmp, cache.join(key)));
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+}
+
+/// A component written for a moment to be compiled into the cache under `hex`.
+fn compile_bytes(engine: &Engine, cache: &Path, hex: &str, bytes: &[u8], channel: &Channel) -> Result<wasmtime::component::Component> {
+    let folder = cache.join(hex);
+    if folder.join("component.cwasm").exists() {
+        let file = ComponentFile { path: String::new(), hex: hex.to_string(), announce: false, cached_only: true };
+        if let Ok(c) = compiled::compiled(engine, cache, &file, channel) {
+            return Ok(c);
+        }
+    }
+    fs::create_dir_all(cache)?;
+    let tmp = cache.join(format!("{hex}.tmp-{}.wasm", std::process::id()));
+    fs::write(&tmp, bytes)?;
+    let file = ComponentFile { path: tmp.to_string_lossy().into_owned(), hex: hex.to_string(), announce: false, cached_only: false };
+    let out = compiled::compiled(engine, cache, &file, channel);
+    let _ = fs::remove_file(&tmp);
+    out
+}
+
+pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Channel) -> Result<Value> {
+    let key = job.prepared.as_deref().ok_or_else(|| format_err!("a prepare job names no key"))?;
+    let cache = Path::new(&job.cache);
+    match recorded(&cache.join(key)) {
+        Some(Ok(())) => return Ok(json!({ "status": 0, "prepared": true, "cached": true })),
+        Some(Err(reason)) => return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "cached": true })),
+        None => {}
+    }
+    let started = Instant::now();
+    let wizer = {
+        let mut w = Wizer::new();
+        w.init_func("prepare");
+        // the snapshot still lifts the export: a run checks it was prepared, not that it exists
+        w.keep_init_func(true);
+        w
+    };
+    let wasm = fs::read(&job.main.path)?;
+    let (cx, instrumented) = wizer.instrument_component(&wasm)?;
+    // the instrumented runtime is the same for every app on it: compiled once
+    let instrumented_hex = hex(&Sha256::digest(format!("fabricks-wizer-instrumented\0{}", job.main.hex)));
+    channel.send(&json!({ "preparing": key }));
+    let component = compile_bytes(engine, cache, &instrumented_hex, &instrumented, channel)?;
+    let source: Arc<dyn Source> = match &job.source {
+        Some(layer) => Arc::new(Layer::new(engine, &compiled::compiled(engine, cache, layer, channel)?)?),
+        None => return Err(format_err!("a prepare job names no module layer")),
+    };
+    let mut linker = link::linker(engine, &component, Some(source))?;
+    watched_linker(&mut linker)?;
+
+    let (out, err) = (MemoryOutputPipe::new(1 << 16), MemoryOutputPipe::new(1 << 16));
+    // nothing per run: no arguments, variables, folders or stdin
+    let bare = Job { args: vec![], env: vec![], mounts: vec![], ..job.clone() };
+    let mut host = Host::new(&bare, shared, Stdio::Prepare(out.clone(), err.clone()))?;
+    let w = Arc::new(Watch::default());
+    host.watch = Some(w.clone());
+    host.deadline = Some(Instant::now() + PREPARE_LIMIT);
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.memory);
+    limits::watch(&mut store);
+    let instance = linker.instantiate_async(&mut store, &component).await?;
+    let func = instance.get_typed_func::<(), (String,)>(&mut store, "prepare")?;
+    let (report,) = func.call_async(&mut store, ()).await?;
+    let report: Value = serde_json::from_str(&report).unwrap_or_else(|_| json!({ "refused": report }));
+
+    let refusal = if let Some(r) = report.get("refused").and_then(Value::as_str) {
+        Some(r.to_string())
+    } else if let Some(asked) = Some(w.asked()).filter(|a| !a.is_empty()) {
+        Some(format!("the app's code {} while it loaded", asked.join(", ")))
+    } else if !out.contents().is_empty() || !err.contents().is_empty() {
+        Some("the app's code wrote output while it loaded".to_string())
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        record_refusal(cache, key, &reason);
+        return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "ms": started.elapsed().as_millis() as u64 }));
+    }
+    let snapshot = wizer.snapshot_component(&cx, &mut Snapshotted { store: &mut store, instance }).await?;
+    compile_bytes(engine, cache, key, &snapshot, channel)?;
+    Ok(json!({ "status": 0, "prepared": true, "bytes": snapshot.len(), "ms": started.elapsed().as_millis() as u64, "report": report }))
+}
+
+/// What wizer reads the instance's state through (its `wasmtime` feature's own, which the
+/// engine does not turn on: it would turn on wasmtime features that change compiled code).
+struct Snapshotted<'a> {
+    store: &'a mut Store<Host>,
+    instance: Instance,
+}
+
+impl Snapshotted<'_> {
+    async fn call<R: Lift + Send + Sync + 'static, R2>(&mut self, instance: &str, func: &str, use_ret: impl FnOnce(&mut Store<Host>, R) -> R2) -> R2 {
+        let (_, iface) = self.instance.get_export(&mut *self.store, None, instance).expect("wizer's instrumentation exports its instance");
+        let (_, f) = self.instance.get_export(&mut *self.store, Some(&iface), func).expect("wizer's instrumentation exports its function");
+        let f = self.instance.get_typed_func::<(), (R,)>(&mut *self.store, f).expect("wizer's accessor has its type");
+        let ret = f.call_async(&mut *self.store, ()).await.expect("wizer's accessor does not trap").0;
+        use_ret(&mut *self.store, ret)
+    }
+}
+
+impl ComponentInstanceState for Snapshotted<'_> {
+    async fn call_func_ret_list_u8(&mut self, instance: &str, func: &str, contents: impl FnOnce(&[u8]) + Send) {
+        self.call(instance, func, |store, list: WasmList<u8>| contents(list.as_le_slice(&*store))).await
+    }
+    async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {
+        self.call(instance, func, |_, r| r).await
+    }
+    async fn call_func_ret_s64(&mut self, instance: &str, func: &str) -> i64 {
+        self.call(instance, func, |_, r| r).await
+    }
+    async fn call_func_ret_f32(&mut self, instance: &str, func: &str) -> u32 {
+        self.call(instance, func, |_, r: f32| r.to_bits()).await
+    }
+    async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
+        self.call(instance, func, |_, r: f64| r.to_bits()).await
+    }
+}
