@@ -32,6 +32,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `preparing ${short(e.subject)} to run on this machine (once per component) ...`;
         case 'compile':
           return `compiling ${short(e.subject)} for this machine with wasmtime (once per runtime) ...`;
+        case 'prepare':
+          return `making the app's pre-initialized form for this machine (once per build; seconds) ...`;
         case 'verify':
           return `checking every blob of ${e.subject} ...`;
         default:
@@ -47,6 +49,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `prepared it (${ms(e.ms)})`;
         case 'compile':
           return `compiled it (${ms(e.ms)})`;
+        case 'prepare':
+          return `made it (${ms(e.ms)})`;
         case 'dependencies':
           return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
         case 'native-build':
