@@ -31,12 +31,12 @@ describe("the JavaScript runtime's bootstrap (guest/node/bootstrap)", () => {
     expect(direct).toEqual([]);
   });
 
-  it('bundles into one script that imports each host interface once and exports run and incomingHandler', async () => {
+  it('bundles into one script that imports each host interface once and exports run, incomingHandler and prepare', async () => {
     const code = await bundleBootstrap(join(dir, 'index.js'));
     const specs = [...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
     expect(specs).toContain('fabricks:app/source@0.1.0');
     expect(specs.filter((s) => !/^(wasi|fabricks):/.test(s))).toEqual([]);
     expect(new Set(specs).size).toBe(specs.length);
-    expect(code).toMatch(/^export \{\s*incomingHandler,\s*run\s*\};/m);
+    expect(code).toMatch(/^export \{\s*incomingHandler,\s*prepare,\s*run\s*\};/m);
   });
 });
