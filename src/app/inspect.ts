@@ -27,6 +27,9 @@ export async function inspect(targetArg: string | Target, ctx: Context): Promise
     const reference = formatReference(withDefaultTag(target.reference));
     const root = await repo.fetchReference(manifestReference(target.reference));
     app = await decodeApp(repo, reference, root.desc, manifestBlobs(root.desc, root.bytes, reference).manifest);
+  } else if (target.kind === 'package') {
+    const { storedPackageReference } = await import('./package.js');
+    app = await loadStoredApp(ctx.home.store, await storedPackageReference(target.text, target.options ?? {}, ctx));
   } else {
     const reference = target.kind === 'project' ? appReference(await loadProject(target.dir)) : target.reference;
     app = await loadStoredApp(ctx.home.store, reference);

@@ -11,6 +11,7 @@ import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, resolveLimits, type RunFlags } from './grants.js';
 import { checkWideMounts } from './wide-mounts.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
+import { packageOnlyFlag } from '../config/grant-flags.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent } from '../engine/process.js';
 import { preparedForm, preparedRefused } from '../engine/prepared.js';
@@ -33,17 +34,44 @@ export interface RunResult {
  * the --allow-* flags, explicitly) grant; nothing else. A service that listens is served until
  * Ctrl-C or SIGTERM.
  */
-export async function run(targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags = {}): Promise<RunResult> {
+export async function run(targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags = {}, packageFlags: PackageRunFlags = {}): Promise<RunResult> {
   // the engine started while the CLI loaded; it waits for its job while the target is resolved
   const engine = EngineProcess.take();
   try {
-    return await runOn(engine, targetArg, args, ctx, flags);
+    return await runOn(engine, await withPackageFlags(await parseTarget(targetArg), flags, packageFlags), args, ctx, flags, typeof targetArg === 'string' ? targetArg : undefined);
   } finally {
     engine.cancel();
   }
 }
 
-async function runOn(engine: EngineProcess, targetArg: string | Target, args: string[], ctx: Context, flags: RunFlags): Promise<RunResult> {
+/** What `fabricks run` takes for a package reference beyond RunFlags: the rules it may reach, a profile, --with and --bin. */
+export interface PackageRunFlags {
+  connect?: string[];
+  profile?: string;
+  with?: string[];
+  bin?: string;
+}
+
+/**
+ * A package is built granted what the flags name: --connect, --profile, and the variables and
+ * folders of --env and --mount, which then fill in their values and host folders as for any
+ * artifact. A project or stored build is granted what it declares: those flags are refused.
+ */
+async function withPackageFlags(target: Target, flags: RunFlags, p: PackageRunFlags): Promise<Target> {
+  if (target.kind === 'package') {
+    const grants = { ...(p.connect ? { connect: p.connect } : {}), ...(p.profile !== undefined ? { profile: p.profile } : {}), env: flags.env ?? [], mount: flags.mount ?? [] };
+    return { ...target, options: { grants, values: true, ...(p.bin !== undefined ? { program: p.bin } : {}), ...(p.with ? { with: p.with } : {}) } };
+  }
+  const only = packageOnlyFlag(p) ?? (p.with?.length ? `--with ${p.with[0]}` : p.bin !== undefined ? `--bin ${p.bin}` : undefined);
+  if (only) {
+    throw new FabricksError('USAGE', `${only}: this flag is for a package reference (npm:..., pypi:...); what a project or a stored build may do is what its fabricks.toml declares`, {
+      hint: 'add it to [capabilities] in fabricks.toml and build again, or widen this run with --allow-connect / --allow-env / --allow-mount',
+    });
+  }
+  return target;
+}
+
+async function runOn(engine: EngineProcess, targetArg: Target, args: string[], ctx: Context, flags: RunFlags, written: string | undefined): Promise<RunResult> {
   const resolved = await resolveTarget(await parseTarget(targetArg), ctx, ['app', 'wasm']);
   let name: string;
   // a single-component artifact declares nothing: it is granted nothing but what flags widen
@@ -100,7 +128,7 @@ async function runOn(engine: EngineProcess, targetArg: string | Target, args: st
     const ahead = await preparedForm(home.compiledCacheDir, files[0]!, files[1]!);
     if (ahead) files[0] = ahead;
     else if (!(await preparedRefused(home.compiledCacheDir, files[0]!, files[1]!))) {
-      ctx.reporter({ event: 'note', code: 'not-prepared', subject: name, detail: `starts without its pre-initialized form on this machine (slower); make it with: fabricks prepare ${typeof targetArg === 'string' ? targetArg : name}` });
+      ctx.reporter({ event: 'note', code: 'not-prepared', subject: name, detail: `starts without its pre-initialized form on this machine (slower); make it with: fabricks prepare ${written ?? name}` });
     }
   }
   // the roots a Node user trusts besides the public ones (a company proxy's, a test server's)

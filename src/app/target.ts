@@ -8,11 +8,16 @@ import { loadApp, loadStoredApp, type StoredApp } from '../artifact/app.js';
 import type { ArtifactKind } from '../artifact/kind.js';
 import { wasmLayer, wasmName } from '../artifact/wasm.js';
 import { build, type BuildResult } from '../builder/build.js';
+import { looksLikePackageRef } from '../runtimes/package-ref.js';
+import type { PackageOptions } from './package.js';
+import type { GrantFlags } from '../config/grant-flags.js';
 
 /** What a command is pointed at: a project folder, a build in the local store, or a pushed artifact. */
 export type Target =
   | { kind: 'project'; dir: string }
   | { kind: 'stored'; reference: string }
+  /** A published package (npm:..., pypi:...), built by name with what `grants` name; `values`: --env may carry values. */
+  | { kind: 'package'; text: string; options?: PackageOptions & { grants?: GrantFlags; values?: boolean } }
   | { kind: 'remote'; reference: Reference };
 
 /**
@@ -21,12 +26,13 @@ export type Target =
  */
 export async function parseTarget(arg: string | Target = '.'): Promise<Target> {
   if (typeof arg !== 'string') return arg;
+  if (looksLikePackageRef(arg)) return { kind: 'package', text: arg };
   const isDir = await stat(arg).then((s) => s.isDirectory(), () => false);
   if (isDir) return { kind: 'project', dir: arg };
   if (isRemoteReference(arg)) return { kind: 'remote', reference: parseRemote(arg, 'reference') };
   if (/^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]*$/.test(arg)) return { kind: 'stored', reference: arg };
-  throw new FabricksError('USAGE', `"${arg}" is neither a project folder, a name:version of a build in the local store, nor a registry reference`, {
-    hint: 'pass a folder holding fabricks.toml, a name:version that fabricks build printed, or registry/repository:tag',
+  throw new FabricksError('USAGE', `"${arg}" is neither a project folder, a name:version of a build in the local store, a registry reference, nor a package reference`, {
+    hint: 'pass a folder holding fabricks.toml, a name:version that fabricks build printed, registry/repository:tag, or a published package such as npm:@scope/pkg@1.2.3 or pypi:pkg==1.2.3',
   });
 }
 
@@ -44,6 +50,11 @@ export async function resolveTarget(target: Target, ctx: Context, accept: Artifa
   const { store } = ctx.home;
   if (target.kind === 'project') {
     const built = await build(target.dir, ctx);
+    return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
+  }
+  if (target.kind === 'package') {
+    const { buildPackage } = await import('./package.js');
+    const built = await buildPackage(target.text, target.options ?? {}, ctx);
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }
   if (target.kind === 'stored') return { kind: 'app', app: await loadStoredApp(store, target.reference) };

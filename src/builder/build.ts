@@ -39,11 +39,14 @@ export interface BuildResult {
 export interface BuildOptions {
   /** --wheels, --no-wheels, --push-wheels (config/wheel-sharing.ts). */
   wheels?: WheelSharingFlags;
+  /** Capabilities in place of fabricks.toml's (a package built by name is granted what its command's flags name). */
+  capabilities?: ProjectConfig['capabilities'];
 }
 
 /** Read, resolve, plan (pure), apply (the only step that writes). */
 export async function build(projectDir: string, ctx: Context, options: BuildOptions = {}): Promise<BuildResult> {
-  const config = await loadProject(projectDir);
+  const loaded = await loadProject(projectDir);
+  const config = options.capabilities ? { ...loaded, capabilities: options.capabilities } : loaded;
   const wheels = wheelSharing({ file: config.file, wheels: config.source.wheels }, options.wheels);
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);

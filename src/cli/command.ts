@@ -62,3 +62,33 @@ export function plainHttpOption(cmd: Command): Command {
 export function jsonOption(cmd: Command, what = 'print the result as JSON on stdout'): Command {
   return cmd.option('--json', what);
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** What a package reference (npm:..., pypi:...) takes besides the reference: how it is chosen, installed and granted. */
+export interface PackageCliOptions {
+  connect: string[];
+  env: string[];
+  mount: string[];
+  profile?: string;
+  with: string[];
+  bin?: string;
+}
+
+/**
+ * --connect, --profile, --with, --bin, and (unless the command has its own) --env and --mount:
+ * the grants of a package built by name, in the words of [capabilities] in fabricks.toml.
+ */
+export function packageOptions(cmd: Command, own: { envAndMount: boolean }): Command {
+  cmd
+    .option('--connect <RULE>', 'package: grant outbound HTTP(S) to a host, host:port or CIDR block ([capabilities.network] connect); repeatable', collect, [])
+    .option('--profile <FILE>', 'package: grant what the [capabilities] table of this TOML file grants (the same schema as fabricks.toml\'s)')
+    .option('--with <REQ>', 'package (PyPI): install this requirement beside it, e.g. mcp==1.30.0; repeatable', collect, [])
+    .option('--bin <NAME>', 'package: the program to run when it has several (the same as #NAME in the reference)');
+  if (own.envAndMount) {
+    cmd
+      .option('--env <NAME>', 'package: let the service read this variable ([capabilities.env] allow); its value is given at run time; repeatable', collect, [])
+      .option('--mount <HOST:GUEST[:ro|rw]>', 'package: let the service see a host folder at GUEST, read-only unless :rw ([capabilities.filesystem] mounts); repeatable', collect, []);
+  }
+  return cmd;
+}

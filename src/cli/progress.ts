@@ -20,6 +20,10 @@ export function humanLine(e: ProgressEvent): string | undefined {
       switch (e.step) {
         case 'runtime-build':
           return `building runtime ${e.subject} with ${e.tool ?? 'its builder'} (once per machine, about 20 s) ...`;
+        case 'resolve':
+          return `resolving ${e.subject} ...`;
+        case 'install':
+          return `installing ${e.subject} with ${e.tool ?? 'its installer'} (install scripts not run) ...`;
         case 'bundle':
           return `bundling ${e.subject} ...`;
         case 'dependencies':
@@ -45,6 +49,10 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `built runtime ${e.subject}: ${bytes(e.size ?? 0)}, ${short(e.digest ?? '')} (${ms(e.ms)})`;
         case 'build':
           return e.cached ? undefined : `built ${e.subject} (${ms(e.ms)})`;
+        case 'resolve':
+          return `resolved ${e.subject}${e.tool ? ` (${e.tool})` : ''} (${ms(e.ms)})`;
+        case 'install':
+          return `installed ${e.subject}${e.size !== undefined ? ` and ${e.size} dependencies` : ''} (${ms(e.ms)})`;
         case 'transpile':
           return `prepared it (${ms(e.ms)})`;
         case 'compile':

@@ -200,6 +200,11 @@ export async function parseProject(text: string, file: string): Promise<ProjectC
   };
 }
 
+/** Stage one for a [capabilities] table alone (a --profile file's): `add` gets each problem with its field. */
+export function checkCapabilitiesShape(value: unknown, add: (field: string, message: string) => void): void {
+  checkTable('[capabilities]', value, SCHEMA.capabilities!, { add } as Problems);
+}
+
 /** Stage one: every table and key is known and has the right type. */
 function checkShape(doc: Table, problems: Problems): void {
   for (const [table, value] of Object.entries(doc)) {

@@ -115,6 +115,58 @@ export interface RuntimeKind {
    * pre-initialized form of it for each app, so that a start skips what `prepare` did.
    */
   preparable?: boolean;
+  /** Its language's package registry: how a published package is resolved and installed to build it by name (npm:, pypi:). */
+  published?: PublishedPackages;
+}
+
+/** A published package as a command names it: `npm:@scope/pkg@1.2.3#bin`, `pypi:pkg==1.2.3`. */
+export interface PackageRef {
+  /** As written. */
+  text: string;
+  scheme: string;
+  /** The package's name, as the registry spells it. */
+  name: string;
+  /** The version or range asked for, as written after the name; '' asks for the newest. */
+  spec: string;
+  /** The one version the ref names, when it names exactly one: then a cached install answers without the registry. */
+  exact?: string;
+  /** The program to run, for a package that has several (`#name` or --bin). */
+  program?: string;
+}
+
+/** A package resolved to one version, its files' checksum, and the program to run. */
+export interface PublishedPackage {
+  name: string;
+  version: string;
+  /** The reference pinned to that version, e.g. npm:@scope/pkg@1.2.3. */
+  pinned: string;
+  /** What the registry vouches for its files with: npm's integrity (sha512-...), the wheel's sha256:... */
+  integrity: string;
+  /** The program it runs: the bin or console script chosen. */
+  program: string;
+  /** The project's entrypoint, relative to its folder. */
+  entrypoint: string;
+  /** The project's files beside fabricks.toml, as [name, text]: the dependency list, a launcher. */
+  files: Array<[string, string]>;
+}
+
+/** A language's registry of published packages, as fabricks builds them by name. */
+export interface PublishedPackages {
+  /** The scheme of references it takes (before the colon). */
+  scheme: string;
+  /** The registry in words, for messages. */
+  registry: string;
+  /** Splits what follows the scheme (without #program) into name and version; an error says what is wrong. */
+  parse(body: string): Pick<PackageRef, 'name' | 'spec' | 'exact'> | { error: string };
+  /** How a ref with a program reads: e.g. npm:pkg@1.2.3#bin. */
+  example: string;
+  /**
+   * Resolves the ref to one version (checking that it exists), fetches what it needs to find its
+   * program, and writes nothing. `extra`: more requirements to install beside it (--with).
+   */
+  resolve(ref: PackageRef, extra: string[], ctx: Context): Promise<PublishedPackage>;
+  /** Installs what the project's files ask for into `dir` (which holds them), when the build does not fetch them itself. */
+  install?(pkg: PublishedPackage, dir: string, ctx: Context): Promise<void>;
 }
 
 /** A runtime fabricks builds itself, from its guest sources. */

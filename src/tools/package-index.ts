@@ -75,3 +75,33 @@ export async function downloadChecked(file: SdistFile, signal?: AbortSignal): Pr
   }
   return bytes;
 }
+
+/**
+ * The versions the index has of a project (PEP 691's JSON, with PEP 700's `versions`, else from
+ * its files' names), or undefined when the index does not know the project.
+ */
+export async function projectVersions(name: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  const index = await packageIndexUrl(signal);
+  const url = `${index}/${normalizeName(name)}/`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' }, ...(signal ? { signal } : {}) });
+  } catch (cause) {
+    throw new FabricksError('REGISTRY_UNREACHABLE', `the package index ${index} could not be reached for ${name}`, { cause, hint: 'check the network, or PIP_INDEX_URL' });
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok || !/json/.test(res.headers.get('content-type') ?? '')) {
+    throw new FabricksError('REGISTRY_REFUSED', `the package index ${index} answered ${res.status} (${res.headers.get('content-type') ?? 'no content type'}) for ${name}`, {
+      status: res.status,
+      hint: 'fabricks reads the index through the JSON API of PEP 691, which PyPI and most mirrors serve',
+    });
+  }
+  const body = (await res.json()) as { versions?: string[]; files?: Array<{ filename: string }> };
+  if (Array.isArray(body.versions)) return body.versions;
+  const found = new Set<string>();
+  for (const f of body.files ?? []) {
+    const m = /^[^-]+-([^-]+?)(?:-.*\.whl|\.tar\.gz|\.zip)$/.exec(f.filename);
+    if (m) found.add(m[1]!);
+  }
+  return [...found];
+}

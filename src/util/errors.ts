@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'NATIVE_UNSUPPORTED'
   /** Building a Python dependency's Rust or C extension for WebAssembly failed, or it cannot be linked into the runtime (the toolchain's lines say why). */
   | 'NATIVE_BUILD_FAILED'
+  /** A published package cannot be built by name: no program to run, several and none chosen, files it does not hold. */
+  | 'PACKAGE_INVALID'
   /** [from] image names no runtime fabricks knows, or something that is not a runtime. */
   | 'RUNTIME_UNKNOWN'
   | 'RUNTIME_UNSUPPORTED'

@@ -7,6 +7,10 @@ export type Step =
   | 'runtime-build'
   /** Bundling a JavaScript entrypoint (subject: the entrypoint). */
   | 'bundle'
+  /** Resolving a published package to one version (subject: the reference; on step-done, the pinned reference; tool: the integrity checked). */
+  | 'resolve'
+  /** Installing a published package's dependencies into its cached project (subject: name@version; tool: the installer; size: packages). */
+  | 'install'
   /** Resolving and fetching a Python project's dependencies (subject: the requirements file; size: wheel count). */
   | 'dependencies'
   /** Building a compiled Python dependency for WebAssembly from its source distribution (subject: name and version; size: the wheel). */
@@ -41,7 +45,7 @@ export type BlobAction = 'sent' | 'received' | 'skipped' | 'mounted';
 
 export type ProgressEvent =
   | { event: 'step-start'; step: Step; subject: string; tool?: string }
-  | { event: 'step-done'; step: Step; subject: string; ms: number; digest?: string; size?: number; cached?: boolean }
+  | { event: 'step-done'; step: Step; subject: string; ms: number; digest?: string; size?: number; cached?: boolean; tool?: string }
   /** Waiting for another process (a lock it holds). */
   | { event: 'wait'; step: Step; subject: string; holder?: string }
   /** Something the user may want to know that does not stop the command. */

@@ -1,31 +1,36 @@
 import { Option, type Command } from 'commander';
-import type { BuildResult } from '../../app/build.js';
+import type { BuildResult, PackageBuildResult } from '../../app/build.js';
 import { displayPath } from '../../util/paths.js';
-import { jsonOption, plainHttpOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
+import { jsonOption, packageOptions, plainHttpOption, progressOptions, type Cli, type CommonOptions, type PackageCliOptions } from '../command.js';
 import { bytes, json, short } from '../format.js';
 
 export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('build')
-    .description('build the project into .fabricks/app.wasm and the local store (tagged name:version)')
-    .argument('[dir]', 'project folder holding fabricks.toml', '.');
+    .description('build the project (or a published package, by name) into .fabricks/app.wasm and the local store (tagged name:version)')
+    .argument('[target]', 'project folder holding fabricks.toml, or a published package: npm:@scope/pkg@1.2.3, pypi:pkg==1.2.3 (#NAME picks its program)', '.')
+    .addHelpText('after', '\nA package is resolved to one version (shown), installed into $FABRICKS_HOME/cache/packages once, and\nbuilt granted only what --connect, --env, --mount and --profile name (docs/mcp.md).');
+  packageOptions(cmd, { envAndMount: true });
   jsonOption(cmd);
   plainHttpOption(cmd);
   cmd
     .addOption(new Option('--wheels <repository>', 'share Python wheels built for the runtime through this OCI repository (registry/repository): pulled before building one; overrides FABRICKS_WHEELS and [source] wheels'))
     .addOption(new Option('--no-wheels', 'neither pull nor push built wheels in this build'))
     .addOption(new Option('--push-wheels', 'push wheels built here (or in this machine\'s cache) that the repository lacks; needs push access (also FABRICKS_PUSH_WHEELS=1)'));
-  progressOptions(cmd).action(async (dir: string, opts: CommonOptions & { wheels?: string | boolean; pushWheels?: boolean }) => {
-    const { build } = await import('../../app/build.js');
+  progressOptions(cmd).action(async (target: string, opts: CommonOptions & PackageCliOptions & { wheels?: string | boolean; pushWheels?: boolean }) => {
+    const { buildTarget } = await import('../../app/build.js');
     const wheels = { ...(typeof opts.wheels === 'string' || opts.wheels === false ? { wheels: opts.wheels } : {}), ...(opts.pushWheels ? { pushWheels: true } : {}) };
-    const r = await build(dir, await cli.context(opts), { wheels });
+    const grants = { connect: opts.connect, env: opts.env, mount: opts.mount, ...(opts.profile !== undefined ? { profile: opts.profile } : {}) };
+    const r = await buildTarget(target, await cli.context(opts), { wheels, grants, with: opts.with, ...(opts.bin !== undefined ? { program: opts.bin } : {}) });
     cli.done({ stdout: opts.json ? json(buildJson(r)) : formatBuild(r) });
   });
 }
 
-export function formatBuild(r: BuildResult): string {
+export function formatBuild(r: BuildResult | PackageBuildResult): string {
+  const p = 'package' in r ? r.package : undefined;
   return [
     `${r.cached ? 'up to date' : 'built'} ${r.reference}  ${r.manifest.digest}`,
+    ...(p ? [`  package   ${p.pinned}  ${p.program}  ${p.integrity}${p.installed ? '' : '  (installed before)'}`, `  project   ${displayPath(p.dir)}`] : []),
     `  runtime   ${r.runtime.ref}  ${bytes(r.runtime.size)}  ${short(r.runtime.digest)}`,
     `  module    ${bytes(r.module.size)}  ${short(r.module.digest)}`,
     `  component ${displayPath(r.component.path)}  ${bytes(r.component.size)}  ${short(r.component.digest)}`,
@@ -34,9 +39,10 @@ export function formatBuild(r: BuildResult): string {
 }
 
 /** The shape `fabricks build --json` prints. */
-export function buildJson(r: BuildResult) {
+export function buildJson(r: BuildResult | PackageBuildResult) {
   return {
     reference: r.reference,
+    ...('package' in r ? { package: r.package } : {}),
     manifest: r.manifest.digest,
     runtime: r.runtime,
     module: r.module,

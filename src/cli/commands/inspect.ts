@@ -7,7 +7,7 @@ export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('inspect')
     .description('show a build: manifest, layers, runtime, entrypoint, component digest, WIT imports and exports')
-    .argument('[target]', 'project folder, name:version, or registry/repository:tag (fetches only manifest and config)', '.');
+    .argument('[target]', 'project folder, name:version, registry/repository:tag (fetches only manifest and config), or a published package (npm:..., pypi:...; its stored build, built first if there is none)', '.');
   jsonOption(cmd);
   plainHttpOption(cmd).action(async (target: string, opts: CommonOptions) => {
     const { inspect } = await import('../../app/inspect.js');

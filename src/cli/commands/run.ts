@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunFlags } from '../../app/grants.js';
-import { plainHttpOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
+import { packageOptions, plainHttpOption, progressOptions, type Cli, type CommonOptions, type PackageCliOptions } from '../command.js';
 import type { RunResult } from '../../app/run.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -9,10 +9,10 @@ export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('run')
     .description("run a project (building it if needed), a stored name:version or a pushed registry/repo:tag, with exactly the capabilities its fabricks.toml grants")
-    .argument('[target]', 'project folder, name:version, or registry/repository:tag', '.')
+    .argument('[target]', 'project folder, name:version, registry/repository:tag, or a published package (npm:@scope/pkg@1.2.3, pypi:pkg==1.2.3)', '.')
     .usage('[options] [target] [-- args...]')
-    .option('--env <NAME[=VALUE]>', 'a value for a variable [capabilities.env] allows (NAME alone: from here); repeatable', collect, [])
-    .option('--mount <HOST:GUEST[:ro]>', 'the host folder for a mount the service declares (:ro narrows it); repeatable', collect, [])
+    .option('--env <NAME[=VALUE]>', 'a value for a variable [capabilities.env] allows (NAME alone: from here); for a package, also grants it; repeatable', collect, [])
+    .option('--mount <HOST:GUEST[:ro|rw]>', 'the host folder for a mount the service declares (:ro narrows it); for a package, also grants it (read-only unless :rw); repeatable', collect, [])
     .option('--listen <[ADDR:]PORT>', 'where to serve a service that listens (default: the port it asks for, on 127.0.0.1)')
     .option('--allow-listen <[ADDR:]PORT>', 'WIDEN: serve a service that does not ask to listen, for this run')
     .option('--allow-connect <RULE>', 'WIDEN: let the service reach a host, host:port or CIDR block it does not declare, for this run; repeatable', collect, [])
@@ -30,10 +30,12 @@ export function register(program: Command, cli: Cli): void {
         'the --allow-* flags widen it, each widening shown on stderr. A read-write mount of /, your home\n' +
         'folder or a folder holding it (links and .. resolved) is refused unless --allow-wide-mount.\n' +
         'A run that reaches its --timeout exits 124, one that reaches its --memory exits 137 (docs/limits.md).\n' +
-        'See docs/capabilities.md.',
+        'A package (npm:..., pypi:...) is built when needed (cached) and granted only what --connect, --env,\n' +
+        '--mount and --profile name (docs/mcp.md). See docs/capabilities.md.',
     );
+  packageOptions(cmd, { envAndMount: false });
   plainHttpOption(cmd);
-  progressOptions(cmd).action(async (target: string, opts: CommonOptions & Required<RunFlags>) => {
+  progressOptions(cmd).action(async (target: string, opts: CommonOptions & Required<RunFlags> & PackageCliOptions) => {
     const { run, formatDuration, formatMemory } = await import('../../app/run.js');
     const flags: RunFlags = {
       env: opts.env,
@@ -49,7 +51,8 @@ export function register(program: Command, cli: Cli): void {
       ...(opts.requestTimeout !== undefined ? { requestTimeout: opts.requestTimeout } : {}),
       ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     };
-    const r = await run(target, cli.passthrough, await cli.context(opts), flags);
+    const pkg = { connect: opts.connect, with: opts.with, ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(opts.bin !== undefined ? { bin: opts.bin } : {}) };
+    const r = await run(target, cli.passthrough, await cli.context(opts), flags, pkg);
     cli.done(outcomeOf(r, formatDuration, formatMemory));
   });
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { BuiltinRuntime, RuntimeKind } from '../kind.js';
+import { npmPackages } from './published.js';
 
 /** JavaScript: bundled with esbuild into one script that the runtime's bootstrap runs. */
 export const javascript: RuntimeKind = {
@@ -11,6 +12,7 @@ export const javascript: RuntimeKind = {
   builder: async () => (await import('./build.js')).builder,
   acceptLoop: true,
   preparable: true,
+  published: npmPackages,
 };
 
 export const nodeRuntime: BuiltinRuntime = {

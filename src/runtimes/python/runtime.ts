@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import type { BuiltinRuntime, RuntimeKind } from '../kind.js';
+import { pypiPackages } from './published.js';
 
 /** Python: packed as it is, with its pure-Python dependencies; syntax checked by the runtime's own interpreter. */
 export const python: RuntimeKind = {
@@ -12,6 +13,8 @@ export const python: RuntimeKind = {
   pack: async ({ files }) => ({ files: files.map((f) => ({ path: f.path, bytes: f.bytes })), external: [] }),
   check: async ({ config, runtime, files, ctx }) => (await import('./check.js')).checkProject(config, runtime, files, ctx),
   builder: async () => (await import('./build.js')).builder,
+  // the runtime's CPython version: its tag
+  published: pypiPackages(() => pythonRuntime.tag),
 };
 
 export const pythonRuntime: BuiltinRuntime = {
