@@ -6,7 +6,7 @@ import type { Context } from '../home/context.js';
 import { CONFIG_FILE } from '../config/project.js';
 import { capabilitiesFromFlags, type GrantFlags } from '../config/grant-flags.js';
 import { parsePackageRef } from '../runtimes/package-ref.js';
-import { appIdentity, type PackageOptions } from './package.js';
+import { appIdentity, resolvePackage, type PackageOptions } from './package.js';
 import { projectToml } from './package-toml.js';
 
 export interface InitResult {
@@ -35,10 +35,7 @@ export async function initFrom(text: string, dirArg: string, options: PackageOpt
   if (await exists(join(dir, CONFIG_FILE))) {
     throw new FabricksError('USAGE', `${displayPath(join(dir, CONFIG_FILE))} already exists; fabricks init does not overwrite it`, { hint: 'build it as it is (fabricks build), remove it first, or pass --dir to write the project elsewhere' });
   }
-  const started = Date.now();
-  ctx.reporter({ event: 'step-start', step: 'resolve', subject: text });
-  const pkg = await target.packages.resolve(target.ref, options.with ?? [], ctx);
-  ctx.reporter({ event: 'step-done', step: 'resolve', subject: pkg.pinned, ms: Date.now() - started, tool: `${pkg.program}; ${pkg.integrity.slice(0, 20)}...` });
+  const pkg = await resolvePackage(target, options.with ?? [], ctx);
   const taken = [];
   for (const [name] of pkg.files) if (await exists(join(dir, name))) taken.push(name);
   if (taken.length) throw new FabricksError('USAGE', `${displayPath(dir)} already has ${taken.join(' and ')}; fabricks init does not overwrite it`, { hint: 'run it in an empty folder, or pass --dir' });

@@ -73,10 +73,7 @@ export async function packageProject(text: string, options: PackageOptions, ctx:
     const pkg = await readRecord(dir);
     if (pkg) return { target, pkg, dir, cached: true };
   }
-  const started = Date.now();
-  ctx.reporter({ event: 'step-start', step: 'resolve', subject: text });
-  const pkg = await packages.resolve(ref, options.with ?? [], ctx);
-  ctx.reporter({ event: 'step-done', step: 'resolve', subject: pkg.pinned, ms: Date.now() - started, tool: `${pkg.program}; ${pkg.integrity.slice(0, 20)}...` });
+  const pkg = await resolvePackage(target, options.with ?? [], ctx);
   const dir = cacheDir(ctx, ref.scheme, pkg.name, pkg.version, chosen);
   if (await readRecord(dir)) return { target, pkg, dir, cached: true };
 
@@ -97,6 +94,26 @@ export async function packageProject(text: string, options: PackageOptions, ctx:
     await rm(tmp, { recursive: true, force: true });
   }
   return { target, pkg, dir, cached: false };
+}
+
+/**
+ * The registry's answer for a reference, with progress on stderr (the version it resolved to is
+ * shown); every error names the reference it is about.
+ */
+export async function resolvePackage(target: PackageTarget, extra: string[], ctx: Context): Promise<PublishedPackage> {
+  const { ref, packages } = target;
+  const started = Date.now();
+  ctx.reporter({ event: 'step-start', step: 'resolve', subject: ref.text });
+  try {
+    const pkg = await packages.resolve(ref, extra, ctx);
+    ctx.reporter({ event: 'step-done', step: 'resolve', subject: pkg.pinned, ms: Date.now() - started, tool: `${pkg.program}; ${pkg.integrity.slice(0, 20)}...` });
+    return pkg;
+  } catch (e) {
+    if (e instanceof FabricksError && e.code !== 'INTERRUPTED' && !e.message.startsWith(ref.text)) {
+      throw new FabricksError(e.code, `${ref.text}: ${e.message}`, { hint: e.hint, cause: e, problems: e.problems, status: e.status });
+    }
+    throw e;
+  }
 }
 
 /** The project's files: fabricks.toml, and the registry's (package.json; requirements.txt and the launcher). */
@@ -130,9 +147,4 @@ export async function storedPackageReference(text: string, options: PackageOptio
   const present = await ctx.home.store.resolve(reference).then(() => true, () => false);
   if (!present) await buildPackage(text, options, ctx);
   return reference;
-}
-
-/** A FabricksError for a command given a package reference where it takes none. */
-export function noPackageHere(command: string, text: string): FabricksError {
-  return new FabricksError('USAGE', `fabricks ${command} takes no package reference (${text})`, { hint: `build it first (fabricks build ${text}), then name the build it prints (name:version)` });
 }

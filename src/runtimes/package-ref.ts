@@ -1,5 +1,5 @@
 import { FabricksError } from '../util/errors.js';
-import { BUILTIN_RUNTIMES, builtinShortName, RUNTIME_KINDS } from './catalogue.js';
+import { BUILTIN_RUNTIMES, RUNTIME_KINDS } from './catalogue.js';
 import type { BuiltinRuntime, PackageRef, PublishedPackages } from './kind.js';
 
 /** A package reference, with the registry and the runtime that take it. */
@@ -43,6 +43,3 @@ export function parsePackageRef(text: string, program?: string): PackageTarget {
   const runtime = BUILTIN_RUNTIMES.filter((r) => r.kind === kind).pop()!;
   return { ref: { text, scheme, ...parsed, ...(chosen !== undefined ? { program: chosen } : {}) }, packages, runtime };
 }
-
-/** For messages: the runtime a package runs on. */
-export const runtimeName = (t: PackageTarget) => builtinShortName(t.runtime);
