@@ -14,6 +14,7 @@ import { cacheEntries, overLimit, removeEntry, strayFolders, type CacheEntry } f
 import { liveLeases } from '../util/lease.js';
 import { withFileLock } from '../util/file-lock.js';
 import { sweepNativeCache, type NativeGc } from './native-cache.js';
+import { sweepPackages } from './package-cache.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -45,6 +46,8 @@ export interface GcResult {
   native: NativeGc;
   /** Build records whose artifact is no longer stored. */
   buildRecords: number;
+  /** Installs of packages built by name whose app is no longer stored, or that were interrupted (app/package-cache.ts). */
+  packages: string[];
   /** blob-locations.json and uploads.json entries of blobs no longer stored. */
   locations: number;
   uploads: number;
@@ -71,6 +74,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
 
     const { removed: buildRecords, wheels } = await sweepBuildRecords(home.buildCacheDir, present, dryRun);
     const native = await sweepNativeCache(home, wheels, dryRun);
+    const packages = await sweepPackages(ctx, dryRun);
 
     const components = await referencedComponents(ctx, sweep.tagged);
     const entries = await cacheEntries(home.compiledCacheDir);
@@ -102,6 +106,7 @@ export async function gc(ctx: Context, options: GcOptions = {}): Promise<GcResul
       compiled: { removed, leased: entries.filter(isLeased).length, bytes: sum(entries.filter((e) => !gone.has(`sha256:${e.name}`))), limit },
       native,
       buildRecords,
+      packages,
       locations,
       uploads,
       freed: sum(store.blobs) + sum(store.partial) + sum(store.quarantine) + sum(store.temporary) + sum(removed) + sum(native.removed),

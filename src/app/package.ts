@@ -43,13 +43,16 @@ export function appIdentity(pkg: Pick<PublishedPackage, 'name' | 'version'>): { 
   return { name: name || 'package', version: pkg.version.replace(/[^\w.-]/g, '-') };
 }
 
+/** $FABRICKS_HOME/cache/packages: one folder per scheme, one per install. */
+export const packagesDir = (ctx: Context) => join(ctx.home.root, 'cache', 'packages');
+
 function cacheDir(ctx: Context, scheme: string, name: string, version: string, options: PackageOptions): string {
   const key = sha256(JSON.stringify({ scheme, name, version, program: options.program ?? null, with: options.with ?? [] })).slice('sha256:'.length, 'sha256:'.length + 12);
   const slug = name.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '+');
-  return join(ctx.home.root, 'cache', 'packages', scheme, `${slug}-${version.replace(/[^\w.+-]/g, '_')}-${key}`);
+  return join(packagesDir(ctx), scheme, `${slug}-${version.replace(/[^\w.+-]/g, '_')}-${key}`);
 }
 
-async function readRecord(dir: string): Promise<PublishedPackage | undefined> {
+export async function readRecord(dir: string): Promise<PublishedPackage | undefined> {
   try {
     return JSON.parse(await readFile(join(dir, RECORD), 'utf8')) as PublishedPackage;
   } catch {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -273,4 +273,23 @@ describe('errors name the reference at fault and what to do', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('error: npm:Not Valid: "Not Valid" is not an npm package name');
   });
+});
+
+describe('fabricks gc', () => {
+  it('removes package installs whose app is not stored, and interrupted ones, once an hour old', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'fabricks-gc-packages-'));
+    const packages = join(home, 'cache', 'packages', 'npm');
+    const record = { name: 'gone-pkg', version: '1.0.0', pinned: 'npm:gone-pkg@1.0.0', integrity: 'sha512-x', program: 'gone-pkg', entrypoint: 'node_modules/gone-pkg/index.js', files: [] };
+    const dirs = { interrupted: join(packages, '.install-abc'), removed: join(packages, 'gone-pkg-1.0.0-000000000000'), young: join(packages, 'young-pkg-1.0.0-000000000000') };
+    for (const dir of Object.values(dirs)) await mkdir(join(dir, '.fabricks'), { recursive: true });
+    await writeFile(join(dirs.removed, '.fabricks', 'published.json'), JSON.stringify(record));
+    await writeFile(join(dirs.young, '.fabricks', 'published.json'), JSON.stringify({ ...record, name: 'young-pkg' }));
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(dirs.interrupted, old, old);
+    await utimes(dirs.removed, old, old);
+    const r = await fabricks(['gc', '--json'], { home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).packages.sort()).toEqual([dirs.interrupted, dirs.removed].sort());
+    expect(await readdir(packages)).toEqual(['young-pkg-1.0.0-000000000000']);
+  }, 120_000);
 });

@@ -6,7 +6,7 @@ import { json, mb } from '../format.js';
 export function register(program: Command, cli: Cli): void {
   const cmd = program
     .command('gc')
-    .description('remove what nothing references (blobs of removed references, stale partial downloads, quarantined blobs, orphan cache entries, native wheels no stored app was built with or of another toolchain) and trim the compiled cache to its limit, least recently used first; what a running fabricks uses is kept')
+    .description('remove what nothing references (blobs of removed references, stale partial downloads, quarantined blobs, orphan cache entries, installs of packages built by name whose app was removed, native wheels no stored app was built with or of another toolchain) and trim the compiled cache to its limit, least recently used first; what a running fabricks uses is kept')
     .option('--dry-run', 'say what would be removed, remove nothing')
     .addOption(new Option('--cache-limit <size>', 'the compiled cache size to trim to (e.g. 500MB, 2GiB, 0); default FABRICKS_CACHE_LIMIT or 1GiB'));
   jsonOption(cmd).action(async (opts: CommonOptions & { dryRun?: boolean; cacheLimit?: string }) => {
@@ -35,7 +35,7 @@ function formatGc(r: GcResult): string {
     `${verb} ${r.store.partial.length} partial downloads (${sum(r.store.partial)}), ${r.store.quarantine.length} quarantined blobs (${sum(r.store.quarantine)}), ${r.store.temporary.length} temporary files`,
     `${verb} ${r.compiled.removed.length} compiled cache entries (${sum(r.compiled.removed)}); it holds ${mb(r.compiled.bytes)} of its ${mb(r.compiled.limit)} limit`,
     `${verb} ${r.native.removed.length} native wheels (${sum(r.native.removed)}${nativeReasons(r)})${r.native.leased > 0 ? `; kept ${r.native.leased} that a running build uses` : ''}, ${r.native.scratch} scratch folders of builds; it holds ${mb(r.native.bytes)}, and cargo's compiled crates ${mb(r.native.cargoTarget)}`,
-    `${verb} ${r.buildRecords} build records, ${r.locations} blob locations, ${r.uploads} upload sessions`,
+    `${verb} ${r.buildRecords} build records, ${r.packages.length} package installs, ${r.locations} blob locations, ${r.uploads} upload sessions`,
     `${r.dryRun ? 'would free' : 'freed'} ${mb(r.freed)}`,
   ];
   return lines.join('\n');
