@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { events, exists, fabricks, repoRoot } from '../helpers.js';
+import { events, exists, fabricks, project, repoRoot } from '../helpers.js';
 
 /**
  * Published MCP servers built and run by name (issue 22): `fabricks build npm:...` and
@@ -206,6 +206,24 @@ describe('fabricks init --from', () => {
     expect(await readFile(join(dir, '_fabricks_launcher.py'), 'utf8')).toContain('from mcp_server_calculator import main\nsys.exit(main())');
     expect(await exists(join(dir, 'fabricks.toml'))).toBe(true);
   }, 120_000);
+});
+
+describe('plain fabricks init', () => {
+  it('writes fabricks.toml for the code in a folder, granted nothing, that builds and runs', async () => {
+    const dir = await project({ 'main.js': 'console.log(`hi from ${process.argv[2]}`);\n' });
+    const r = await fabricks(['init', '--dir', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const toml = await readFile(join(dir, 'fabricks.toml'), 'utf8');
+    expect(toml).toContain('image = "fabricks.dev/runtimes/node"');
+    expect(toml).toContain('entrypoint = "main.js"');
+    expect(toml).not.toContain('[capabilities');
+    const ran = await fabricks(['run', '-q', dir, '--', 'init']);
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe('hi from init\n');
+    const again = await fabricks(['init', '--dir', dir]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('fabricks.toml already exists; fabricks init does not overwrite it');
+  }, 300_000);
 });
 
 describe('a published PyPI MCP server by name', () => {
