@@ -118,7 +118,8 @@ async function installNpm(pkg: PublishedPackage, dir: string, ctx: Context): Pro
       hint: 'the package is published without its built files; try another version',
     });
   }
-  done({ size: Object.keys(lock.packages ?? {}).length - 1 });
+  // the lock's packages: the root (''), the package, and its dependencies
+  done({ size: Object.keys(lock.packages ?? {}).filter((k) => k !== '' && k !== `node_modules/${pkg.name}`).length });
 }
 
 export const npmPackages: PublishedPackages = {
