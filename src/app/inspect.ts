@@ -5,6 +5,7 @@ import { appReference, loadProject } from '../config/project.js';
 import type { Context } from '../home/context.js';
 import { capabilitiesOf, decodeApp, loadStoredApp, type Capabilities, type StoredApp } from '../artifact/app.js';
 import { parseTarget, type Target } from './target.js';
+import type { PackageOptions } from './package.js';
 
 export interface InspectResult {
   reference: string;
@@ -19,7 +20,7 @@ export interface InspectResult {
 }
 
 /** A project's last build (by name:version), a stored build, or a pushed one (only its manifest and config are fetched). */
-export async function inspect(targetArg: string | Target, ctx: Context): Promise<InspectResult> {
+export async function inspect(targetArg: string | Target, ctx: Context, packageOptions: PackageOptions = {}): Promise<InspectResult> {
   const target = await parseTarget(targetArg);
   let app: StoredApp;
   if (target.kind === 'remote') {
@@ -29,7 +30,7 @@ export async function inspect(targetArg: string | Target, ctx: Context): Promise
     app = await decodeApp(repo, reference, root.desc, manifestBlobs(root.desc, root.bytes, reference).manifest);
   } else if (target.kind === 'package') {
     const { storedPackageReference } = await import('./package.js');
-    app = await loadStoredApp(ctx.home.store, await storedPackageReference(target.text, target.options ?? {}, ctx));
+    app = await loadStoredApp(ctx.home.store, await storedPackageReference(target.text, { ...packageOptions, ...target.options }, ctx));
   } else {
     const reference = target.kind === 'project' ? appReference(await loadProject(target.dir)) : target.reference;
     app = await loadStoredApp(ctx.home.store, reference);

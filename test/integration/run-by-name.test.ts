@@ -238,6 +238,9 @@ describe('a published PyPI MCP server by name', () => {
     // the build pinned every wheel with its hash, the package's own among them, as checked when resolved
     const lock = await readFile(join(out.package.dir, 'fabricks.lock'), 'utf8');
     expect(lock).toContain(`sha256 = "${out.package.integrity.slice('sha256:'.length)}"`);
+    const inspected = await fabricks(['inspect', '--json', CALCULATOR, ...WITH_MCP], { env: pyEnv });
+    expect(inspected.status, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ reference: 'mcp-server-calculator:0.2.1', entrypoint: '_fabricks_launcher.py' });
     const { client } = await stdioClient(['run', '-q', CALCULATOR, ...WITH_MCP], pyEnv);
     try {
       const { tools } = await client.listTools();

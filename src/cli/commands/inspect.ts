@@ -9,9 +9,12 @@ export function register(program: Command, cli: Cli): void {
     .description('show a build: manifest, layers, runtime, entrypoint, component digest, WIT imports and exports')
     .argument('[target]', 'project folder, name:version, registry/repository:tag (fetches only manifest and config), or a published package (npm:..., pypi:...; its stored build, built first if there is none)', '.');
   jsonOption(cmd);
-  plainHttpOption(cmd).action(async (target: string, opts: CommonOptions) => {
+  cmd
+    .option('--with <REQ>', 'package (PyPI): the requirements it was built with (--with of build and run); repeatable', (v: string, p: string[]) => [...p, v], [])
+    .option('--bin <NAME>', 'package: the program it was built to run (--bin of build and run)');
+  plainHttpOption(cmd).action(async (target: string, opts: CommonOptions & { with: string[]; bin?: string }) => {
     const { inspect } = await import('../../app/inspect.js');
-    const r = await inspect(target, await cli.context({ ...opts, quiet: true }));
+    const r = await inspect(target, await cli.context({ ...opts, quiet: true }), { with: opts.with, ...(opts.bin !== undefined ? { program: opts.bin } : {}) });
     cli.done({ stdout: opts.json ? json(r) : formatInspect(r) });
   });
 }
