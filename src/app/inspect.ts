@@ -17,6 +17,8 @@ export interface InspectResult {
   component: { digest: string; size: number };
   capabilities: Capabilities;
   wit: { imports: string[]; exports: string[] };
+  /** The published package it was built from by name, and its registry's checksum. */
+  published?: { package: string; integrity: string };
 }
 
 /** A project's last build (by name:version), a stored build, or a pushed one (only its manifest and config are fetched). */
@@ -50,5 +52,6 @@ export async function inspect(targetArg: string | Target, ctx: Context, packageO
     component: app.config.component,
     capabilities: capabilitiesOf(app.config),
     wit: app.config.wit,
+    ...(app.config.published ? { published: app.config.published } : {}),
   };
 }

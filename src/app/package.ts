@@ -137,7 +137,7 @@ export interface PackageBuildResult extends BuildResult {
 export async function buildPackage(text: string, options: PackageOptions & { grants?: GrantFlags; values?: boolean; build?: BuildOptions }, ctx: Context): Promise<PackageBuildResult> {
   const capabilities = await capabilitiesFromFlags(options.grants ?? {}, process.cwd(), { values: options.values === true });
   const project = await packageProject(text, options, ctx);
-  const built = await build(project.dir, ctx, { ...options.build, capabilities });
+  const built = await build(project.dir, ctx, { ...options.build, capabilities, published: { package: project.pkg.pinned, integrity: project.pkg.integrity } });
   const { pkg } = project;
   return { ...built, package: { ref: text, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir: project.dir, installed: !project.cached } };
 }

@@ -65,6 +65,8 @@ export interface AppConfig {
   component: { digest: Digest; size: number };
   wit: { imports: string[]; exports: string[] };
   created?: string;
+  /** The published package the app was built from by name, pinned, and the checksum its registry vouches for it with. */
+  published?: { package: string; integrity: string };
 }
 
 /** An app artifact read back: its manifest, config and the two layers. */

@@ -110,6 +110,7 @@ async function composeApp(inputs: BuildInputs, files: ReadFile[], ctx: Context):
     component: { digest, size: component.length },
     wit: world,
     ...(inputs.created ? { created: inputs.created } : {}),
+    ...(config.published ? { published: config.published } : {}),
   };
   const artifact = encodeApp(appConfig, runtime.layer, runtime.name, moduleDesc);
   // layers and config before the manifest that names them

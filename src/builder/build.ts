@@ -41,12 +41,14 @@ export interface BuildOptions {
   wheels?: WheelSharingFlags;
   /** Capabilities in place of fabricks.toml's (a package built by name is granted what its command's flags name). */
   capabilities?: ProjectConfig['capabilities'];
+  /** The published package the project was made for (recorded in the artifact's config). */
+  published?: ProjectConfig['published'];
 }
 
 /** Read, resolve, plan (pure), apply (the only step that writes). */
 export async function build(projectDir: string, ctx: Context, options: BuildOptions = {}): Promise<BuildResult> {
   const loaded = await loadProject(projectDir);
-  const config = options.capabilities ? { ...loaded, capabilities: options.capabilities } : loaded;
+  const config = { ...loaded, ...(options.capabilities ? { capabilities: options.capabilities } : {}), ...(options.published ? { published: options.published } : {}) };
   const wheels = wheelSharing({ file: config.file, wheels: config.source.wheels }, options.wheels);
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
   const lock = await readLock(config.dir);

@@ -72,6 +72,7 @@ export function buildKey(inputs: BuildInputs): Digest {
       // only when set, so that the keys of earlier builds stay as they were
       ...(config.source.strictBuiltins ? { strictBuiltins: true } : {}),
       ...(config.source.strictNative ? { strictNative: true } : {}),
+      ...(config.published ? { published: config.published } : {}),
     }),
   );
 }

@@ -38,6 +38,8 @@ export interface ProjectConfig {
   capabilities: ProjectCapabilities;
   /** `[limits]` as declared (what is not declared takes fabricks run's defaults). */
   limits: Limits;
+  /** A project fabricks made for a published package built by name: the package, pinned, and its checksum (recorded in the artifact). */
+  published?: { package: string; integrity: string };
 }
 
 /** The tag a project's builds carry in the local store: name:version. */

@@ -69,6 +69,7 @@ describe('a published npm MCP server by name', () => {
       reference: 'modelcontextprotocol-server-everything:2026.8.31',
       entrypoint: 'node_modules/@modelcontextprotocol/server-everything/dist/index.js',
       capabilities: { network: { connect: [], listen: [] }, env: { allow: [] }, filesystem: { mounts: [] } },
+      published: { package: EVERYTHING, integrity: out.package.integrity },
     });
   }, 600_000);
 

@@ -36,6 +36,7 @@ export function formatInspect(r: InspectResult): string {
     `  manifest   ${r.manifest.digest}  (${r.manifest.size} bytes)`,
     `  runtime    ${r.runtime.reference}`,
     `  entrypoint ${r.entrypoint}`,
+    ...(r.published ? [`  package    ${r.published.package}  ${r.published.integrity}`] : []),
     `  component  ${r.component.digest}  (${r.component.size.toLocaleString('en')} bytes)`,
     `  layers`,
     ...r.layers.map((l) => `    ${l.mediaType}  ${l.size.toLocaleString('en')} bytes  ${l.digest}`),
