@@ -61,7 +61,9 @@ export async function readClientFile(path: string, client: McpClient): Promise<C
   const first = errors[0];
   if (first) {
     const what = !client.comments && printParseErrorCode(first.error) === 'InvalidCommentToken' ? 'a comment, which plain JSON does not allow' : words(printParseErrorCode(first.error));
-    throw invalid(file, client, `${position(text, first.offset)}: ${what}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : ''}`);
+    // one mistake can make two errors at one place (a trailing comma: no name, no value)
+    const more = new Set(errors.map((e) => e.offset)).size - 1;
+    throw invalid(file, client, `${position(text, first.offset)}: ${what}${more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}`);
   }
   if (root?.type !== 'object') throw invalid(file, client, `the top level is ${root ? `a${root.type === 'array' ? 'n' : ''} ${root.type}` : 'empty'}, not an object`);
   const servers = findNodeAtLocation(root, [client.serversKey]);

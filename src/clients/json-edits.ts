@@ -1,4 +1,4 @@
-import { createScanner, SyntaxKind, type Edit, type Node } from 'jsonc-parser';
+import { applyEdits, createScanner, SyntaxKind, type Edit, type Node } from 'jsonc-parser';
 
 /**
  * Text edits to a JSON (or JSONC) document that touch only the property they are about: a new
@@ -105,9 +105,12 @@ export function insertProperty(text: string, object: Node, key: string, value: u
     // properties on lines of their own: a new line after the last one's (after its comment, if any)
     const inner = indentAt(text, last.offset);
     const line = `${layout.eol}${inner}${JSON.stringify(key)}: ${block(value, inner, layout)}`;
-    const edits: Edit[] = [{ offset: after.breakAt, length: 0, content: line }];
-    if (after.comma === undefined) edits.push({ offset: end, length: 0, content: ',' });
-    return edits;
+    // a file that ends its last property with a comma (JSONC) gets the new one written the same way
+    if (after.comma !== undefined) return [{ offset: after.breakAt, length: 0, content: `${line},` }];
+    return [
+      { offset: end, length: 0, content: ',' },
+      { offset: after.breakAt, length: 0, content: line },
+    ];
   }
   // properties written on one line: the new one joins them
   const prop = `${JSON.stringify(key)}: ${inline(value)}`;
@@ -126,6 +129,19 @@ export function removeProperty(text: string, object: Node, index: number): Edit[
   const prop = object.children![index]!;
   const end = prop.offset + prop.length;
   const after = rest(text, end);
+  const edits = removeOnly(text, object, index, prop, end, after);
+  if (object.children!.length === 1) {
+    // the last one gone, an object left with nothing but spaces inside is written {} again
+    const open = object.offset + 1;
+    const close = object.offset + object.length - 1;
+    const result = applyEdits(text, edits);
+    const left = result.slice(open, close + result.length - text.length);
+    if (left.trim() === '') return [{ offset: open, length: close - open, content: '' }];
+  }
+  return edits;
+}
+
+function removeOnly(text: string, object: Node, index: number, prop: Node, end: number, after: ReturnType<typeof rest>): Edit[] {
   const edits: Edit[] = [];
   if (startsLine(text, prop.offset) && after.breakEnd !== undefined) {
     const from = lineStart(text, prop.offset);

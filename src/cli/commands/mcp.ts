@@ -145,7 +145,7 @@ function listText(files: McpListedFile[]): string {
   return files
     .map((f) => {
       const head = `${f.client}${f.scope ? ` (${f.scope})` : ''}  ${f.file}`;
-      if (f.error) return `${head}\n  cannot read it: ${f.error}`;
+      if (f.error) return `${head}\n  cannot read it: ${f.error.startsWith(`${f.file}: `) ? f.error.slice(f.file.length + 2) : f.error}`;
       if (f.servers.length === 0) return `${head}\n  no servers that run fabricks`;
       const width = Math.max(...f.servers.map((s) => s.name.length));
       return [head, ...f.servers.map((s) => `  ${s.name.padEnd(width)}  ${s.reference ?? '-'}  ${[s.command, ...s.args].map(quote).join(' ')}`)].join('\n');
