@@ -5,5 +5,5 @@ import type { Command } from 'commander';
  * (mcp.ts) and `mcp serve` each add their subcommands to the one group.
  */
 export function mcpGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'mcp') ?? program.command('mcp').description('MCP servers run by fabricks: put them in MCP clients\' configuration (add, ls, rm)');
+  return program.commands.find((c) => c.name() === 'mcp') ?? program.command('mcp').description('MCP: servers that fabricks runs, in MCP clients\' configuration files (add, ls, rm)');
 }

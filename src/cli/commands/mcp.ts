@@ -33,7 +33,8 @@ export function register(program: Command, cli: Cli): void {
     .command('add')
     .description("add (or update) an MCP client's entry that starts a server with `fabricks run <ref> [grant flags]`")
     .argument('<ref>', 'what to run: project folder, name:version, registry/repository:tag (anything fabricks run takes)')
-    .usage('<ref> --client <name> [options] [-- program args]')
+    .usage('<ref> --client <name> [options] [-- program args]');
+  fileOptions(add, true)
     .option('--name <name>', 'the server\'s name in the client (default: from the reference, e.g. mcp-weather-js)')
     .option('--print', 'show the entry and the file it would go to; write nothing')
     .option('--force', 'replace an entry of that name that does not run fabricks')
@@ -41,7 +42,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--env <NAME[=VALUE]>', 'passed to fabricks run: a value for a variable the service allows (NAME alone: from the client\'s environment); repeatable', collect, [])
     .option('--mount <HOST:GUEST[:ro]>', 'passed to fabricks run: the host folder for a mount the service declares; repeatable', collect, [])
     .option('--connect <HOST>', 'passed to fabricks run: an outbound host the service may reach; repeatable', collect, [])
-    .option('--profile <file>', 'passed to fabricks run: a grant profile file (made absolute)')
+    .option('--profile <file>', "passed to fabricks run (its --profile; the file's path made absolute)")
     .option('--allow-connect <RULE>', 'passed to fabricks run (a widening); repeatable', collect, [])
     .option('--allow-env <NAME[=VALUE]>', 'passed to fabricks run (a widening); repeatable', collect, [])
     .option('--allow-mount <HOST:GUEST[:ro|rw]>', 'passed to fabricks run (a widening); repeatable', collect, [])
@@ -62,7 +63,6 @@ export function register(program: Command, cli: Cli): void {
         '(user, default) or .mcp.json (project); vscode: .vscode/mcp.json (project, default) or the\n' +
         'profile\'s mcp.json (user); cursor: ~/.cursor/mcp.json (user, default) or .cursor/mcp.json (project).',
     );
-  fileOptions(add, true);
   jsonOption(add).action(async (ref: string, opts: CommonOptions & FileOptions & Required<McpGrantFlags> & { name?: string; print?: boolean; force?: boolean; command?: string }) => {
     const { mcpAdd } = await import('../../app/mcp-clients.js');
     const { launcher } = await import('../../app/mcp-entry.js');
