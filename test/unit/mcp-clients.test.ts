@@ -329,3 +329,28 @@ describe('where each client keeps its file', () => {
     expect(listed.map((f) => [f.client, f.scope, f.servers.map((s) => s.name)])).toEqual([['vscode', 'project', ['hello-js']]]);
   });
 });
+
+describe('a file the client saves meanwhile', () => {
+  it('is not overwritten: the write is refused and nothing (no backup either) is written', async () => {
+    const { readClientFile, writeClientFile } = await import('../../src/clients/config-file.js');
+    const { withServer } = await import('../../src/clients/servers.js');
+    const client = MCP_CLIENTS.find((c) => c.id === 'claude-desktop')!;
+    const config = join(await tmp(), 'config.json');
+    await writeFile(config, '{"mcpServers": {}}\n');
+    const file = await readClientFile(config, client);
+    const { text } = withServer(file, client, 'w', client.entry('/f', ['run', 'x:1']));
+    // the client writes its own change between fabricks' read and write
+    await writeFile(config, '{"mcpServers": {}, "theme": "dark"}\n');
+    const e = await failure(writeClientFile(file, text));
+    expect(e.code).toBe('CLIENT_CONFIG_CHANGED');
+    expect(e.message).toBe(`${config} changed while fabricks was editing it; nothing was written`);
+    expect(await read(config)).toBe('{"mcpServers": {}, "theme": "dark"}\n');
+    expect(await exists(`${config}.bak`)).toBe(false);
+    // a file made meanwhile where there was none counts too
+    const fresh = join(await tmp(), 'new.json');
+    const none = await readClientFile(fresh, client);
+    await writeFile(fresh, '{}');
+    expect((await failure(writeClientFile(none, '{"mcpServers": {}}'))).code).toBe('CLIENT_CONFIG_CHANGED');
+    expect(await read(fresh)).toBe('{}');
+  });
+});
