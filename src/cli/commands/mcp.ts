@@ -129,7 +129,12 @@ function printedWhere(r: McpAddResult): string {
 function addedText(r: McpAddResult): string {
   if (r.action === 'unchanged') return `"${r.name}" in ${r.file} already runs that; nothing changed`;
   const backup = r.backup ? `; the old file is ${r.backup}` : '';
-  return `${r.action} "${r.name}" in ${r.file} (${scopeText(r)})${backup}\n  ${[r.entry.command, ...r.entry.args].map(quote).join(' ')}\nrestart ${r.title} (or reload its MCP servers) to use it`;
+  const lines = [`${r.action} "${r.name}" in ${r.file} (${scopeText(r)})${backup}`, `  ${[r.entry.command, ...r.entry.args].map(quote).join(' ')}`];
+  // --env NAME alone reads the client's environment, not the shell's: say where its value goes
+  const fromClient = r.entry.args.filter((a, i) => r.entry.args[i - 1] === '--env' && !a.includes('='));
+  if (fromClient.length) lines.push(`${fromClient.join(', ')} ${fromClient.length > 1 ? 'take their values' : 'takes its value'} from ${r.title}'s environment: set ${fromClient.length > 1 ? 'them' : 'it'} in the entry's "env" (mcp add keeps it)`);
+  lines.push(`restart ${r.title} (or reload its MCP servers) to use it`);
+  return lines.join('\n');
 }
 
 function removedText(r: McpRemoveResult): string {
