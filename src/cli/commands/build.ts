@@ -3,6 +3,7 @@ import type { BuildResult } from '../../app/build.js';
 import { displayPath } from '../../util/paths.js';
 import { jsonOption, plainHttpOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
 import { bytes, json, short } from '../format.js';
+import { formatPrepare } from './prepare.js';
 
 export function register(program: Command, cli: Cli): void {
   const cmd = program
@@ -14,12 +15,17 @@ export function register(program: Command, cli: Cli): void {
   cmd
     .addOption(new Option('--wheels <repository>', 'share Python wheels built for the runtime through this OCI repository (registry/repository): pulled before building one; overrides FABRICKS_WHEELS and [source] wheels'))
     .addOption(new Option('--no-wheels', 'neither pull nor push built wheels in this build'))
+    .addOption(new Option('--prepare', 'also ready the app to start at once on this machine, as fabricks prepare does (compiled, pre-initialized; adds seconds to a build)'))
     .addOption(new Option('--push-wheels', 'push wheels built here (or in this machine\'s cache) that the repository lacks; needs push access (also FABRICKS_PUSH_WHEELS=1)'));
-  progressOptions(cmd).action(async (dir: string, opts: CommonOptions & { wheels?: string | boolean; pushWheels?: boolean }) => {
+  progressOptions(cmd).action(async (dir: string, opts: CommonOptions & { wheels?: string | boolean; pushWheels?: boolean; prepare?: boolean }) => {
     const { build } = await import('../../app/build.js');
     const wheels = { ...(typeof opts.wheels === 'string' || opts.wheels === false ? { wheels: opts.wheels } : {}), ...(opts.pushWheels ? { pushWheels: true } : {}) };
-    const r = await build(dir, await cli.context(opts), { wheels });
-    cli.done({ stdout: opts.json ? json(buildJson(r)) : formatBuild(r) });
+    const ctx = await cli.context(opts);
+    const r = await build(dir, ctx, { wheels });
+    // Not by default: a snapshot costs seconds per change in an edit-build loop; run says when one is missing.
+    const prepared = opts.prepare ? await (await import('../../app/prepare.js')).prepare(r.reference, ctx) : undefined;
+    if (opts.json) cli.done({ stdout: json({ ...buildJson(r), ...(prepared ? { prepared } : {}) }) });
+    else cli.done({ stdout: [formatBuild(r), ...(prepared ? [formatPrepare(prepared)] : [])].join('\n') });
   });
 }
 
