@@ -20,12 +20,9 @@ export function register(program: Command, cli: Cli): void {
   progressOptions(cmd).action(async (dir: string, opts: CommonOptions & { wheels?: string | boolean; pushWheels?: boolean; prepare?: boolean }) => {
     const { build } = await import('../../app/build.js');
     const wheels = { ...(typeof opts.wheels === 'string' || opts.wheels === false ? { wheels: opts.wheels } : {}), ...(opts.pushWheels ? { pushWheels: true } : {}) };
-    const ctx = await cli.context(opts);
-    const r = await build(dir, ctx, { wheels });
-    // Not by default: a snapshot costs seconds per change in an edit-build loop; run says when one is missing.
-    const prepared = opts.prepare ? await (await import('../../app/prepare.js')).prepare(r.reference, ctx) : undefined;
-    if (opts.json) cli.done({ stdout: json({ ...buildJson(r), ...(prepared ? { prepared } : {}) }) });
-    else cli.done({ stdout: [formatBuild(r), ...(prepared ? [formatPrepare(prepared)] : [])].join('\n') });
+    const r = await build(dir, await cli.context(opts), { wheels, ...(opts.prepare ? { prepare: true } : {}) });
+    if (opts.json) cli.done({ stdout: json({ ...buildJson(r), ...(opts.prepare ? { prepared: r.prepared } : {}) }) });
+    else cli.done({ stdout: [formatBuild(r), ...(opts.prepare ? [formatPrepare(r.prepared)] : [])].join('\n') });
   });
 }
 
