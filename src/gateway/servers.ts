@@ -96,6 +96,12 @@ export async function readGatewayFile(file: string): Promise<GatewayFile> {
         else if (s['allow-wide-mount']) runArgs.push('--allow-wide-mount');
       }
       if (s.args !== undefined && !isStringList(s.args)) problems.push(`${where}.args: must be a list of strings`);
+      try {
+        checkRef(s.ref, `${where}.ref`);
+      } catch (e) {
+        problems.push(`${where}.ref: ${(e as FabricksError).message}`);
+        continue;
+      }
       const folder = resolve(dirname(file), s.ref);
       servers.push({ name, ref: (await isDir(folder)) ? folder : s.ref, runArgs, args: isStringList(s.args) ? s.args : [], from: `${file} [${where}]` });
     }
@@ -104,12 +110,18 @@ export async function readGatewayFile(file: string): Promise<GatewayFile> {
   return { servers, allowTool: (doc['allow-tool'] as string[] | undefined) ?? [], denyTool: (doc['deny-tool'] as string[] | undefined) ?? [] };
 }
 
+/** A reference `fabricks run` takes as one, never as a flag. */
+function checkRef(ref: string, where: string): void {
+  if (ref === '' || ref.startsWith('-')) throw new FabricksError('USAGE', `${where}: "${ref}" is not a folder, name:version or registry reference`, { hint: 'a folder that starts with "-" can be given as ./-name' });
+}
+
 /** A server named on the command line: `REF` (named after it) or `NAME=REF` (--server). */
 export async function serverFromArgument(arg: string, from: string): Promise<ServerSpec> {
   const eq = arg.indexOf('=');
   const named = from === '--server';
   if (named && eq <= 0) throw new FabricksError('USAGE', `--server ${arg}: expected NAME=REF`, { hint: 'e.g. --server weather=examples/mcp-weather-js' });
   const ref = named ? arg.slice(eq + 1) : arg;
+  checkRef(ref, from === '--server' ? `--server ${arg}` : `argument ${arg}`);
   const folder = await isDir(ref);
   const name = named ? checkServerName(arg.slice(0, eq), `--server ${arg}`) : defaultServerName(ref, folder);
   return { name, ref: folder ? resolve(ref) : ref, runArgs: [], args: [], from: named ? `--server ${arg}` : `argument ${arg}` };
@@ -125,5 +137,5 @@ export function checkUniqueNames(servers: ServerSpec[]): void {
     else seen.set(s.name, s);
   }
   if (problems.length > 0) throw new FabricksError('USAGE', 'two servers have the same name', { problems, hint: 'name them apart with --server NAME=REF, or [servers.NAME] in a --config file' });
-  if (servers.length === 0) throw new FabricksError('USAGE', 'no servers to serve', { hint: 'name them: fabricks mcp serve examples/mcp-weather-js weather2=..., or --config gateway.toml' });
+  if (servers.length === 0) throw new FabricksError('USAGE', 'no servers to serve', { hint: 'name them: fabricks mcp serve examples/mcp-weather-js examples/mcp-weather-python, --server NAME=REF, or --config gateway.toml' });
 }
