@@ -48,9 +48,9 @@ export async function serveHttp(gateway: Gateway, at: { host: string; port: numb
         onsessioninitialized: (sid) => void sessions.set(sid, fresh),
       });
       const server = gatewayServer(gateway);
+      // the Server chains this on connect, and closes itself with its transport (DELETE, shutdown)
       fresh.onclose = () => {
         if (fresh.sessionId) sessions.delete(fresh.sessionId);
-        void server.close();
       };
       await server.connect(fresh);
       transport = fresh;
