@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { progressOptions, type Cli, type CommonOptions } from '../command.js';
 import { mcpGroup } from './mcp-group.js';
+import type { ProgressEvent } from '../../util/progress.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -39,14 +40,18 @@ export function register(program: Command, cli: Cli): void {
     );
   progressOptions(cmd).action(async (refs: string[], opts: Options) => {
     const { mcpServe } = await import('../../app/mcp-serve.js');
-    const ctx = await cli.context(opts);
+    // -q silences progress, not trouble: a server that fails or ends, and what servers write on
+    // stderr (their errors: their own progress is silenced too), still show
+    const quiet = Boolean(opts.quiet) || opts.progress === 'none';
+    const shown = await cli.context(quiet ? { ...opts, quiet: false, progress: 'human' } : opts);
+    const ctx = quiet ? { ...shown, reporter: (e: ProgressEvent) => (e.event === 'server-output' || (e.event === 'mcp-server' && e.state !== 'started') ? shown.reporter(e) : undefined) } : shown;
     const r = await mcpServe(
       {
         refs,
         servers: opts.server,
         allowTool: opts.allowTool,
         denyTool: opts.denyTool,
-        quiet: Boolean(opts.quiet) || opts.progress === 'none',
+        quiet,
         ...(opts.config !== undefined ? { config: opts.config } : {}),
         ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
         ...(opts.audit !== undefined ? { audit: opts.audit } : {}),
