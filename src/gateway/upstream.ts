@@ -151,12 +151,14 @@ export class Upstream {
       }
       return items;
     };
+    // a server that declares resources but not templates (or a list it does not answer) offers none of them
+    const orNone = <T>(list: Promise<T[]>) => list.catch((e: unknown) => (e instanceof McpError && e.code === ErrorCode.MethodNotFound ? [] : Promise.reject(e)));
     const params = (cursor: string | undefined) => (cursor ? { cursor } : {});
     return {
-      tools: caps.tools ? await all(async (c) => { const r = await client.listTools(params(c)); return { items: r.tools, nextCursor: r.nextCursor }; }) : [],
-      prompts: caps.prompts ? await all(async (c) => { const r = await client.listPrompts(params(c)); return { items: r.prompts, nextCursor: r.nextCursor }; }) : [],
-      resources: caps.resources ? await all(async (c) => { const r = await client.listResources(params(c)); return { items: r.resources, nextCursor: r.nextCursor }; }) : [],
-      templates: caps.resources ? await all(async (c) => { const r = await client.listResourceTemplates(params(c)); return { items: r.resourceTemplates, nextCursor: r.nextCursor }; }) : [],
+      tools: caps.tools ? await orNone(all(async (c) => { const r = await client.listTools(params(c)); return { items: r.tools, nextCursor: r.nextCursor }; })) : [],
+      prompts: caps.prompts ? await orNone(all(async (c) => { const r = await client.listPrompts(params(c)); return { items: r.prompts, nextCursor: r.nextCursor }; })) : [],
+      resources: caps.resources ? await orNone(all(async (c) => { const r = await client.listResources(params(c)); return { items: r.resources, nextCursor: r.nextCursor }; })) : [],
+      templates: caps.resources ? await orNone(all(async (c) => { const r = await client.listResourceTemplates(params(c)); return { items: r.resourceTemplates, nextCursor: r.nextCursor }; })) : [],
     };
   }
 
