@@ -4,7 +4,6 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolResultSchema,
   ErrorCode,
-  McpError,
   type CallToolResult,
   type GetPromptResult,
   type Prompt,
@@ -16,6 +15,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Reporter } from '../util/progress.js';
+import { passedOn, RpcError } from './rpc-error.js';
 import type { AuditLog, Outcome } from './audit.js';
 import type { ToolFilter } from './filters.js';
 import type { Launcher } from './launcher.js';
@@ -103,7 +103,7 @@ export class Gateway {
     const parts = unprefixed(full);
     const upstream = parts && this.byName.get(parts.server);
     if (!parts || !upstream) {
-      throw new McpError(ErrorCode.InvalidParams, `unknown ${kind} "${full}": names here are <server>__<${kind}>, and the servers are ${this.upstreams.map((u) => u.name).join(', ')}`);
+      throw new RpcError(ErrorCode.InvalidParams, `unknown ${kind} "${full}": names here are <server>__<${kind}>, and the servers are ${this.upstreams.map((u) => u.name).join(', ')}`);
     }
     return { upstream, name: parts.name };
   }
@@ -118,7 +118,7 @@ export class Gateway {
     if (!this.filter.allows(full)) {
       const message = `tool "${full}" is not offered by this gateway (${this.filter.describe()})`;
       record('refused', message);
-      throw new McpError(ErrorCode.InvalidParams, message);
+      throw new RpcError(ErrorCode.InvalidParams, message);
     }
     try {
       const { upstream, name } = this.route('tool', full);
@@ -155,7 +155,7 @@ export class Gateway {
     const upstream =
       this.upstreams.find((u) => u.offer.resources.some((r) => r.uri === uri)) ??
       this.upstreams.find((u) => u.offer.templates.some((t) => new UriTemplate(t.uriTemplate).match(uri) !== null));
-    if (!upstream) throw new McpError(RESOURCE_NOT_FOUND, `no server behind this gateway lists the resource ${uri} (servers: ${this.upstreams.map((u) => u.name).join(', ')})`, { uri });
+    if (!upstream) throw new RpcError(RESOURCE_NOT_FOUND, `no server behind this gateway lists the resource ${uri} (servers: ${this.upstreams.map((u) => u.name).join(', ')})`, { uri });
     return upstream.request(`the read of ${uri}`, (client, options) => client.readResource({ uri }, options), { signal: extra.signal });
   }
 

@@ -13,6 +13,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Reporter } from '../util/progress.js';
+import { passedOn, RpcError } from './rpc-error.js';
 import type { Launcher } from './launcher.js';
 import type { ServerSpec } from './servers.js';
 
@@ -70,14 +71,14 @@ export class Upstream {
   /** The connected client: this server's, started now if it is not running. */
   connected(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
-    if (this.closing) return Promise.reject(new McpError(ErrorCode.InternalError, `server "${this.name}" is stopping with the gateway`));
+    if (this.closing) return Promise.reject(new RpcError(ErrorCode.InternalError, `server "${this.name}" is stopping with the gateway`));
     if (!this.starting) {
       const now = Date.now();
       this.starts = this.starts.filter((t) => now - t < RESTART_WINDOW_MS);
       // the first start is free; restarts are bounded
       if (this.starts.length > MAX_RESTARTS) {
         return Promise.reject(
-          new McpError(ErrorCode.InternalError, `server "${this.name}" is down: it ended or failed to start ${this.starts.length} times in the last minute (last: ${this.lastEnd || 'unknown'}); the gateway tries it again a minute after that`),
+          new RpcError(ErrorCode.InternalError, `server "${this.name}" is down: it ended or failed to start ${this.starts.length} times in the last minute (last: ${this.lastEnd || 'unknown'}); the gateway tries it again a minute after that`),
         );
       }
       this.starts.push(now);
@@ -115,10 +116,10 @@ export class Upstream {
       this.pid = transport.pid ?? undefined;
       this.offer = await this.lists(client);
     } catch (e) {
-      this.lastEnd = e instanceof Error ? e.message : String(e);
+      this.lastEnd = e instanceof McpError ? passedOn(e).message : e instanceof Error ? e.message : String(e);
       await client.close().catch(() => undefined);
       this.report({ event: 'mcp-server', server: this.name, state: 'failed', detail: `${this.lastEnd} (fabricks run ${this.spec.ref}; its output is above)` });
-      throw new McpError(ErrorCode.InternalError, `server "${this.name}" could not be started: ${this.lastEnd}`);
+      throw new RpcError(ErrorCode.InternalError, `server "${this.name}" could not be started: ${this.lastEnd}`);
     }
     for (const [schema, kind] of [
       [ToolListChangedNotificationSchema, 'tools'],
@@ -173,13 +174,13 @@ export class Upstream {
       return await send(client, { timeout: CALL_TIMEOUT_MS, resetTimeoutOnProgress: true, ...options });
     } catch (e) {
       if (e instanceof McpError && e.code === ErrorCode.ConnectionClosed) {
-        throw new McpError(ErrorCode.InternalError, `server "${this.name}" ended during ${what}; it is started again on the next call`);
+        throw new RpcError(ErrorCode.InternalError, `server "${this.name}" ended during ${what}; it is started again on the next call`);
       }
       if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
-        throw new McpError(ErrorCode.InternalError, `server "${this.name}" did not answer ${what} in time`);
+        throw new RpcError(ErrorCode.InternalError, `server "${this.name}" did not answer ${what} in time`);
       }
-      if (e instanceof McpError) throw e;
-      throw new McpError(ErrorCode.InternalError, `server "${this.name}" failed ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof McpError) throw passedOn(e);
+      throw new RpcError(ErrorCode.InternalError, `server "${this.name}" failed ${what}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -126,6 +126,9 @@ describe('fabricks mcp serve over stdio', () => {
       expect(prompts.map((p) => p.name).sort()).toEqual(['js__weather_report', 'py__weather_report']);
       const prompt = await g.client.getPrompt({ name: 'py__weather_report', arguments: { location: 'Boston' } });
       expect((prompt.messages[0]!.content as { text: string }).text).toContain('Get the forecast for Boston');
+      // a server's error answer comes back with its code and message as the server sent them
+      // (the SDK's McpServer writes "MCP error -32602: " into the message itself; the client adds it again)
+      await expect(g.client.getPrompt({ name: 'js__weather_report', arguments: {} })).rejects.toThrow(/^MCP error -32602: MCP error -32602: Invalid arguments for prompt weather_report/);
 
       // resources keep their URIs; one both list is offered once, from the first server
       const { resources } = await g.client.listResources();
@@ -186,7 +189,7 @@ describe('fabricks mcp serve over stdio', () => {
       expect(failed?.detail, g.stderr()).toBeDefined();
       // the output of its fabricks run says why
       expect(g.stderr()).toMatch(/no-such-server/);
-      await expect(g.client.callTool({ name: 'broken__anything', arguments: {} })).rejects.toThrow(/server "broken" could not be started/);
+      await expect(g.client.callTool({ name: 'broken__anything', arguments: {} })).rejects.toThrow(/^MCP error -32603: server "broken" could not be started: /);
 
       const first = g.events().find((e) => e.server === 'js' && e.state === 'started')!;
       process.kill(first.pid!, 'SIGKILL');
