@@ -53,11 +53,14 @@ export async function mcpServe(options: McpServeOptions, ctx: Context): Promise<
   const at = options.listen !== undefined ? parseListen(options.listen) : undefined;
   const audit = options.audit ? await AuditLog.open(options.audit, Boolean(options.auditArguments)) : undefined;
   const gateway = new Gateway(servers, fabricksLauncher({ quiet: Boolean(options.quiet) }), filter, audit, ctx.reporter);
+  const stopping = () => gateway.stopping();
+  ctx.signal?.addEventListener('abort', stopping, { once: true });
   try {
     // the servers start while the client connects; lists wait for their first start
     void gateway.start();
     await (at ? serveOverHttp(gateway, at, ctx) : serveOverStdio(gateway, ctx));
   } finally {
+    ctx.signal?.removeEventListener('abort', stopping);
     await gateway.close();
   }
   const stoppedBy = ctx.signal?.aborted ? String(ctx.signal.reason) : undefined;

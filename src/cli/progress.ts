@@ -81,7 +81,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
       if (e.state === 'failed') return `error: server ${e.server} did not start: ${e.detail ?? 'unknown reason'}; its tools, prompts and resources are left out`;
       return `server ${e.server} ended${e.detail ? ` (${e.detail})` : ''}; it is started again on its next call`;
     case 'server-output':
-      return `[${e.server}] ${e.line}`;
+      return `[${e.server}] ${e.line.trimStart()}`;
     case 'mcp-gateway':
       return `serving ${e.servers} MCP server(s) as one on ${e.url} (Streamable HTTP; Ctrl-C stops it)`;
     case 'request':

@@ -159,7 +159,13 @@ export class Gateway {
     return upstream.request(`the read of ${uri}`, (client, options) => client.readResource({ uri }, options), { signal: extra.signal });
   }
 
+  /** The gateway is going: the servers' ends are expected from now on. */
+  stopping(): void {
+    for (const u of this.upstreams) u.stopping();
+  }
+
   async close(): Promise<void> {
+    this.stopping();
     await Promise.all(this.upstreams.map((u) => u.close()));
     await this.audit?.close();
   }

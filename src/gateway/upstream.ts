@@ -184,6 +184,11 @@ export class Upstream {
     }
   }
 
+  /** From now on its end is expected (Ctrl-C reaches the servers too, in a terminal): not reported, not restarted. */
+  stopping(): void {
+    this.closing = true;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.starting?.catch(() => undefined);
