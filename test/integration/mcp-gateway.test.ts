@@ -178,7 +178,7 @@ describe('fabricks mcp serve over stdio', () => {
     ]);
   });
 
-  it('starts a server that was killed again on its next call; one that cannot start is reported and left out, its calls answered with its name', async () => {
+  it('starts a server that was killed again on its next call, 3 times a minute at most; one that cannot start is reported and left out, its calls answered with its name', async () => {
     const g = await stdioGateway(['--config', config, '--server', 'broken=no-such-server:0.0.0']);
     const notified: string[] = [];
     g.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => void notified.push('tools'));
@@ -202,6 +202,19 @@ describe('fabricks mcp serve over stdio', () => {
       // the other server was not disturbed
       expect(g.events().filter((e) => e.server === 'py' && e.state === 'started')).toHaveLength(1);
       await until('list_changed after the restart', () => notified.length > 0, 5_000);
+
+      // restarts are bounded: 3 a minute, then its calls say it is down
+      const killAndCall = async () => {
+        const live = g.events().filter((e) => e.server === 'js' && e.state === 'started').at(-1)!;
+        const ended = g.events().filter((e) => e.server === 'js' && e.state === 'exited').length;
+        process.kill(live.pid!, 'SIGKILL');
+        await until('js to end', () => g.events().filter((e) => e.server === 'js' && e.state === 'exited').length > ended);
+        return g.client.callTool({ name: 'js__get_forecast', arguments: forecastArgs });
+      };
+      expect(textOf(await killAndCall())).toContain('Temperature: 51°F');
+      expect(textOf(await killAndCall())).toContain('Temperature: 51°F');
+      await expect(killAndCall()).rejects.toThrow(/^MCP error -32603: server "js" is down: it ended or failed to start 4 times in the last minute/);
+      expect(textOf(await g.client.callTool({ name: 'py__get_forecast', arguments: forecastArgs }))).toContain('Temperature: 51°F');
     } finally {
       await g.client.close();
     }
