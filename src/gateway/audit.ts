@@ -21,10 +21,15 @@ export interface AuditRecord {
  * writing). Each line is written whole by one write, so a crash loses at most the last one.
  */
 export class AuditLog {
+  /** Why the log cannot be written any more (a full disk): the gateway then refuses calls rather than let them through unlogged. */
+  failure: string | undefined;
+
   private constructor(
     private readonly out: WriteStream,
     private readonly withArguments: boolean,
-  ) {}
+  ) {
+    out.on('error', (e: NodeJS.ErrnoException) => (this.failure ??= `${out.path.toString()}: ${e.code ?? e.message}`));
+  }
 
   static async open(file: string, withArguments: boolean): Promise<AuditLog> {
     const out = createWriteStream(file, { flags: 'a', mode: 0o600 });

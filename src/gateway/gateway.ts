@@ -115,6 +115,7 @@ export class Gateway {
     let server = unprefixed(full)?.server ?? '';
     let tool = unprefixed(full)?.name ?? full;
     const record = (outcome: Outcome, error?: string) => this.audit?.record({ server, tool, outcome, at, ms: performance.now() - started, error, arguments: args });
+    if (this.audit?.failure) throw new RpcError(ErrorCode.InternalError, `the gateway's audit log cannot be written (${this.audit.failure}), so it lets no call through`);
     if (!this.filter.allows(full)) {
       const message = `tool "${full}" is not offered by this gateway (${this.filter.describe()})`;
       record('refused', message);
