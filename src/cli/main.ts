@@ -15,6 +15,7 @@ import { register as registerRm } from './commands/rm.js';
 import { register as registerGc } from './commands/gc.js';
 import { register as registerPrepare } from './commands/prepare.js';
 import { register as registerMcp } from './commands/mcp.js';
+import { register as registerMcpServe } from './commands/mcp-serve.js';
 
 const VERSION = '0.1.0';
 
@@ -53,7 +54,7 @@ function program(done: (o: Outcome) => void, passthrough: string[], hooks: Retur
     .exitOverride()
     .addHelpText('after', `\nThe local store and caches live in $FABRICKS_HOME (now ${fabricksHome()}).`);
   const cli = makeCli(done, passthrough, hooks);
-  for (const register of [registerBuild, registerRun, registerInspect, registerPush, registerPull, registerPrepare, registerLogin, registerRuntime, registerVerify, registerLs, registerRm, registerGc, registerMcp]) register(p, cli);
+  for (const register of [registerBuild, registerRun, registerInspect, registerPush, registerPull, registerPrepare, registerLogin, registerRuntime, registerVerify, registerLs, registerRm, registerGc, registerMcp, registerMcpServe]) register(p, cli);
   // --verbose works after any command too
   for (const cmd of allCommands(p)) if (cmd !== p) cmd.option('--verbose', 'on failure, show the causes behind the error');
   return p;
