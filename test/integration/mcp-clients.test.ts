@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -7,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { copyExample, exists, fabricks, repoRoot } from '../helpers.js';
 import { exampleNodeModules } from '../example-deps.js';
+import { startWeatherApi, type WeatherApi } from '../weather-api.js';
 
 /**
  * `fabricks mcp add` writes a client's entry with the real CLI, and the official MCP TypeScript
@@ -18,26 +18,11 @@ import { exampleNodeModules } from '../example-deps.js';
 const bin = join(repoRoot, 'bin', 'fabricks.js');
 const KEY = 'clients-key-77';
 
-let api: { url: string; port: number; seen: Array<{ path: string; key: string | undefined }>; server: Server };
+let api: WeatherApi;
 let project: string;
 
 beforeAll(async () => {
-  const seen: Array<{ path: string; key: string | undefined }> = [];
-  const server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string | undefined });
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    res.setHeader('content-type', 'application/geo+json');
-    if (req.url?.startsWith('/points/')) return void res.end(JSON.stringify({ properties: { forecast: `${base}/gridpoints/LWX/97,71/forecast` } }));
-    if (req.url?.endsWith('/forecast')) {
-      const period = { name: 'Tonight', temperature: 48, temperatureUnit: 'F', windSpeed: '5 mph', windDirection: 'SW', shortForecast: 'Clear', detailedForecast: 'Clear.' };
-      return void res.end(JSON.stringify({ properties: { periods: [period] } }));
-    }
-    res.statusCode = 404;
-    res.end('{}');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  api = { url: `http://127.0.0.1:${port}`, port, seen, server };
+  api = await startWeatherApi();
 
   // examples/mcp-weather-js with its dependencies, under its own name (name:version tags are shared in the suite's store)
   project = await copyExample('mcp-weather-js', 'mcp-weather-js-clients');
@@ -84,7 +69,7 @@ describe('fabricks mcp add, ls, rm', () => {
       const before = api.seen.length;
       const forecast = await client.callTool({ name: 'get_forecast', arguments: { latitude: 38.9, longitude: -77.0 } });
       expect(forecast.isError ?? false, stderr).toBe(false);
-      expect(textOf(forecast)).toContain('Temperature: 48°F');
+      expect(textOf(forecast)).toContain('Temperature: 51°F');
       expect(api.seen.slice(before).map((s) => s.key)).toEqual([KEY, KEY]);
     } finally {
       await client.close();
