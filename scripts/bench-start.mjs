@@ -9,9 +9,9 @@
 //     example the official MCP SDK's FastMCP on the host's Python (the tools venv);
 //   - examples/hello-js and hello-python: a warm run to its exit, against node and python3;
 //   - for the four examples (not the corpus servers, whose module layers the corpus tests
-//     share), the first spawn after a build (the module layer not compiled yet for this
-//     machine) and, not in a smoke run, the first spawn on a new runtime (nothing compiled: what
-//     a pull or an upgrade leaves), 2 runs each.
+//     share), a spawn that finds the module layer not compiled for this machine and, not in a
+//     smoke run, one that finds neither the runtime nor the module compiled (build, pull and
+//     prepare compile both, so only a trimmed cache or a copied home leaves this), 2 runs each.
 // Each row gives wall ms, CPU ms (user + system) and peak memory (MiB) of the whole process tree:
 // fabricks run is node and the engine. Measured two ways, each the robust one for its case:
 //   - to the first tool result: the tree is alive then, so /proc/<pid>/stat and status of every
@@ -25,7 +25,7 @@
 // Peak memory is the sum of each process's own peak, an upper bound of the tree's at any moment.
 // Prints a table and JSON (bench-results/start.json). Needs `npm run setup` and /usr/bin/time.
 // --smoke: hello-js, hello-python, mcp-weather-js and the corpus's hello-world, one run, no
-// first spawn on a new runtime (it would compile the runtime again under the other tests).
+// spawn with nothing compiled (it would compile the runtime again under the other tests).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rm, symlink } from 'node:fs/promises';
@@ -186,8 +186,10 @@ for (const example of examples) {
     : { ...common, side: 'native', name: `node ${process.versions.node}`, command: process.execPath, args: nativeArgs.map((a, i) => (i === 0 ? join(dir, a) : a)) };
   const plain = { ...fab, name: `${mcp ? 'fabricks run' : 'fabricks run (warm)'}, not pre-initialized`, env: { ...env, FABRICKS_PREPARED: '0' } };
   const results = await measure([{ ...fab, name: mcp ? 'fabricks run' : 'fabricks run (warm)' }, native, ...(smoke ? [] : [plain])], runs);
-  const first = [{ ...fab, name: 'fabricks run (first spawn after build)', before: () => uncompile(built.module.digest) }];
-  if (!smoke) first.push({ ...fab, name: 'fabricks run (first spawn on a new runtime)', before: () => uncompile(built.module.digest, built.runtime.digest) });
+  // build, pull and prepare all compile: these are what a spawn meets when none of them ran here
+  // (a copied home, a cache trimmed meanwhile); the pre-initialized form, where there is one, stays
+  const first = [{ ...fab, name: 'fabricks run (module layer not compiled)', before: () => uncompile(built.module.digest) }];
+  if (!smoke) first.push({ ...fab, name: 'fabricks run (runtime and module not compiled)', before: () => uncompile(built.module.digest, built.runtime.digest) });
   results.push(...(await measure(first, firstRuns)));
   addRows(example, results);
 }

@@ -7,7 +7,9 @@ import type { ProjectCapabilities } from '../config/capabilities.js';
 import { capabilitiesFromFlags, type GrantFlags } from '../config/grant-flags.js';
 import { parsePackageRef, type PackageTarget } from '../runtimes/package-ref.js';
 import type { PublishedPackage } from '../runtimes/kind.js';
-import { build, type BuildOptions, type BuildResult } from '../builder/build.js';
+import type { BuildResult } from '../builder/build.js';
+import { build, type BuildOptions } from './build.js';
+import type { PrepareResult } from './prepare.js';
 import { projectToml } from './package-toml.js';
 
 /** How a package is chosen and installed beside its reference: --bin, --with. */
@@ -134,7 +136,7 @@ export interface PackageBuildResult extends BuildResult {
  * any project is, granted exactly what the flags name (`values`: --env may carry values, at run
  * time).
  */
-export async function buildPackage(text: string, options: PackageOptions & { grants?: GrantFlags; values?: boolean; build?: BuildOptions }, ctx: Context): Promise<PackageBuildResult> {
+export async function buildPackage(text: string, options: PackageOptions & { grants?: GrantFlags; values?: boolean; build?: BuildOptions }, ctx: Context): Promise<PackageBuildResult & { prepared: PrepareResult }> {
   const capabilities = await capabilitiesFromFlags(options.grants ?? {}, process.cwd(), { values: options.values === true });
   const project = await packageProject(text, options, ctx);
   const built = await build(project.dir, ctx, { ...options.build, capabilities, published: { package: project.pkg.pinned, integrity: project.pkg.integrity } });

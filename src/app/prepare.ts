@@ -21,7 +21,7 @@ export interface PrepareResult {
  * compiled by the engine into the compiled cache (the runtime once for every app on it), so
  * that no spawn (an MCP client's, with its timeout) compiles. Local and derived; nothing is pushed.
  */
-export async function prepareComponents(reference: string, components: Array<{ role: PrepareResult['components'][number]['role']; layer: Pick<Descriptor, 'digest' | 'size' | 'annotations'> }>, ctx: Context): Promise<PrepareResult> {
+export async function prepareComponents(reference: string, components: Array<{ role: PrepareResult['components'][number]['role']; layer: Pick<Descriptor, 'digest' | 'size' | 'annotations'> }>, ctx: Context, options: { snapshot?: boolean } = {}): Promise<PrepareResult> {
   const { home } = ctx;
   const files: ComponentFile[] = [];
   for (const c of components) files.push(await storedComponent(home.store, c.layer));
@@ -38,7 +38,7 @@ export async function prepareComponents(reference: string, components: Array<{ r
     components: components.map((c, i) => ({ role: c.role, digest: c.layer.digest, size: c.layer.size, compiled: compiled.includes(files[i]!.hex) })),
   };
   const runtime = components[0]!;
-  if (runtime.role === 'runtime' && files[1] && kindOf(undefined, runtime.layer.annotations?.[Annotation.runtime] ?? '').preparable) {
+  if (options.snapshot !== false && runtime.role === 'runtime' && files[1] && kindOf(undefined, runtime.layer.annotations?.[Annotation.runtime] ?? '').preparable) {
     const key = preparedKey(files[0]!, files[1]);
     const snapshotter = EngineProcess.start();
     try {

@@ -15,6 +15,8 @@ import { register as registerRm } from './commands/rm.js';
 import { register as registerGc } from './commands/gc.js';
 import { register as registerPrepare } from './commands/prepare.js';
 import { register as registerInit } from './commands/init.js';
+import { register as registerMcp } from './commands/mcp.js';
+import { register as registerMcpServe } from './commands/mcp-serve.js';
 
 const VERSION = '0.1.0';
 
@@ -53,7 +55,7 @@ function program(done: (o: Outcome) => void, passthrough: string[], hooks: Retur
     .exitOverride()
     .addHelpText('after', `\nThe local store and caches live in $FABRICKS_HOME (now ${fabricksHome()}).`);
   const cli = makeCli(done, passthrough, hooks);
-  for (const register of [registerInit, registerBuild, registerRun, registerInspect, registerPush, registerPull, registerPrepare, registerLogin, registerRuntime, registerVerify, registerLs, registerRm, registerGc]) register(p, cli);
+  for (const register of [registerInit, registerBuild, registerRun, registerInspect, registerPush, registerPull, registerPrepare, registerLogin, registerRuntime, registerVerify, registerLs, registerRm, registerGc, registerMcp, registerMcpServe]) register(p, cli);
   // --verbose works after any command too
   for (const cmd of allCommands(p)) if (cmd !== p) cmd.option('--verbose', 'on failure, show the causes behind the error');
   return p;

@@ -84,6 +84,14 @@ export function humanLine(e: ProgressEvent): string | undefined {
       return `registry ${e.registry}: ${e.what} failed (${e.reason}); trying again in ${ms(e.waitMs)} (${e.attempt + 1} of ${e.attempts})`;
     case 'serving':
       return `serving ${e.subject} on http://${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port} (${e.workers} workers; Ctrl-C stops it)`;
+    case 'mcp-server':
+      if (e.state === 'started') return `server ${e.server} started (pid ${e.pid ?? '?'}, ${e.tools ?? 0} tools, ${ms(e.ms ?? 0)})`;
+      if (e.state === 'failed') return `error: server ${e.server} did not start: ${e.detail ?? 'unknown reason'}; its tools, prompts and resources are left out`;
+      return `server ${e.server} ended${e.detail ? ` (${e.detail})` : ''}; it is started again on its next call`;
+    case 'server-output':
+      return `[${e.server}] ${e.line.trimStart()}`;
+    case 'mcp-gateway':
+      return `serving ${e.servers} MCP server(s) as one on ${e.url} (Streamable HTTP; Ctrl-C stops it)`;
     case 'request':
       return `${e.method} ${e.path} ${e.status} ${ms(e.ms)}${e.error ? ` (${e.error})` : ''}`;
     case 'transfer-start':

@@ -48,6 +48,10 @@ export type ErrorCode =
   | 'LOCKED'
   /** The user stopped the command (Ctrl-C, SIGTERM). */
   | 'INTERRUPTED'
+  /** An MCP client's configuration file (claude_desktop_config.json, mcp.json...) is not valid JSON (JSONC where the client allows it), or not shaped as the client reads it. */
+  | 'CLIENT_CONFIG_INVALID'
+  /** An MCP client's configuration file changed while fabricks was editing it; nothing was written. */
+  | 'CLIENT_CONFIG_CHANGED'
   /** The command line itself is wrong. */
   | 'USAGE';
 

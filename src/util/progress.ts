@@ -60,6 +60,12 @@ export type ProgressEvent =
   | { event: 'serving'; subject: string; address: string; port: number; workers: number }
   /** One request a served service answered (error: why fabricks answered it instead). */
   | { event: 'request'; method: string; path: string; status: number; ms: number; error?: string }
+  /** A server behind `fabricks mcp serve` started (pid of its `fabricks run`), failed to start, or ended (detail: why). */
+  | { event: 'mcp-server'; server: string; state: 'started' | 'failed' | 'exited'; pid?: number; ms?: number; tools?: number; detail?: string }
+  /** A line a server behind the gateway wrote on its stderr. */
+  | { event: 'server-output'; server: string; line: string }
+  /** `fabricks mcp serve --listen` serves Streamable HTTP at url. */
+  | { event: 'mcp-gateway'; url: string; servers: number }
   | { event: 'blob-done'; direction: Direction; title: string; digest: string; size: number; action: BlobAction; from?: string; bytes: number; ms: number };
 
 export type Reporter = (event: ProgressEvent) => void;

@@ -52,7 +52,7 @@ function runBench(script: string, resultsDir: string): Promise<{ status: number 
 
 describe.concurrent('benchmarks, smoke mode (npm run bench:* -- --smoke)', () => {
   it('every bench:* script is a scripts/bench-*.mjs, and there is one for each', () => {
-    expect(benches.map((b) => b.name).sort()).toEqual(['build', 'corpus', 'http', 'mcp', 'mcp-js', 'mcp-python', 'native', 'oci', 'run', 'start', 'store']);
+    expect(benches.map((b) => b.name).sort()).toEqual(['build', 'corpus', 'gateway', 'http', 'mcp', 'mcp-js', 'mcp-python', 'native', 'oci', 'run', 'start', 'store']);
     for (const b of benches) expect(b.script).toMatch(/^scripts\/bench-[\w-]+\.mjs$/);
   });
 

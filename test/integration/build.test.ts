@@ -85,7 +85,8 @@ describe('fabricks build (JavaScript)', () => {
       runtime: { reference: 'fabricks.dev/runtimes/node:0.1', digest: first.runtime.digest },
       entrypoint: 'main.js',
       component: { digest: first.component.digest, size: first.component.size },
-      wit: { exports: ['wasi:cli/run@0.2.10', 'wasi:http/incoming-handler@0.2.10'] },
+      // prepare: the entry the engine calls to pre-initialize the app on this machine (docs/architecture.md)
+      wit: { exports: ['prepare', 'wasi:cli/run@0.2.10', 'wasi:http/incoming-handler@0.2.10'] },
     });
   });
 
@@ -174,7 +175,7 @@ describe('fabricks build (JavaScript)', () => {
     expect(info.runtime.reference).toBe('fabricks.dev/runtimes/node:0.1');
     expect(info.entrypoint).toBe('main.js');
     expect(info.component.digest).toBe(first.component.digest);
-    expect(info.wit.exports).toEqual(['wasi:cli/run@0.2.10', 'wasi:http/incoming-handler@0.2.10']);
+    expect(info.wit.exports).toEqual(['prepare', 'wasi:cli/run@0.2.10', 'wasi:http/incoming-handler@0.2.10']);
     const unversioned = info.wit.imports.map((i: string) => i.replace(/@.*/, ''));
     expect(unversioned).toEqual(expect.arrayContaining(['wasi:cli/environment', 'wasi:cli/stdout', 'wasi:cli/stdin', 'wasi:cli/exit']));
     expect(info.wit.imports.every((i: string) => /^wasi:[a-z-]+\/[a-z-]+@0\.2\.\d+$/.test(i))).toBe(true);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { copyExample, fabricks, repoRoot } from '../helpers.js';
 import { exampleNodeModules } from '../example-deps.js';
 import { mcpPythonJson } from '../mcp-tools.js';
 import { freePort, startRegistry, type RegistryServer } from '../registry-servers.js';
+import { startWeatherApi, type WeatherApi } from '../weather-api.js';
 
 /**
  * examples/mcp-weather-js (official TypeScript SDK) and examples/mcp-weather-python (the MCP
@@ -21,44 +21,16 @@ import { freePort, startRegistry, type RegistryServer } from '../registry-server
 const bin = join(repoRoot, 'bin', 'fabricks.js');
 const KEY = 'test-key-5f1c';
 
-interface Api {
-  url: string;
-  port: number;
-  /** the X-Api-Key header of every request, by path */
-  seen: Array<{ path: string; key: string | undefined }>;
-  server: Server;
-}
-
-async function startApi(): Promise<Api> {
-  const seen: Api['seen'] = [];
-  const server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string | undefined });
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    res.setHeader('content-type', 'application/geo+json');
-    if (req.url?.startsWith('/points/')) return void res.end(JSON.stringify({ properties: { forecast: `${base}/gridpoints/LWX/97,71/forecast` } }));
-    if (req.url?.endsWith('/forecast')) {
-      const period = { name: 'Tonight', temperature: 51, temperatureUnit: 'F', windSpeed: '5 mph', windDirection: 'SW', shortForecast: 'Clear', detailedForecast: 'Clear skies.' };
-      return void res.end(JSON.stringify({ properties: { periods: [period] } }));
-    }
-    if (req.url?.startsWith('/alerts/active/area/')) return void res.end(JSON.stringify({ features: [] }));
-    res.statusCode = 404;
-    res.end('{}');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, port, seen, server };
-}
-
 const examples = [
   { name: 'mcp-weather-js', alertsText: 'No active alerts for CA', httpEnv: ['--env', 'MCP_TRANSPORT=http'] },
   { name: 'mcp-weather-python', alertsText: 'No active alerts for this state.', httpEnv: [] },
 ] as const;
 
-let api: Api;
+let api: WeatherApi;
 const dirs: Record<string, string> = {};
 
 beforeAll(async () => {
-  api = await startApi();
+  api = await startWeatherApi();
   for (const e of examples) {
     // renamed: name:version tags are shared in the suite's store
     const dir = await copyExample(e.name, `${e.name}-test`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { events, fabricks, project } from '../helpers.js';
@@ -90,5 +90,17 @@ describe('pre-initialized apps', () => {
     expect(failedPlain.status).toBe(1);
     expect(programStderr(failed.stderr)).toBe(programStderr(failedPlain.stderr));
     expect(failed.stderr).toMatch(/failed on purpose[\s\S]*main\.js:15/);
+
+    // build --prepare readies a changed app in the same step: its first run starts from a snapshot
+    await writeFile(join(dir, 'lib.js'), LIB.replace("'!'", "'!!'"));
+    const rebuilt = await fabricks(['build', '--prepare', '--json', '-q', dir], { env });
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    const out = JSON.parse(rebuilt.stdout) as { cached: boolean; prepared?: { snapshot?: { prepared: boolean; cached?: boolean } } };
+    expect(out.cached).toBe(false);
+    expect(out.prepared?.snapshot).toMatchObject({ prepared: true });
+    expect(out.prepared?.snapshot?.cached).toBeFalsy();
+    const changed = await runIt(['d']);
+    expect(events(changed.stderr).some((e) => e.event === 'note' && e.code === 'not-prepared')).toBe(false);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ argv: ['d'], greeting: 'HELLO!!' });
   }, 300_000);
 });

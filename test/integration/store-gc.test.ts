@@ -91,8 +91,8 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     expect(la.shared).toBeGreaterThan(10_000_000);
     expect(listed.total).toBeLessThan(listed.artifacts.reduce((n, x) => n + x.size, 0) - la.shared);
     expect(la.lastUsed).not.toBeNull();
-    // its runtime and its module layer, compiled by the run
-    expect(listed.compiledCache.entries).toBe(2);
+    // the runtime both apps share and each app's module layer, compiled by their builds
+    expect(listed.compiledCache.entries).toBe(3);
     const human = await run(['ls']);
     expect(human.stdout).toContain('gc-a:1.0.0');
     expect(human.stdout).toContain(a.built.manifest.slice(0, 19));

@@ -70,7 +70,7 @@ function findCycle(g: Map<string, Map<string, string>>): string[] | undefined {
 }
 
 /** The rooms, top to bottom (docs/architecture.md): a file imports only from its own room or one below. */
-const ORDER = ['cli', 'app', 'builder', 'runtimes', 'artifact', 'compose', 'tools', 'engine', 'home', 'config', 'oci', 'util'];
+const ORDER = ['cli', 'app', 'gateway', 'clients', 'builder', 'runtimes', 'artifact', 'compose', 'tools', 'engine', 'home', 'config', 'oci', 'util'];
 
 /** The runtime modules: one folder of src/runtimes/ per kind of runtime, holding all it knows of its language. */
 const runtimesDir = join(src, 'runtimes');

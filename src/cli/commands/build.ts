@@ -3,6 +3,7 @@ import type { BuildResult, PackageBuildResult } from '../../app/build.js';
 import { displayPath } from '../../util/paths.js';
 import { jsonOption, packageOptions, plainHttpOption, progressOptions, type Cli, type CommonOptions, type PackageCliOptions } from '../command.js';
 import { bytes, json, short } from '../format.js';
+import { formatPrepare } from './prepare.js';
 
 export function register(program: Command, cli: Cli): void {
   const cmd = program
@@ -16,13 +17,15 @@ export function register(program: Command, cli: Cli): void {
   cmd
     .addOption(new Option('--wheels <repository>', 'share Python wheels built for the runtime through this OCI repository (registry/repository): pulled before building one; overrides FABRICKS_WHEELS and [source] wheels'))
     .addOption(new Option('--no-wheels', 'neither pull nor push built wheels in this build'))
+    .addOption(new Option('--prepare', 'also ready the app to start at once on this machine, as fabricks prepare does (compiled, pre-initialized; adds seconds to a build)'))
     .addOption(new Option('--push-wheels', 'push wheels built here (or in this machine\'s cache) that the repository lacks; needs push access (also FABRICKS_PUSH_WHEELS=1)'));
-  progressOptions(cmd).action(async (target: string, opts: CommonOptions & PackageCliOptions & { wheels?: string | boolean; pushWheels?: boolean }) => {
+  progressOptions(cmd).action(async (target: string, opts: CommonOptions & PackageCliOptions & { wheels?: string | boolean; pushWheels?: boolean; prepare?: boolean }) => {
     const { buildTarget } = await import('../../app/build.js');
     const wheels = { ...(typeof opts.wheels === 'string' || opts.wheels === false ? { wheels: opts.wheels } : {}), ...(opts.pushWheels ? { pushWheels: true } : {}) };
     const grants = { connect: opts.connect, env: opts.env, mount: opts.mount, ...(opts.profile !== undefined ? { profile: opts.profile } : {}) };
-    const r = await buildTarget(target, await cli.context(opts), { wheels, grants, with: opts.with, ...(opts.bin !== undefined ? { program: opts.bin } : {}) });
-    cli.done({ stdout: opts.json ? json(buildJson(r)) : formatBuild(r) });
+    const r = await buildTarget(target, await cli.context(opts), { wheels, grants, with: opts.with, ...(opts.bin !== undefined ? { program: opts.bin } : {}), ...(opts.prepare ? { prepare: true } : {}) });
+    if (opts.json) cli.done({ stdout: json({ ...buildJson(r), ...(opts.prepare ? { prepared: r.prepared } : {}) }) });
+    else cli.done({ stdout: [formatBuild(r), ...(opts.prepare ? [formatPrepare(r.prepared)] : [])].join('\n') });
   });
 }
 
