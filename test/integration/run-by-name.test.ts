@@ -141,9 +141,10 @@ describe('grants from flags', () => {
     const { client } = await stdioClient(gitlab(['--connect', `127.0.0.1:${port}`]));
     try {
       // past the policy: the request reaches the host, with the token --env gave. The answer
-      // itself reaches this server's node-fetch under fabricks only now and then (a runtime bug
-      // outside this feature, also without the pre-initialized form; natively it always does),
-      // so a call that times out after the host was reached is let through; no other error is.
+      // itself reaches this server's node-fetch under fabricks only now and then: node-fetch 3
+      // called from a process.stdin 'data' handler while stdin stays open hangs about every
+      // other time (global fetch never; natively it always answers), a runtime bug outside this
+      // feature. So a call that times out after the host was reached is let through; no other error is.
       const outcome = await client.callTool({ name: 'search_repositories', arguments: { search: 'webassembly' } }, undefined, { timeout: 20_000 }).then(
         (r) => ({ text: textOf(r), error: r.isError ? JSON.stringify(r) : undefined }),
         (e: Error) => ({ text: undefined, error: e.message }),
