@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -47,6 +48,13 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     if (req.url === '/slow') {
       setTimeout(() => res.end('late'), 2000);
+      return;
+    }
+    if (req.url?.startsWith('/late-body')) {
+      // the headers at once, the body later: a client reads it after its request has settled
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.flushHeaders();
+      setTimeout(() => res.end(`late ${new URL(req.url!, 'http://x').searchParams.get('via')}`), 300);
       return;
     }
     if (req.url === '/redirect') {
@@ -101,6 +109,33 @@ describe('HTTP clients over the runtime fetch, under [capabilities.network] conn
     expect(lines.get('fetch-abort')).toEqual({ name: 'fetch-abort', error: 'AbortError', early: true });
     expect(lines.get('http2')).toEqual({ name: 'http2', code: 'ERR_FABRICKS_UNAVAILABLE', error: expect.stringContaining('node:http2 connect() is not available inside a fabricks sandbox') });
   });
+});
+
+describe('HTTP clients in a program waiting on stdin', () => {
+  it('read a body that comes after its headers as a stream, from a stdin handler with stdin still open (the program does not block on stdin meanwhile)', async () => {
+    const dir = await app('stdin-client.js', `[capabilities.network]\nconnect = ["127.0.0.1:${port}"]`, 'node-http-stdin');
+    expect((await fabricks(['build', '-q', dir])).status).toBe(0);
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'fabricks.js'), 'run', '-q', dir, '--', `http://127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    // one line, and stdin kept open, as an MCP client keeps it
+    child.stdin.write('go\n');
+    const status = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    child.stdin.destroy();
+    expect(status, `${out}\n${err}`).toBe(0);
+    expect(JSON.parse(out)).toEqual(['late http', 'late node-fetch', 'late reader', 'late for-await']);
+  }, 60_000);
 });
 
 describe('HTTPS clients', () => {

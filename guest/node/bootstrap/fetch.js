@@ -96,5 +96,54 @@ export function keepAliveWhileRead(response) {
       return read.apply(response, args).finally(unref);
     };
   }
+  if (response.body) keepReadsAlive(response.body);
   return response;
+}
+
+/**
+ * The body read as a stream (a reader's read(), for await, pipeTo, pipeThrough: node:http's
+ * client and node-fetch read it so) holds a reference while a read waits, as json() and text() do.
+ */
+function keepReadsAlive(stream) {
+  const { getReader, pipeTo, pipeThrough } = stream;
+  stream.getReader = function (...args) {
+    const reader = getReader.apply(this, args);
+    const read = reader?.read;
+    if (typeof read === 'function') {
+      reader.read = function (...readArgs) {
+        ref();
+        return read.apply(this, readArgs).finally(unref);
+      };
+    }
+    return reader;
+  };
+  // for await: through the reader above (the engine's own iterator would bypass it)
+  const values = function values({ preventCancel = false } = {}) {
+    const reader = this.getReader();
+    return {
+      next: () => reader.read(),
+      async return(value) {
+        if (preventCancel) reader.releaseLock();
+        else await reader.cancel(value);
+        return { done: true, value };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  };
+  Object.defineProperty(stream, 'values', { value: values, writable: true, configurable: true });
+  Object.defineProperty(stream, Symbol.asyncIterator, { value: values, writable: true, configurable: true });
+  if (typeof pipeTo === 'function') {
+    stream.pipeTo = function (...args) {
+      ref();
+      return pipeTo.apply(this, args).finally(unref);
+    };
+  }
+  if (typeof pipeThrough === 'function') {
+    stream.pipeThrough = function (...args) {
+      return keepReadsAlive(pipeThrough.apply(this, args));
+    };
+  }
+  return stream;
 }
