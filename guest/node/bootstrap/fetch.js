@@ -96,7 +96,19 @@ export function keepAliveWhileRead(response) {
       return read.apply(response, args).finally(unref);
     };
   }
-  if (response.body) keepReadsAlive(response.body);
+  // wrapped when the program asks for it, so that json() and text() read as they always did
+  const body = Object.getOwnPropertyDescriptor(Response.prototype, 'body')?.get;
+  if (body) {
+    let kept;
+    Object.defineProperty(response, 'body', {
+      get() {
+        const stream = body.call(this);
+        if (stream && kept !== stream) kept = keepReadsAlive(stream);
+        return stream;
+      },
+      configurable: true,
+    });
+  }
   return response;
 }
 
