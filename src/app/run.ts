@@ -122,8 +122,9 @@ async function runOn(engine: EngineProcess, targetArg: Target, args: string[], c
   // every blob is checked against its digest before the engine reads it
   const files = [];
   for (const l of layers) files.push(await storedComponent(home.store, l));
-  // FABRICKS_PREPARED=0: start as without the pre-initialized form (to compare, or to rule it out)
-  if (preparable && process.env.FABRICKS_PREPARED !== '0') {
+  // FABRICKS_PREPARED=0: start as without the pre-initialized form (to compare, or to rule it out).
+  // Not when serving: an instance made from a snapshot answers no request yet (issue 21's note).
+  if (preparable && !grants.listen && process.env.FABRICKS_PREPARED !== '0') {
     // the runtime pre-initialized for this app, when build, pull or prepare made it
     const ahead = await preparedForm(home.compiledCacheDir, files[0]!, files[1]!);
     if (ahead) files[0] = ahead;

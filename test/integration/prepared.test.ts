@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { events, fabricks, project } from '../helpers.js';
+import { serveProject } from '../serve-helpers.js';
 
 // Pre-initialized apps (issue 21, points 1-3; crates/engine/src/prepare.rs): the same program
 // run with and without its snapshot must say the same bytes, with this run's arguments,
@@ -102,5 +103,23 @@ describe('pre-initialized apps', () => {
     const changed = await runIt(['d']);
     expect(events(changed.stderr).some((e) => e.event === 'note' && e.code === 'not-prepared')).toBe(false);
     expect(JSON.parse(changed.stdout)).toMatchObject({ argv: ['d'], greeting: 'HELLO!!' });
+  }, 300_000);
+
+  it('serves an app that has a pre-initialized form (serving starts from the plain runtime)', async () => {
+    const dir = await project({
+      'fabricks.toml': '[package]\nname = "prepared-serve"\nversion = "0.1.0"\n\n[from]\nimage = "fabricks.dev/runtimes/node"\n\n[source]\nentrypoint = "main.js"\n\n[capabilities.network]\nlisten = [8080]\n',
+      'main.js': "export default { fetch: (request) => new Response('served ' + new URL(request.url).pathname) };\n",
+    });
+    const env = { FABRICKS_COMPILED_CACHE: await mkdtemp(join(tmpdir(), 'fabricks-prepared-serve-cache-')) };
+    const prepared = await fabricks(['prepare', '--json', dir], { env });
+    expect(prepared.status, prepared.stderr).toBe(0);
+    expect((JSON.parse(prepared.stdout) as { snapshot?: { prepared: boolean } }).snapshot?.prepared).toBe(true);
+    const served = await serveProject([dir, '--listen', '127.0.0.1:0'], { env });
+    try {
+      const r = await fetch(`${served.url}/hello`, { signal: AbortSignal.timeout(20_000) });
+      expect(await r.text()).toBe('served /hello');
+    } finally {
+      await served.stop();
+    }
   }, 300_000);
 });
