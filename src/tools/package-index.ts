@@ -32,26 +32,14 @@ export function packageIndexUrl(signal?: AbortSignal): Promise<string> {
 
 /** The .tar.gz sdist of name==version on the index, or undefined when it has none. */
 export async function findSdist(name: string, version: string, signal?: AbortSignal): Promise<SdistFile | undefined> {
-  const index = await packageIndexUrl(signal);
-  const url = `${index}/${normalizeName(name)}/`;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' }, ...(signal ? { signal } : {}) });
-  } catch (cause) {
-    throw new FabricksError('REGISTRY_UNREACHABLE', `the package index ${index} could not be reached for ${name}`, { cause, hint: 'check the network, or PIP_INDEX_URL' });
-  }
-  if (res.status === 404) return undefined;
-  if (!res.ok || !/json/.test(res.headers.get('content-type') ?? '')) {
-    throw new FabricksError('DEPENDENCY_INVALID', `the package index ${index} answered ${res.status} (${res.headers.get('content-type') ?? 'no content type'}) for ${name}`, {
-      hint: 'fabricks reads source distributions through the JSON API of PEP 691, which PyPI and most mirrors serve',
-    });
-  }
-  const body = (await res.json()) as { files?: Array<{ filename: string; url: string; hashes?: Record<string, string>; yanked?: unknown }> };
+  const page = await projectPage(name, signal);
+  if (!page) return undefined;
+  const body = page.body as { files?: Array<{ filename: string; url: string; hashes?: Record<string, string>; yanked?: unknown }> };
   const wanted = normalizeName(name);
   for (const f of body.files ?? []) {
     const m = /^(.+)-([^-]+)\.tar\.gz$/.exec(f.filename);
     if (!m || normalizeName(m[1]!) !== wanted || m[2] !== version || !f.hashes?.sha256) continue;
-    return { filename: f.filename, url: new URL(f.url, url).href, sha256: f.hashes.sha256 };
+    return { filename: f.filename, url: new URL(f.url, page.url).href, sha256: f.hashes.sha256 };
   }
   return undefined;
 }
@@ -81,6 +69,20 @@ export async function downloadChecked(file: SdistFile, signal?: AbortSignal): Pr
  * its files' names), or undefined when the index does not know the project.
  */
 export async function projectVersions(name: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  const page = await projectPage(name, signal);
+  if (!page) return undefined;
+  const body = page.body as { versions?: string[]; files?: Array<{ filename: string }> };
+  if (Array.isArray(body.versions)) return body.versions;
+  const found = new Set<string>();
+  for (const f of body.files ?? []) {
+    const m = /^[^-]+-([^-]+?)(?:-.*\.whl|\.tar\.gz|\.zip)$/.exec(f.filename);
+    if (m) found.add(m[1]!);
+  }
+  return [...found];
+}
+
+/** A project's page on the index (PEP 691's JSON), or undefined when the index does not know the project. */
+async function projectPage(name: string, signal?: AbortSignal): Promise<{ url: string; body: unknown } | undefined> {
   const index = await packageIndexUrl(signal);
   const url = `${index}/${normalizeName(name)}/`;
   let res: Response;
@@ -96,12 +98,5 @@ export async function projectVersions(name: string, signal?: AbortSignal): Promi
       hint: 'fabricks reads the index through the JSON API of PEP 691, which PyPI and most mirrors serve',
     });
   }
-  const body = (await res.json()) as { versions?: string[]; files?: Array<{ filename: string }> };
-  if (Array.isArray(body.versions)) return body.versions;
-  const found = new Set<string>();
-  for (const f of body.files ?? []) {
-    const m = /^[^-]+-([^-]+?)(?:-.*\.whl|\.tar\.gz|\.zip)$/.exec(f.filename);
-    if (m) found.add(m[1]!);
-  }
-  return [...found];
+  return { url, body: await res.json() };
 }
