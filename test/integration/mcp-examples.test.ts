@@ -4,7 +4,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { stdioClient, textOf } from '../mcp-client.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { copyExample, fabricks, repoRoot } from '../helpers.js';
 import { exampleNodeModules } from '../example-deps.js';
@@ -47,21 +47,6 @@ afterAll(() => {
 
 const grants = (allowConnect = true) => ['--env', `WEATHER_API_URL=${api.url}`, '--env', `WEATHER_API_KEY=${KEY}`, ...(allowConnect ? ['--allow-connect', `127.0.0.1:${api.port}`] : [])];
 
-async function stdioClient(args: string[], env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
-  const client = new Client({ name: 'fabricks-test', version: '1.0.0' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [bin, ...args],
-    env: { ...(process.env as Record<string, string>), FABRICKS_HOME: inject('fabricksHome'), ...env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await client.connect(transport);
-  return { client, stderr: () => stderr };
-}
-
-const textOf = (result: unknown): string => ((result as { content: Array<{ type: string; text?: string }> }).content ?? []).map((c) => c.text ?? '').join('');
 
 /** What every example answers, whatever the transport. */
 async function exercise(client: Client, alertsText: string): Promise<void> {

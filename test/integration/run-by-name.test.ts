@@ -3,8 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { stdioClient, textOf } from '../mcp-client.js';
 import { events, exists, fabricks, project, repoRoot } from '../helpers.js';
 
 /**
@@ -28,25 +27,6 @@ beforeAll(async () => {
   pyEnv = { FABRICKS_NATIVE_CACHE: process.env.FABRICKS_TEST_NATIVE_CACHE ?? (await mkdtemp(join(tmpdir(), 'fabricks-native-byname-'))) };
 });
 
-async function stdioClient(args: string[], env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
-  const client = new Client({ name: 'fabricks-test', version: '1.0.0' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [bin, ...args],
-    env: { ...(process.env as Record<string, string>), FABRICKS_HOME: inject('fabricksHome'), ...env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await client.connect(transport);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${stderr}`);
-  }
-  return { client, stderr: () => stderr };
-}
-
-const textOf = (result: unknown): string => ((result as { content: Array<{ type: string; text?: string }> }).content ?? []).map((c) => c.text ?? '').join('');
 
 describe('a published npm MCP server by name', () => {
   it('builds with fabricks build npm:..., showing and recording the resolved package', async () => {
