@@ -388,13 +388,26 @@ async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
             bridge.set_mode(Mode::Pool);
             return;
         };
-        let task = tokio::spawn(async move {
+        let mut task = tokio::spawn(async move {
             let result = slot.proxy.wasi_http_incoming_handler().call_handle(&mut slot.store, req, out).await;
             (result, slot)
         });
         // loading the app is bounded like a request
         let startup = server.request_timeout.unwrap_or(Duration::from_secs(300));
-        let head = tokio::time::timeout(startup, rx).await;
+        // a call that ends without answering (it trapped while loading the app) keeps its
+        // outparam in its store, so the answer is not awaited past the call's end
+        let head = tokio::select! {
+            head = tokio::time::timeout(startup, rx) => head,
+            ended = &mut task => {
+                let why = match ended {
+                    Ok((result, slot)) => server.failure(&result, slot.store.data().limit_hit()),
+                    Err(e) => Some(format!("the service's task failed: {e}")),
+                };
+                server.note(format!("the service did not load ({}); serving each request on an instance of its own", why.unwrap_or_else(|| "its handler returned without answering".into())));
+                bridge.set_mode(Mode::Pool);
+                return;
+            }
+        };
         let accepted = matches!(&head, Ok(Ok(Ok(r))) if r.status() == 200 && r.headers().contains_key("fabricks-accept"));
         if !accepted {
             bridge.set_mode(Mode::Pool);
