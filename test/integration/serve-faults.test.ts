@@ -93,3 +93,24 @@ describe.each([
     await s.stop();
   });
 });
+
+describe('serving an app that ends while it loads', () => {
+  it('answers 500 at once and says why, rather than holding requests until the start limit', async () => {
+    // the JavaScript runtime loads the app in a first call that offers the accept loop; an app
+    // that exits there never answers that call (the engine waited up to 300 s for it)
+    const dir = await project({
+      'fabricks.toml': listening(jsToml, 'main.js', 'exits-loading'),
+      'main.js': "console.error('loading');\nprocess.exit(3);\nexport default { fetch: () => new Response('never') };\n",
+    });
+    const s = await serveProject([dir, '--listen', '127.0.0.1:0']);
+    running.push(s);
+    const started = Date.now();
+    const r = await fetch(`${s.url}/hello`, { signal: AbortSignal.timeout(30_000) });
+    expect(r.status).toBe(500);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const log = await requestLog(s, 1);
+    expect(log[0]!.error).toMatch(/the service exited/);
+    expect(s.stderr()).toMatch(/the service did not load \(the service exited \(status 1\)[^)]*\); serving each request on an instance of its own/);
+    await s.stop();
+  });
+});
