@@ -396,17 +396,27 @@ async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
         let startup = server.request_timeout.unwrap_or(Duration::from_secs(300));
         // a call that ends without answering (it trapped while loading the app) keeps its
         // outparam in its store, so the answer is not awaited past the call's end
+        let mut rx = rx;
+        let mut finished = None;
         let head = tokio::select! {
-            head = tokio::time::timeout(startup, rx) => head,
-            ended = &mut task => {
-                let why = match ended {
-                    Ok((result, slot)) => server.failure(&result, slot.store.data().limit_hit()),
-                    Err(e) => Some(format!("the service's task failed: {e}")),
-                };
-                server.note(format!("the service did not load ({}); serving each request on an instance of its own", why.unwrap_or_else(|| "its handler returned without answering".into())));
-                bridge.set_mode(Mode::Pool);
-                return;
-            }
+            biased;
+            head = tokio::time::timeout(startup, &mut rx) => head,
+            joined = &mut task => match rx.try_recv() {
+                // answered in the same call that has now ended
+                Ok(answer) => {
+                    finished = Some(joined);
+                    Ok(Ok(answer))
+                }
+                Err(_) => {
+                    let why = match joined {
+                        Ok((result, slot)) => server.failure(&result, slot.store.data().limit_hit()),
+                        Err(e) => Some(format!("the service's task failed: {e}")),
+                    };
+                    server.note(format!("the service did not load ({}); serving each request on an instance of its own", why.unwrap_or_else(|| "its handler returned without answering".into())));
+                    bridge.set_mode(Mode::Pool);
+                    return;
+                }
+            },
         };
         let accepted = matches!(&head, Ok(Ok(Ok(r))) if r.status() == 200 && r.headers().contains_key("fabricks-accept"));
         if !accepted {
@@ -417,7 +427,11 @@ async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
                 return;
             }
             let task_abort = task.abort_handle();
-            match tokio::time::timeout(startup, task).await {
+            let joined = match finished.take() {
+                Some(joined) => Ok(joined),
+                None => tokio::time::timeout(startup, task).await,
+            };
+            match joined {
                 Ok(Ok((Ok(()), mut slot))) if slot.store.data().limit_hit().is_none() && server.job.reuse_instances => {
                     slot.store.data_mut().outgoing.bridge = None;
                     server.idle.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
@@ -428,7 +442,11 @@ async fn run_loop(server: Arc<Server>, bridge: Arc<Bridge>, first: Slot) {
             return;
         }
         bridge.set_mode(Mode::Loop);
-        let why = match task.await {
+        let joined = match finished.take() {
+            Some(joined) => joined,
+            None => task.await,
+        };
+        let why = match joined {
             Ok((result, slot)) => server.failure(&result, slot.store.data().limit_hit()),
             Err(e) => Some(format!("the service's task failed: {e}")),
         };
