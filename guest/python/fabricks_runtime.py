@@ -89,7 +89,9 @@ import importlib.machinery  # noqa: E402
 import importlib.resources.abc  # noqa: E402
 
 from componentize_py_types import Err  # noqa: E402
+import wit_world  # noqa: E402
 from wit_world import exports  # noqa: E402
+from wit_world.imports import environment  # noqa: E402
 from wit_world.imports import exit as wasi_exit  # noqa: E402
 from wit_world.imports import source  # noqa: E402
 
@@ -115,6 +117,7 @@ import fabricks_ssl  # noqa: E402
 sys.modules["ssl"] = fabricks_ssl
 
 import fabricks_posix  # noqa: E402
+import fabricks_prepare  # noqa: E402
 
 fabricks_posix.install()
 
@@ -495,6 +498,8 @@ def _check(layer: Layer) -> None:
 
 
 _started = False
+# The entrypoint whose imports `prepare` made ahead (this instance was made from a snapshot).
+_prepared = None
 
 
 def _start(layer: Layer, entrypoint: str) -> None:
@@ -502,7 +507,10 @@ def _start(layer: Layer, entrypoint: str) -> None:
     if _started:
         return
     _started = True
-    _install(layer, entrypoint)
+    if _prepared == entrypoint:
+        _resume()
+    else:
+        _install(layer, entrypoint)
     # Denials that name the capability to add: environment variables and granted folders.
     fabricks_environ.install()
     fabricks_folders.install()
@@ -511,6 +519,55 @@ def _start(layer: Layer, entrypoint: str) -> None:
     import random
 
     random.seed()
+
+
+def _resume() -> None:
+    """An instance made from a snapshot: componentize-py filled os.environ and sys.argv on its
+    first call, which was `prepare`'s, with nothing granted; this run's come from the host."""
+    environ = dict(environment.get_environment())
+    os.environ.clear()
+    os.environ.update(environ)
+    sys.argv[:] = environment.get_arguments()
+
+
+def _prepare() -> str:
+    """Installs the module layer's finders and imports the entrypoint's top-level imports, with
+    nothing granted (crates/engine/src/prepare.rs); a JSON report, `{"prepared": ...}` or
+    `{"refused": why}`. The entrypoint itself runs at start, as __main__ or as the served app."""
+    import json
+
+    global _prepared
+    entrypoint = source.entrypoint()
+    if entrypoint == CHECK:
+        return json.dumps({"refused": "a syntax check is not an app"})
+    layer = Layer()
+    if entrypoint not in layer.files:
+        return json.dumps({"refused": f"the module layer has no entrypoint {entrypoint}"})
+    _install(layer, entrypoint)
+    imported = []
+    with fabricks_prepare.tripwires() as watch:
+        for module, names in fabricks_prepare.top_level_imports(layer.read(entrypoint), entrypoint):
+            try:
+                parent = importlib.import_module(module)
+                for name in names:
+                    if not hasattr(parent, name):
+                        try:
+                            importlib.import_module(f"{module}.{name}")
+                        except ModuleNotFoundError as e:
+                            if e.name != f"{module}.{name}":
+                                raise
+            except BaseException as e:  # noqa: BLE001 - the run raises it again, where it belongs
+                return json.dumps({"refused": f"importing {module} failed: {type(e).__name__}: {e}"})
+            imported.append(module)
+    if watch.touched:
+        return json.dumps({"refused": f"the app's imports read {', '.join(watch.touched)} while they loaded"})
+    _prepared = entrypoint
+    return json.dumps({"prepared": "imported", "modules": imported})
+
+
+class WitWorld(wit_world.WitWorld):
+    def prepare(self) -> str:
+        return _prepare()
 
 
 class Run(exports.Run):

@@ -8,7 +8,8 @@
 //! Nothing that differs per run may be frozen into it. `prepare` runs with no arguments,
 //! variables, folders or stdin; once the runtime asks for the app's entrypoint, any clock,
 //! random number or variable the guest asks for (the monotonic clock: the guest watches its own
-//! uses), and anything it writes, refuses the snapshot
+//! uses), a look at its folders, a host resource still held at the end, and anything it writes,
+//! refuses the snapshot
 //! (a refusal is kept too, so it is not tried again), and the app starts as it did before.
 
 use crate::channel::Channel;
@@ -110,6 +111,13 @@ fn watched_linker(linker: &mut wasmtime::component::Linker<Host>) -> Result<()> 
         watch(&store, "drew random numbers");
         Ok((u64::from_le_bytes(random_bytes(8).try_into().unwrap_or_default()),))
     })?;
+    // wasi-libc lists the folders it was given once, on its first path: found empty here, a run's
+    // mounts would stay unseen in every instance made from the snapshot
+    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI}"))?;
+    preopens.func_wrap("get-directories", |store: StoreContextMut<'_, Host>, (): ()| {
+        watch(&store, "looked at the filesystem");
+        Ok((Vec::<(wasmtime::component::Resource<wasmtime_wasi::filesystem::Descriptor>, String)>::new(),))
+    })?;
     let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI}"))?;
     seed.func_wrap("insecure-seed", |store: StoreContextMut<'_, Host>, (): ()| {
         watch(&store, "drew random numbers");
@@ -207,6 +215,9 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
         Some(format!("the app's code {} while it loaded", asked.join(", ")))
     } else if !out.contents().is_empty() || !err.contents().is_empty() {
         Some("the app's code wrote output while it loaded".to_string())
+    } else if !store.data().table.is_empty() {
+        // a handle lives in the instance's tables, not in its memory: it would not be there
+        Some("the runtime held a host resource (a stream, a file or a request) after loading".to_string())
     } else {
         None
     };

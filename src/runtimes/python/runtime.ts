@@ -13,6 +13,8 @@ export const python: RuntimeKind = {
   pack: async ({ files }) => ({ files: files.map((f) => ({ path: f.path, bytes: f.bytes })), external: [] }),
   check: async ({ config, runtime, files, ctx }) => (await import('./check.js')).checkProject(config, runtime, files, ctx),
   builder: async () => (await import('./build.js')).builder,
+  // its `prepare` imports the entrypoint's top-level imports ahead (fabricks_runtime._prepare)
+  preparable: true,
   // the runtime's CPython version: its tag
   published: pypiPackages(() => pythonRuntime.tag),
 };
