@@ -3,13 +3,14 @@
  * types and the layout half of its API, without calls.
  *
  * libffi has no WASI port (its wasm32 code is for Emscripten and calls through JavaScript), and
- * WebAssembly cannot make one: a call whose signature is known only at run time, or a new
+ * WebAssembly cannot make one whole: a call whose signature is known only at run time, or a new
  * function pointer made at run time (a closure), needs code generated at run time. So this
- * header describes types (ffi_type, ffi_cif) and lays them out as libffi's generic code does, and
- * every cif is refused: ffi_prep_cif returns FFI_BAD_ABI and, in a Python extension, raises
- * NotImplementedError saying why. cffi keeps working in API mode (out-of-line modules, such as
- * cryptography's, call C directly and never call libffi); in ABI mode cffi takes that error as
- * "cannot call this function type" and raises it when the function is called.
+ * header describes types (ffi_type, ffi_cif) and prepares cifs as libffi's generic code does,
+ * which is all cffi's API mode needs (out-of-line modules, such as cryptography's, call C
+ * directly and never call libffi), and refuses the rest: ffi_call makes no call and, in a Python
+ * extension, raises NotImplementedError saying why (CPython reports it as the cause of a
+ * SystemError, as the call returns a value with an error set), and ffi_prep_closure fails
+ * (cffi's ffi.callback raises SystemError). Both are catchable; neither traps.
  *
  * Header-only: its functions are static, for one translation unit (cffi's _cffi_backend.c
  * includes all its parts into one); the libffi.a the build links is empty.
@@ -123,15 +124,20 @@ static FFI_UNUSED ffi_status ffi_layout_(ffi_type *t) {
 }
 
 #if defined(Py_PYTHON_H)
-#define FFI_REFUSE_(what) \
-  PyErr_SetString(PyExc_NotImplementedError, what " are not available in WebAssembly (wasm32-wasi has no libffi: a call or a callback " \
-                  "whose C signature is only known at run time needs code made at run time); use cffi's API mode (ffi.set_source, " \
-                  "compiled ahead of time), whose calls are plain C")
+/* Called with or without the GIL (cffi releases it around ffi_call). */
+#define FFI_REFUSE_(what)                                                                                                          \
+  do {                                                                                                                             \
+    PyGILState_STATE gil_ = PyGILState_Ensure();                                                                                   \
+    PyErr_SetString(PyExc_NotImplementedError, what " are not available in WebAssembly (wasm32-wasi has no libffi: a call or a " \
+                    "callback whose C signature is only known at run time needs code made at run time); use cffi's API mode "     \
+                    "(ffi.set_source, compiled ahead of time), whose calls are plain C");                                        \
+    PyGILState_Release(gil_);                                                                                                      \
+  } while (0)
 #else
 #define FFI_REFUSE_(what) ((void)0)
 #endif
 
-/* Lays the cif out as libffi does, then refuses it: no call can be made through it here. */
+/* Lays the cif out as libffi's generic code does (prep_cif.c). */
 static FFI_UNUSED ffi_status ffi_prep_cif(ffi_cif *cif, ffi_abi abi, unsigned nargs, ffi_type *rtype, ffi_type **atypes) {
   if (abi <= FFI_FIRST_ABI || abi >= FFI_LAST_ABI) return FFI_BAD_ABI;
   cif->abi = abi;
@@ -147,8 +153,7 @@ static FFI_UNUSED ffi_status ffi_prep_cif(ffi_cif *cif, ffi_abi abi, unsigned na
     bytes = FFI_ALIGN(bytes, a) + FFI_ALIGN(atypes[i]->size, FFI_SIZEOF_ARG);
   }
   cif->bytes = (unsigned)bytes;
-  FFI_REFUSE_("cffi's ABI-mode calls (ffi.dlopen, calling a C function pointer from Python)");
-  return FFI_BAD_ABI;
+  return FFI_OK;
 }
 
 static FFI_UNUSED ffi_status ffi_prep_cif_var(ffi_cif *cif, ffi_abi abi, unsigned nfixedargs, unsigned ntotalargs, ffi_type *rtype, ffi_type **atypes) {
@@ -156,10 +161,14 @@ static FFI_UNUSED ffi_status ffi_prep_cif_var(ffi_cif *cif, ffi_abi abi, unsigne
   return ffi_prep_cif(cif, abi, ntotalargs, rtype, atypes);
 }
 
-/* Never reached: no cif is ever prepared. */
+/* Makes no call: the result is zeros, and a Python extension gets NotImplementedError. */
 static FFI_UNUSED void ffi_call(ffi_cif *cif, void (*fn)(void), void *rvalue, void **avalue) {
-  (void)cif; (void)fn; (void)rvalue; (void)avalue;
-  __builtin_trap();
+  (void)fn; (void)avalue;
+  if (rvalue != NULL && cif->rtype->type != FFI_TYPE_VOID) {
+    size_t n = cif->rtype->size < sizeof(ffi_arg) ? sizeof(ffi_arg) : cif->rtype->size;
+    __builtin_memset(rvalue, 0, n);
+  }
+  FFI_REFUSE_("cffi's ABI-mode calls (a C function called through ffi.dlopen or a function pointer)");
 }
 
 static FFI_UNUSED ffi_status ffi_prep_closure_loc(ffi_closure *closure, ffi_cif *cif, void (*fun)(ffi_cif *, void *, void **, void *), void *user_data, void *codeloc) {

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
@@ -36,6 +38,17 @@ export const C_TOOLCHAIN = {
  * Searched after wasi-libc's own headers.
  */
 export const compatInclude = join(packageRoot, 'build-tools', 'wasi-include');
+
+/**
+ * What fabricks' own headers and compat code say, as part of the toolchain's identity: a change to
+ * them is a new cache key for every built wheel (they may have compiled differently).
+ */
+export const compatId = (() => {
+  const hash = createHash('sha256');
+  const files = [...readdirSync(compatInclude).sort().map((f) => join(compatInclude, f)), join(packageRoot, 'build-tools', 'wasi-compat.c')];
+  for (const f of files) hash.update(f.slice(packageRoot.length)).update(readFileSync(f));
+  return hash.digest('hex').slice(0, 12);
+})();
 
 /**
  * The WASI emulations the runtime links (componentize-py's libwasi-emulated-*.so): wasi-libc's

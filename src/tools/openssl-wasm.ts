@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FabricksError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
 import { startStep, type Reporter } from '../util/progress.js';
 import { C_TOOLCHAIN, ensureCToolchain, WASI_EMULATIONS } from './clang-wasm.js';
 import { ensureTool, runTool } from './run-tool.js';
@@ -57,10 +58,21 @@ const CONFIGURE_OPTIONS = [
 
 const CFLAGS = ['-fPIC', '-fvisibility=hidden', '-O2'];
 
+/**
+ * build-tools/openssl-wasi: failing definitions of the socket functions no-sock leaves out, which
+ * bindings name anyway (cryptography's cffi module, for pyOpenSSL), linked into libssl.a, and
+ * their declarations, installed as include/fabricks-no-sock.h.
+ */
+const NO_SOCK_DIR = join(packageRoot, 'build-tools', 'openssl-wasi');
+/** The header a build that links this OpenSSL includes first (-include), so such bindings compile. */
+export const NO_SOCK_HEADER = 'fabricks-no-sock.h';
+/** Part of the key: what the no-sock shim adds changes with it. */
+const SHIM_REVISION = 1;
+
 /** What the built libraries are keyed by: the source, how it was configured, and the compiler. */
 export const opensslKey = () =>
   createHash('sha256')
-    .update(JSON.stringify({ source: OPENSSL.crateSha256, configure: CONFIGURE_OPTIONS, cflags: CFLAGS, toolchain: C_TOOLCHAIN.id }))
+    .update(JSON.stringify({ source: OPENSSL.crateSha256, configure: CONFIGURE_OPTIONS, cflags: CFLAGS, toolchain: C_TOOLCHAIN.id, shim: SHIM_REVISION }))
     .digest('hex')
     .slice(0, 16);
 
@@ -71,6 +83,8 @@ export const C_LIBRARIES = 'c-libraries';
 export interface WasmOpenSsl {
   dir: string;
   include: string;
+  /** The declarations of the socket functions no-sock leaves out (to include first). */
+  noSockHeader: string;
   lib: string;
   version: string;
   /** Built by this call (else found in the cache). */
@@ -84,7 +98,7 @@ export interface WasmOpenSsl {
  */
 export async function opensslForWasm(cacheDir: string, pythonVersion: string, reporter: Reporter, signal?: AbortSignal): Promise<WasmOpenSsl> {
   const dir = join(cacheDir, C_LIBRARIES, `openssl-${OPENSSL.version}-${opensslKey()}`);
-  const found = (built: boolean): WasmOpenSsl => ({ dir, include: join(dir, 'include'), lib: join(dir, 'lib'), version: OPENSSL.version, built });
+  const found = (built: boolean): WasmOpenSsl => ({ dir, include: join(dir, 'include'), noSockHeader: join(dir, 'include', NO_SOCK_HEADER), lib: join(dir, 'lib'), version: OPENSSL.version, built });
   if (await stat(join(dir, 'lib', 'libcrypto.a')).then(
     () => true,
     () => false,
@@ -116,6 +130,10 @@ export async function opensslForWasm(cacheDir: string, pythonVersion: string, re
     await runTool('OpenSSL Configure (wasm32-wasi)', 'perl', ['./Configure', ...CONFIGURE_OPTIONS, `--prefix=${out}`, '--openssldir=/etc/ssl', '--libdir=lib'], { cwd: src, env, signal });
     await runTool('make (OpenSSL, wasm32-wasi)', 'nice', ['-n', '10', 'make', '-j2', 'build_libs'], { cwd: src, env, signal });
     await runTool('make install_dev (OpenSSL)', 'make', ['install_dev'], { cwd: src, env, signal });
+    const shim = join(scratch, 'no-sock.o');
+    await runTool('clang (OpenSSL no-sock shim)', clang, ['--target=wasm32-wasip1', '-nostdlibinc', '-isystem', C_TOOLCHAIN.libcInclude, `-I${join(out, 'include')}`, ...CFLAGS, '-c', join(NO_SOCK_DIR, 'no-sock.c'), '-o', shim], { env, signal });
+    await runTool('llvm-ar (OpenSSL no-sock shim)', C_TOOLCHAIN.ar, ['rs', join(out, 'lib', 'libssl.a'), shim], { env, signal });
+    await copyFile(join(NO_SOCK_DIR, 'no-sock.h'), join(out, 'include', NO_SOCK_HEADER));
     await writeFile(join(out, 'build.json'), JSON.stringify({ openssl: OPENSSL.version, crate: `${OPENSSL.crate} ${OPENSSL.crateVersion}`, sha256: OPENSSL.crateSha256, configure: CONFIGURE_OPTIONS, cflags: CFLAGS, toolchain: C_TOOLCHAIN.id }, null, 1));
     await rm(dir, { recursive: true, force: true });
     await rename(out, dir);

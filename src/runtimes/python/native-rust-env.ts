@@ -75,6 +75,8 @@ export async function rustBuildEnv(
     const ssl = await opensslForWasm(b.cache, b.pythonVersion, b.reporter, b.signal);
     // openssl-sys links these static libraries; OPENSSL_NO_VENDOR keeps a crate's "vendored" feature from building its own
     Object.assign(env, { OPENSSL_DIR: ssl.dir, OPENSSL_LIB_DIR: ssl.lib, OPENSSL_INCLUDE_DIR: ssl.include, OPENSSL_STATIC: '1', OPENSSL_NO_VENDOR: '1' });
+    // bindings that name the socket functions a WASI OpenSSL lacks compile against failing ones
+    env.CFLAGS_wasm32_wasip1 = `${env.CFLAGS_wasm32_wasip1 ?? ''} -include ${ssl.noSockHeader}`.trim();
   }
   if (needs.pythonRequires.length) {
     const { buildRequirementsPython } = await import('../../tools/pip.js');
