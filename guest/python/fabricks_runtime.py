@@ -114,6 +114,11 @@ import fabricks_ssl  # noqa: E402
 
 sys.modules["ssl"] = fabricks_ssl
 
+# `import fcntl` works (names; what WASI cannot do raises OSError, which its importers handle)
+import fabricks_fcntl  # noqa: E402
+
+sys.modules["fcntl"] = fabricks_fcntl
+
 import fabricks_posix  # noqa: E402
 
 fabricks_posix.install()
