@@ -116,6 +116,11 @@ import fabricks_ssl  # noqa: E402
 
 sys.modules["ssl"] = fabricks_ssl
 
+# `import fcntl` works (names; what WASI cannot do raises OSError, which its importers handle)
+import fabricks_fcntl  # noqa: E402
+
+sys.modules["fcntl"] = fabricks_fcntl
+
 import fabricks_posix  # noqa: E402
 import fabricks_prepare  # noqa: E402
 

@@ -30,6 +30,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `resolving the Python dependencies in ${e.subject} with pip ...`;
         case 'native-build':
           return `building ${e.subject} for WebAssembly from its source distribution (once per machine; seconds for a small C extension, about a minute for a small Rust extension, 3 for pydantic-core) ...`;
+        case 'c-library-build':
+          return `building ${e.subject} for WebAssembly, a C library a compiled dependency links (once per machine, about a minute) ...`;
         case 'native-push':
           return `pushing the wheel of ${e.subject} to ${e.tool ?? 'the repository'} ...`;
         case 'transpile':
@@ -63,6 +65,8 @@ export function humanLine(e: ProgressEvent): string | undefined {
           return `${e.size ?? 0} Python package(s) pinned in fabricks.lock (${ms(e.ms)})`;
         case 'native-build':
           return `built ${e.subject}: ${bytes(e.size ?? 0)} (${ms(e.ms)})`;
+        case 'c-library-build':
+          return `built ${e.subject}: libcrypto ${bytes(e.size ?? 0)} (${ms(e.ms)})`;
         case 'native-pull':
           return `took ${e.subject} built elsewhere: ${bytes(e.size ?? 0)}, ${short(e.digest ?? '')} (${ms(e.ms)}; no Rust build here)`;
         case 'native-push':

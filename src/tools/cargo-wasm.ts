@@ -44,6 +44,10 @@ export interface CargoWasmBuild {
   pythonVersion: string;
   /** Cargo features ([tool.maturin] features). */
   features: string[];
+  /** More environment for cargo and the crates' build scripts (a C library's location, a compiler for their C code). */
+  env?: NodeJS.ProcessEnv;
+  /** Archives to link into the extension besides the crates' own (fabricks' WASI compat archive). */
+  linkArchives?: string[];
   signal?: AbortSignal | undefined;
 }
 
@@ -82,9 +86,11 @@ export async function cargoBuildWasm(b: CargoWasmBuild): Promise<string> {
     '-C link-arg=--unresolved-symbols=import-dynamic',
     `-L ${b.configDir}`,
     '-Z default-visibility=hidden',
+    ...(b.linkArchives ?? []).map((a) => `-C link-arg=${a}`),
   ].join(' ');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...b.env,
     // rustup's compiler may come first on PATH and has no std sources for this target
     PATH: `${NATIVE_TOOLCHAIN.llvmBin}:/usr/bin:${process.env.PATH ?? ''}`,
     RUSTC: NATIVE_TOOLCHAIN.rustc,

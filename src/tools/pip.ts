@@ -158,3 +158,16 @@ function conflictLines(log: string): string[] {
   }
   return out;
 }
+
+/**
+ * A virtual environment of the build machine's Python in `dir` with `requires` installed from the
+ * index pip is configured with, as a PEP 517 frontend installs a package's build requirements for
+ * an isolated build; returns its python. For build scripts that run Python (cryptography's runs
+ * cffi to write C).
+ */
+export async function buildRequirementsPython(requires: string[], dir: string, signal?: AbortSignal): Promise<string> {
+  await runTool('python -m venv', hostPython(), ['-m', 'venv', dir], { signal });
+  const python = `${dir}/bin/python`;
+  await runTool('pip install (build requirements)', python, ['-m', 'pip', 'install', '--quiet', '--no-input', '--disable-pip-version-check', ...requires], { signal });
+  return python;
+}

@@ -15,6 +15,8 @@ export type Step =
   | 'dependencies'
   /** Building a compiled Python dependency for WebAssembly from its source distribution (subject: name and version; size: the wheel). */
   | 'native-build'
+  /** Building a C library fabricks provides for such builds, for WebAssembly (subject: name and version, OpenSSL 3.5.5; size: its main archive). */
+  | 'c-library-build'
   /** Taking such a wheel, built elsewhere, from the repository that shares them (subject: name and version; tool: the reference; digest, size: the wheel). */
   | 'native-pull'
   /** Pushing a wheel built here to that repository (as native-pull). */

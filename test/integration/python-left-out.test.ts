@@ -56,4 +56,17 @@ describe('optional compiled packages left out', () => {
     },
     600_000,
   );
+
+  it(
+    'is a build error with [source] strict-native = true (one the project requires itself always is: python-native.test.ts)',
+    async () => {
+      const env = { FABRICKS_NATIVE_CACHE: await mkdtemp(join(tmpdir(), 'fabricks-native-strict-')) };
+      const strict = await project({ 'fabricks.toml': pyToml('main.py', 'strict-native = true\n'), 'requirements.txt': 'pytest-xdist[psutil]==3.8.0\n', 'main.py': 'import xdist\n' });
+      const r = await fabricks(['build', strict], { env });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/error: the Python package psutil [\d.]+ \(required by pytest-xdist\[psutil\]\) has compiled code and no pure-Python wheel, and fabricks cannot build it for WebAssembly: its build for WebAssembly failed: its C code includes /);
+      expect(r.stderr).toContain('hint: only an optional feature needs it (pytest-xdist[psutil]), so without [source] strict-native = true the build leaves it out');
+    },
+    600_000,
+  );
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { classifySdist, crossWheelEntries, wheelEntries, type WheelEntry } from '../../src/runtimes/python/native-wheel.js';
 import { compilerLines } from '../../src/runtimes/python/native.js';
-import { crossCompileEnv } from '../../src/tools/clang-wasm.js';
+import { crossCompileEnv, pythonInclude } from '../../src/tools/clang-wasm.js';
+import { packageRoot } from '../../src/util/paths.js';
 
 /** An extracted sdist in a temporary folder. */
 async function sdist(files: Record<string, string>): Promise<string> {
@@ -132,13 +133,19 @@ describe('native extensions: a wheel setuptools built here, for the runtime', ()
 });
 
 describe('native extensions: the compiler for wasm32-wasi', () => {
-  it('setuptools gets clang aimed at wasm32-wasip1 with only wasi-libc\'s and CPython 3.14\'s headers, and wasm-ld making a PIC shared object with dynamic imports', () => {
+  it('setuptools gets clang aimed at wasm32-wasip1 with only wasi-libc\'s, fabricks\' and CPython 3.14\'s headers, and wasm-ld making a PIC shared object with dynamic imports', () => {
     const env = crossCompileEnv('3.14', '/stubs', { PATH: '/usr/bin', CPPFLAGS: '-I/usr/include', HOME: '/h' });
-    expect(env.CC).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -nostdlibinc -isystem /usr/include/wasm32-wasi -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
-    expect(env.CFLAGS).toMatch(/^-fPIC -fvisibility=hidden -I\/.*\/cpython-3\.14\.0-wasm32-wasi\/include\/python3\.14 -Wcast-function-type-mismatch$/);
+    const ours = join(packageRoot, 'build-tools', 'wasi-include');
+    expect(env.CC).toBe(`/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -nostdlibinc -isystem /usr/include/wasm32-wasi -isystem ${ours} -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi`);
+    expect(env.CFLAGS).toBe(
+      `-fPIC -fvisibility=hidden -I${pythonInclude('3.14')} -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS -include ${ours}/fabricks-wasi.h -Wcast-function-type-mismatch`,
+    );
+    expect(env.CFLAGS).toMatch(/-I\/.*\/cpython-3\.14\.0-wasm32-wasi\/include\/python3\.14 /);
     expect(env.LDSHARED).toBe('/usr/lib/llvm-22/bin/clang --target=wasm32-wasip1 -shared -nostdlib -fuse-ld=lld -Wl,--experimental-pic -Wl,--no-entry -Wl,--unresolved-symbols=import-dynamic -L/stubs');
-    expect(env.CXX).toBe('/usr/lib/llvm-22/bin/clang++ --target=wasm32-wasip1 -nostdlibinc -nostdinc++ -isystem /usr/lib/llvm-22/include/wasm32-wasi/c++/v1 -isystem /usr/include/wasm32-wasi -fno-exceptions -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi');
-    expect(env.LDFLAGS).toBe('/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a');
+    expect(env.CXX).toBe(`/usr/lib/llvm-22/bin/clang++ --target=wasm32-wasip1 -nostdlibinc -nostdinc++ -isystem /usr/lib/llvm-22/include/wasm32-wasi/c++/v1 -isystem /usr/include/wasm32-wasi -isystem ${ours} -fno-exceptions -B/usr/lib/wasm32-wasi -L/usr/lib/wasm32-wasi`);
+    // the compiler runtime, and fabricks' compat archive (dup() failing with ENOTSUP)
+    expect(env.LDFLAGS).toBe('/usr/lib/llvm-22/lib/clang/22/lib/wasi/libclang_rt.builtins-wasm32.a /stubs/libfabricks-wasi.a');
+    expect(env.AR).toBe('/usr/lib/llvm-22/bin/llvm-ar');
     // the host's flags would bring its own headers
     expect(env.CPPFLAGS).toBeUndefined();
     expect(env.HOME).toBe('/h');

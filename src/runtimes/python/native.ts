@@ -210,7 +210,7 @@ async function pullOrBuild(
     }
     const done = startStep(reporter, 'native-build', `${pin.name} ${pin.version}`, 'wasm32-wasi');
     const started = Date.now();
-    const built = await buildWheel(pin, requiredBy, target, dirs, scratch, signal);
+    const built = await buildWheel(pin, requiredBy, target, dirs, scratch, reporter, signal);
     const digest = sha256(built.wheel);
     await writeEntry(scratch, entry, id.file, built.wheel, { ...about, digest, kind: built.kind, casts: built.casts, seconds: (Date.now() - started) / 1000, extension: built.extensionSize, wheel: built.wheel.length });
     done({ digest, size: built.wheel.length });
@@ -238,7 +238,7 @@ const zipWheel = async (entries: WheelEntry[]) => {
   return zipSync(Object.fromEntries(entries.map(([p, b]) => [p, [b, { mtime: new Date('1980-01-01T00:00:00Z') }]])), { level: 6 });
 };
 
-async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: NativeDirs, scratch: string, signal?: AbortSignal): Promise<Built> {
+async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: NativeDirs, scratch: string, reporter: Reporter, signal?: AbortSignal): Promise<Built> {
   const { findSdist, downloadChecked } = await import('../../tools/package-index.js');
   // the sdist: from the cache when its bytes have the pinned hash, else from the index, checked against the pin
   const sdistPath = join(dirs.sdists, pin.sdist);
@@ -253,16 +253,28 @@ async function buildWheel(pin: NativePin, requiredBy: string[] | undefined, targ
   const kind = await classifySdist(root);
   if (kind.kind === 'unsupported') throw unsupported(pin.name, pin.version, requiredBy, kind.reason, kind.why);
   if (kind.kind === 'setuptools') return buildCWheel(pin, requiredBy, target, sdistPath, scratch, kind, signal);
-  return buildRustWheel(pin, requiredBy, target, dirs, root, scratch, kind, signal);
+  return buildRustWheel(pin, requiredBy, target, dirs, root, scratch, kind, reporter, signal);
 }
 
-async function buildRustWheel(pin: NativePin, requiredBy: string[] | undefined, target: WheelTarget, dirs: { cache: string }, root: string, scratch: string, kind: SdistKind & { kind: 'pyo3' }, signal?: AbortSignal): Promise<Built> {
-  const { ensureNativeToolchain, cargoBuildWasm, cargoOutput } = await import('../../tools/cargo-wasm.js');
+async function buildRustWheel(
+  pin: NativePin,
+  requiredBy: string[] | undefined,
+  target: WheelTarget,
+  dirs: { cache: string },
+  root: string,
+  scratch: string,
+  kind: SdistKind & { kind: 'pyo3' },
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<Built> {
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { rustBuildNeeds, rustBuildEnv }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('./native-rust-env.js')]);
   await ensureNativeToolchain();
   // cargo's own cache of compiled crates (the target's standard library first)
   const targetDir = cargoTargetDir(dirs.cache);
   try {
-    await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, signal });
+    // C compiled by build scripts, C libraries fabricks provides (OpenSSL), the build scripts' Python
+    const extra = await rustBuildEnv(await rustBuildNeeds(root, kind.crateDir), { cache: dirs.cache, scratch, pythonVersion: target.pythonVersion, reporter, signal });
+    await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, env: extra.env, linkArchives: extra.linkArchives, signal });
   } catch (e) {
     if (!(e instanceof FabricksError) || e.code !== 'TOOL_FAILED') throw e;
     const lines = e.message.split('\n');

@@ -6,7 +6,8 @@
 // A server is
 //   id        short name
 //   requirements  the requirements.txt lines: the server pinned, and mcp pinned to 1.30.0 where
-//             the newest release asks for mcp 2 (which imports cryptography, not buildable here)
+//             the newest release asks for mcp 2 (which imports cryptography: it builds, but only
+//             pinned to 50.0.2 here, and these servers were resolved before it did)
 //   main      the console script's module and function (from its entry_points.txt); the
 //             project's entrypoint is run_server.py (mcp-server-weather's module is `main`)
 //   args      argv after the entrypoint
@@ -20,13 +21,14 @@
 // Tried and not in the corpus yet (each resolved for CPython 3.14 on 2026-12-06):
 //   every newest release that asks for mcp>=2 (mcp-server-time 2026.10.19, mcp-server-fetch,
 //     duckduckgo-mcp-server 0.7.0, mcp-server-sqlite's resolution without a pin): mcp 2 imports
-//     cryptography at import (mcp/server/request_state.py), whose Rust extension links OpenSSL
-//     and which needs cffi, a C extension over libffi;
+//     cryptography at import (mcp/server/request_state.py); it was not buildable when these were
+//     tried, and now builds with OpenSSL and cffi (docs/python.md) when pinned to 50.0.2 (51.0.1's
+//     Cargo.lock names asn1 0.25.1, which this machine's crates.io lacks): not re-tried yet;
 //   mcp-server-fetch 2026.10.24: lxml and regex are C extensions (required, no pure wheel);
 //   excel-mcp-server 2.2.2: pillow (C);
 //   arxiv-mcp-server 0.8.2: aiohttp, frozenlist, multidict, propcache, yarl, lxml (C);
 //   fastmcp 2.14.7: PyYAML (C, required through jsonschema-path) and cryptography (through authlib);
-//   fastmcp 4.2.3: builds, then stops at mcp 2's import of cryptography;
+//   fastmcp 4.2.3: builds, then stopped at mcp 2's import of cryptography (before it built);
 //   wikipedia-mcp 2.0.1, unit-converter-mcp 0.1.2: PyYAML, websockets, lupa (C) through fastmcp 2;
 //   mcp-simple-timeserver 3.3.2: numpy, h3, timezonefinder (C);
 //   zmanim-mcp-server: a dependency (julian) has no release for this Python;
