@@ -81,7 +81,7 @@ export function humanLine(e: ProgressEvent): string | undefined {
     case 'note':
       if (e.code === 'widened') return `widened: ${e.subject} (${e.detail})`;
       if (e.code === 'wide-mount') return `warning: mount ${e.subject}: ${e.detail}`;
-      if (e.code === 'native-left-out') return `warning: ${e.subject}: ${e.detail}`;
+      if (e.code === 'native-left-out' || e.code === 'native-older-release') return `warning: ${e.subject}: ${e.detail}`;
       if (e.code === 'wheel-share') return `warning: ${e.subject}: ${e.detail}`;
       return `note: ${e.subject}: ${e.detail}${e.code === 'not-reproducible' ? '; this build will not be byte-reproducible' : ''}`;
     case 'retry':

@@ -53,7 +53,7 @@ export type ProgressEvent =
   /** Something the user may want to know that does not stop the command. */
   | { event: 'note'; code: 'not-reproducible' | 'link-skipped' | 'damaged-blob' | 'widened' | 'wide-mount' | 'not-granted' | 'engine'
     /** A run started without the app's pre-initialized form (engine/prepared.ts). */
-    | 'not-prepared' | 'unavailable-builtin' | 'native-left-out' | 'native-cast' | 'wheel-share' | 'wheel-missing'; subject: string; detail: string }
+    | 'not-prepared' | 'unavailable-builtin' | 'native-left-out' | 'native-older-release' | 'native-cast' | 'wheel-share' | 'wheel-missing'; subject: string; detail: string }
   | { event: 'transfer-start'; direction: Direction; reference: string }
   /** A registry request failed in a way worth trying again (reason: an HTTP status or an error code). */
   | { event: 'retry'; registry: string; what: string; attempt: number; attempts: number; waitMs: number; reason: string }

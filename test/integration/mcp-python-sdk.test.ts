@@ -13,9 +13,11 @@ import { mcpPython, mcpPythonJson } from '../mcp-tools.js';
  * sdists. One native cache for the whole file, so each builds at most once per run
  * (FABRICKS_TEST_NATIVE_CACHE names one that outlives the run, for a warm cache).
  *
- * cryptography is pinned to 50.0.2: 51.0.1's Cargo.lock names asn1 0.25.1, which the crates.io
- * this build machine reaches does not have (cargo: failed to select a version for the
- * requirement `asn1 = "^0.25.0"`); 50.0.2's crates are all there.
+ * cryptography 51.0.1's Cargo.lock names asn1 0.25.1, which the crates.io this build machine
+ * reaches does not have (cargo: failed to select a version for the requirement `asn1 =
+ * "^0.25.0"`); 50.0.2's crates are all there. The mcp 2.3.0 server's requirements name mcp
+ * alone, as its users' would, and fabricks passes 51.0.1 over for 50.0.2 by itself (and says
+ * so); the others pin 50.0.2, as a user may, which skips that attempt.
  */
 
 const MCP1 = 'mcp==1.30.0';
@@ -125,7 +127,7 @@ describe('the official MCP Python SDK 2.x, unchanged', () => {
 
   beforeAll(async () => {
     env = await sharedEnv();
-    orders = await project({ 'fabricks.toml': pyToml('server.py'), 'requirements.txt': `${MCP2}\n${CRYPTOGRAPHY}\n`, 'server.py': await fixture('mcp-python-sdk/server_v2.py') });
+    orders = await project({ 'fabricks.toml': pyToml('server.py'), 'requirements.txt': `${MCP2}\n`, 'server.py': await fixture('mcp-python-sdk/server_v2.py') });
     built = await fabricks(['build', orders, '--progress', 'json'], { env });
   }, 1_500_000);
 
@@ -134,7 +136,12 @@ describe('the official MCP Python SDK 2.x, unchanged', () => {
     expect(leftOutNotes(built.stderr)).toEqual([]);
     const packages = (await lockOf(orders)).python.packages;
     expect(packages.find((p) => p.name === 'mcp')).toMatchObject({ version: '2.3.0' });
-    expect(packages.find((p) => p.name === 'cryptography')).toMatchObject({ built: expect.stringMatching(/^sha256:/) });
+    // the newest cryptography cannot be built here (a crate the registry lacks): the newest that can
+    expect(packages.find((p) => p.name === 'cryptography')).toMatchObject({ version: '50.0.2', built: expect.stringMatching(/^sha256:/) });
+    const older = events(built.stderr).filter((e) => e.event === 'note' && e.code === 'native-older-release');
+    // 51.0.1 and 51.0.0 both lock asn1 0.25
+    const passedOver = expect.stringMatching(/the Rust crate asn1 \^0\.25\.0 that its Cargo\.lock pins is not served by the crate registry this machine reaches[\s\S]*resolving again without this release/);
+    expect(older).toEqual(['51.0.1', '51.0.0'].map((v) => expect.objectContaining({ subject: `package cryptography ${v}`, detail: passedOver })));
   });
 
   it('serves MCPServer over stdio: tools with pydantic models, resources, prompts', async () => {

@@ -28,6 +28,20 @@ describe('the reason a native build failed', () => {
     expect(failureText(pillow)).toMatch(/^its build for WebAssembly failed: it needs the C library jpeg, which is not available for WebAssembly \(/);
   });
 
+  it('is a crate the registry does not serve when cargo cannot select the version a Cargo.lock pins', () => {
+    const cargo = 'cargo (wasm32-wasip1) failed (exit code 101)';
+    // cryptography 51.0.1's lock on a machine whose crates.io stops at asn1 0.24.1
+    const lines = [
+      'error: failed to select a version for the requirement `asn1 = "^0.25.0"` (locked to 0.25.1)',
+      'candidate versions found which didn\'t match: 0.24.1, 0.24.0, 0.23.1, ...',
+      'location searched: crates.io index',
+    ];
+    const f = failureOfLines(lines, cargo);
+    expect(f).toEqual({ kind: 'crate-unavailable', why: cargo, crate: 'asn1 ^0.25.0', line: lines[0] });
+    expect(failureText(f)).toBe(`its build for WebAssembly failed: the Rust crate asn1 ^0.25.0 that its Cargo.lock pins is not served by the crate registry this machine reaches (${lines[0]})`);
+    expect(failureOfLines(['error: no matching package named `pyo3-ffi-nightly` found'], cargo)).toMatchObject({ kind: 'crate-unavailable', crate: 'pyo3-ffi-nightly' });
+  });
+
   it("is the compiler's or the linker's error otherwise, else the build's last line", () => {
     expect(failureOfLines(["src/a.c:5:3: error: unknown type name 'pthread_t'"], pipFailed)).toMatchObject({ kind: 'compile-error', line: "src/a.c:5:3: error: unknown type name 'pthread_t'" });
     const cargo = 'cargo (wasm32-wasip1) failed (exit code 101)';

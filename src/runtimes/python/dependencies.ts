@@ -155,9 +155,57 @@ export async function pythonDependencies(
   signal?: AbortSignal,
   options: { strictNative?: boolean; share?: WheelShare } = {},
 ): Promise<PythonDependencies> {
+  // releases that cannot be built here for want of what they pin (a crate the registry lacks)
+  const excluded: string[] = [];
+  for (;;) {
+    try {
+      return await dependenciesOnce(requirements, target, locked, dirs, reporter, signal, options, excluded);
+    } catch (e) {
+      if (!(e instanceof OlderRelease)) throw e;
+      excluded.push(`${e.pkg}!=${e.version}`);
+      reporter({
+        event: 'note',
+        code: 'native-older-release',
+        subject: `package ${e.pkg} ${e.version}`,
+        detail: `${failureText(e.failure)}; resolving again without this release, for the newest one the requirements allow that builds here (pin ${e.pkg} in the requirements to choose)`,
+      });
+    }
+  }
+}
+
+/** How many releases are passed over before a package that cannot be built is an error (or left out). */
+const OLDER_RELEASES = 3;
+
+/**
+ * A compiled package whose build failed for want of something it pins that this machine cannot
+ * reach (a crate): the dependencies are resolved again without that release.
+ */
+class OlderRelease extends Error {
+  constructor(
+    readonly pkg: string,
+    readonly version: string,
+    readonly failure: NativeFailure,
+  ) {
+    super(`${pkg} ${version}: ${failureText(failure)}`);
+  }
+}
+
+async function dependenciesOnce(
+  requirements: PythonRequirements,
+  target: WheelTarget,
+  locked: PythonLock | undefined,
+  dirs: { wheels: string; native: string; leases?: Leases },
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+  options: { strictNative?: boolean; share?: WheelShare },
+  excluded: string[],
+): Promise<PythonDependencies> {
+  // a release passed over only while resolving, and only so many times
+  const passOver = (name: string, version: string, failure: NativeFailure) => failure.kind === 'crate-unavailable' && excluded.length < OLDER_RELEASES ? new OlderRelease(name, version, failure) : undefined;
   const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
   let pins = locked?.requirements === digest ? locked.packages : undefined;
+  const resolving = !pins;
   let requiredBy = new Map<string, string[]>();
   await mkdir(cacheDir, { recursive: true });
   const scratch = await mkdtemp(join(cacheDir, '.resolve-'));
@@ -172,10 +220,12 @@ export async function pythonDependencies(
           return undefined;
         } catch (e) {
           if (!(e instanceof NativeBuildError)) throw e;
+          const older = passOver(pin.name, pin.version, e.failure);
+          if (older) throw older;
           return e.failure;
         }
       };
-      ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild));
+      ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild, excluded));
       done({ size: pins.length });
     }
     const files = [];
@@ -204,7 +254,10 @@ export async function pythonDependencies(
         continue;
       }
       if (isNative(pin)) {
-        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share);
+        const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share).catch((e: unknown) => {
+          const older = resolving && e instanceof NativeBuildError ? passOver(pin.name, pin.version, e.failure) : undefined;
+          throw older ?? e;
+        });
         built.push({
           name: pin.name,
           version: pin.version,
@@ -275,9 +328,13 @@ async function resolvePins(
   scratch: string,
   signal: AbortSignal | undefined,
   tryBuild: (pin: PinnedSdist, requiredBy: string[] | undefined) => Promise<NativeFailure | undefined>,
+  excluded: string[],
 ): Promise<{ pins: Pin[]; requiredBy: Map<string, string[]> }> {
   const file = join(scratch, 'requirements.txt');
-  await writeFile(file, r.lines.join('\n') + '\n');
+  // releases passed over are constraints, which require nothing by themselves
+  const constraints = join(scratch, 'constraints.txt');
+  if (excluded.length) await writeFile(constraints, excluded.join('\n') + '\n');
+  await writeFile(file, [...r.lines, ...(excluded.length ? [`-c ${constraints}`] : [])].join('\n') + '\n');
   const { resolveRequirements } = await import('../../tools/pip.js');
   const { normalizeName } = await import('../../tools/package-index.js');
   const { DependencyGraph } = await import('./dependency-graph.js');

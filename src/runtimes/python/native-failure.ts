@@ -21,6 +21,8 @@ export type NativeFailureKind =
   | 'compile-error'
   /** The linker refused it. */
   | 'link-error'
+  /** A Rust crate its Cargo.lock pins is not served by the crate registry this machine reaches. */
+  | 'crate-unavailable'
   /** The build ended without a wheel, or failed without saying how. */
   | 'build-failed'
   /** (Left out only) it requires another optional package that cannot be built (cryptography needs cffi). */
@@ -38,6 +40,8 @@ export interface NativeFailure {
   line?: string;
   /** The package it requires that cannot be built (requires-left-out). */
   requires?: string;
+  /** The crate and the version its lock asks for (crate-unavailable), e.g. `asn1 ^0.25.0`. */
+  crate?: string;
 }
 
 /** NATIVE_UNSUPPORTED or NATIVE_BUILD_FAILED with its reason as data. */
@@ -58,6 +62,11 @@ export class NativeBuildError extends FabricksError {
  * compiler's or linker's first error, else the last line. `why` is what the build as a whole said.
  */
 export function failureOfLines(lines: string[], why: string): NativeFailure {
+  for (const line of lines) {
+    // cargo, resolving the sdist's Cargo.lock against the registry it reaches
+    const crate = /failed to select a version for the requirement `([^`\s]+) = "([^"]+)"`|no matching package named `([^`]+)` found/.exec(line);
+    if (crate) return { kind: 'crate-unavailable', why, crate: crate[3] ?? `${crate[1]} ${crate[2]}`, line };
+  }
   for (const line of lines) {
     const header = /fatal error: '([^']+)' file not found/.exec(line);
     if (header) return { kind: 'missing-header', why, header: header[1]!, line };
@@ -83,6 +92,8 @@ export function failureText(f: NativeFailure): string {
       return `its build for WebAssembly failed: its C code includes ${f.header}, which WASI's C library does not have${at}`;
     case 'missing-library':
       return `its build for WebAssembly failed: it needs the C library ${f.library}, which is not available for WebAssembly${at}`;
+    case 'crate-unavailable':
+      return `its build for WebAssembly failed: the Rust crate ${f.crate} that its Cargo.lock pins is not served by the crate registry this machine reaches${at}`;
     case 'compile-error':
     case 'link-error':
     case 'build-failed':
