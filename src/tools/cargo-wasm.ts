@@ -113,3 +113,14 @@ export async function cargoBuildWasm(b: CargoWasmBuild): Promise<string> {
 
 /** Where cargo leaves a crate's library: <target>/wasm32-wasip1/release/<lib name>.wasm. */
 export const cargoOutput = (targetDir: string, libName: string) => join(targetDir, 'wasm32-wasip1', 'release', `${libName.replaceAll('-', '_')}.wasm`);
+
+/**
+ * `cargo fetch` of a crate's dependencies for wasm32-wasip1, as its Cargo.lock pins them: a crate
+ * the registry does not serve fails here, in seconds, before the slow parts of a build (C
+ * libraries, the build scripts' Python) are set up; what it downloads the build uses.
+ */
+export async function cargoFetchWasm(crateDir: string, signal?: AbortSignal): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, CARGO: NATIVE_TOOLCHAIN.cargo, RUSTC: NATIVE_TOOLCHAIN.rustc, CARGO_TERM_COLOR: 'never', CARGO_TERM_PROGRESS_WHEN: 'never' };
+  delete env.RUSTUP_TOOLCHAIN;
+  await runTool('cargo fetch (wasm32-wasip1)', NATIVE_TOOLCHAIN.cargo, ['fetch', '--target', 'wasm32-wasip1'], { cwd: crateDir, env, ...(signal ? { signal } : {}) });
+}

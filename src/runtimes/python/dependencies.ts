@@ -155,14 +155,19 @@ export async function pythonDependencies(
   signal?: AbortSignal,
   options: { strictNative?: boolean; share?: WheelShare } = {},
 ): Promise<PythonDependencies> {
-  // releases that cannot be built here for want of what they pin (a crate the registry lacks)
-  const excluded: string[] = [];
+  // releases that cannot be built here for want of what they pin (a crate the registry lacks),
+  // as earlier builds on this machine found them and as this one finds them
+  const known = await passedOverHere(dirs.native);
+  const excluded = known.map((k) => `${k.pkg}!=${k.version}`);
+  let passes = 0;
   for (;;) {
     try {
-      return await dependenciesOnce(requirements, target, locked, dirs, reporter, signal, options, excluded);
+      return await dependenciesOnce(requirements, target, locked, dirs, reporter, signal, options, excluded, passes < OLDER_RELEASES, known);
     } catch (e) {
       if (!(e instanceof OlderRelease)) throw e;
+      passes++;
       excluded.push(`${e.pkg}!=${e.version}`);
+      await rememberPassedOver(dirs.native, { pkg: e.pkg, version: e.version, failure: e.failure });
       reporter({
         event: 'note',
         code: 'native-older-release',
@@ -170,6 +175,49 @@ export async function pythonDependencies(
         detail: `${failureText(e.failure)}; resolving again without this release, for the newest one the requirements allow that builds here (pin ${e.pkg} in the requirements to choose)`,
       });
     }
+  }
+}
+
+/** A release passed over on this machine: remembered for a day, as a registry may catch up. */
+interface PassedOver {
+  pkg: string;
+  version: string;
+  failure: NativeFailure;
+  toolchain?: string;
+  at?: number;
+}
+const PASSED_OVER_FILE = 'passed-over.json';
+const PASSED_OVER_FOR_MS = 24 * 60 * 60 * 1000;
+
+async function passedOverFile(nativeDir: string): Promise<PassedOver[]> {
+  try {
+    const list = JSON.parse(await readFile(join(nativeDir, PASSED_OVER_FILE), 'utf8')) as unknown;
+    return Array.isArray(list) ? (list as PassedOver[]).filter((p) => typeof p?.pkg === 'string' && typeof p.version === 'string' && typeof p.failure?.kind === 'string') : [];
+  } catch {
+    // none yet, or unreadable: found again by the next build that needs it
+    return [];
+  }
+}
+
+async function passedOverHere(nativeDir: string): Promise<PassedOver[]> {
+  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
+  const now = Date.now();
+  return (await passedOverFile(nativeDir)).filter((p) => p.toolchain === NATIVE_TOOLCHAIN.id && typeof p.at === 'number' && now - p.at < PASSED_OVER_FOR_MS);
+}
+
+async function rememberPassedOver(nativeDir: string, p: PassedOver): Promise<void> {
+  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
+  const now = Date.now();
+  const kept = (await passedOverFile(nativeDir)).filter((o) => !(o.pkg === p.pkg && o.version === p.version) && typeof o.at === 'number' && now - o.at < PASSED_OVER_FOR_MS);
+  const file = join(nativeDir, PASSED_OVER_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await mkdir(nativeDir, { recursive: true });
+    await writeFile(tmp, JSON.stringify([...kept, { ...p, toolchain: NATIVE_TOOLCHAIN.id, at: now }], null, 2) + '\n');
+    await rename(tmp, file);
+  } catch {
+    // a cache: the next build finds it out again
+    await rm(tmp, { force: true });
   }
 }
 
@@ -199,9 +247,11 @@ async function dependenciesOnce(
   signal: AbortSignal | undefined,
   options: { strictNative?: boolean; share?: WheelShare },
   excluded: string[],
+  mayPassOver: boolean,
+  known: PassedOver[],
 ): Promise<PythonDependencies> {
   // a release passed over only while resolving, and only so many times
-  const passOver = (name: string, version: string, failure: NativeFailure) => failure.kind === 'crate-unavailable' && excluded.length < OLDER_RELEASES ? new OlderRelease(name, version, failure) : undefined;
+  const passOver = (name: string, version: string, failure: NativeFailure) => (failure.kind === 'crate-unavailable' && mayPassOver ? new OlderRelease(name, version, failure) : undefined);
   const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
   let pins = locked?.requirements === digest ? locked.packages : undefined;
@@ -226,6 +276,12 @@ async function dependenciesOnce(
         }
       };
       ({ pins, requiredBy } = await resolvePins(requirements, target, cacheDir, scratch, signal, tryBuild, excluded));
+      // what an earlier build on this machine passed over, said again for the packages this one has
+      const { normalizeName } = await import('../../tools/package-index.js');
+      const names = new Set(pins.map((p) => normalizeName(p.name)));
+      for (const k of known.filter((k) => names.has(normalizeName(k.pkg)))) {
+        reporter({ event: 'note', code: 'native-older-release', subject: `package ${k.pkg} ${k.version}`, detail: `${failureText(k.failure)} (found by an earlier build on this machine); left out of the resolution, for the newest release the requirements allow that builds here (pin ${k.pkg} in the requirements to choose)` });
+      }
       done({ size: pins.length });
     }
     const files = [];

@@ -267,11 +267,13 @@ async function buildRustWheel(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<Built> {
-  const [{ ensureNativeToolchain, cargoBuildWasm, cargoOutput }, { rustBuildNeeds, rustBuildEnv }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('./native-rust-env.js')]);
+  const [{ ensureNativeToolchain, cargoBuildWasm, cargoFetchWasm, cargoOutput }, { rustBuildNeeds, rustBuildEnv }] = await Promise.all([import('../../tools/cargo-wasm.js'), import('./native-rust-env.js')]);
   await ensureNativeToolchain();
   // cargo's own cache of compiled crates (the target's standard library first)
   const targetDir = cargoTargetDir(dirs.cache);
   try {
+    // a crate the registry lacks fails here, before the slow set-up below
+    await cargoFetchWasm(kind.crateDir, signal);
     // C compiled by build scripts, C libraries fabricks provides (OpenSSL), the build scripts' Python
     const extra = await rustBuildEnv(await rustBuildNeeds(root, kind.crateDir), { cache: dirs.cache, scratch, pythonVersion: target.pythonVersion, reporter, signal });
     await cargoBuildWasm({ crateDir: kind.crateDir, targetDir, configDir: join(scratch, 'config'), pythonVersion: target.pythonVersion, features: kind.features, env: extra.env, linkArchives: extra.linkArchives, signal });
