@@ -121,6 +121,11 @@ import fabricks_fcntl  # noqa: E402
 
 sys.modules["fcntl"] = fabricks_fcntl
 
+# `import pwd` works: the sandbox's one user, home / (os.path.expanduser("~") without HOME)
+import fabricks_pwd  # noqa: E402
+
+sys.modules["pwd"] = fabricks_pwd
+
 import fabricks_posix  # noqa: E402
 import fabricks_prepare  # noqa: E402
 

@@ -5,9 +5,12 @@
 //
 // A server is
 //   id        short name
-//   requirements  the requirements.txt lines: the server pinned, and mcp pinned to 1.30.0 where
-//             the newest release asks for mcp 2 (which imports cryptography: it builds, but only
-//             pinned to 50.0.2 here, and these servers were resolved before it did)
+//   requirements  the requirements.txt lines: the server pinned at its newest release, which
+//             resolves the newest mcp it allows (mcp 2.3.0, with cryptography and cffi built for
+//             WebAssembly); mcp pinned to 1.30.0 only where the server is written for mcp 1 but
+//             admits mcp 2 (mcp-server-sqlite: mcp>=1.6.0, and mcp 2's Server has no
+//             list_resources, which fails the same on the host), and in the entries written
+//             before mcp 2 ran here (their requirements allow mcp 1)
 //   main      the console script's module and function (from its entry_points.txt); the
 //             project's entrypoint is run_server.py (mcp-server-weather's module is `main`)
 //   args      argv after the entrypoint
@@ -19,11 +22,8 @@
 //             rule naming `host`
 //
 // Tried and not in the corpus yet (each resolved for CPython 3.14 on 2026-12-06):
-//   every newest release that asks for mcp>=2 (mcp-server-time 2026.10.19, mcp-server-fetch,
-//     duckduckgo-mcp-server 0.7.0, mcp-server-sqlite's resolution without a pin): mcp 2 imports
-//     cryptography at import (mcp/server/request_state.py); it was not buildable when these were
-//     tried, and now builds with OpenSSL and cffi (docs/python.md) when pinned to 50.0.2 (51.0.1's
-//     Cargo.lock names asn1 0.25.1, which this machine's crates.io lacks): not re-tried yet;
+//   (mcp-server-time 2026.10.19 and duckduckgo-mcp-server 0.7.0, which ask for mcp>=2, are in it
+//     since mcp 2 runs: cryptography and cffi build, docs/python.md);
 //   mcp-server-fetch 2026.10.24: lxml and regex are C extensions (required, no pure wheel);
 //   excel-mcp-server 2.2.2: pillow (C);
 //   arxiv-mcp-server 0.8.2: aiohttp, frozenlist, multidict, propcache, yarl, lxml (C);
@@ -38,7 +38,7 @@
 export const servers = [
   {
     id: 'time',
-    requirements: ['mcp-server-time==2026.7.10', 'mcp==1.30.0'],
+    requirements: ['mcp-server-time==2026.10.19'],
     main: ['mcp_server_time', 'main'],
     tools: ['get_current_time', 'convert_time'],
     calls: [
@@ -68,7 +68,7 @@ export const servers = [
   },
   {
     id: 'duckduckgo',
-    requirements: ['duckduckgo-mcp-server==0.6.1', 'mcp==1.30.0'],
+    requirements: ['duckduckgo-mcp-server==0.7.0'],
     main: ['duckduckgo_mcp_server.server', 'main'],
     // its own guard resolves names first (name lookups are not granted here): the host is what fabricks checks
     env: { DDG_ALLOW_PRIVATE_URLS: '1' },
