@@ -169,6 +169,40 @@ describe('the official MCP Python SDK 2.x, unchanged', () => {
   });
 });
 
+/**
+ * The `fastmcp` package 2.x (pydantic 2, the official SDK 1.x under it). 2.13.3 is its newest
+ * 2.x that builds here: from 2.14 it requires pydocket, which requires burner-redis, a Rust
+ * crate that embeds Lua through lua-src, whose build script panics "don't know how to build Lua
+ * for wasm32-wasip1" (fabricks fails the build with cargo's lines).
+ */
+describe('fastmcp 2.x, unchanged', () => {
+  it('builds and serves over stdio: tools with pydantic models, resources, prompts', async () => {
+    const env = await sharedEnv();
+    const dir = await project({ 'fabricks.toml': pyToml('server.py'), 'requirements.txt': 'fastmcp==2.13.3\n', 'server.py': await fixture('mcp-python-sdk/server_fastmcp2.py') });
+    const built = await fabricks(['build', dir, '--progress', 'json'], { env });
+    expect(built.status, built.stderr).toBe(0);
+    expect(leftOutNotes(built.stderr)).toEqual([]);
+    expect((await lockOf(dir)).python.packages.find((p) => p.name === 'fastmcp')).toMatchObject({ version: '2.13.3' });
+    const steps = [
+      ['initialize'],
+      ['tools'],
+      ['call', 'total', { lines: [{ sku: 'ABC-1', quantity: 2, price: 3.5 }], discount: 0.1 }],
+      ['call', 'total', { lines: [{ sku: 'bad', quantity: 0, price: 1 }] }],
+      ['resource', 'orders://ABC-1/stock'],
+      ['prompt', 'summarize', { order_id: '42' }],
+    ];
+    const out = await mcpPythonJson('mcp_steps.py', [JSON.stringify(steps), 'stdio', process.execPath, join(repoRoot, 'bin', 'fabricks.js'), 'run', '-q', dir], { FABRICKS_HOME: inject('fabricksHome'), ...env });
+    expect(out[0]).toMatchObject({ serverInfo: { name: 'orders', version: '2.13.3' }, instructions: 'Orders and their totals.' });
+    expect(out[1].map((t: { name: string }) => t.name)).toEqual(['total']);
+    expect(out[1][0].inputSchema.$defs.Line.properties.sku).toMatchObject({ pattern: '^[A-Z]{3}-\\d+$', type: 'string' });
+    expect(out[2]).toMatchObject({ structuredContent: { lines: 1, total: 6.3 }, isError: false });
+    expect(out[3].isError).toBe(true);
+    expect(out[3].content[0].text).toMatch(/validation error[\s\S]*String should match pattern/);
+    expect(out[4]).toMatchObject({ contents: [{ uri: 'orders://ABC-1/stock', text: 'ABC-1: 7 in stock' }] });
+    expect(out[5].messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Summarize order 42.' } }]);
+  });
+});
+
 describe('cryptography and cffi built for WebAssembly', () => {
   const main = [
     'import os',
