@@ -4,9 +4,11 @@
 Nothing that differs from run to run may be frozen by that: the engine refuses the snapshot when
 the guest asks the host for the wall clock, random bytes, the environment or the filesystem, or
 writes anything; what the host never hears of is watched here, while the imports run: reads of
-`sys.argv` and `os.environ` (both empty while preparing), draws from `random`'s global generator
-and the monotonic clocks of `time`. Anything watched that is touched refuses the snapshot, and the
-app starts as it did without one.
+`sys.argv` (empty while preparing), draws from `random`'s global generator and the monotonic
+clocks of `time` refuse the snapshot, and the app starts as it did without one. Variables looked
+up in `os.environ` (empty while preparing: each was absent) are reported instead, by name, or
+"*" when the imports listed them all: a run that sets one of them starts without the snapshot
+(src/engine/prepared.ts), as what the imports saw would differ.
 """
 
 import ast
@@ -43,18 +45,25 @@ for _name in ("__getitem__", "__iter__", "__len__", "__contains__", "__reversed_
     setattr(_WatchedArgv, _name, _argv_reader(_name))
 
 
+# The variables the imports looked up by name; "*" when they listed them all.
+_environ: set = set()
+
+
 def _watched_environ_class(base: type) -> type:
     class WatchedEnviron(base):
         def __getitem__(self, key):
-            _note("os.environ")
+            if _armed:
+                _environ.add(str(key))
             return super().__getitem__(key)
 
         def __iter__(self):
-            _note("os.environ")
+            if _armed:
+                _environ.add("*")
             return super().__iter__()
 
         def __len__(self):
-            _note("os.environ")
+            if _armed:
+                _environ.add("*")
             return super().__len__()
 
     return WatchedEnviron
@@ -95,6 +104,7 @@ class tripwires:
                     self._saved.append((module, name, func))
                     setattr(module, name, _watched(what, func))
         _touched.clear()
+        _environ.clear()
         _armed = True
         return self
 
@@ -111,6 +121,11 @@ class tripwires:
     @property
     def touched(self) -> list:
         return list(_touched)
+
+    @property
+    def environ(self) -> list:
+        """The variables looked up by name while armed, or ["*"] when all were listed."""
+        return ["*"] if "*" in _environ else sorted(_environ)
 
 
 def top_level_imports(code: bytes, path: str) -> list:

@@ -572,7 +572,8 @@ def _prepare() -> str:
     if watch.touched:
         return json.dumps({"refused": f"the app's imports read {', '.join(watch.touched)} while they loaded"})
     _prepared = entrypoint
-    return json.dumps({"prepared": "imported", "modules": imported})
+    # the variables looked up (all absent here): a run that sets one starts without the snapshot
+    return json.dumps({"prepared": "imported", "modules": imported, "environ": watch.environ})
 
 
 class WitWorld(wit_world.WitWorld):

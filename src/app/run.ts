@@ -14,7 +14,7 @@ import { parseTarget, resolveTarget, type Target } from './target.js';
 import { packageOnlyFlag } from '../config/grant-flags.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent } from '../engine/process.js';
-import { preparedForm, preparedRefused } from '../engine/prepared.js';
+import { environConflicts, preparedEnviron, preparedForm, preparedRefused } from '../engine/prepared.js';
 import { parseReference } from '../oci/reference.js';
 import { Annotation } from '../oci/media-types.js';
 import { findBuiltin, kindOf } from '../runtimes/catalogue.js';
@@ -127,8 +127,12 @@ async function runOn(engine: EngineProcess, targetArg: Target, args: string[], c
   if (preparable && !grants.listen && process.env.FABRICKS_PREPARED !== '0') {
     // the runtime pre-initialized for this app, when build, pull or prepare made it
     const ahead = await preparedForm(home.compiledCacheDir, files[0]!, files[1]!);
-    if (ahead) files[0] = ahead;
-    else if (!(await preparedRefused(home.compiledCacheDir, files[0]!, files[1]!))) {
+    // its imports looked up variables that were absent then: not for a run that sets one
+    const conflicts = ahead ? environConflicts(preparedEnviron(home.compiledCacheDir, ahead), grants.env) : [];
+    if (ahead && conflicts.length === 0) files[0] = ahead;
+    else if (ahead) {
+      ctx.reporter({ event: 'note', code: 'not-prepared', subject: name, detail: `starts without its pre-initialized form: its dependencies read ${conflicts.join(', ')} while they loaded, which this run sets` });
+    } else if (!(await preparedRefused(home.compiledCacheDir, files[0]!, files[1]!))) {
       ctx.reporter({ event: 'note', code: 'not-prepared', subject: name, detail: `starts without its pre-initialized form on this machine (slower); make it with: fabricks prepare ${written ?? name}` });
     }
   }

@@ -49,3 +49,25 @@ export async function preparedRefused(cacheDir: string, runtime: ComponentFile, 
   const meta = join(cacheDir, preparedKey(runtime, module), 'fabricks.json');
   return access(meta).then(() => readFileSync(meta, 'utf8').includes('"refused"'), () => false);
 }
+
+/**
+ * The variables the app's imports looked up while it was prepared (all absent then), from the
+ * guest's report kept beside the form (crates/engine/src/prepare.rs); `*` when they listed them
+ * all. Empty for a form whose runtime reports none (JavaScript: the engine refuses any look).
+ */
+export function preparedEnviron(cacheDir: string, form: ComponentFile): string[] {
+  try {
+    const report = JSON.parse(readFileSync(join(cacheDir, form.hex, 'prepared.json'), 'utf8')) as { environ?: unknown };
+    return Array.isArray(report.environ) ? report.environ.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    // none written (a form made before reports were kept, or a JavaScript one): nothing looked up
+    return [];
+  }
+}
+
+/** The variables this run sets that the prepared imports looked up (they saw none): the form would not behave as without it. */
+export function environConflicts(looked: string[], env: Array<[string, string]>): string[] {
+  if (looked.includes('*')) return env.map(([name]) => name);
+  const set = new Set(env.map(([name]) => name));
+  return looked.filter((n) => set.has(n));
+}

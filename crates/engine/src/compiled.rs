@@ -64,6 +64,12 @@ fn cached(engine: &Engine, folder: &Path) -> Option<Component> {
 
 /// `file` compiled for this machine, from the cache or compiled now (and kept).
 pub fn compiled(engine: &Engine, cache: &Path, file: &ComponentFile, channel: &Channel) -> Result<Component> {
+    compiled_with(engine, cache, file, channel, &[])
+}
+
+/// As `compiled`, with more files written beside the compiled component (a prepared form's
+/// report), in place before the entry is, so no run sees the one without the others.
+pub fn compiled_with(engine: &Engine, cache: &Path, file: &ComponentFile, channel: &Channel, extra: &[(&str, &[u8])]) -> Result<Component> {
     let folder = cache.join(&file.hex);
     if folder.exists() {
         if let Some(c) = cached(engine, &folder) {
@@ -90,6 +96,9 @@ pub fn compiled(engine: &Engine, cache: &Path, file: &ComponentFile, channel: &C
         fs::write(&cwasm, &data)?;
         let meta = Meta { bytes: data.len() as u64, sha256: hex(&Sha256::digest(&data)), stamp: stamp(&cwasm)? };
         fs::write(tmp.join("fabricks.json"), serde_json::to_vec(&meta).expect("serializes"))?;
+        for (name, bytes) in extra {
+            fs::write(tmp.join(name), bytes)?;
+        }
         fs::rename(&tmp, &folder)
     })();
     // another run compiled it first, or the cache cannot be written: never fail the run for it

@@ -147,8 +147,8 @@ fn record_refusal(cache: &Path, key: &str, reason: &str) {
     }
 }
 
-/// A component written for a moment to be compiled into the cache under `hex`.
-fn compile_bytes(engine: &Engine, cache: &Path, hex: &str, bytes: &[u8], channel: &Channel) -> Result<wasmtime::component::Component> {
+/// A component written for a moment to be compiled into the cache under `hex` (with `extra` files beside it).
+fn compile_bytes(engine: &Engine, cache: &Path, hex: &str, bytes: &[u8], channel: &Channel, extra: &[(&str, &[u8])]) -> Result<wasmtime::component::Component> {
     let folder = cache.join(hex);
     if folder.join("component.cwasm").exists() {
         let file = ComponentFile { path: String::new(), hex: hex.to_string(), announce: false, cached_only: true };
@@ -160,7 +160,7 @@ fn compile_bytes(engine: &Engine, cache: &Path, hex: &str, bytes: &[u8], channel
     let tmp = cache.join(format!("{hex}.tmp-{}.wasm", std::process::id()));
     fs::write(&tmp, bytes)?;
     let file = ComponentFile { path: tmp.to_string_lossy().into_owned(), hex: hex.to_string(), announce: false, cached_only: false };
-    let out = compiled::compiled(engine, cache, &file, channel);
+    let out = compiled::compiled_with(engine, cache, &file, channel, extra);
     let _ = fs::remove_file(&tmp);
     out
 }
@@ -186,7 +186,7 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     // the instrumented runtime is the same for every app on it: compiled once
     let instrumented_hex = hex(&Sha256::digest(format!("fabricks-wizer-instrumented\0{}", job.main.hex)));
     channel.send(&json!({ "preparing": key }));
-    let component = compile_bytes(engine, cache, &instrumented_hex, &instrumented, channel)?;
+    let component = compile_bytes(engine, cache, &instrumented_hex, &instrumented, channel, &[])?;
     let source: Arc<dyn Source> = match &job.source {
         Some(layer) => Arc::new(Layer::new(engine, &compiled::compiled(engine, cache, layer, channel)?)?),
         None => return Err(format_err!("a prepare job names no module layer")),
@@ -226,7 +226,10 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
         return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "ms": started.elapsed().as_millis() as u64 }));
     }
     let snapshot = wizer.snapshot_component(&cx, &mut Snapshotted { store: &mut store, instance }).await?;
-    compile_bytes(engine, cache, key, &snapshot, channel)?;
+    // the guest's report beside it: what this run must not differ in for the form to be used
+    // (the variables the Python runtime's imports looked up, all absent while preparing)
+    let report_bytes = serde_json::to_vec(&report).expect("serializes");
+    compile_bytes(engine, cache, key, &snapshot, channel, &[("prepared.json", &report_bytes)])?;
     Ok(json!({ "status": 0, "prepared": true, "bytes": snapshot.len(), "ms": started.elapsed().as_millis() as u64, "report": report }))
 }
 
