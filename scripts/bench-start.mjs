@@ -7,6 +7,9 @@
 //     everything): spawn to first tool result (initialize, tools/list, the first tools/call)
 //     through the official TypeScript client over stdio, against node, and for the Python
 //     example the official MCP SDK's FastMCP on the host's Python (the tools venv);
+//   - published Python servers of the Python corpus (test/corpus/python;
+//     BENCH_START_PY_SERVERS=id,id, default time, calculator; none in a smoke run): spawn to
+//     first tool result, against the same packages pip-installed in a venv of the host's Python;
 //   - examples/hello-js and hello-python: a warm run to its exit, against node and python3;
 //   - for the four examples (not the corpus servers, whose module layers the corpus tests
 //     share), a spawn that finds the module layer not compiled for this machine and, not in a
@@ -215,6 +218,47 @@ if (serverIds.length) {
     addRows(`${id} (${server.package}@${p.version})`, await measure([fab, variant('native', `node ${process.versions.node}`, corpus.nativeCommand(server, modules, p.data.native)), ...(smoke ? [] : [plain])], runs));
   }
 }
+// Published Python servers of the corpus (test/corpus/python), unmodified, against the same
+// packages installed with pip on the host's Python, in a venv of their own. Not in the smoke run
+// (installing them takes a minute). A server whose imports draw random numbers has no
+// pre-initialized form (docs/python.md): its rows say what a spawn costs without one.
+const pythonIds = process.env.BENCH_START_PY_SERVERS !== undefined ? process.env.BENCH_START_PY_SERVERS.split(',').filter(Boolean) : smoke ? [] : ['time', 'calculator'];
+if (pythonIds.length) {
+  const { servers: pyServers } = await import(pathToFileURL(join(root, 'test', 'corpus', 'python', 'servers.mjs')).href);
+  const hostPy = (await exec('python3', ['-c', 'import sys; print(sys.version.split()[0])'])).stdout.trim();
+  for (const id of pythonIds) {
+    const server = pyServers.find((s) => s.id === id);
+    if (!server) throw new Error(`no Python corpus server ${id}; the ids are ${pyServers.map((s) => s.id).join(', ')}`);
+    if (server.mount || server.env) throw new Error(`Python corpus server ${id} needs a folder or variables: choose another`);
+    // a call whose answer is the same every time (time's convert_time, not get_current_time)
+    const call = server.calls.find((c) => c.name !== 'get_current_time');
+    if (!call) throw new Error(`Python corpus server ${id} has no tool call with a fixed answer: choose another`);
+    const [module, fn] = server.main;
+    const dir = join(scratch, `py-${id}`);
+    await exec('mkdir', ['-p', dir]);
+    await appendFile(join(dir, 'fabricks.toml'), `[package]\nname = "bench-py-${id}"\nversion = "0.1.0"\n\n[from]\nimage = "fabricks.dev/runtimes/python"\n\n[source]\nentrypoint = "run_server.py"\n`);
+    await appendFile(join(dir, 'requirements.txt'), server.requirements.join('\n') + '\n');
+    // what pip writes for the package's console script
+    await appendFile(join(dir, 'run_server.py'), `import sys\nfrom ${module} import ${fn}\nsys.exit(${fn}())\n`);
+    const built = JSON.parse((await fabricks(['build', '--prepare', '--json', dir])).stdout);
+    sizes[`python ${id}`] = built.module.size;
+    const venv = join(scratch, `venv-${id}`);
+    await exec('python3', ['-m', 'venv', venv]);
+    await exec(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...server.requirements]);
+    const expect = { name: call.name, arguments: call.arguments, expect: call.expect };
+    const args = server.args ?? [];
+    addRows(
+      `${id} (${server.requirements[0]})`,
+      await measure(
+        [
+          { kind: 'first result', side: 'fabricks', name: 'fabricks run', command: process.execPath, args: [bin, 'run', '-q', dir, '--', ...args], call: expect },
+          { kind: 'first result', side: 'native', name: `python ${hostPy} (the same packages)`, command: join(venv, 'bin', 'python'), args: [join(dir, 'run_server.py'), ...args], call: expect },
+        ],
+        runs,
+      ),
+    );
+  }
+}
 api.close();
 
 const hostPython = existsSync(tools.mcpPython) ? (await exec(tools.mcpPython, ['-c', 'import sys; print(sys.version.split()[0])'])).stdout.trim() : undefined;
@@ -224,7 +268,7 @@ await report('start', rows, {
     'mcp-* and corpus rows: spawn to the first tool result; hello-*: a run to its exit. CPU and peak memory: the whole process tree (fabricks run is node and its engine).',
     `module layers (bytes): ${Object.entries(sizes).map(([k, v]) => `${k} ${v}`).join(', ')}; ${runs} runs (first spawns: ${firstRuns})`,
   ],
-  settings: { runs, firstRuns, examples, servers: serverIds },
+  settings: { runs, firstRuns, examples, servers: serverIds, pythonServers: pythonIds },
   moduleLayerBytes: sizes,
   hostPython,
 });
