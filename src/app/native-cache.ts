@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Home } from '../home/home.js';
+import { C_LIBRARIES } from '../tools/openssl-wasm.js';
 import { BUILD_LOCK, cargoTargetDir, isCurrent, nativeEntries, nativeScratch, treeBytes, type NativeEntry } from '../home/native-cache.js';
 import { removeEntry, strayFolders } from '../engine/compiled-cache.js';
 import { nativeToolchainsId } from '../tools/native-toolchains.js';
@@ -46,6 +47,8 @@ export interface NativeCacheList {
   bytes: number;
   /** Bytes of cargo's compiled crates (kept: deleting them costs the next Rust build about a minute). */
   cargoTarget: number;
+  /** Bytes of the C libraries built for WebAssembly (OpenSSL; kept, as cargo's folder is: a rebuild takes about a minute). */
+  cLibraries: number;
 }
 
 export type NativeRemoval = 'unreferenced' | 'stale' | 'incomplete';
@@ -60,6 +63,7 @@ export interface NativeGc {
   scratch: number;
   shared: boolean;
   cargoTarget: number;
+  cLibraries: number;
 }
 
 function item(e: NativeEntry, toolchain: string): NativeCacheItem {
@@ -89,6 +93,7 @@ export async function listNativeCache(home: Home): Promise<NativeCacheList> {
     entries,
     bytes: entries.reduce((n, e) => n + e.bytes, 0),
     cargoTarget: await treeBytes(cargoTargetDir(home.nativeCacheDir)),
+    cLibraries: await treeBytes(join(home.nativeCacheDir, C_LIBRARIES)),
   };
 }
 
@@ -141,5 +146,6 @@ export async function sweepNativeCache(home: Home, referenced: Set<string>, dryR
     scratch,
     shared: home.nativeCacheShared,
     cargoTarget: await treeBytes(cargoTargetDir(dir)),
+    cLibraries: await treeBytes(join(dir, C_LIBRARIES)),
   };
 }

@@ -14,8 +14,8 @@ const WHEEL = 'MarkupSafe-3.0.3-cp314-cp314-wasi_0_0_0_wasm32.whl';
 const main = 'import sys, markupsafe\nprint(markupsafe.escape("<a>"), "ready", flush=True)\nprint("got", sys.stdin.readline().strip())\n';
 
 type Item = { key: string; package: string | null; version: string | null; sdist: string | null; sdistSha256: string | null; toolchain: string | null; runtime: string | null; wheel: string | null; digest: string | null; bytes: number; lastUsed: string; current: boolean };
-type Listed = { nativeCache: { dir: string; shared: boolean; entries: Item[]; bytes: number; cargoTarget: number } };
-type Gc = { freed: number; native: { removed: Array<{ key: string; package: string | null; version: string | null; bytes: number; reason: string }>; leased: number; bytes: number; scratch: number; shared: boolean } };
+type Listed = { nativeCache: { dir: string; shared: boolean; entries: Item[]; bytes: number; cargoTarget: number; cLibraries: number } };
+type Gc = { freed: number; native: { removed: Array<{ key: string; package: string | null; version: string | null; bytes: number; reason: string }>; leased: number; bytes: number; scratch: number; shared: boolean; cLibraries: number } };
 
 describe('the native wheel cache in the store lifecycle', () => {
   let home: string;
@@ -71,7 +71,7 @@ describe('the native wheel cache in the store lifecycle', () => {
         },
       ]);
       const text = (await run(['ls'])).stdout;
-      expect(text).toMatch(/^native wheels [\d,.]+ (bytes|MB) in 1 entries; cargo's compiled crates /m);
+      expect(text).toMatch(/^native wheels [\d,.]+ (bytes|MB) in 1 entries; cargo's compiled crates [\d,.]+ (bytes|MB); C libraries built for WebAssembly [\d,.]+ (bytes|MB)$/m);
       expect(text).toMatch(/^ {2}MarkupSafe 3\.0\.3 +markupsafe-3\.0\.3\.tar\.gz +python:3\.14 +current +[\d,.]+ (bytes|MB) +\d{4}-/m);
 
       // what an older fabricks left: the same wheel under another toolchain's key, an entry without
@@ -85,6 +85,10 @@ describe('the native wheel cache in the store lifecycle', () => {
       await mkdir(join(cache, broken));
       await writeFile(join(cache, broken, 'build.json'), '{');
       await mkdir(join(cache, '.build-killed', 'src'), { recursive: true });
+      // C libraries built for WebAssembly (OpenSSL) are counted, and kept as cargo's folder is
+      await mkdir(join(cache, 'c-libraries', 'openssl-test', 'lib'), { recursive: true });
+      await writeFile(join(cache, 'c-libraries', 'openssl-test', 'lib', 'libcrypto.a'), Buffer.alloc(1234));
+      expect((await ls()).nativeCache.cLibraries).toBe(1234);
       const olderList = (await ls()).nativeCache.entries;
       expect(olderList.find((e) => e.key === stale)).toMatchObject({ package: 'MarkupSafe', toolchain: oldToolchain, current: false });
       expect(olderList.find((e) => e.key === broken)).toMatchObject({ package: null, wheel: null, current: false });
@@ -105,6 +109,8 @@ describe('the native wheel cache in the store lifecycle', () => {
       expect(done.freed).toBeGreaterThanOrEqual(staleBytes);
       expect(await entries()).toEqual([key]);
       expect(await exists(join(cache, '.build-killed'))).toBe(false);
+      expect(await exists(join(cache, 'c-libraries', 'openssl-test', 'lib', 'libcrypto.a'))).toBe(true);
+      expect(done.native.cLibraries).toBe(1234);
     },
     600_000,
   );

@@ -34,7 +34,7 @@ function formatGc(r: GcResult): string {
     `${verb} ${r.store.blobs.length} unreferenced blobs (${mb(r.store.blobs.reduce((n, b) => n + b.size, 0))})${r.store.leased > 0 ? `; kept ${r.store.leased} that a running fabricks uses` : ''}`,
     `${verb} ${r.store.partial.length} partial downloads (${sum(r.store.partial)}), ${r.store.quarantine.length} quarantined blobs (${sum(r.store.quarantine)}), ${r.store.temporary.length} temporary files`,
     `${verb} ${r.compiled.removed.length} compiled cache entries (${sum(r.compiled.removed)}); it holds ${mb(r.compiled.bytes)} of its ${mb(r.compiled.limit)} limit`,
-    `${verb} ${r.native.removed.length} native wheels (${sum(r.native.removed)}${nativeReasons(r)})${r.native.leased > 0 ? `; kept ${r.native.leased} that a running build uses` : ''}, ${r.native.scratch} scratch folders of builds; it holds ${mb(r.native.bytes)}, and cargo's compiled crates ${mb(r.native.cargoTarget)}`,
+    `${verb} ${r.native.removed.length} native wheels (${sum(r.native.removed)}${nativeReasons(r)})${r.native.leased > 0 ? `; kept ${r.native.leased} that a running build uses` : ''}, ${r.native.scratch} scratch folders of builds; it holds ${mb(r.native.bytes)}, cargo's compiled crates ${mb(r.native.cargoTarget)} and C libraries built for WebAssembly ${mb(r.native.cLibraries)} (both kept)`,
     `${verb} ${r.buildRecords} build records, ${r.packages.length} package installs, ${r.locations} blob locations, ${r.uploads} upload sessions`,
     `${r.dryRun ? 'would free' : 'freed'} ${mb(r.freed)}`,
   ];

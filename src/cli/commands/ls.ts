@@ -35,7 +35,7 @@ function formatList(r: ListResult): string {
 
 /** The native wheel cache: one line each, what it was built from and by which toolchain. */
 function formatNative(n: ListResult['nativeCache']): string[] {
-  const out = [`native wheels ${mb(n.bytes)} in ${n.entries.length} entries${n.shared ? ` (${n.dir}, FABRICKS_NATIVE_CACHE)` : ''}; cargo's compiled crates ${mb(n.cargoTarget)}`];
+  const out = [`native wheels ${mb(n.bytes)} in ${n.entries.length} entries${n.shared ? ` (${n.dir}, FABRICKS_NATIVE_CACHE)` : ''}; cargo's compiled crates ${mb(n.cargoTarget)}; C libraries built for WebAssembly ${mb(n.cLibraries)}`];
   if (n.entries.length === 0) return out;
   const rows = n.entries.map((e) => [
     e.package && e.version ? `${e.package} ${e.version}` : `(incomplete ${e.key.slice(0, 12)})`,
