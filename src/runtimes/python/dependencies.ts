@@ -13,6 +13,7 @@ import type { ReportedWheel, WheelTarget } from '../../tools/pip.js';
 import type { RuntimeExtras } from '../build-runtime.js';
 import { nativeWheel, pinSdist, unsupported, type NativePin, type WheelShare } from './native.js';
 import { failureText, NativeBuildError, type NativeFailure, type NativeFailureKind } from './native-failure.js';
+import { passedOverHere, rememberPassedOver, type PassedOver } from './passed-over.js';
 import { FabricksError, throwIfAborted } from '../../util/errors.js';
 import { startStep, type Reporter } from '../../util/progress.js';
 import { displayPath } from '../../util/paths.js';
@@ -157,67 +158,38 @@ export async function pythonDependencies(
 ): Promise<PythonDependencies> {
   // releases that cannot be built here for want of what they pin (a crate the registry lacks),
   // as earlier builds on this machine found them and as this one finds them
-  const known = await passedOverHere(dirs.native);
-  const excluded = known.map((k) => `${k.pkg}!=${k.version}`);
+  let known = await passedOverHere(dirs.native);
+  let excluded = known.map((k) => `${k.pkg}!=${k.version}`);
   let passes = 0;
+  let last: OlderRelease | undefined;
   for (;;) {
     try {
       return await dependenciesOnce(requirements, target, locked, dirs, reporter, signal, options, excluded, passes < OLDER_RELEASES, known);
     } catch (e) {
-      if (!(e instanceof OlderRelease)) throw e;
-      passes++;
-      excluded.push(`${e.pkg}!=${e.version}`);
-      await rememberPassedOver(dirs.native, { pkg: e.pkg, version: e.version, failure: e.failure });
-      reporter({
-        event: 'note',
-        code: 'native-older-release',
-        subject: `package ${e.pkg} ${e.version}`,
-        detail: `${failureText(e.failure)}; resolving again without this release, for the newest one the requirements allow that builds here (pin ${e.pkg} in the requirements to choose)`,
-      });
+      if (e instanceof OlderRelease) {
+        passes++;
+        last = e;
+        excluded.push(`${e.pkg}!=${e.version}`);
+        await rememberPassedOver(dirs.native, { pkg: e.pkg, version: e.version, failure: e.failure });
+        reporter({
+          event: 'note',
+          code: 'native-older-release',
+          subject: `package ${e.pkg} ${e.version}`,
+          detail: `${failureText(e.failure)}; resolving again without this release, for the newest one the requirements allow that builds here (pin ${e.pkg} in the requirements to choose)`,
+        });
+        continue;
+      }
+      if (!excluded.length) throw e;
+      // the requirements allow no other release (they pin the one passed over): without what an
+      // earlier build remembered, once, so that this build meets the failure itself
+      if (known.length) {
+        excluded = excluded.filter((x) => !known.some((k) => x === `${k.pkg}!=${k.version}`));
+        known = [];
+        continue;
+      }
+      // and then that failure, as the build gave it, rather than the resolver's
+      throw last?.error ?? e;
     }
-  }
-}
-
-/** A release passed over on this machine: remembered for a day, as a registry may catch up. */
-interface PassedOver {
-  pkg: string;
-  version: string;
-  failure: NativeFailure;
-  toolchain?: string;
-  at?: number;
-}
-const PASSED_OVER_FILE = 'passed-over.json';
-const PASSED_OVER_FOR_MS = 24 * 60 * 60 * 1000;
-
-async function passedOverFile(nativeDir: string): Promise<PassedOver[]> {
-  try {
-    const list = JSON.parse(await readFile(join(nativeDir, PASSED_OVER_FILE), 'utf8')) as unknown;
-    return Array.isArray(list) ? (list as PassedOver[]).filter((p) => typeof p?.pkg === 'string' && typeof p.version === 'string' && typeof p.failure?.kind === 'string') : [];
-  } catch {
-    // none yet, or unreadable: found again by the next build that needs it
-    return [];
-  }
-}
-
-async function passedOverHere(nativeDir: string): Promise<PassedOver[]> {
-  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
-  const now = Date.now();
-  return (await passedOverFile(nativeDir)).filter((p) => p.toolchain === NATIVE_TOOLCHAIN.id && typeof p.at === 'number' && now - p.at < PASSED_OVER_FOR_MS);
-}
-
-async function rememberPassedOver(nativeDir: string, p: PassedOver): Promise<void> {
-  const { NATIVE_TOOLCHAIN } = await import('../../tools/cargo-wasm.js');
-  const now = Date.now();
-  const kept = (await passedOverFile(nativeDir)).filter((o) => !(o.pkg === p.pkg && o.version === p.version) && typeof o.at === 'number' && now - o.at < PASSED_OVER_FOR_MS);
-  const file = join(nativeDir, PASSED_OVER_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await mkdir(nativeDir, { recursive: true });
-    await writeFile(tmp, JSON.stringify([...kept, { ...p, toolchain: NATIVE_TOOLCHAIN.id, at: now }], null, 2) + '\n');
-    await rename(tmp, file);
-  } catch {
-    // a cache: the next build finds it out again
-    await rm(tmp, { force: true });
   }
 }
 
@@ -232,9 +204,13 @@ class OlderRelease extends Error {
   constructor(
     readonly pkg: string,
     readonly version: string,
-    readonly failure: NativeFailure,
+    readonly error: NativeBuildError,
   ) {
-    super(`${pkg} ${version}: ${failureText(failure)}`);
+    super(`${pkg} ${version}: ${failureText(error.failure)}`);
+  }
+
+  get failure(): NativeFailure {
+    return this.error.failure;
   }
 }
 
@@ -251,7 +227,7 @@ async function dependenciesOnce(
   known: PassedOver[],
 ): Promise<PythonDependencies> {
   // a release passed over only while resolving, and only so many times
-  const passOver = (name: string, version: string, failure: NativeFailure) => (failure.kind === 'crate-unavailable' && mayPassOver ? new OlderRelease(name, version, failure) : undefined);
+  const passOver = (name: string, version: string, error: NativeBuildError) => (error.failure.kind === 'crate-unavailable' && mayPassOver ? new OlderRelease(name, version, error) : undefined);
   const cacheDir = dirs.wheels;
   const digest = requirementsDigest(requirements, target);
   let pins = locked?.requirements === digest ? locked.packages : undefined;
@@ -270,7 +246,7 @@ async function dependenciesOnce(
           return undefined;
         } catch (e) {
           if (!(e instanceof NativeBuildError)) throw e;
-          const older = passOver(pin.name, pin.version, e.failure);
+          const older = passOver(pin.name, pin.version, e);
           if (older) throw older;
           return e.failure;
         }
@@ -311,7 +287,7 @@ async function dependenciesOnce(
       }
       if (isNative(pin)) {
         const wheel = await nativeWheel(pin, requiredBy.get(pin.name), target, { cache: dirs.native, sdists: cacheDir, ...(dirs.leases ? { leases: dirs.leases } : {}) }, reporter, signal, options.share).catch((e: unknown) => {
-          const older = resolving && e instanceof NativeBuildError ? passOver(pin.name, pin.version, e.failure) : undefined;
+          const older = resolving && e instanceof NativeBuildError ? passOver(pin.name, pin.version, e) : undefined;
           throw older ?? e;
         });
         built.push({

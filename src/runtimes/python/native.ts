@@ -282,9 +282,13 @@ async function buildRustWheel(
     const lines = e.message.split('\n');
     const why = lines[0]!.replace(/:.*$/, '');
     const problems = lines.slice(1).slice(-12);
-    throw new NativeBuildError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failureOfLines(problems, why), {
+    const failure = failureOfLines(problems, why);
+    throw new NativeBuildError('NATIVE_BUILD_FAILED', `building the Rust extension of ${pin.name} ${pin.version}${who(requiredBy)} for WebAssembly failed: ${why}`, failure, {
       problems,
-      hint: `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
+      hint:
+        failure.kind === 'crate-unavailable'
+          ? `the crate registry this machine reaches does not serve ${failure.crate}, which ${pin.name} ${pin.version}'s Cargo.lock pins: require an older ${pin.name} that builds here (fabricks takes one by itself when the requirements allow it), or build where the registry has it`
+          : `the lines above are cargo's last; a version of ${pin.name} on a newer PyO3 may build (CPython 3.14 needs PyO3 0.25 or newer), or use a pure-Python alternative`,
       cause: e,
     });
   }
