@@ -88,23 +88,14 @@ export async function cargoBuildWasm(b: CargoWasmBuild): Promise<string> {
     '-Z default-visibility=hidden',
     ...(b.linkArchives ?? []).map((a) => `-C link-arg=${a}`),
   ].join(' ');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const env = cargoEnv({
     ...b.env,
-    // rustup's compiler may come first on PATH and has no std sources for this target
-    PATH: `${NATIVE_TOOLCHAIN.llvmBin}:/usr/bin:${process.env.PATH ?? ''}`,
-    RUSTC: NATIVE_TOOLCHAIN.rustc,
-    CARGO: NATIVE_TOOLCHAIN.cargo,
     // -Zbuild-std and -Z default-visibility on a stable compiler
     RUSTC_BOOTSTRAP: '1',
     RUSTFLAGS: rustflags,
     PYO3_CONFIG_FILE: pyo3Config,
     CARGO_TARGET_DIR: b.targetDir,
-    CARGO_TERM_COLOR: 'never',
-    CARGO_TERM_PROGRESS_WHEN: 'never',
-  };
-  delete env.RUSTUP_TOOLCHAIN;
-  delete env.CARGO_BUILD_TARGET;
+  });
   const args = ['-n', '10', NATIVE_TOOLCHAIN.cargo, 'build', '--release', '--lib', '--target', 'wasm32-wasip1', '-Zbuild-std=std,panic_abort'];
   if (b.features.length) args.push('--features', b.features.join(','));
   const run = await runTool('cargo (wasm32-wasip1)', 'nice', args, { cwd: b.crateDir, env, signal: b.signal });
@@ -120,7 +111,22 @@ export const cargoOutput = (targetDir: string, libName: string) => join(targetDi
  * libraries, the build scripts' Python) are set up; what it downloads the build uses.
  */
 export async function cargoFetchWasm(crateDir: string, signal?: AbortSignal): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}`, CARGO: NATIVE_TOOLCHAIN.cargo, RUSTC: NATIVE_TOOLCHAIN.rustc, CARGO_TERM_COLOR: 'never', CARGO_TERM_PROGRESS_WHEN: 'never' };
+  await runTool('cargo fetch (wasm32-wasip1)', NATIVE_TOOLCHAIN.cargo, ['fetch', '--target', 'wasm32-wasip1'], { cwd: crateDir, env: cargoEnv({}), ...(signal ? { signal } : {}) });
+}
+
+/** The environment cargo runs in: the pinned toolchain first on PATH, quiet output, and `extra`. */
+function cargoEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extra,
+    // rustup's compiler may come first on PATH and has no std sources for this target
+    PATH: `${NATIVE_TOOLCHAIN.llvmBin}:/usr/bin:${process.env.PATH ?? ''}`,
+    RUSTC: NATIVE_TOOLCHAIN.rustc,
+    CARGO: NATIVE_TOOLCHAIN.cargo,
+    CARGO_TERM_COLOR: 'never',
+    CARGO_TERM_PROGRESS_WHEN: 'never',
+  };
   delete env.RUSTUP_TOOLCHAIN;
-  await runTool('cargo fetch (wasm32-wasip1)', NATIVE_TOOLCHAIN.cargo, ['fetch', '--target', 'wasm32-wasip1'], { cwd: crateDir, env, ...(signal ? { signal } : {}) });
+  delete env.CARGO_BUILD_TARGET;
+  return env;
 }
