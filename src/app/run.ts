@@ -123,7 +123,8 @@ async function runOn(engine: EngineProcess, targetArg: Target, args: string[], c
   const files = [];
   for (const l of layers) files.push(await storedComponent(home.store, l));
   // FABRICKS_PREPARED=0: start as without the pre-initialized form (to compare, or to rule it out).
-  // Not when serving: an instance made from a snapshot answers no request yet (issue 21's note).
+  // Not when serving: a JavaScript instance made from a snapshot traps at the first async function
+  // of its first request (docs/architecture.md, "Pre-initialized apps").
   if (preparable && !grants.listen && process.env.FABRICKS_PREPARED !== '0') {
     // the runtime pre-initialized for this app, when build, pull or prepare made it
     const ahead = await preparedForm(home.compiledCacheDir, files[0]!, files[1]!);
