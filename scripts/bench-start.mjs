@@ -31,7 +31,7 @@
 // spawn with nothing compiled (it would compile the runtime again under the other tests).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, rm, symlink } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -225,6 +225,7 @@ if (serverIds.length) {
 const pythonIds = process.env.BENCH_START_PY_SERVERS !== undefined ? process.env.BENCH_START_PY_SERVERS.split(',').filter(Boolean) : smoke ? [] : ['time', 'calculator'];
 if (pythonIds.length) {
   const { servers: pyServers } = await import(pathToFileURL(join(root, 'test', 'corpus', 'python', 'servers.mjs')).href);
+  const pyCorpus = await import(pathToFileURL(join(root, 'test', 'corpus', 'python', 'corpus.mjs')).href);
   const hostPy = (await exec('python3', ['-c', 'import sys; print(sys.version.split()[0])'])).stdout.trim();
   for (const id of pythonIds) {
     const server = pyServers.find((s) => s.id === id);
@@ -233,13 +234,9 @@ if (pythonIds.length) {
     // a call whose answer is the same every time (time's convert_time, not get_current_time)
     const call = server.calls.find((c) => c.name !== 'get_current_time');
     if (!call) throw new Error(`Python corpus server ${id} has no tool call with a fixed answer: choose another`);
-    const [module, fn] = server.main;
     const dir = join(scratch, `py-${id}`);
-    await exec('mkdir', ['-p', dir]);
-    await appendFile(join(dir, 'fabricks.toml'), `[package]\nname = "bench-py-${id}"\nversion = "0.1.0"\n\n[from]\nimage = "fabricks.dev/runtimes/python"\n\n[source]\nentrypoint = "run_server.py"\n`);
-    await appendFile(join(dir, 'requirements.txt'), server.requirements.join('\n') + '\n');
-    // what pip writes for the package's console script
-    await appendFile(join(dir, 'run_server.py'), `import sys\nfrom ${module} import ${fn}\nsys.exit(${fn}())\n`);
+    await mkdir(dir, { recursive: true });
+    for (const [file, text] of Object.entries(pyCorpus.projectFiles(server, { name: `bench-py-${id}` }))) await writeFile(join(dir, file), text);
     const built = JSON.parse((await fabricks(['build', '--prepare', '--json', dir])).stdout);
     sizes[`python ${id}`] = built.module.size;
     const venv = join(scratch, `venv-${id}`);

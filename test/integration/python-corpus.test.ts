@@ -6,6 +6,8 @@ import { fabricks, project, pyToml, repoRoot } from '../helpers.js';
 import { mcpPythonJson } from '../mcp-tools.js';
 // @ts-expect-error plain JavaScript shared with scripts
 import { servers } from '../corpus/python/servers.mjs';
+// @ts-expect-error plain JavaScript shared with scripts
+import { projectFiles } from '../corpus/python/corpus.mjs';
 
 /**
  * Published Python MCP servers from the package index, unmodified (test/corpus/python), built by
@@ -35,13 +37,7 @@ describe('published Python MCP servers, unmodified, with the official Python cli
         server.mount ? `[capabilities.filesystem]\nmounts = [{ guest = "/data", host = ${JSON.stringify(data)}, mode = "rw" }]\n` : '',
         server.env ? `[capabilities.env]\nset = { ${Object.entries(server.env).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')} }\n` : '',
       ].join('\n');
-      const [module, fn] = server.main;
-      const dir = await project({
-        'fabricks.toml': `[package]\nname = "corpus-${server.id}"\n\n${pyToml('run_server.py', '')}\n${capabilities}`,
-        'requirements.txt': server.requirements.join('\n') + '\n',
-        // what pip writes for the package's console script
-        'run_server.py': `import sys\nfrom ${module} import ${fn}\nsys.exit(${fn}())\n`,
-      });
+      const dir = await project(projectFiles(server, { name: `corpus-${server.id}`, capabilities }));
       const built = await fabricks(['build', '-q', dir], { env });
       expect(built.status, built.stderr).toBe(0);
       const steps = [['initialize'], ['tools'], ...server.calls.map((c) => ['call', c.name, c.arguments]), ...(server.denied ? [['call', server.denied.name, server.denied.arguments]] : [])];
