@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { FabricksError } from '../util/errors.js';
 import type { Reporter } from '../util/progress.js';
 import type { ProjectConfig } from '../config/project.js';
-import { within } from '../config/project.js';
+import { within } from '../util/paths.js';
 import { compileGlob, matchesAny } from '../config/glob.js';
 
 export interface SourceFile {
