@@ -128,19 +128,19 @@ async function referencedComponents(ctx: Context, tagged: TaggedArtifact[]): Pro
 }
 
 /**
- * Build records whose manifest the store no longer holds: a build would redo them anyway. The
- * others keep the native wheels their builds used: their digests.
+ * Build records, and projects' fingerprints (builder/fingerprint.ts), whose manifest the store
+ * no longer holds: a build would redo them anyway. The others keep the native wheels their
+ * builds used: their digests.
  */
 async function sweepBuildRecords(dir: string, present: (d: string) => boolean, dryRun: boolean): Promise<{ removed: number; wheels: Set<string> }> {
   let n = 0;
   const wheels = new Set<string>();
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.endsWith('.json')) continue;
-    const path = join(dir, name);
-    const record = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { manifest?: { digest?: string }; wheels?: unknown }, () => undefined);
-    const digest = record?.manifest?.digest;
+  const files = async (d: string) => (await readdir(d).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).map((name) => join(d, name));
+  for (const path of [...(await files(dir)), ...(await files(join(dir, 'projects')))]) {
+    const record = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { manifest?: { digest?: string }; result?: { manifest?: { digest?: string } }; wheels?: unknown }, () => undefined);
+    const digest = record?.manifest?.digest ?? record?.result?.manifest?.digest;
     if (digest && present(digest)) {
-      if (Array.isArray(record.wheels)) for (const w of record.wheels) if (typeof w === 'string') wheels.add(w);
+      if (Array.isArray(record?.wheels)) for (const w of record.wheels) if (typeof w === 'string') wheels.add(w);
       continue;
     }
     n++;

@@ -116,11 +116,11 @@ describe('fabricks ls, rm and gc on a home of their own', () => {
     const collected = await gc();
     expect(collected.store.blobs.map((x) => x.digest).sort()).toEqual(dry.store.blobs.map((x) => x.digest).sort());
     for (const d of [a.built.manifest, a.built.module.digest, aBlobs[1]!]) expect(await exists(blob(d))).toBe(false);
-    // gc-a's compiled module layer and build record went with it; the runtime's stays
+    // gc-a's compiled module layer, build record and project fingerprint went with it; the runtime's stays
     expect(collected.compiled.removed.map((x) => x.digest)).toEqual([a.built.module.digest]);
     expect(await exists(compiledDir(a.built.module.digest))).toBe(false);
     expect(await exists(compiledDir(a.built.runtime.digest))).toBe(true);
-    expect(collected.buildRecords).toBe(1);
+    expect(collected.buildRecords).toBe(2);
     // every blob a reference keeps is still there, whole
     expect(await exists(blob(a.built.runtime.digest))).toBe(true);
     for (const d of await manifestBlobs(b.built.manifest)) expect(await exists(blob(d))).toBe(true);
