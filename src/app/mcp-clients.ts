@@ -4,7 +4,7 @@ import { MCP_CLIENTS, mcpClient } from '../clients/catalogue.js';
 import { here, type McpClient, type Scope, type ServerEntry, type Where } from '../clients/client.js';
 import { readClientFile, writeClientFile } from '../clients/config-file.js';
 import { fileServers, withServer, withoutServer } from '../clients/servers.js';
-import { defaultServerName, entryReference, fabricksArgs, runArgs, runReference, type Launcher, type McpGrantFlags } from './mcp-entry.js';
+import { absoluteGrants, defaultServerName, entryReference, fabricksArgs, runArgs, runReference, type Launcher, type McpGrantFlags } from './mcp-entry.js';
 
 /**
  * `fabricks mcp add | ls | rm`: fabricks-run servers in the configuration files of MCP clients
@@ -59,6 +59,9 @@ export interface McpAddResult {
   backup?: string;
   name: string;
   entry: ServerEntry;
+  /** What the entry runs, and the grant flags it passes, as it passes them (paths made absolute). */
+  reference: string;
+  grants: McpGrantFlags;
   /** The entry inside its servers' object, as it would stand alone in a new file. */
   snippet: string;
 }
@@ -79,7 +82,7 @@ export async function mcpAdd(o: McpAddOptions): Promise<McpAddResult> {
   }
   const { text, changed } = withServer(file, client, name, entry);
   const action = !existing ? 'added' : changed ? 'updated' : 'unchanged';
-  const base = { action, client: client.id, title: client.title, scope, file: path, name, entry, snippet } as const;
+  const base = { action, client: client.id, title: client.title, scope, file: path, name, entry, reference: ref, grants: absoluteGrants(o.grants, where.cwd), snippet } as const;
   if (!changed || o.dryRun) return { ...base, written: false };
   const { backup } = await writeClientFile(file, text);
   return { ...base, written: true, ...(backup ? { backup } : {}) };

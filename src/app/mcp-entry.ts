@@ -111,19 +111,30 @@ function absoluteMount(text: string, cwd: string): string {
   return isAbsolute(host) ? text : `${resolve(cwd, host)}${text.slice(colon)}`;
 }
 
+/** The flags as the entry passes them: host folders and the profile made absolute. */
+export function absoluteGrants(flags: McpGrantFlags, cwd: string): McpGrantFlags {
+  return {
+    ...flags,
+    ...(flags.mount ? { mount: flags.mount.map((v) => absoluteMount(v, cwd)) } : {}),
+    ...(flags.allowMount ? { allowMount: flags.allowMount.map((v) => absoluteMount(v, cwd)) } : {}),
+    ...(flags.profile !== undefined ? { profile: resolve(cwd, flags.profile) } : {}),
+  };
+}
+
 /** `run <ref> [grant flags] [-- program args]`, each flag as `run` takes it, paths made absolute. */
-export function runArgs(ref: string, flags: McpGrantFlags, passthrough: string[], cwd: string): string[] {
+export function runArgs(ref: string, given: McpGrantFlags, passthrough: string[], cwd: string): string[] {
+  const flags = absoluteGrants(given, cwd);
   const args = ['run', ref];
-  const each = (flag: string, values: string[] | undefined, map = (v: string) => v) => {
-    for (const v of values ?? []) args.push(flag, map(v));
+  const each = (flag: string, values: string[] | undefined) => {
+    for (const v of values ?? []) args.push(flag, v);
   };
   each('--env', flags.env);
-  each('--mount', flags.mount, (v) => absoluteMount(v, cwd));
+  each('--mount', flags.mount);
   each('--connect', flags.connect);
-  if (flags.profile !== undefined) args.push('--profile', resolve(cwd, flags.profile));
+  if (flags.profile !== undefined) args.push('--profile', flags.profile);
   each('--allow-connect', flags.allowConnect);
   each('--allow-env', flags.allowEnv);
-  each('--allow-mount', flags.allowMount, (v) => absoluteMount(v, cwd));
+  each('--allow-mount', flags.allowMount);
   if (flags.allowWideMount) args.push('--allow-wide-mount');
   for (const [flag, value] of [['--memory', flags.memory], ['--timeout', flags.timeout], ['--request-timeout', flags.requestTimeout], ['--concurrency', flags.concurrency]] as const) {
     if (value !== undefined) args.push(flag, value);

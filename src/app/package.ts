@@ -8,7 +8,8 @@ import { capabilitiesFromFlags, type GrantFlags } from '../config/grant-flags.js
 import { parsePackageRef, type PackageTarget } from '../runtimes/package-ref.js';
 import type { PublishedPackage } from '../runtimes/kind.js';
 import type { BuildResult } from '../builder/build.js';
-import { build, type BuildOptions } from './build.js';
+import { buildVariant, unchangedBuild } from '../builder/fingerprint.js';
+import type { BuildOptions } from './build.js';
 import type { PrepareResult } from './prepare.js';
 import { projectToml } from './package-toml.js';
 
@@ -132,6 +133,20 @@ export interface PackageBuildResult extends BuildResult {
 }
 
 /**
+ * The package's build as its last one left it, granted the same, when nothing it was built from
+ * has changed since (builder/fingerprint.ts): what a client's spawn of `fabricks run npm:...`
+ * finds, without a no-op build. Undefined: build it (buildPackage).
+ */
+export async function unchangedPackageBuild(text: string, options: PackageOptions & { grants?: GrantFlags; values?: boolean }, ctx: Context): Promise<PackageBuildResult | undefined> {
+  const capabilities = await capabilitiesFromFlags(options.grants ?? {}, process.cwd(), { values: options.values === true });
+  const project = await packageProject(text, options, ctx);
+  const { pkg } = project;
+  const published = { package: pkg.pinned, integrity: pkg.integrity };
+  const built = await unchangedBuild(ctx.home.buildCacheDir, project.dir, buildVariant({ capabilities, published }));
+  return built && { ...built, package: { ref: text, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir: project.dir, installed: false } };
+}
+
+/**
  * `fabricks build npm:...`: the package installed in the cache (once), built by the builder as
  * any project is, granted exactly what the flags name (`values`: --env may carry values, at run
  * time).
@@ -139,6 +154,8 @@ export interface PackageBuildResult extends BuildResult {
 export async function buildPackage(text: string, options: PackageOptions & { grants?: GrantFlags; values?: boolean; build?: BuildOptions }, ctx: Context): Promise<PackageBuildResult & { prepared: PrepareResult }> {
   const capabilities = await capabilitiesFromFlags(options.grants ?? {}, process.cwd(), { values: options.values === true });
   const project = await packageProject(text, options, ctx);
+  // the builder loads only when something is built (not for a spawn its fingerprint answers)
+  const { build } = await import('./build.js');
   const built = await build(project.dir, ctx, { ...options.build, capabilities, published: { package: project.pkg.pinned, integrity: project.pkg.integrity } });
   const { pkg } = project;
   return { ...built, package: { ref: text, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir: project.dir, installed: !project.cached } };

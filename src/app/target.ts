@@ -42,6 +42,12 @@ export type ResolvedTarget =
   | { kind: 'app'; app: StoredApp; built?: BuildResult; pulled?: PulledManifest; component?: Uint8Array }
   | { kind: 'wasm'; reference: string; name: string; layer: Descriptor; pulled: PulledManifest };
 
+/** A build answered by its fingerprint, shown as a cached build is. */
+function fromFingerprint<T extends BuildResult>(built: T, ctx: Context): T {
+  startStep(ctx.reporter, 'build', `${built.name}:${built.version}`)({ digest: built.manifest.digest, size: built.manifest.size, cached: true });
+  return built;
+}
+
 /**
  * Turns any target into an artifact in the local store, once: a project is built (a no-op build
  * is cheap) and its build's own manifest is used, never the name:version tag another build may
@@ -54,16 +60,16 @@ export async function resolveTarget(target: Target, ctx: Context, accept: Artifa
     // nothing it was built from changed: its last build, without loading the builder
     const unchanged = await unchangedBuild(ctx.home.buildCacheDir, target.dir);
     const app = unchanged && (await loadApp(store, unchanged.reference, unchanged.manifest).catch(() => undefined));
-    if (unchanged && app) {
-      startStep(ctx.reporter, 'build', `${unchanged.name}:${unchanged.version}`)({ digest: unchanged.manifest.digest, size: unchanged.manifest.size, cached: true });
-      return { kind: 'app', app, built: unchanged };
-    }
+    if (unchanged && app) return { kind: 'app', app, built: fromFingerprint(unchanged, ctx) };
     const { build } = await import('../builder/build.js');
     const built = await build(target.dir, ctx);
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }
   if (target.kind === 'package') {
-    const { buildPackage } = await import('./package.js');
+    const { buildPackage, unchangedPackageBuild } = await import('./package.js');
+    const unchanged = await unchangedPackageBuild(target.text, target.options ?? {}, ctx);
+    const app = unchanged && (await loadApp(store, unchanged.reference, unchanged.manifest).catch(() => undefined));
+    if (unchanged && app) return { kind: 'app', app, built: fromFingerprint(unchanged, ctx) };
     const built = await buildPackage(target.text, target.options ?? {}, ctx);
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }

@@ -18,7 +18,7 @@ import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
 import { buildCodeDigest } from './code-digest.js';
 import { applyBuild, outputPath } from './apply.js';
-import { rememberBuild, stampedBefore, type Folders, type Inputs } from './fingerprint.js';
+import { buildVariant, rememberBuild, stampedBefore, type Folders, type Inputs } from './fingerprint.js';
 import { join, resolve } from 'node:path';
 import { stampOf } from '../util/stamp.js';
 
@@ -119,8 +119,8 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
     cached: plan.cached,
     ...(dependencies?.built ? { built: dependencies.built } : {}),
   };
-  // a plain project build (not a package's, whose grants come from flags) is what a run of the folder finds
-  if (!options.capabilities && !options.published) {
+  // what a run of the folder (or of the package, granted the same) finds
+  {
     // what the build wrote is stamped now; what it only read, before it read it
     const written = [outputPath(config), join(store.root, 'index.json')];
     if (plan.actions.includes('write-lock')) written.push(lockFile);
@@ -128,7 +128,7 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
     const after: Inputs = [];
     for (const p of written) after.push([p, await stampOf(p)]);
     applied.external.forEach(([path], i) => after.push([path, applied.stamps?.[i] ?? null]));
-    await rememberBuild(ctx.home.buildCacheDir, config.dir, before, folders, after, result).catch(() => undefined);
+    await rememberBuild(ctx.home.buildCacheDir, config.dir, before, folders, after, result, buildVariant(options)).catch(() => undefined);
   }
   return result;
 }

@@ -4,7 +4,7 @@ import { digestHex, sha256 } from '../oci/digest.js';
 import { writeAtomic } from '../util/atomic.js';
 import { packageRoot } from '../util/paths.js';
 import { sameStamp, stampOf, type Stamp } from '../util/stamp.js';
-import type { BuildResult } from './build.js';
+import type { BuildOptions, BuildResult } from './build.js';
 import { packableNames } from './never-packed.js';
 
 /**
@@ -28,6 +28,9 @@ interface Fingerprint {
   result: BuildResult;
 }
 
+/** What a package's build is given besides its folder: none for a project's. */
+export const buildVariant = (o: Pick<BuildOptions, 'capabilities' | 'published'>) => (o.capabilities || o.published ? { capabilities: o.capabilities ?? null, published: o.published ?? null } : undefined);
+
 export type Inputs = Array<[string, Stamp | null | undefined]>;
 
 /** Source folders by their names, not their stamps: the build itself writes fabricks.lock and .fabricks/ into one. */
@@ -45,8 +48,11 @@ async function foldersHold(folders: Array<[string, string]>): Promise<boolean> {
   return folders.every(([, d], i) => d === now[i]);
 }
 
-/** What decides a build's result besides its files: the creation time SOURCE_DATE_EPOCH fixes. */
-const settings = () => JSON.stringify([process.env.SOURCE_DATE_EPOCH ?? null]);
+/**
+ * What decides a build's result besides its files: the creation time SOURCE_DATE_EPOCH fixes,
+ * and for a package built by name, the capabilities its flags grant and the package it is.
+ */
+const settings = (variant: unknown) => JSON.stringify([process.env.SOURCE_DATE_EPOCH ?? null, variant ?? null]);
 
 /** The files beside the source that a runtime's dependency step reads when they exist. */
 const DEPENDENCY_FILES = ['requirements.txt', 'pyproject.toml', 'package.json', 'package-lock.json'];
@@ -77,7 +83,7 @@ export async function stampedBefore(dirs: string[]): Promise<Inputs> {
  * during the build and nothing is kept) and `after` (what the build wrote, and checked files
  * whose stamps it knows).
  */
-export async function rememberBuild(cacheDir: string, projectDir: string, before: Inputs, folders: Folders, after: Inputs, result: BuildResult): Promise<void> {
+export async function rememberBuild(cacheDir: string, projectDir: string, before: Inputs, folders: Folders, after: Inputs, result: BuildResult, variant?: unknown): Promise<void> {
   const now = await Promise.all(before.map(([p]) => stampOf(p)));
   if (!before.every(([, s], i) => (s == null ? now[i] === undefined : sameStamp(s, now[i])))) return;
   const listed = folders.map(([dir, names]) => [dir, namesDigest(names)] as [string, string]);
@@ -86,15 +92,15 @@ export async function rememberBuild(cacheDir: string, projectDir: string, before
   const inputs = [...before, ...after].map(([p, s]) => [p, s ?? null] as [string, Stamp | null]);
   const file = await fileOf(cacheDir, projectDir);
   await mkdir(join(cacheDir, 'projects'), { recursive: true });
-  const fingerprint: Fingerprint = { version: VERSION, settings: settings(), inputs, folders: listed, result };
+  const fingerprint: Fingerprint = { version: VERSION, settings: settings(variant), inputs, folders: listed, result };
   await writeAtomic(file, JSON.stringify(fingerprint));
 }
 
 /** The build recorded for `projectDir` while nothing it was made from has changed, else undefined. */
-export async function unchangedBuild(cacheDir: string, projectDir: string): Promise<BuildResult | undefined> {
+export async function unchangedBuild(cacheDir: string, projectDir: string, variant?: unknown): Promise<BuildResult | undefined> {
   try {
     const fingerprint = JSON.parse(await readFile(await fileOf(cacheDir, projectDir), 'utf8')) as Fingerprint;
-    if (fingerprint.version !== VERSION || fingerprint.settings !== settings()) return undefined;
+    if (fingerprint.version !== VERSION || fingerprint.settings !== settings(variant)) return undefined;
     const now = await Promise.all(fingerprint.inputs.map(([p]) => stampOf(p)));
     const same = fingerprint.inputs.every(([, s], i) => (s === null ? now[i] === undefined : sameStamp(s, now[i])));
     return same && (await foldersHold(fingerprint.folders)) ? fingerprint.result : undefined;

@@ -53,6 +53,8 @@ describe('fabricks mcp add, ls, rm', () => {
     const add = await fabricks(['mcp', 'add', basename(project), '--client', 'claude-desktop', '--config', config, ...grantFlags()], { cwd: dirname(project) });
     expect(add.status, add.stderr).toBe(0);
     expect(add.stdout).toContain(`added "mcp-weather-js" in ${config} (Claude Desktop)`);
+    // readied for this machine, so that the client's first start builds and compiles nothing
+    expect(add.stdout).toContain('"mcp-weather-js" is ready: compiled for this machine and pre-initialized');
     const written = await readFile(config, 'utf8');
     const entry = JSON.parse(written).mcpServers['mcp-weather-js'];
     expect(entry).toEqual({ command: bin, args: ['run', project, ...grantFlags()] });
@@ -71,6 +73,8 @@ describe('fabricks mcp add, ls, rm', () => {
       expect(forecast.isError ?? false, stderr).toBe(false);
       expect(textOf(forecast)).toContain('Temperature: 51°F');
       expect(api.seen.slice(before).map((s) => s.key)).toEqual([KEY, KEY]);
+      // it started from its pre-initialized form, and built nothing
+      expect(stderr).not.toMatch(/pre-initialized form|bundling/);
     } finally {
       await client.close();
     }
@@ -78,7 +82,7 @@ describe('fabricks mcp add, ls, rm', () => {
     // the same again changes nothing, and says so
     const again = await fabricks(['mcp', 'add', project, '--client', 'claude-desktop', '--config', config, ...grantFlags()]);
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout).toBe(`"mcp-weather-js" in ${config} already runs that; nothing changed\n`);
+    expect(again.stdout).toBe(`"mcp-weather-js" in ${config} already runs that; nothing changed\n"mcp-weather-js" is ready: compiled for this machine and pre-initialized\n`);
     expect(await readFile(config, 'utf8')).toBe(written);
     expect(await exists(`${config}.bak`)).toBe(false);
 
@@ -125,8 +129,9 @@ describe('fabricks mcp add, ls, rm', () => {
     const env = { HOME: home, XDG_CONFIG_HOME: '' };
     const code = await fabricks(['mcp', 'add', 'hello-js:0.1.0', '--client', 'claude-code'], { cwd: home, env });
     expect(code.status, code.stderr).toBe(0);
-    const vs = await fabricks(['mcp', 'add', 'hello-js:0.1.0', '--client', 'vscode', '--name', 'hello'], { cwd: home, env });
+    const vs = await fabricks(['mcp', 'add', 'hello-js:0.1.0', '--client', 'vscode', '--name', 'hello', '--no-prepare'], { cwd: home, env });
     expect(vs.status, vs.stderr).toBe(0);
+    expect(vs.stdout).not.toMatch(/ready/);
     expect(JSON.parse(await readFile(join(home, '.claude.json'), 'utf8')).mcpServers['hello-js']).toEqual({ type: 'stdio', command: bin, args: ['run', 'hello-js:0.1.0'], env: {} });
     const ls = await fabricks(['mcp', 'ls', '--json'], { cwd: home, env });
     expect(ls.status, ls.stderr).toBe(0);

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import type { McpAddResult, McpListedFile, McpRemoveResult } from '../../app/mcp-clients.js';
 import type { McpGrantFlags } from '../../app/mcp-entry.js';
 import { MCP_CLIENT_IDS } from '../../app/mcp-client-ids.js';
-import { jsonOption, type Cli, type CommonOptions } from '../command.js';
+import { jsonOption, progressOptions, type Cli, type CommonOptions } from '../command.js';
+import type { ReadyResult } from '../../app/mcp-ready.js';
 import { json } from '../format.js';
 import { mcpGroup } from './mcp-group.js';
 
@@ -37,6 +38,7 @@ export function register(program: Command, cli: Cli): void {
   fileOptions(add, true)
     .option('--name <name>', 'the server\'s name in the client (default: from the reference, e.g. mcp-weather-js)')
     .option('--print', 'show the entry and the file it would go to; write nothing')
+    .option('--no-prepare', "leave the server as it is: its first start by the client builds, compiles and pre-initializes what it lacks")
     .option('--force', 'replace an entry of that name that does not run fabricks')
     .option('--command <command>', 'how the client starts fabricks (default: the absolute path of this fabricks; e.g. fabricks, in a project file shared with others)')
     .option('--env <NAME[=VALUE]>', 'passed to fabricks run: a value for a variable the service allows (NAME alone: from the client\'s environment); repeatable', collect, [])
@@ -58,12 +60,15 @@ export function register(program: Command, cli: Cli): void {
         'Adding the same again changes nothing; adding with other flags rewrites that entry\'s command and\n' +
         'args only (an "env" you added to it stays). The old file is kept as <file>.bak; other entries,\n' +
         "comments and layout are left as they were. A file that is not valid JSON (JSONC for vscode and\n" +
-        'cursor) is refused and left as it is. Restart (or reload) the client to pick the entry up.\n\n' +
+        'cursor) is refused and left as it is. Restart (or reload) the client to pick the entry up.\n' +
+        'The server is then readied for this machine (built, or a package installed and built, compiled and\n' +
+        'pre-initialized, as fabricks prepare does), so the client\'s first start does none of it within its\n' +
+        'timeout; a registry reference is readied by fabricks pull. --no-prepare skips it.\n\n' +
         'Files (--scope): claude-desktop: claude_desktop_config.json (user); claude-code: ~/.claude.json\n' +
         '(user, default) or .mcp.json (project); vscode: .vscode/mcp.json (project, default) or the\n' +
         'profile\'s mcp.json (user); cursor: ~/.cursor/mcp.json (user, default) or .cursor/mcp.json (project).',
     );
-  jsonOption(add).action(async (ref: string, opts: CommonOptions & FileOptions & Required<McpGrantFlags> & { name?: string; print?: boolean; force?: boolean; command?: string }) => {
+  progressOptions(jsonOption(add)).action(async (ref: string, opts: CommonOptions & FileOptions & Required<McpGrantFlags> & { name?: string; print?: boolean; force?: boolean; command?: string; prepare: boolean }) => {
     const { mcpAdd } = await import('../../app/mcp-clients.js');
     const { launcher } = await import('../../app/mcp-entry.js');
     const grants: McpGrantFlags = {
@@ -92,8 +97,15 @@ export function register(program: Command, cli: Cli): void {
       dryRun: opts.print,
       force: opts.force,
     });
-    if (opts.json) return cli.done({ stdout: json(r) });
-    cli.done(opts.print ? { stdout: r.snippet, stderr: printedWhere(r) } : { stdout: addedText(r) });
+    if (opts.print) return cli.done(opts.json ? { stdout: json(r) } : { stdout: r.snippet, stderr: printedWhere(r) });
+    // the client's first start should find the server ready: built, compiled, pre-initialized
+    let ready: ReadyResult | { failed: string } | undefined;
+    if (opts.prepare) {
+      const { readyServer } = await import('../../app/mcp-ready.js');
+      ready = await readyServer(r.reference, r.grants, await cli.context(opts)).catch((e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }));
+    }
+    if (opts.json) return cli.done({ stdout: json({ ...r, ...(ready ? { ready } : {}) }) });
+    cli.done({ stdout: [addedText(r), ...(ready ? [readyText(r, ready)] : [])].join('\n') });
   });
 
   const ls = mcp.command('ls').description('list the servers that run fabricks in MCP clients\' configuration files (every client\'s files that exist, or one client\'s)');
@@ -135,6 +147,14 @@ function addedText(r: McpAddResult): string {
   if (fromClient.length) lines.push(`${fromClient.join(', ')} ${fromClient.length > 1 ? 'take their values' : 'takes its value'} from ${r.title}'s environment: set ${fromClient.length > 1 ? 'them' : 'it'} in the entry's "env" (mcp add keeps it)`);
   lines.push(`restart ${r.title} (or reload its MCP servers) to use it`);
   return lines.join('\n');
+}
+
+function readyText(r: McpAddResult, ready: ReadyResult | { failed: string }): string {
+  if ('failed' in ready) return `could not ready "${r.name}" for this machine: ${ready.failed}\n  the entry is written; ${r.title}'s first start of it meets the same unless it is fixed (then: fabricks prepare ${r.reference})`;
+  if ('skipped' in ready) return `"${r.name}" is not readied here: ${ready.skipped}`;
+  const s = ready.prepared.snapshot;
+  const form = !s ? 'compiled for this machine' : s.prepared ? 'compiled for this machine and pre-initialized' : `compiled for this machine; not pre-initialized: ${s.refused}`;
+  return `"${r.name}" is ready: ${form}`;
 }
 
 function removedText(r: McpRemoveResult): string {
