@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stdioClient, textOf } from '../mcp-client.js';
 import { events, exists, fabricks, project, repoRoot } from '../helpers.js';
+import { unchangedPackageBuild } from '../../src/app/package.js';
+import { openContext } from '../../src/home/context.js';
 
 /**
  * Published MCP servers built and run by name (issue 22): `fabricks build npm:...` and
@@ -82,6 +84,12 @@ describe('a published npm MCP server by name', () => {
     const build = events(r.stderr).find((e) => e.event === 'step-done' && e.step === 'build');
     expect(build, r.stderr).toMatchObject({ cached: true });
     expect(await readdir(join(inject('fabricksHome'), 'cache', 'packages', 'npm'))).toEqual(before);
+    // what a spawn granted the same finds: the package's fingerprint, not a no-op build
+    const ctx = await openContext({ home: inject('fabricksHome') });
+    const fingerprinted = await unchangedPackageBuild(EVERYTHING, { grants: { connect: [], env: [], mount: [] }, values: true }, ctx);
+    expect(fingerprinted?.manifest.digest).toBe(build && (build as { digest?: string }).digest);
+    // granted something else, it is another build
+    expect(await unchangedPackageBuild(EVERYTHING, { grants: { connect: ['example.com'], env: [], mount: [] }, values: true }, ctx)).toBeUndefined();
   }, 600_000);
 });
 
