@@ -8,7 +8,7 @@ import { takePrepared } from './prepare.js';
 
 /** Reads the entrypoint and its source map, installs the environment, and starts the bundle. */
 export function startMain() {
-  // compiled ahead in a snapshot (prepare.js), else read now
+  // compiled, or its dependencies evaluated, ahead in a snapshot (prepare.js), else read now
   const ahead = takePrepared();
   const code = ahead ? undefined : readEntry();
   if (!ahead && code === undefined) return undefined;

@@ -6,6 +6,7 @@ import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, needsAsyncContext, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { lowerAsync } from './async-lowering.js';
 import { finishBundle } from './bundle-finish.js';
+import { markAhead } from './bundle-ahead.js';
 import { missingPackagesPlugin } from './missing-packages.js';
 import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
 import { PackageFiles, type Asset } from './packed-assets.js';
@@ -75,7 +76,7 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   if (needsAsyncContext(sourceDir, Object.keys(result.metafile.inputs))) bundled = await lowerAsync(esbuild, bundled.code, bundled.map);
   const finished = await finishBundle(bundled.code, bundled.map);
   const stable = fabricksPaths(sourceDir);
-  finished.code = stable(finished.code);
+  finished.code = markAhead(stable(finished.code), entryPath(sourceDir, entrypoint));
   finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
   const sources = Object.keys(result.metafile.inputs)
@@ -157,6 +158,17 @@ function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plu
       });
     },
   };
+}
+
+/** The entrypoint as esbuild names it in the bundle's `// <path>` lines: from the project to its real path (entryKept). */
+function entryPath(sourceDir: string, entrypoint: string): string {
+  let path = resolve(sourceDir, entrypoint);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // bundled, so it is there
+  }
+  return relative(sourceDir, path).split(sep).join('/');
 }
 
 /**
