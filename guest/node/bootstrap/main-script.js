@@ -16,5 +16,6 @@ export function startMain() {
   if (ahead) return ahead();
   // Wrapped in an async function so that top-level await works; the wrapper shares the
   // bundle's first line, so line numbers stay those of the bundle. It may throw synchronously.
-  return (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})()\n//# sourceURL=${entryName}`);
+  // Called from here, as a snapshot's is: no frame of a stack points at the wrapper's call.
+  return (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})\n//# sourceURL=${entryName}`)();
 }
