@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bundleEntrypoint } from '../../src/runtimes/node/bundle.js';
-import { markAhead } from '../../src/runtimes/node/bundle-ahead.js';
+import { markAhead, placeAhead } from '../../src/runtimes/node/bundle-ahead.js';
 
 // The mark of stage B (src/runtimes/node/bundle-ahead.ts): evaluated as the runtime's prepare
 // does (guest/node/bootstrap/prepare.js), the first step runs every dependency's top level and
@@ -27,17 +27,26 @@ async function bundle(files: Record<string, string>): Promise<string> {
   return new TextDecoder().decode((await bundleEntrypoint(dir, 'main.js')).code);
 }
 
-/** What each step ran: the runtime's split, evaluated here (Node has the same semantics). */
-async function steps(code: string): Promise<string[][]> {
-  const at = Number(/\n\/\/# fabricksAhead=(\d+)\n?$/.exec(code)?.[1]);
-  expect(Number.isInteger(at), 'the bundle is marked').toBe(true);
-  const g = globalThis as { order?: string[]; Buffer?: unknown };
+/** What ran before the gate and after it: the runtime's split, evaluated here (Node has the same semantics). */
+async function steps(code: string, word = 'await'): Promise<string[][]> {
+  const mark = /\n\/\/# fabricksAhead=(\d+) (await|yield)\n?$/.exec(code);
+  expect(mark?.[2], 'the bundle is marked').toBe(word);
+  const at = Number(mark![1]);
+  const g = globalThis as { order?: string[]; __fabricksAhead?: () => Promise<void> };
   g.order = [];
-  const gen = (0, eval)(`(async function* () {${code.slice(0, at)};yield;${code.slice(at)}\n})`)() as AsyncGenerator;
-  const first = await gen.next();
-  expect(first.done).toBe(false);
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let reached = false;
+  g.__fabricksAhead = () => {
+    reached = true;
+    return gate;
+  };
+  const main = (0, eval)(`(async () => {${code.slice(0, at)};${word} __fabricksAhead();${code.slice(at)}\n})`)() as Promise<unknown>;
+  for (let i = 0; i < 20 && !reached; i++) await null;
+  expect(reached, 'the bundle reached its gate').toBe(true);
   const ahead = g.order.splice(0);
-  expect((await gen.next()).done).toBe(true);
+  open();
+  await main;
   return [ahead, g.order];
 }
 
@@ -58,9 +67,22 @@ describe('the mark of where the entry module begins (stage B)', () => {
     expect(await steps(code)).toEqual([['cjs-dep', 'esm-dep'], ['main 3', 'lib', 'late 3']]);
   });
 
-  it('marks nothing when the entry cannot be found, or no statement ends before it', () => {
-    expect(markAhead('a();\n// other.js\nb();\n', 'main.js')).toBe('a();\n// other.js\nb();\n');
-    expect(markAhead('// a comment\n\n// main.js\nb();\n', 'main.js')).toBe('// a comment\n\n// main.js\nb();\n');
-    expect(markAhead('a();\n\n// main.js\nb();\n', 'main.js')).toBe('a();\n\n// main.js\nb();\n//# fabricksAhead=4\n');
+  it('waits with yield where async functions are lowered to generators (async_hooks)', async () => {
+    const code = await bundle({
+      ...DEPS,
+      'main.js': "import { AsyncLocalStorage } from 'node:async_hooks';\nimport { y } from 'esm-dep';\nawait null;\nglobalThis.order.push('main ' + y + ' ' + typeof AsyncLocalStorage);\n",
+    });
+    expect(code).not.toContain('__fabricksAheadPlace');
+    expect(await steps(code, 'yield')).toEqual([['esm-dep'], ['main 2 function']]);
+  });
+
+  it('places nothing when the entry cannot be found, or no statement ends before it', () => {
+    expect(placeAhead('a();\n// other.js\nb();\n', 'main.js')).toBe('a();\n// other.js\nb();\n');
+    expect(placeAhead('// a comment\n\n// main.js\nb();\n', 'main.js')).toBe('// a comment\n\n// main.js\nb();\n');
+    const placed = placeAhead('a();\n\n// main.js\nb();\n', 'main.js');
+    expect(placed).toBe('a();__fabricksAheadPlace();\n\n// main.js\nb();\n');
+    // blanked with spaces: no column moves
+    expect(markAhead(placed, false)).toBe(`a();${' '.repeat(23)}\n\n// main.js\nb();\n//# fabricksAhead=4 await\n`);
+    expect(markAhead('a();\n', false)).toBe('a();\n');
   });
 });

@@ -6,15 +6,7 @@ import { setSourceMapReader } from './source-map.js';
 // The bundle runs wrapped in an async function so that top-level await works; the wrapper shares
 // the bundle's first line, so line numbers stay those of the bundle.
 export const WRAPPER = '(async () => {';
-// stage B (prepare.js): the same, as an async generator that stops where the entry's own code begins
-export const AHEAD_WRAPPER = '(async function* () {';
 export let entryName = '';
-// the wrapper the bundle was evaluated in: what a position on its first line is shifted by
-export let wrapperLength = WRAPPER.length;
-
-export function setWrapper(wrapper) {
-  wrapperLength = wrapper.length;
-}
 
 /** Reads the entrypoint's name and its code (undefined when the layer lacks it); its source map is read when an error needs it. */
 export function readEntry() {

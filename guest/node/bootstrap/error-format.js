@@ -1,7 +1,7 @@
 // Errors: SpiderMonkey stacks ("fn@file:line:col") mapped through the bundle's source map back
 // to the user's files, printed the way Node prints them.
 
-import { entryName, wrapperLength } from './entry.js';
+import { entryName, WRAPPER } from './entry.js';
 import { mapPosition } from './source-map.js';
 
 export function formatError(e) {
@@ -21,7 +21,7 @@ export function formatError(e) {
     if (!m || m[2] !== entryName) continue; // runtime frames are not the user's concern
     let lineNo = Number(m[3]);
     let col = Number(m[4]);
-    if (lineNo === 1) col = Math.max(1, col - wrapperLength);
+    if (lineNo === 1) col = Math.max(1, col - WRAPPER.length);
     const pos = mapPosition(lineNo, col - 1);
     const where = pos ? `${pos.source}:${pos.line}:${pos.column + 1}` : `${entryName}:${lineNo}:${col}`;
     const fn = m[1].replace(/\/<$/, '').replace(/^async\*/, '');

@@ -1,13 +1,14 @@
 // Pre-initialized apps (crates/engine/src/prepare.rs): the engine calls `prepare` once for an
 // app and snapshots the instance, so every start skips what it did. Two stages:
 //
-// - B, evaluated ahead: the bundle becomes an async generator that stops (`yield`) where the
-//   entry module's own code begins (the bundler marks the place: src/runtimes/node/bundle-ahead.ts),
-//   and its first step runs here: the dependencies' top level is done in the snapshot, the app's
-//   own runs at start, in the same scope. What differs per run is a tripwire (prepare-guard.js;
-//   the engine watches what reaches the host), as is a dependency that throws: the attempt is
-//   then given up and its instance thrown away, as its globals may have changed; the engine
-//   starts over in a fresh instance with FABRICKS_PREPARE=compile, which takes stage A.
+// - B, evaluated ahead: the bundle waits (`await`, or `yield` where its async functions are
+//   generators) at a gate where the entry module's own code begins (the bundler marks the place:
+//   src/runtimes/node/bundle-ahead.ts), and it starts here: the dependencies' top level is done
+//   in the snapshot, the app's own runs at start when the run opens the gate, in the same scope.
+//   What differs per run is a tripwire (prepare-guard.js; the engine watches what reaches the
+//   host), as is a dependency that throws: the attempt is then given up and its instance thrown
+//   away, as its globals may have changed; the engine starts over in a fresh instance with
+//   FABRICKS_PREPARE=compile, which takes stage A.
 // - A, compiled ahead: the bundle is compiled (`(async () => { BUNDLE })` without the call).
 //
 // A snapshot's first call is not componentize-js's first call, which seeds Math.random and sets
@@ -15,19 +16,20 @@
 // snapshot, and ends stage B's watch.
 
 import { getEnvironment } from './host.js';
-import { AHEAD_WRAPPER, entryName, readEntry, setWrapper, WRAPPER } from './entry.js';
+import { entryName, readEntry, WRAPPER } from './entry.js';
 import { installPreparing } from './globals.js';
 import { environLooked, startPreparing, stopPreparing, trip, trippedSoFar } from './prepare-guard.js';
 
-// the bundle made ready: a function that starts it (stage A) or the generator past its first step (B)
-let compiled;
-let stepped;
+// the bundle made ready: a function that starts it (stage A), or that opens its gate (B)
+let ahead;
 // this instance was made from a snapshot, and its first call has not come yet
 let fromSnapshot = false;
 
-// The bundler's mark (bundle-ahead.ts): the last line of the bundle, the offset (in UTF-16 code
-// units of the bundle's text) where the entry's own code begins.
-const MARK = /\n\/\/# fabricksAhead=(\d+)\n?$/;
+// The bundler's mark (bundle-ahead.ts), the last line of the bundle: the offset (in UTF-16 code
+// units of the bundle's text) where the entry's own code begins, and the word that waits there.
+const MARK = /\n\/\/# fabricksAhead=(\d+) (await|yield)\n?$/;
+// what the bundle calls at the mark (a global, as the bundle's code is its own script)
+const GATE = '__fabricksAhead';
 
 /** The `prepare` export: a JSON report, `{ prepared, environ? }`, `{ refused: why }` or `{ retry: why }` (stage B given up). */
 export function prepare() {
@@ -39,14 +41,15 @@ export function prepare() {
   const mark = compileOnly ? null : MARK.exec(text);
   const at = mark ? Number(mark[1]) : -1;
   if (at < 0 || at > mark.index) return compileAhead(text);
-  let gen;
+  let start;
   try {
-    gen = (0, eval)(`${AHEAD_WRAPPER}${text.slice(0, at)};yield;${text.slice(at)}\n})\n//# sourceURL=${entryName}`)();
+    // the same text the run evaluates (main-script.js) with the gate at the mark, on its line
+    start = (0, eval)(`${WRAPPER}${text.slice(0, at)};${mark[2]} ${GATE}();${text.slice(at)}\n})\n//# sourceURL=${entryName}`);
   } catch {
     // nothing has run: this instance can still take stage A (which reports a bundle that does not compile)
     return compileAhead(text);
   }
-  return evaluateAhead(gen);
+  return evaluateAhead(start);
 }
 
 /** Stage A: the same text the run evaluates (main-script.js), compiled, without the call. */
@@ -60,58 +63,65 @@ function compileAhead(text) {
     return native.call(performance);
   };
   try {
-    compiled = (0, eval)(`${WRAPPER}${text}\n})\n//# sourceURL=${entryName}`);
+    ahead = (0, eval)(`${WRAPPER}${text}\n})\n//# sourceURL=${entryName}`);
   } catch (e) {
     // reported at start, from the run's own evaluation, as without a snapshot
-    compiled = undefined;
+    ahead = undefined;
     return JSON.stringify({ refused: `the bundle does not compile: ${String(e)}` });
   } finally {
     delete performance.now;
     if (performance.now !== native) performance.now = native;
   }
   if (timed) {
-    compiled = undefined;
+    ahead = undefined;
     return JSON.stringify({ refused: "the app's code read the monotonic clock while it loaded" });
   }
   fromSnapshot = true;
   return JSON.stringify({ prepared: 'compiled' });
 }
 
-/** Stage B: the dependencies' top level, up to the mark, with the tripwires set (a promise of the report). */
-async function evaluateAhead(gen) {
-  setWrapper(AHEAD_WRAPPER);
+/**
+ * Stage B: the bundle started with the tripwires set, up to its gate (a promise of the report;
+ * componentize-js runs the event loop until it settles, so a dependency's top-level await works).
+ */
+async function evaluateAhead(start) {
+  let reached;
+  const atGate = new Promise((resolve) => (reached = resolve));
+  let open;
+  const gate = new Promise((resolve) => (open = resolve));
+  globalThis[GATE] = () => {
+    delete globalThis[GATE];
+    reached('gate');
+    return gate;
+  };
   installPreparing();
   watchRandomAndClock();
   startPreparing();
-  let step;
-  try {
-    step = await gen.next();
-  } catch (e) {
-    // thrown again at start, from the run's own evaluation, as without a snapshot
-    return JSON.stringify({ retry: `a dependency threw at its top level: ${String(e)}` });
-  }
+  const main = start();
+  const outcome = await Promise.race([atGate, main.then(() => 'ended', (e) => ({ threw: e }))]);
+  // thrown again at start, from the run's own evaluation, as without a snapshot
+  if (outcome.threw !== undefined) return JSON.stringify({ retry: `a dependency threw at its top level: ${String(outcome.threw)}` });
+  if (outcome !== 'gate') return JSON.stringify({ retry: 'the bundle ended before the mark' });
   // what the dependencies queued to run after their top level runs here, still watched
   for (let i = 0; i < 8; i++) await null;
   const tripped = trippedSoFar();
   if (tripped.length > 0) return JSON.stringify({ retry: `the dependencies ${tripped.join(', ')} while they loaded` });
-  if (step.done) return JSON.stringify({ retry: 'the bundle ended before the mark' });
-  stepped = gen;
+  ahead = () => {
+    open();
+    return main;
+  };
   fromSnapshot = true;
   return JSON.stringify({ prepared: 'ahead', environ: environLooked() });
 }
 
 /**
- * The bundle made ready in the snapshot, once (undefined without one): `start()` runs the rest
- * of it after the run has installed its arguments and variables (a promise of its end).
+ * The bundle made ready in the snapshot, once (undefined without one): a function, called after
+ * the run has installed its arguments and variables, that starts it or runs the rest of it (a
+ * promise of its end).
  */
 export function takePrepared() {
-  if (stepped) {
-    const gen = stepped;
-    stepped = undefined;
-    return () => gen.next();
-  }
-  const main = compiled;
-  compiled = undefined;
+  const main = ahead;
+  ahead = undefined;
   return main;
 }
 
