@@ -7,7 +7,9 @@ import type { Context } from '../home/context.js';
 import { loadApp, loadStoredApp, type StoredApp } from '../artifact/app.js';
 import type { ArtifactKind } from '../artifact/kind.js';
 import { wasmLayer, wasmName } from '../artifact/wasm.js';
-import { build, type BuildResult } from '../builder/build.js';
+import type { BuildResult } from '../builder/build.js';
+import { unchangedBuild } from '../builder/fingerprint.js';
+import { startStep } from '../util/progress.js';
 import { looksLikePackageRef } from '../runtimes/package-ref.js';
 import type { PackageOptions } from './package.js';
 import type { GrantFlags } from '../config/grant-flags.js';
@@ -49,6 +51,14 @@ export type ResolvedTarget =
 export async function resolveTarget(target: Target, ctx: Context, accept: ArtifactKind[] = ['app']): Promise<ResolvedTarget> {
   const { store } = ctx.home;
   if (target.kind === 'project') {
+    // nothing it was built from changed: its last build, without loading the builder
+    const unchanged = await unchangedBuild(ctx.home.buildCacheDir, target.dir);
+    const app = unchanged && (await loadApp(store, unchanged.reference, unchanged.manifest).catch(() => undefined));
+    if (unchanged && app) {
+      startStep(ctx.reporter, 'build', `${unchanged.name}:${unchanged.version}`)({ digest: unchanged.manifest.digest, size: unchanged.manifest.size, cached: true });
+      return { kind: 'app', app, built: unchanged };
+    }
+    const { build } = await import('../builder/build.js');
     const built = await build(target.dir, ctx);
     return { kind: 'app', app: await loadApp(store, built.reference, built.manifest), built };
   }

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { FabricksError } from '../util/errors.js';
-import { within } from '../config/project.js';
+import { within } from '../util/paths.js';
 import { FROM_PROJECT, type GrantedMount } from './grants.js';
 
 /** A read-write mount too wide to grant without asking, and why, in words. */

@@ -54,7 +54,7 @@ export async function applyBuild(plan: BuildPlan, inputs: BuildInputs, files: Re
         await writeLock(config.dir, { image: config.from.image, digest: inputs.pinned.digest, size: inputs.pinned.size }, inputs.locked);
         break;
       case 'record':
-        await cache.put(plan.key, record!);
+        record = await cache.put(plan.key, record!);
         break;
     }
   }

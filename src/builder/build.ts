@@ -6,8 +6,8 @@ import { isFabricksError } from '../util/errors.js';
 import type { LayoutStore } from '../oci/layout-store.js';
 import { fetchManifest } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
-import { loadProject, type ProjectConfig } from '../config/project.js';
-import { readLock } from '../config/lock.js';
+import { CONFIG_FILE, loadProject, type ProjectConfig } from '../config/project.js';
+import { LOCK_FILE, readLock } from '../config/lock.js';
 import type { Context } from '../home/context.js';
 import { createdTime } from '../artifact/app.js';
 import { resolveRuntime } from '../runtimes/resolve.js';
@@ -18,6 +18,9 @@ import { collectSourceFiles, type SourceFile } from './source-files.js';
 import { planBuild, type BuildInputs } from './plan.js';
 import { buildCodeDigest } from './code-digest.js';
 import { applyBuild, outputPath } from './apply.js';
+import { rememberBuild, stampedBefore, type Folders, type Inputs } from './fingerprint.js';
+import { join, resolve } from 'node:path';
+import { stampOf } from '../util/stamp.js';
 
 export interface BuildResult {
   reference: string;
@@ -45,15 +48,30 @@ export interface BuildOptions {
   published?: ProjectConfig['published'];
 }
 
+/** fabricks.toml of a project given as a folder or as the file itself (as loadProject takes it). */
+const projectFile = (dirOrFile: string) => (dirOrFile.endsWith('.toml') ? resolve(dirOrFile) : resolve(dirOrFile, CONFIG_FILE));
+
 /** Read, resolve, plan (pure), apply (the only step that writes). */
 export async function build(projectDir: string, ctx: Context, options: BuildOptions = {}): Promise<BuildResult> {
+  // stamped before they are read, for the project's fingerprint (fingerprint.ts)
+  const tomlFile = projectFile(projectDir);
+  const before: Inputs = [[tomlFile, await stampOf(tomlFile)]];
   const loaded = await loadProject(projectDir);
   const config = { ...loaded, ...(options.capabilities ? { capabilities: options.capabilities } : {}), ...(options.published ? { published: options.published } : {}) };
   const wheels = wheelSharing({ file: config.file, wheels: config.source.wheels }, options.wheels);
   const done = startStep(ctx.reporter, 'build', `${config.name}:${config.version}`);
+  const lockFile = join(config.dir, LOCK_FILE);
+  const lockBefore = await stampOf(lockFile);
   const lock = await readLock(config.dir);
   const resolved = await resolveRuntime(config, lock, ctx);
-  const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all((await collectSourceFiles(config, ctx.reporter)).map(async (f) => ({ ...f, bytes: await readFile(f.abs) })));
+  before.push(...(await stampedBefore([config.source.dir, config.dir])));
+  const folders: Folders = [];
+  const files: Array<SourceFile & { bytes: Uint8Array }> = await Promise.all(
+    (await collectSourceFiles(config, ctx.reporter, folders)).map(async (f) => {
+      before.push([f.abs, await stampOf(f.abs)]);
+      return { ...f, bytes: await readFile(f.abs) };
+    }),
+  );
   const dependencies = await resolved.kind.dependencies?.({ config, runtime: resolved, lock, ctx, wheels });
   if (dependencies) files.push(...dependencies.files);
   // compiled dependencies make the app's runtime a variant of the resolved one; the lock pins the resolved one
@@ -89,7 +107,7 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
   });
   const applied = await applyBuild(plan, inputs, files, record, cache, ctx);
   done({ digest: applied.manifest.digest, size: applied.manifest.size, cached: plan.cached });
-  return {
+  const result: BuildResult = {
     reference: plan.reference,
     name: config.name,
     version: config.version,
@@ -101,6 +119,18 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
     cached: plan.cached,
     ...(dependencies?.built ? { built: dependencies.built } : {}),
   };
+  // a plain project build (not a package's, whose grants come from flags) is what a run of the folder finds
+  if (!options.capabilities && !options.published) {
+    // what the build wrote is stamped now; what it only read, before it read it
+    const written = [outputPath(config), join(store.root, 'index.json')];
+    if (plan.actions.includes('write-lock')) written.push(lockFile);
+    else before.push([lockFile, lockBefore]);
+    const after: Inputs = [];
+    for (const p of written) after.push([p, await stampOf(p)]);
+    applied.external.forEach(([path], i) => after.push([path, applied.stamps?.[i] ?? null]));
+    await rememberBuild(ctx.home.buildCacheDir, config.dir, before, folders, after, result).catch(() => undefined);
+  }
+  return result;
 }
 
 /** The build's manifest, config and module layer are all in the store and match their digests. */

@@ -1,7 +1,8 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, digestHex, type Digest } from '../oci/digest.js';
 import { writeAtomic } from '../util/atomic.js';
+import { sameStamp, stampOf, type Stamp } from '../util/stamp.js';
 import type { Descriptor } from '../oci/content.js';
 
 /** What a build produced, remembered under the digest of everything it was built from. */
@@ -22,15 +23,6 @@ export interface BuildRecord {
   /** Digests of the wheels built for the runtime that it was built with (gc keeps their cache entries while it is stored). */
   wheels?: Digest[];
 }
-
-type Stamp = [number, number, number, number];
-
-async function stampOf(path: string): Promise<Stamp | undefined> {
-  const s = await stat(path).catch(() => undefined);
-  return s ? [s.size, s.mtimeMs, s.ctimeMs, s.ino] : undefined;
-}
-
-const sameStamp = (a: Stamp | null | undefined, b: Stamp | undefined) => a != null && b !== undefined && a.every((v, i) => v === b[i]);
 
 /**
  * Whether an external file still has `digest`, and its stamp: trusted as it is when it matches
@@ -66,9 +58,12 @@ export class BuildCache {
     }
   }
 
-  async put(key: Digest, record: BuildRecord): Promise<void> {
+  /** Records it, with its external files' stamps taken now (and returns it so). */
+  async put(key: Digest, record: BuildRecord): Promise<BuildRecord> {
     const checked = await Promise.all(record.external.map(([path, digest]) => checkExternal(path, digest, null)));
-    await this.write(key, { ...record, stamps: checked.map((c) => c.stamp) });
+    const stamped = { ...record, stamps: checked.map((c) => c.stamp) };
+    await this.write(key, stamped);
+    return stamped;
   }
 
   private async write(key: Digest, record: BuildRecord): Promise<void> {

@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { FabricksError } from '../util/errors.js';
 import type { Reporter } from '../util/progress.js';
 import type { ProjectConfig } from '../config/project.js';
-import { within } from '../config/project.js';
+import { within } from '../util/paths.js';
 import { compileGlob, matchesAny } from '../config/glob.js';
 
 export interface SourceFile {
@@ -13,9 +13,7 @@ export interface SourceFile {
   size: number;
 }
 
-/** Never packed, at any depth: version control, dependencies (bundled instead), fabricks' own files. */
-const NEVER_PACKED_DIRS = new Set(['.git', 'node_modules', '.fabricks', '__pycache__']);
-const NEVER_PACKED_FILES = new Set(['fabricks.toml', 'fabricks.lock', '.DS_Store']);
+import { NEVER_PACKED_DIRS, NEVER_PACKED_FILES, packableNames } from './never-packed.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -40,12 +38,13 @@ function escapedName(name: Buffer): string {
 }
 
 /**
- * The files under [source] path that include/exclude select, sorted by path. Links are followed
+ * The files under [source] path that include/exclude select, sorted by path; `folders`, when
+ * given, gets the names in each folder walked that could be packed (builder/fingerprint.ts). Links are followed
  * while they stay in the project, except a folder link back into a folder being walked (a loop),
  * which is skipped with a note. A name that is not UTF-8 cannot be a module-layer path: it is
  * refused, unless include/exclude leave it out anyway.
  */
-export async function collectSourceFiles(config: ProjectConfig, reporter?: Reporter): Promise<SourceFile[]> {
+export async function collectSourceFiles(config: ProjectConfig, reporter?: Reporter, folders?: Array<[string, string[]]>): Promise<SourceFile[]> {
   const include = config.source.include.map(compileGlob);
   const exclude = config.source.exclude.map(compileGlob);
   const projectReal = await realpath(config.dir);
@@ -55,6 +54,7 @@ export async function collectSourceFiles(config: ProjectConfig, reporter?: Repor
   /** `walking`: the real paths of the folders from the source folder down to this one. */
   async function walk(dir: string, walking: string[]): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+    folders?.push([dir, packableNames(entries.map((e) => e.name))]);
     for (const entry of entries) {
       let name: string;
       try {

@@ -2,21 +2,38 @@ import { Command, CommanderError } from 'commander';
 import { causeChain, FabricksError } from '../util/errors.js';
 import { fabricksHome } from '../util/paths.js';
 import { makeCli, type Outcome } from './command.js';
-import { register as registerBuild } from './commands/build.js';
-import { register as registerRun } from './commands/run.js';
-import { register as registerInspect } from './commands/inspect.js';
-import { register as registerPush } from './commands/push.js';
-import { register as registerPull } from './commands/pull.js';
-import { register as registerLogin } from './commands/login.js';
-import { register as registerRuntime } from './commands/runtime.js';
-import { register as registerVerify } from './commands/verify.js';
-import { register as registerLs } from './commands/ls.js';
-import { register as registerRm } from './commands/rm.js';
-import { register as registerGc } from './commands/gc.js';
-import { register as registerPrepare } from './commands/prepare.js';
-import { register as registerInit } from './commands/init.js';
-import { register as registerMcp } from './commands/mcp.js';
-import { register as registerMcpServe } from './commands/mcp-serve.js';
+
+type Register = (program: Command, cli: ReturnType<typeof makeCli>) => void;
+type Loader = () => Promise<{ register: Register }>;
+
+/** Each command's module, in the order help lists them, under the names that reach it. */
+const COMMANDS: Array<[string[], Loader]> = [
+  [['init'], () => import('./commands/init.js')],
+  [['build'], () => import('./commands/build.js')],
+  [['run'], () => import('./commands/run.js')],
+  [['inspect'], () => import('./commands/inspect.js')],
+  [['push'], () => import('./commands/push.js')],
+  [['pull'], () => import('./commands/pull.js')],
+  [['prepare'], () => import('./commands/prepare.js')],
+  [['login', 'logout'], () => import('./commands/login.js')],
+  [['runtime'], () => import('./commands/runtime.js')],
+  [['verify'], () => import('./commands/verify.js')],
+  [['ls'], () => import('./commands/ls.js')],
+  [['rm'], () => import('./commands/rm.js')],
+  [['gc'], () => import('./commands/gc.js')],
+  [['mcp'], () => import('./commands/mcp.js')],
+  [['mcp'], () => import('./commands/mcp-serve.js')],
+];
+
+/**
+ * The modules of the command argv names, or of every command (help, a mistyped name): a spawn
+ * of `fabricks run` loads run's alone, not the other fourteen and what they import.
+ */
+function commandsFor(argv: string[]): Loader[] {
+  const named = argv.slice(2).find((a) => !a.startsWith('-'));
+  const only = COMMANDS.filter(([names]) => named !== undefined && names.includes(named));
+  return (only.length ? only : COMMANDS).map(([, load]) => load);
+}
 
 const VERSION = '0.1.0';
 
@@ -46,7 +63,7 @@ function interruptions() {
   };
 }
 
-function program(done: (o: Outcome) => void, passthrough: string[], hooks: ReturnType<typeof interruptions>): Command {
+async function program(argv: string[], done: (o: Outcome) => void, passthrough: string[], hooks: ReturnType<typeof interruptions>): Promise<Command> {
   const p = new Command('fabricks')
     .description('Build, run and ship Python and JavaScript services as sandboxed WebAssembly components')
     .version(VERSION)
@@ -55,7 +72,7 @@ function program(done: (o: Outcome) => void, passthrough: string[], hooks: Retur
     .exitOverride()
     .addHelpText('after', `\nThe local store and caches live in $FABRICKS_HOME (now ${fabricksHome()}).`);
   const cli = makeCli(done, passthrough, hooks);
-  for (const register of [registerInit, registerBuild, registerRun, registerInspect, registerPush, registerPull, registerPrepare, registerLogin, registerRuntime, registerVerify, registerLs, registerRm, registerGc, registerMcp, registerMcpServe]) register(p, cli);
+  for (const { register } of await Promise.all(commandsFor(argv).map((load) => load()))) register(p, cli);
   // --verbose works after any command too
   for (const cmd of allCommands(p)) if (cmd !== p) cmd.option('--verbose', 'on failure, show the causes behind the error');
   return p;
@@ -94,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   let result: Outcome = {};
   const hooks = interruptions();
   try {
-    await program((o) => (result = o), passthrough, hooks).parseAsync(own);
+    await (await program(own, (o) => (result = o), passthrough, hooks)).parseAsync(own);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const { text, status } = errorText(e, verbose, hooks.signal);

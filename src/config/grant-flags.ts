@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { FabricksError } from '../util/errors.js';
 import { isEnvName } from './env-names.js';
 import { parseCapabilities, type MountSpec, type ProjectCapabilities } from './capabilities.js';
-import { checkCapabilitiesShape } from './project.js';
 
 /**
  * The capabilities a package built by name is granted, as flags name them: `--connect RULE`,
@@ -43,6 +41,8 @@ export async function readProfile(file: string): Promise<ProjectCapabilities> {
   const text = await readFile(abs, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new FabricksError('USAGE', `--profile ${file}: ${e.code === 'ENOENT' ? 'no such file' : `cannot be read (${e.code})`}`, { hint: 'name a TOML file with a [capabilities] table, as in fabricks.toml (docs/capabilities.md)' });
   });
+  // the TOML parser and the project's checks load only for a profile (not on every run's start)
+  const [{ parse: parseToml, TomlError }, { checkCapabilitiesShape }] = await Promise.all([import('smol-toml'), import('./project.js')]);
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text);

@@ -1,6 +1,7 @@
 import { readFile, stat, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { within } from '../util/paths.js';
 import { FabricksError } from '../util/errors.js';
 import { parseReference, type Reference } from '../oci/reference.js';
 import { repositoryProblem } from './wheel-sharing.js';
@@ -282,11 +283,6 @@ function defaultName(dir: string): string {
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return n || 'app';
-}
-
-export function within(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, relative, resolve, dirname, sep } from 'node:path';
+import { join, relative, resolve, dirname, sep, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The user's cache folder, following the XDG convention (and macOS's Library/Caches). */
@@ -41,4 +41,10 @@ export function dockerConfigFile(): string {
 export function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith(`..${sep}`) && rel !== '..' ? rel : p;
+}
+
+/** Whether `child` is `parent` or inside it (paths as given; resolve links first where they matter). */
+export function within(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
 }

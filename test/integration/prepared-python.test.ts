@@ -106,7 +106,7 @@ describe('pre-initialized Python apps', () => {
     ['draws a random number', 'import random\nTOKEN = random.random()\n', /random numbers/],
     ['reads the monotonic clock', 'import time\nSTARTED = time.monotonic()\n', /monotonic clock/],
     ['reads the wall clock', 'import time\nSTARTED = time.time()\n', /wall clock/],
-    ['draws random bytes', 'import os\nKEY = os.urandom(8)\n', /random numbers/],
+    ['draws random bytes', 'import os\nKEY = os.urandom(8)\n', /random numbers \(in [^)]*os_urandom/],
     ['prints', 'print("loading")\n', /wrote output/],
     ['looks at the filesystem', 'import os\nHERE = os.path.exists("/data")\n', /filesystem/],
   ])('are not prepared when a module imported ahead %s, and run as without', async (_what, lib, why) => {

@@ -52,10 +52,17 @@ impl Watch {
         self.armed.store(true, Ordering::SeqCst);
     }
     pub fn note(&self, what: &str) {
+        self.note_from(what, || None);
+    }
+    /// `what`, the first time, with where in the guest it came from when `whence` can tell.
+    fn note_from(&self, what: &str, whence: impl FnOnce() -> Option<String>) {
         if self.armed.load(Ordering::SeqCst) {
             let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
-            if !asked.iter().any(|a| a == what) {
-                asked.push(what.to_string());
+            if !asked.iter().any(|a| a == what || a.starts_with(&format!("{what} ("))) {
+                asked.push(match whence() {
+                    Some(w) => format!("{what} ({w})"),
+                    None => what.to_string(),
+                });
             }
         }
     }
@@ -66,8 +73,31 @@ impl Watch {
 
 fn watch(store: &StoreContextMut<'_, Host>, what: &str) {
     if let Some(w) = &store.data().watch {
-        w.note(what);
+        w.note_from(what, || guest_caller(store));
     }
+}
+
+/// The guest's own functions that made a host call, innermost first, past the runtime's WASI
+/// plumbing (libc, the preview1 adapter, Rust's std): which dependency drew a random number,
+/// for the refusal a user reads. None when the component carries no names.
+fn guest_caller(store: &StoreContextMut<'_, Host>) -> Option<String> {
+    // libc's, the adapter's and Rust's standard library's own frames name no dependency
+    const PLUMBING: [&str; 7] = ["wasi", "random_get", "getentropy", "getrandom", "std::", "core::", "alloc::"];
+    let trace = wasmtime::WasmBacktrace::capture(store);
+    let mut names: Vec<String> = Vec::new();
+    for frame in trace.frames() {
+        let Some(name) = frame.func_name() else { continue };
+        let name = format!("{:#}", rustc_demangle::demangle(name));
+        let plain = name.trim_start_matches(['<', '_']).to_lowercase();
+        if PLUMBING.iter().any(|p| plain.starts_with(p) || (p.len() > 6 && plain.contains(p))) || names.contains(&name) {
+            continue;
+        }
+        names.push(name);
+        if names.len() == 3 {
+            break;
+        }
+    }
+    (!names.is_empty()).then(|| format!("in {}", names.join(" < ")))
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { within } from '../../config/project.js';
+import { within } from '../../util/paths.js';
 import { packageRoot } from '../../util/paths.js';
 import { guestPath } from './module-meta.js';
 
