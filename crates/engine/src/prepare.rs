@@ -230,13 +230,14 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     let mut linker = link::linker(engine, &component, Some(source))?;
     watched_linker(&mut linker)?;
 
-    // The JavaScript runtime first evaluates the bundle's dependencies ahead (stage B); when that
-    // is refused, its instance may have changed globals, so a fresh one takes the compile-only
-    // stage A, told by FABRICKS_PREPARE=compile (read before the watch begins).
+    // Both runtimes first run the app's dependencies ahead (JavaScript: the bundle's, stage B;
+    // Python: the entrypoint's imports); when that is refused, the instance may have changed
+    // globals, so a fresh one takes the compile-only stage A, told by FABRICKS_PREPARE=compile
+    // (read before the watch begins): the bundle compiled, or every module of the layer.
     let mut tried = attempt(job, engine, shared, &linker, &component, &[]).await;
     let mut ahead_refused = None;
     let retry = match &tried {
-        Ok(t) => t.report.get("retry").and_then(Value::as_str).map(str::to_string).or_else(|| (t.report.get("prepared").and_then(Value::as_str) == Some("ahead")).then(|| t.refusal.clone()).flatten()),
+        Ok(t) => t.report.get("retry").and_then(Value::as_str).map(str::to_string).or_else(|| matches!(t.report.get("prepared").and_then(Value::as_str), Some("ahead" | "imported")).then(|| t.refusal.clone()).flatten()),
         // a trap while evaluating ahead (a Python runtime that traps here traps again)
         Err(e) => Some(format!("the runtime trapped: {e}")),
     };
