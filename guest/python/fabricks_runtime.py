@@ -298,11 +298,16 @@ class LayerLoader(importlib.abc.Loader):
         return ResourceReader(LayerPath(self.layer, folder))
 
 
+# Code objects compiled by `prepare` when the app's imports could not be made ahead (their
+# loading drew a random number, say): a start from the snapshot still skips compiling them.
+_compiled = {}
+
+
 def compile_file(layer: Layer, path: str):
     data = layer.read(path)
     if data is None:
         raise ImportError(f"{path} is not in the module layer", path=path)
-    code = compile(data, path, "exec", dont_inherit=True)
+    code = _compiled.pop(path, None) or compile(data, path, "exec", dont_inherit=True)
     # Tracebacks show the user's source lines; mtime None keeps linecache from checking disk.
     text = importlib.util.decode_source(data)
     linecache.cache[path] = (len(text), None, text.splitlines(True), path)
@@ -540,10 +545,24 @@ def _resume() -> None:
     sys.argv[:] = environment.get_arguments()
 
 
+def _compile_ahead(layer: Layer) -> int:
+    """Compiles every .py file of the module layer, runs none: what a start of the snapshot
+    imports is compiled already (a file that does not compile raises where it is imported)."""
+    for path in layer.files:
+        if path.endswith(".py"):
+            try:
+                _compiled[path] = compile(layer.read(path), path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                pass
+    return len(_compiled)
+
+
 def _prepare() -> str:
     """Installs the module layer's finders and imports the entrypoint's top-level imports, with
-    nothing granted (crates/engine/src/prepare.rs); a JSON report, `{"prepared": ...}` or
-    `{"refused": why}`. The entrypoint itself runs at start, as __main__ or as the served app."""
+    nothing granted (crates/engine/src/prepare.rs); a JSON report, `{"prepared": ...}`,
+    `{"retry": why}` (the engine then starts over in a fresh instance with
+    FABRICKS_PREPARE=compile, and this compiles the layer's modules instead of importing them)
+    or `{"refused": why}`. The entrypoint itself runs at start, as __main__ or as the served app."""
     import json
 
     global _prepared
@@ -554,6 +573,10 @@ def _prepare() -> str:
     if entrypoint not in layer.files:
         return json.dumps({"refused": f"the module layer has no entrypoint {entrypoint}"})
     _install(layer, entrypoint)
+    if os.environ.get("FABRICKS_PREPARE") == "compile":
+        compiled = _compile_ahead(layer)
+        _prepared = entrypoint
+        return json.dumps({"prepared": "compiled", "files": compiled})
     imported = []
     with fabricks_prepare.tripwires() as watch:
         for module, names in fabricks_prepare.top_level_imports(layer.read(entrypoint), entrypoint):
@@ -567,10 +590,10 @@ def _prepare() -> str:
                             if e.name != f"{module}.{name}":
                                 raise
             except BaseException as e:  # noqa: BLE001 - the run raises it again, where it belongs
-                return json.dumps({"refused": f"importing {module} failed: {type(e).__name__}: {e}"})
+                return json.dumps({"retry": f"importing {module} failed: {type(e).__name__}: {e}"})
             imported.append(module)
     if watch.touched:
-        return json.dumps({"refused": f"the app's imports read {', '.join(watch.touched)} while they loaded"})
+        return json.dumps({"retry": f"the app's imports read {', '.join(watch.touched)} while they loaded"})
     _prepared = entrypoint
     # the variables looked up (all absent here): a run that sets one starts without the snapshot
     return json.dumps({"prepared": "imported", "modules": imported, "environ": watch.environ})

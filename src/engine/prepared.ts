@@ -12,7 +12,7 @@ import { engineBinary, type ComponentFile } from './process.js';
  */
 
 /** Bumped when what `prepare` does, or how a snapshot resumes, changes. */
-export const PREPARE_PROTOCOL = 1;
+export const PREPARE_PROTOCOL = 2;
 
 let identity: string | undefined;
 

@@ -44,6 +44,10 @@ export interface PrepareOutcome {
   cached?: boolean;
   bytes?: number;
   ms?: number;
+  /** What the snapshot holds ready: `ahead` (JavaScript: the dependencies evaluated), `compiled`, ... (the runtime's word). */
+  stage?: string;
+  /** Why the dependencies were not evaluated ahead (stage B given up for the compile-only form). */
+  aheadRefused?: string;
 }
 
 /** A stored blob as the engine reads it, checked against its digest first. */
@@ -107,6 +111,8 @@ interface EngineExit {
   cached?: boolean;
   bytes?: number;
   ms?: number;
+  stage?: unknown;
+  ahead_refused?: unknown;
 }
 
 /** The engine bin/fabricks.js started for this process, until a run takes it. */
@@ -189,6 +195,8 @@ export class EngineProcess {
       ...(exit.cached ? { cached: true } : {}),
       ...(exit.bytes !== undefined ? { bytes: exit.bytes } : {}),
       ...(exit.ms !== undefined ? { ms: exit.ms } : {}),
+      ...(typeof exit.stage === 'string' ? { stage: exit.stage } : {}),
+      ...(typeof exit.ahead_refused === 'string' ? { aheadRefused: exit.ahead_refused } : {}),
     };
   }
 

@@ -8,8 +8,8 @@ import { events, fabricks, project } from '../helpers.js';
 // top-level imports are imported ahead, once; the entrypoint itself runs at start. The same
 // program with and without its snapshot must say the same bytes, with this run's arguments,
 // variables, stdin, folders and random numbers; a module that reads any of them while it is
-// imported keeps the app from being prepared, except a variable looked up by name: a run that
-// sets it starts without the snapshot. Its own compiled cache: the suite's is shared.
+// imported (or fails to import) leaves a snapshot with the layer's modules compiled, not
+// imported, except a variable looked up by name: a run that sets it starts without the snapshot. Its own compiled cache: the suite's is shared.
 const toml = (name: string, extra = '') => `[package]
 name = "${name}"
 version = "0.1.0"
@@ -64,7 +64,7 @@ const random = (stderr: string) => /random (\S+)/.exec(stderr)?.[1];
 const programStderr = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('{"event"') && !l.startsWith('random ')).join('\n');
 // one compiled cache for the file: the runtime and its instrumented form are compiled once
 const cache = mkdtemp(join(tmpdir(), 'fabricks-prepared-py-cache-'));
-const snapshotOf = (stdout: string) => (JSON.parse(stdout) as { snapshot?: { prepared: boolean; refused?: string; cached?: boolean } }).snapshot;
+const snapshotOf = (stdout: string) => (JSON.parse(stdout) as { snapshot?: { prepared: boolean; refused?: string; cached?: boolean; stage?: string; aheadRefused?: string } }).snapshot;
 
 describe('pre-initialized Python apps', () => {
   it("start from their snapshot with the same output as without, and this run's arguments, variables, stdin and randomness", async () => {
@@ -109,7 +109,8 @@ describe('pre-initialized Python apps', () => {
     ['draws random bytes', 'import os\nKEY = os.urandom(8)\n', /random numbers \(in [^)]*os_urandom/],
     ['prints', 'print("loading")\n', /wrote output/],
     ['looks at the filesystem', 'import os\nHERE = os.path.exists("/data")\n', /filesystem/],
-  ])('are not prepared when a module imported ahead %s, and run as without', async (_what, lib, why) => {
+    ['fails to import', 'raise ImportError("not here")\n', /importing lib failed: ImportError: not here/],
+  ])('have their modules compiled ahead, not imported, when a module imported ahead %s, and run as without', async (_what, lib, why) => {
     const dir = await project({
       'fabricks.toml': toml('refused-py'),
       'main.py': 'import sys\nimport lib\nprint("ran", sys.argv[1:])\n',
@@ -119,13 +120,19 @@ describe('pre-initialized Python apps', () => {
     const prepared = await fabricks(['prepare', '--json', dir], { env });
     expect(prepared.status, prepared.stderr).toBe(0);
     const snapshot = snapshotOf(prepared.stdout);
-    expect(snapshot?.prepared, prepared.stdout).toBe(false);
-    expect(snapshot?.refused).toMatch(why);
-    const ran = await fabricks(['run', dir, '--', 'x'], { env });
-    expect(ran.status, ran.stderr).toBe(0);
-    expect(ran.stdout).toContain("ran ['x']");
-    // a refusal is recorded: the run does not say the app could be prepared
-    expect(ran.stderr).not.toMatch(/pre-initialized form/);
+    // a fresh instance compiled the layer's modules instead (the half-imported one is never kept)
+    expect(snapshot?.prepared, prepared.stdout).toBe(true);
+    expect(snapshot?.stage).toBe('compiled');
+    expect(snapshot?.aheadRefused).toMatch(why);
+    const ran = await fabricks(['run', '-q', dir, '--', 'x'], { env });
+    const plain = await fabricks(['run', '-q', dir, '--', 'x'], { env: { ...env, FABRICKS_PREPARED: '0' } });
+    // the module's top level ran in this run, as without the snapshot: the same bytes (and the
+    // failed import fails the run as it does without)
+    expect(ran.status, ran.stderr).toBe(plain.status);
+    if (ran.status === 0) expect(ran.stdout).toContain("ran ['x']");
+    else expect(ran.stderr).toMatch(/ImportError: not here/);
+    expect(ran.stdout).toBe(plain.stdout);
+    expect(ran.stderr).toBe(plain.stderr);
   }, 300_000);
 
   it('use the snapshot when its imports looked up a variable this run does not set, and start without it when it does', async () => {

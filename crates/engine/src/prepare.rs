@@ -11,6 +11,9 @@
 //! uses), a look at its folders, a host resource still held at the end, and anything it writes,
 //! refuses the snapshot
 //! (a refusal is kept too, so it is not tried again), and the app starts as it did before.
+//! The JavaScript runtime first tries more (evaluating the bundle's dependencies ahead, stage
+//! B): what refuses that attempt, or a trap in it, makes a fresh instance take the compile-only
+//! stage A, which is refused as above.
 
 use crate::channel::Channel;
 use crate::compiled::{self, hex};
@@ -199,7 +202,10 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     let key = job.prepared.as_deref().ok_or_else(|| format_err!("a prepare job names no key"))?;
     let cache = Path::new(&job.cache);
     match recorded(&cache.join(key)) {
-        Some(Ok(())) => return Ok(json!({ "status": 0, "prepared": true, "cached": true })),
+        Some(Ok(())) => {
+            let report: Value = fs::read(cache.join(key).join("prepared.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+            return Ok(json!({ "status": 0, "prepared": true, "cached": true, "stage": report.get("prepared"), "ahead_refused": report.get("ahead_refused") }));
+        }
         Some(Err(reason)) => return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "cached": true })),
         None => {}
     }
@@ -224,9 +230,52 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     let mut linker = link::linker(engine, &component, Some(source))?;
     watched_linker(&mut linker)?;
 
+    // Both runtimes first run the app's dependencies ahead (JavaScript: the bundle's, stage B;
+    // Python: the entrypoint's imports); when that is refused, the instance may have changed
+    // globals, so a fresh one takes the compile-only stage A, told by FABRICKS_PREPARE=compile
+    // (read before the watch begins): the bundle compiled, or every module of the layer.
+    let mut tried = attempt(job, engine, shared, &linker, &component, &[]).await;
+    let mut ahead_refused = None;
+    let retry = match &tried {
+        Ok(t) => t.report.get("retry").and_then(Value::as_str).map(str::to_string).or_else(|| matches!(t.report.get("prepared").and_then(Value::as_str), Some("ahead" | "imported")).then(|| t.refusal.clone()).flatten()),
+        // a trap while evaluating ahead (a Python runtime that traps here traps again)
+        Err(e) => Some(format!("the runtime trapped: {e}")),
+    };
+    if let Some(why) = retry {
+        ahead_refused = Some(why);
+        tried = attempt(job, engine, shared, &linker, &component, &[("FABRICKS_PREPARE".to_string(), "compile".to_string())]).await;
+    }
+    let Attempt { mut store, instance, report, refusal } = tried?;
+    let refusal = refusal.or_else(|| report.get("retry").and_then(Value::as_str).map(str::to_string));
+    if let Some(reason) = refusal {
+        record_refusal(cache, key, &reason);
+        return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "ms": started.elapsed().as_millis() as u64 }));
+    }
+    let mut report = report;
+    if let (Some(why), Some(obj)) = (ahead_refused, report.as_object_mut()) {
+        // kept beside the form: why its dependencies were not evaluated ahead
+        obj.insert("ahead_refused".to_string(), Value::String(why));
+    }
+    let snapshot = wizer.snapshot_component(&cx, &mut Snapshotted { store: &mut store, instance }).await?;
+    // the guest's report beside it: what this run must not differ in for the form to be used
+    // (the variables the Python runtime's imports looked up, all absent while preparing)
+    let report_bytes = serde_json::to_vec(&report).expect("serializes");
+    compile_bytes(engine, cache, key, &snapshot, channel, &[("prepared.json", &report_bytes)])?;
+    Ok(json!({ "status": 0, "prepared": true, "bytes": snapshot.len(), "ms": started.elapsed().as_millis() as u64, "stage": report.get("prepared"), "ahead_refused": report.get("ahead_refused"), "report": report }))
+}
+
+/// One instance called `prepare`: what it reported, and why it may not be snapshotted.
+struct Attempt {
+    store: Store<Host>,
+    instance: Instance,
+    report: Value,
+    refusal: Option<String>,
+}
+
+async fn attempt(job: &Job, engine: &Engine, shared: &Shared, linker: &wasmtime::component::Linker<Host>, component: &wasmtime::component::Component, env: &[(String, String)]) -> Result<Attempt> {
     let (out, err) = (MemoryOutputPipe::new(1 << 16), MemoryOutputPipe::new(1 << 16));
-    // nothing per run: no arguments, variables, folders or stdin
-    let bare = Job { args: vec![], env: vec![], mounts: vec![], ..job.clone() };
+    // nothing per run: no arguments, variables (but the stage asked for), folders or stdin
+    let bare = Job { args: vec![], env: env.to_vec(), mounts: vec![], ..job.clone() };
     let mut host = Host::new(&bare, shared, Stdio::Prepare(out.clone(), err.clone()))?;
     let w = Arc::new(Watch::default());
     host.watch = Some(w.clone());
@@ -234,7 +283,7 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.memory);
     limits::watch(&mut store);
-    let instance = linker.instantiate_async(&mut store, &component).await?;
+    let instance = linker.instantiate_async(&mut store, component).await?;
     let func = instance.get_typed_func::<(), (String,)>(&mut store, "prepare")?;
     let (report,) = func.call_async(&mut store, ()).await?;
     let report: Value = serde_json::from_str(&report).unwrap_or_else(|_| json!({ "refused": report }));
@@ -251,16 +300,7 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     } else {
         None
     };
-    if let Some(reason) = refusal {
-        record_refusal(cache, key, &reason);
-        return Ok(json!({ "status": 0, "prepared": false, "refused": reason, "ms": started.elapsed().as_millis() as u64 }));
-    }
-    let snapshot = wizer.snapshot_component(&cx, &mut Snapshotted { store: &mut store, instance }).await?;
-    // the guest's report beside it: what this run must not differ in for the form to be used
-    // (the variables the Python runtime's imports looked up, all absent while preparing)
-    let report_bytes = serde_json::to_vec(&report).expect("serializes");
-    compile_bytes(engine, cache, key, &snapshot, channel, &[("prepared.json", &report_bytes)])?;
-    Ok(json!({ "status": 0, "prepared": true, "bytes": snapshot.len(), "ms": started.elapsed().as_millis() as u64, "report": report }))
+    Ok(Attempt { store, instance, report, refusal })
 }
 
 /// What wizer reads the instance's state through (its `wasmtime` feature's own, which the

@@ -12,14 +12,47 @@ import { entryName } from './entry.js';
 import { listen, unlisten } from './node-listen.js';
 import { tagWebClasses } from './web-tags.js';
 import { installCallSites } from './call-sites.js';
+import { preparingEnv, setLiveEnv, trip } from './prepare-guard.js';
 
 // the user's fetch listeners, which serve.js dispatches requests to
 export const fetchListeners = [];
 
+let installed = false;
+
+/** This run's arguments and variables, and Node's globals (once: a snapshot made in stage B has them). */
 export function install(args, env) {
-  process.argv = [args[0] ?? 'fabricks', `/${entryName}`, ...args.slice(1)];
+  if (!installed) installGlobals();
+  Object.defineProperty(process, 'argv', { value: [args[0] ?? 'fabricks', `/${entryName}`, ...args.slice(1)], writable: true, configurable: true, enumerable: true });
   process.argv0 = process.argv[0];
+  setLiveEnv(env);
   process.env = env;
+}
+
+/**
+ * The globals without a run (stage B, prepare.js): the dependencies that run ahead find process
+ * as a run gives it, but its arguments are a tripwire and its variables are read through
+ * preparingEnv (all absent). install() puts the run's in their place.
+ */
+export function installPreparing() {
+  installGlobals();
+  const argv = ['fabricks', `/${entryName}`];
+  Object.defineProperty(process, 'argv', {
+    get() {
+      trip('read process.argv');
+      return argv;
+    },
+    set(v) {
+      trip('changed process.argv');
+      Object.defineProperty(process, 'argv', { value: v, writable: true, configurable: true, enumerable: true });
+    },
+    configurable: true,
+    enumerable: true,
+  });
+  process.env = preparingEnv;
+}
+
+function installGlobals() {
+  installed = true;
   globalThis.process = process;
   globalThis.fabricks = fabricksApi;
   globalThis.__fabricksNode = nodeModules;
@@ -39,6 +72,7 @@ export function install(args, env) {
   if (abortSignal) AbortSignal.abort = (...reason) => abortSignal.call(AbortSignal, reason.length ? reason[0] : undefined);
   if (nativeFetch) {
     globalThis.fetch = (input, init) => {
+      trip('called fetch');
       ref();
       return fetchFollowing(input, init).then(keepAliveWhileRead).finally(unref);
     };

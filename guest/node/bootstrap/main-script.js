@@ -8,7 +8,7 @@ import { takePrepared } from './prepare.js';
 
 /** Reads the entrypoint and its source map, installs the environment, and starts the bundle. */
 export function startMain() {
-  // compiled ahead in a snapshot (prepare.js), else read now
+  // compiled, or its dependencies evaluated, ahead in a snapshot (prepare.js), else read now
   const ahead = takePrepared();
   const code = ahead ? undefined : readEntry();
   if (!ahead && code === undefined) return undefined;
@@ -16,5 +16,6 @@ export function startMain() {
   if (ahead) return ahead();
   // Wrapped in an async function so that top-level await works; the wrapper shares the
   // bundle's first line, so line numbers stay those of the bundle. It may throw synchronously.
-  return (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})()\n//# sourceURL=${entryName}`);
+  // Called from here, as a snapshot's is: no frame of a stack points at the wrapper's call.
+  return (0, eval)(`${WRAPPER}${new TextDecoder().decode(code)}\n})\n//# sourceURL=${entryName}`)();
 }

@@ -9,6 +9,7 @@ import { stderrStream, stdoutStream, Writable, writeAll } from './output.js';
 import { Stdin } from './stdin.js';
 import { formatError } from './error-format.js';
 import { OUT_OF_MEMORY, sayLastWords } from './out-of-memory.js';
+import { trip } from './prepare-guard.js';
 
 let finished = false;
 let finishRun = () => {};
@@ -105,6 +106,8 @@ export const process = {
     throw new Error('process.chdir() is not supported in the fabricks runtime');
   },
   nextTick(fn, ...args) {
+    // ahead, it would run before the app's own top level instead of after it
+    trip('called process.nextTick');
     queueMicrotask(() => guard(() => fn(...args)));
   },
   hrtime: Object.assign(

@@ -7,6 +7,7 @@
 
 import { nativeClearTimeout, nativeSetTimeout } from './natives.js';
 import { guard, ref, unref } from './liveness.js';
+import { trip } from './prepare-guard.js';
 
 const timerQueue = []; // sorted by due time, then creation order
 let timerSeq = 0;
@@ -60,6 +61,7 @@ function dequeueTimer(t) {
 
 export class Timeout {
   constructor(repeat, fn, ms, args) {
+    trip('set a timer');
     this._repeat = repeat;
     this._ms = Math.max(1, Number(ms) || 0);
     this._fn = fn;

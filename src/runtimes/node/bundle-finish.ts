@@ -24,4 +24,4 @@ export async function finishBundle(code: string, map: SourceMap): Promise<{ code
 
 // .js when run from dist/, .ts under the test runner
 const ext = extname(fileURLToPath(import.meta.url));
-const MADE_BY = ['bundle-finish', 'async-lowering', 'bundle-prelude', 'intl-prelude', 'regexp-transform', 'node-modules', 'module-meta', 'packed-assets', 'unavailable-builtins', 'missing-packages'].map((f) => fileURLToPath(new URL(`./${f}${ext}`, import.meta.url)));
+const MADE_BY = ['bundle-finish', 'bundle-ahead', 'async-lowering', 'bundle-prelude', 'intl-prelude', 'regexp-transform', 'node-modules', 'module-meta', 'packed-assets', 'unavailable-builtins', 'missing-packages'].map((f) => fileURLToPath(new URL(`./${f}${ext}`, import.meta.url)));

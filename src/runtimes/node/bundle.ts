@@ -6,6 +6,7 @@ import { FabricksError } from '../../util/errors.js';
 import { BUFFER_GLOBAL, needsAsyncContext, needsFileStreams, nodeModulesPlugin, type NodeModulesOptions } from './node-modules.js';
 import { lowerAsync } from './async-lowering.js';
 import { finishBundle } from './bundle-finish.js';
+import { markAhead, placeAhead } from './bundle-ahead.js';
 import { missingPackagesPlugin } from './missing-packages.js';
 import { META_DEFINE, moduleMetaPlugin, unshiftColumns, type Shift } from './module-meta.js';
 import { PackageFiles, type Asset } from './packed-assets.js';
@@ -71,11 +72,13 @@ export async function bundleEntrypoint(sourceDir: string, entrypoint: string, op
   const mapFile = out.find((f) => f.path.endsWith('.map'));
   if (!codeFile || !mapFile) throw new Error('esbuild returned no bundle');
   const map = JSON.parse(mapFile.text) as { sources: string[]; mappings: string };
-  let bundled = { code: codeFile.text, map: { sources: map.sources, mappings: unshiftColumns(map, shifts) } };
-  if (needsAsyncContext(sourceDir, Object.keys(result.metafile.inputs))) bundled = await lowerAsync(esbuild, bundled.code, bundled.map);
+  // where the entry's own code begins (stage B), held while the bundle is rewritten
+  let bundled = { code: placeAhead(codeFile.text, entryPath(sourceDir, entrypoint)), map: { sources: map.sources, mappings: unshiftColumns(map, shifts) } };
+  const lowered = needsAsyncContext(sourceDir, Object.keys(result.metafile.inputs));
+  if (lowered) bundled = await lowerAsync(esbuild, bundled.code, bundled.map);
   const finished = await finishBundle(bundled.code, bundled.map);
   const stable = fabricksPaths(sourceDir);
-  finished.code = stable(finished.code);
+  finished.code = markAhead(stable(finished.code), lowered);
   finished.map.sources = finished.map.sources.map(stable);
   const slim = { version: 3, ...finished.map };
   const sources = Object.keys(result.metafile.inputs)
@@ -157,6 +160,17 @@ function entryKept(sourceDir: string, entrypoint: string): import('esbuild').Plu
       });
     },
   };
+}
+
+/** The entrypoint as esbuild names it in the bundle's `// <path>` lines: from the project to its real path (entryKept). */
+function entryPath(sourceDir: string, entrypoint: string): string {
+  let path = resolve(sourceDir, entrypoint);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // bundled, so it is there
+  }
+  return relative(sourceDir, path).split(sep).join('/');
 }
 
 /**
