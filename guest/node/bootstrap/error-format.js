@@ -17,7 +17,7 @@ export function formatError(e) {
   const head = `${e.name || 'Error'}: ${e.message}`;
   const frames = [];
   for (const line of String(e.stack || '').split('\n')) {
-    const m = /^(.*)@(.*?):(\d+):(\d+)$/.exec(line);
+    const m = /^(.*?)@(.*):(\d+):(\d+)$/.exec(line);
     if (!m || m[2] !== entryName) continue; // runtime frames are not the user's concern
     let lineNo = Number(m[3]);
     let col = Number(m[4]);

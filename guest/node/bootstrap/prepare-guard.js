@@ -4,6 +4,8 @@
 // what never reaches the host is watched here. A tripwire does not stop the code: it marks the
 // attempt, which is then thrown away with its instance (the engine starts over, compile only).
 
+import { formatError } from './error-format.js';
+
 let preparing = false;
 const tripped = [];
 const looked = new Set();
@@ -21,9 +23,15 @@ export function stopPreparing() {
   preparing = false;
 }
 
-/** Something that differs per run was read (or done) while preparing. */
+/** Something that differs per run was read (or done) while preparing: what, and where in the app's files first. */
 export function trip(what) {
-  if (preparing && !tripped.includes(what)) tripped.push(what);
+  if (!preparing || tripped.some((t) => t.startsWith(what))) return;
+  const e = new Error(what);
+  // the app's file and line; else the first frame outside the runtime (code a dependency made with eval)
+  const file = (line) => /@(.*?):\d+:\d+$/.exec(line)?.[1];
+  const frames = String(e.stack).split('\n');
+  const at = /\n\s+at (.*)/.exec(formatError(e))?.[1] ?? frames.find((l) => file(l) && file(l) !== file(frames[0]));
+  tripped.push(at ? `${what} (at ${at})` : what);
 }
 
 export const trippedSoFar = () => tripped.slice();
