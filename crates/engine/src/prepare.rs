@@ -241,7 +241,7 @@ pub async fn prepare(job: &Job, engine: &Engine, shared: &Shared, channel: &Chan
     let retry = match &tried {
         Ok(t) => t.report.get("retry").and_then(Value::as_str).map(str::to_string).or_else(|| matches!(t.report.get("prepared").and_then(Value::as_str), Some("ahead" | "imported")).then(|| t.refusal.clone()).flatten()),
         // a trap while evaluating ahead (a Python runtime that traps here traps again)
-        Err(e) => Some(format!("the runtime trapped: {e}")),
+        Err(e) => Some(format!("the runtime trapped: {}", e.root_cause())),
     };
     if let Some(why) = retry {
         ahead_refused = Some(why);
@@ -284,6 +284,9 @@ async fn snapshot_of(wizer: &Wizer, cx: &wasmtime_wizer::ComponentContext<'_>, c
         // kept beside the form: why its dependencies were not evaluated ahead
         obj.insert("ahead_refused".to_string(), Value::String(why));
     }
+    // wizer reads each memory whole through one accessor's return value, which a heap grown past
+    // wasmtime's default bound on one call's data (128 MiB) would exceed
+    store.set_hostcall_fuel(usize::MAX);
     let snapshot = wizer.snapshot_component(cx, &mut Snapshotted { store: &mut store, instance }).await?;
     // the guest's report beside it: what this run must not differ in for the form to be used
     // (the variables the runtime's imports looked up, all absent while preparing)
