@@ -1,3 +1,4 @@
+import type { ProgressEvent } from '../../src/util/progress.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ if (process.argv.includes('fail')) fail();
 const fresh = (stderr: string) => /now (\S+) random (\S+)/.exec(stderr)?.slice(1);
 /** What the program wrote to stderr: fabricks' progress events and the clock/random line left out. */
 const programStderr = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('{"event"') && !l.startsWith('now ')).join('\n');
-const notPrepared = (stderr: string) => events(stderr).find((e) => e.event === 'note' && e.code === 'not-prepared');
+const notPrepared = (stderr: string) => events(stderr).find((e): e is Extract<ProgressEvent, { event: 'note' }> => e.event === 'note' && e.code === 'not-prepared');
 
 interface Snapshot {
   prepared: boolean;
