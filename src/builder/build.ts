@@ -121,8 +121,11 @@ export async function build(projectDir: string, ctx: Context, options: BuildOpti
   };
   // what a run of the folder (or of the package, granted the same) finds
   {
-    // what the build wrote is stamped now; what it only read, before it read it
-    const written = [outputPath(config), join(store.root, 'index.json')];
+    // what the build wrote is stamped now; what it only read, before it read it. The
+    // artifact's blobs too: one damaged (quarantined) or removed is restored by a build
+    const manifest = await fetchManifest(store, applied.manifest);
+    const blobs = [applied.manifest.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].map((d) => store.blobPath(d));
+    const written = [outputPath(config), join(store.root, 'index.json'), ...blobs];
     if (plan.actions.includes('write-lock')) written.push(lockFile);
     else before.push([lockFile, lockBefore]);
     const after: Inputs = [];

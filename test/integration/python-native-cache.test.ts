@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copySuiteHome, exists, fabricks, project, pyToml } from '../helpers.js';
@@ -130,6 +130,8 @@ describe('the native wheel cache in the store lifecycle', () => {
       expect(key).toBeDefined();
       let during: Gc | undefined;
       let failed: unknown;
+      // touched: the run builds (from the cache) instead of trusting the project's fingerprint
+      await utimes(join(dir, 'main.py'), new Date(), new Date());
       const r = await fabricks(['run', '-q', dir], {
         home,
         env: { FABRICKS_NATIVE_CACHE: '' },
