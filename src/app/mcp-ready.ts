@@ -1,5 +1,6 @@
 import type { Context } from '../home/context.js';
 import type { McpGrantFlags } from './mcp-entry.js';
+import { packageGrantFlags } from '../config/grant-flags.js';
 import { prepare, type PrepareResult } from './prepare.js';
 import { parseTarget } from './target.js';
 
@@ -17,7 +18,6 @@ export async function readyServer(reference: string, grants: McpGrantFlags, ctx:
   const target = await parseTarget(reference);
   if (target.kind === 'remote') return { skipped: `a registry reference is readied by: fabricks pull ${reference}` };
   if (target.kind !== 'package') return { prepared: await prepare(target, ctx) };
-  // as `fabricks run` turns the entry's flags into the package's grants (app/run.ts)
-  const packageGrants = { ...(grants.connect ? { connect: grants.connect } : {}), ...(grants.profile !== undefined ? { profile: grants.profile } : {}), env: grants.env ?? [], mount: grants.mount ?? [] };
-  return { prepared: await prepare({ ...target, options: { grants: packageGrants, values: true } }, ctx) };
+  // granted as `fabricks run` grants the entry's flags (app/run.ts)
+  return { prepared: await prepare({ ...target, options: { grants: packageGrantFlags(grants), values: true } }, ctx) };
 }

@@ -11,7 +11,7 @@ import type { MountSpec } from '../config/capabilities.js';
 import { resolveGrants, resolveLimits, type RunFlags } from './grants.js';
 import { checkWideMounts } from './wide-mounts.js';
 import { parseTarget, resolveTarget, type Target } from './target.js';
-import { packageOnlyFlag } from '../config/grant-flags.js';
+import { packageGrantFlags, packageOnlyFlag } from '../config/grant-flags.js';
 import { cachePolicy } from '../engine/compiled-cache.js';
 import { EngineProcess, storedComponent } from '../engine/process.js';
 import { environConflicts, preparedEnviron, preparedForm, preparedRefused } from '../engine/prepared.js';
@@ -59,7 +59,7 @@ export interface PackageRunFlags {
  */
 async function withPackageFlags(target: Target, flags: RunFlags, p: PackageRunFlags): Promise<Target> {
   if (target.kind === 'package') {
-    const grants = { ...(p.connect ? { connect: p.connect } : {}), ...(p.profile !== undefined ? { profile: p.profile } : {}), env: flags.env ?? [], mount: flags.mount ?? [] };
+    const grants = packageGrantFlags({ ...(p.connect ? { connect: p.connect } : {}), ...(p.profile !== undefined ? { profile: p.profile } : {}), ...(flags.env ? { env: flags.env } : {}), ...(flags.mount ? { mount: flags.mount } : {}) });
     return { ...target, options: { grants, values: true, ...(p.bin !== undefined ? { program: p.bin } : {}), ...(p.with ? { with: p.with } : {}) } };
   }
   const only = packageOnlyFlag(p) ?? (p.with?.length ? `--with ${p.with[0]}` : p.bin !== undefined ? `--bin ${p.bin}` : undefined);

@@ -16,6 +16,14 @@ export interface GrantFlags {
   profile?: string;
 }
 
+/**
+ * What a run grants a package from its flags (--connect, --profile, --env, --mount): `fabricks
+ * run npm:...` and `mcp add`, which readies the same build the client's `run` will find.
+ */
+export function packageGrantFlags(f: GrantFlags): GrantFlags {
+  return { ...(f.connect ? { connect: f.connect } : {}), ...(f.profile !== undefined ? { profile: f.profile } : {}), env: f.env ?? [], mount: f.mount ?? [] };
+}
+
 const FLAG_OF: Record<string, string> = {
   '[capabilities.network] connect': '--connect',
   '[capabilities.network] listen': '--connect',
