@@ -143,8 +143,11 @@ export async function unchangedPackageBuild(text: string, options: PackageOption
   const { pkg } = project;
   const published = { package: pkg.pinned, integrity: pkg.integrity };
   const built = await unchangedBuild(ctx.home.buildCacheDir, project.dir, buildVariant({ capabilities, published }));
-  return built && { ...built, package: { ref: text, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir: project.dir, installed: false } };
+  return built && { ...built, package: packageShown(text, project, false) };
 }
+
+/** The package a build was of, as build and run show it. */
+const packageShown = (ref: string, { pkg, dir }: PackageProject, installed: boolean): PackageBuildResult['package'] => ({ ref, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir, installed });
 
 /**
  * `fabricks build npm:...`: the package installed in the cache (once), built by the builder as
@@ -157,8 +160,7 @@ export async function buildPackage(text: string, options: PackageOptions & { gra
   // the builder loads only when something is built (not for a spawn its fingerprint answers)
   const { build } = await import('./build.js');
   const built = await build(project.dir, ctx, { ...options.build, capabilities, published: { package: project.pkg.pinned, integrity: project.pkg.integrity } });
-  const { pkg } = project;
-  return { ...built, package: { ref: text, pinned: pkg.pinned, version: pkg.version, integrity: pkg.integrity, program: pkg.program, dir: project.dir, installed: !project.cached } };
+  return { ...built, package: packageShown(text, project, !project.cached) };
 }
 
 /** The stored build of a package, building it (granted nothing) when there is none yet: for inspect. */

@@ -43,6 +43,12 @@ async function listing(dir: string): Promise<string | undefined> {
   return names && namesDigest(packableNames(names));
 }
 
+/** Each path still has its stamp, and one absent then (null or undefined) is still absent. */
+async function stampsHold(inputs: Inputs): Promise<boolean> {
+  const now = await Promise.all(inputs.map(([p]) => stampOf(p)));
+  return inputs.every(([, s], i) => (s == null ? now[i] === undefined : sameStamp(s, now[i])));
+}
+
 async function foldersHold(folders: Array<[string, string]>): Promise<boolean> {
   const now = await Promise.all(folders.map(([dir]) => listing(dir)));
   return folders.every(([, d], i) => d === now[i]);
@@ -84,8 +90,7 @@ export async function stampedBefore(dirs: string[]): Promise<Inputs> {
  * whose stamps it knows).
  */
 export async function rememberBuild(cacheDir: string, projectDir: string, before: Inputs, folders: Folders, after: Inputs, result: BuildResult, variant?: unknown): Promise<void> {
-  const now = await Promise.all(before.map(([p]) => stampOf(p)));
-  if (!before.every(([, s], i) => (s == null ? now[i] === undefined : sameStamp(s, now[i])))) return;
+  if (!(await stampsHold(before))) return;
   const listed = folders.map(([dir, names]) => [dir, namesDigest(names)] as [string, string]);
   if (!(await foldersHold(listed))) return;
   if (after.some(([, s]) => s === null)) return; // a stamp not known: not trusted
@@ -101,9 +106,7 @@ export async function unchangedBuild(cacheDir: string, projectDir: string, varia
   try {
     const fingerprint = JSON.parse(await readFile(await fileOf(cacheDir, projectDir), 'utf8')) as Fingerprint;
     if (fingerprint.version !== VERSION || fingerprint.settings !== settings(variant)) return undefined;
-    const now = await Promise.all(fingerprint.inputs.map(([p]) => stampOf(p)));
-    const same = fingerprint.inputs.every(([, s], i) => (s === null ? now[i] === undefined : sameStamp(s, now[i])));
-    return same && (await foldersHold(fingerprint.folders)) ? fingerprint.result : undefined;
+    return (await stampsHold(fingerprint.inputs)) && (await foldersHold(fingerprint.folders)) ? fingerprint.result : undefined;
   } catch {
     return undefined; // none yet, unreadable or of another shape: the build writes it again
   }
